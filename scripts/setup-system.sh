@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# System packages ledger-xl's real-program tests and renderings need: LibreOffice (headless, with its
+# Python bridge), CJK fonts, and pdftoppm. Installs only what is missing; needs root (or sudo).
+set -euo pipefail
+need=()
+command -v soffice >/dev/null 2>&1 || need+=(libreoffice-calc libreoffice-writer)
+[ -e /usr/lib/python3/dist-packages/uno.py ] || need+=(python3-uno)
+fc-list 2>/dev/null | grep -qi "Noto Serif CJK" || need+=(fonts-noto-cjk)
+command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+echo "system packages ready"

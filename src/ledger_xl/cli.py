@@ -1,0 +1,172 @@
+"""The command line: parse arguments, call one library function, print, exit (0 ok, 1 findings, 2 refused).
+
+Heavy libraries are imported inside the commands so that `ledger-xl --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .findings import Finding, LedgerError, Severity
+
+EXIT_OK, EXIT_FINDINGS, EXIT_REFUSED = 0, 1, 2
+
+
+def workspace_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("-w", "--workspace", "workspace", type=click.Path(file_okay=False, path_type=Path),
+                        default=Path("."), show_default=True, help="工作目录。")(f)
+
+
+def json_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（便于脚本处理）。")(f)
+
+
+def print_findings(findings: Iterable[Finding], *, err: bool = True) -> None:
+    for x in findings:
+        click.echo(x.render(), err=err)
+
+
+def _dump(obj: object) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+def guarded(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn library refusals into a Chinese message and exit code 2, never a traceback."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return f(*args, **kwargs)
+        except LedgerError as e:
+            click.echo(f"错误：{e.message}", err=True)
+            sys.exit(EXIT_REFUSED)
+        except BrokenPipeError:
+            sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - output piped into `head`; nothing to report
+            sys.exit(EXIT_OK)
+        except KeyboardInterrupt:
+            click.echo("已中断。已写入的文件保持完整，可重新运行。", err=True)
+            sys.exit(130)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception as e:
+            if os.environ.get("LEDGER_XL_DEBUG"):
+                raise
+            click.echo(f"内部错误（{type(e).__name__}: {e}）。数据未受影响。请把这条信息和所用文件发给维护人员；"
+                       "设置环境变量 LEDGER_XL_DEBUG=1 可看到详细信息。", err=True)
+            sys.exit(EXIT_REFUSED)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ledger-xl")
+def cli() -> None:
+    """ledger-xl：用 Excel 和 Word 运转重点任务台账。
+
+    \b
+    典型流程：
+      ledger-xl import-ledger 台账.docx -o ledger.xlsx   导入 Word 台账
+      ledger-xl init 工作目录 --ledger ledger.xlsx       建立工作目录
+      ledger-xl templates --period 2024H1              生成各单位填报模板
+      ledger-xl ingest                                 汇总 inbox/ 中收回的报表
+      ledger-xl check --period 2024H1                  对照计划核对进度
+      ledger-xl report --period 2024H1                 生成总结报告
+    """
+
+
+@cli.command("import-ledger")
+@click.argument("docx_path", metavar="LEDGER.docx", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="写出的台账定义表（.xlsx）。")
+@guarded
+def import_ledger_cmd(docx_path: Path, output: Path) -> None:
+    """从 Word 台账表格导入，写出可编辑的台账定义表。"""
+    from .definition import plan_findings, save_definition
+    from .wordimport import import_docx
+
+    result = import_docx(docx_path)
+    ledger = result.ledger
+    save_definition(ledger, output)
+    findings = result.findings + plan_findings(ledger, file=output.name)
+    n_metrics = sum(len(t.metrics) for t in ledger.tasks)
+    n_ind = sum(len(t.indicators) for t in ledger.tasks)
+    n_freq = sum(1 for t in ledger.tasks if t.frequency)
+    n_del = sum(1 for t in ledger.tasks if t.deliverable)
+    click.echo(f"已导入《{ledger.title}》：{len(ledger.tasks)} 项任务，{len(ledger.bureaus)} 个单位，"
+               f"年份 {'、'.join(map(str, ledger.years))}。")
+    click.echo(f"识别出 数量指标 {n_metrics} 个、比例指标 {n_ind} 个、定期工作 {n_freq} 项、成果文件 {n_del} 项。")
+    click.echo(f"已写出定义表：{output}（请打开核对黄色表头的列，读错的直接改）")
+    print_findings(findings, err=False)
+
+
+@cli.group("ledger")
+def ledger_group() -> None:
+    """查看台账定义。"""
+
+
+@ledger_group.command("show")
+@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False, path_type=Path), help="台账定义表；默认用工作目录中的。")
+@workspace_option
+@json_option
+@guarded
+def ledger_show_cmd(ledger_path: Path | None, workspace: Path, as_json: bool) -> None:
+    """显示台账定义（任务、指标、单位），并检查其中的错误。"""
+    from .definition import load_definition
+    from .model import FREQUENCY_LABEL, fmt_number
+    from .textui import table
+
+    if ledger_path is None:
+        from .workspace import open_workspace
+
+        ledger_path = open_workspace(workspace).definition_path
+    result = load_definition(ledger_path)
+    ledger = result.ledger
+    if as_json:
+        _dump(ledger.to_json())
+    else:
+        click.echo(f"{ledger.title}（{'、'.join(map(str, ledger.years))}年）")
+        rows = []
+        for t in ledger.tasks:
+            plan = "；".join(
+                f"{m.name}：{'/'.join(fmt_number(m.yearly[y]) for y in ledger.years)}{m.unit}"
+                + (f"（总 {m.target.label(m.unit)}）" if m.target else "") for m in t.metrics)
+            plan = "；".join(p for p in [plan, *(i.threshold_label() for i in t.indicators),
+                                          FREQUENCY_LABEL.get(t.frequency or "", "") + (f"{t.frequency_count}次" if t.frequency else ""),
+                                          t.deliverable or ""] if p)
+            rows.append([t.id, t.category, t.title, plan, "、".join(t.lead), "、".join(ledger.responsible_of(t))])
+        click.echo(table(["序号", "指标分类", "重点任务", "计划", "牵头", "责任"], rows, max_width=34))
+        click.echo("")
+        click.echo(table(["单位", "成员", "联系人", "邮箱"], [[b.name, "是" if b.member else "否", b.contact, b.email] for b in ledger.bureaus]))
+    print_findings(result.findings)
+    if any(x.severity is Severity.ERROR for x in result.findings):
+        sys.exit(EXIT_FINDINGS)
+
+
+@cli.command("init")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False, path_type=Path), required=True, help="台账定义表。")
+@guarded
+def init_cmd(directory: Path, ledger_path: Path) -> None:
+    """建立工作目录（配置、定义表、数据库、inbox/、archive/、outputs/）。"""
+    from .workspace import CONFIG_NAME, init_workspace
+
+    ws = init_workspace(directory, ledger_path)
+    click.echo(f"已建立工作目录：{ws.root}")
+    click.echo(f"  配置：{CONFIG_NAME}（邮件、截止日期、联系人在这里改）")
+    click.echo("  收回的报表放入 inbox/，原件存档在 archive/，生成的文件在 outputs/")
+
+
+def main() -> None:
+    cli(prog_name="ledger-xl")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+"""Atomic writes and file sniffing: a user-visible file is either the old one or the new one, never half."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from .findings import LedgerError
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_PARTS = 2000
+MAX_UNCOMPRESSED = 200 * 1024 * 1024
+MAX_RATIO = 200
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside target; on success it replaces target in one rename."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".~" + target.stem[:40] + ".", suffix=target.suffix + ".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        with open(tmp_path, "rb+") as fh:
+            os.fsync(fh.fileno())
+        try:
+            os.replace(tmp_path, target)
+        except PermissionError as e:
+            raise LedgerError(
+                f"无法写入 {target.name}：文件可能正在 Excel/WPS 中打开。请关闭该文件后重试。", code="file-busy"
+            ) from e
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp_path.unlink()
+
+
+def write_bytes_atomic(target: Path, data: bytes) -> None:
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_text_atomic(target: Path, text: str) -> None:
+    write_bytes_atomic(target, text.encode("utf-8"))
+
+
+def sniff(path: Path) -> str:
+    """What a file really is, from its first bytes: zip, ole, html, text, empty."""
+    with open(path, "rb") as fh:
+        head = fh.read(512)
+    if not head:
+        return "empty"
+    if head.startswith(b"PK\x03\x04"):
+        return "zip"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "ole"
+    low = head.lstrip().lower()
+    if low.startswith((b"<html", b"<!doctype html", b"<?xml", b"<table", b"mime-version")) or b"<html" in low:
+        return "html"
+    return "text"
+
+
+_DOCTYPE_RE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.I)
+
+
+def check_ooxml(path: Path, *, kind: str) -> None:
+    """Refuse a package that is not a sound Office zip before any parser sees it."""
+    name = path.name
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise LedgerError(f"{name}：无法读取文件（{e.strerror}）。", code="unreadable") from e
+    if size > MAX_FILE_BYTES:
+        raise LedgerError(f"{name}：文件过大（{size // 1024 // 1024} MB），不像是{kind}文件。请检查后重新提供。", code="too-large")
+    what = sniff(path)
+    if what == "empty":
+        raise LedgerError(f"{name}：文件是空的（0 字节）。请重新保存后再提供。", code="empty-file")
+    if what == "ole":
+        raise LedgerError(
+            f"{name}：这是旧格式（.doc/.xls/.et）文件或设置了打开密码的文件。"
+            f"请取消密码，并用 Word/Excel/WPS“另存为” {'.docx' if kind == 'Word' else '.xlsx'} 格式后重试。",
+            code="old-or-encrypted",
+        )
+    if what != "zip":
+        raise LedgerError(
+            f"{name}：不是有效的{kind}文件（可能是网页、文本或改了扩展名的文件）。"
+            f"请用{kind}/WPS 打开后“另存为” {'.docx' if kind == 'Word' else '.xlsx'} 格式。",
+            code="not-ooxml",
+        )
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            if len(infos) > MAX_PARTS:
+                raise LedgerError(f"{name}：文件内部结构异常（部件过多），已拒收。", code="zip-parts")
+            total = sum(i.file_size for i in infos)
+            packed = sum(i.compress_size for i in infos) or 1
+            if total > MAX_UNCOMPRESSED or total / packed > MAX_RATIO and total > 10 * 1024 * 1024:
+                raise LedgerError(f"{name}：文件解压后异常庞大（疑似压缩炸弹），已拒收。", code="zip-bomb")
+            for info in infos:
+                if info.filename.endswith((".xml", ".rels")) and info.file_size:
+                    with zf.open(info) as part:
+                        if _DOCTYPE_RE.search(part.read(4096)):
+                            raise LedgerError(
+                                f"{name}：文件内含不安全的 XML 声明（DOCTYPE/ENTITY），已拒收。请重新另存后提供。",
+                                code="xml-doctype",
+                            )
+    except zipfile.BadZipFile as e:
+        raise LedgerError(f"{name}：文件已损坏，无法打开（压缩包不完整）。请重新保存或重新发送。", code="corrupt") from e

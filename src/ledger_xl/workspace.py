@@ -1,0 +1,111 @@
+"""The working folder: config, the definition, the store, inbox/, archive/, outputs/."""
+
+from __future__ import annotations
+
+import shutil
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .findings import LedgerError
+from .fsutil import write_text_atomic
+
+CONFIG_NAME = "ledger-xl.toml"
+DEFINITION_NAME = "ledger.xlsx"
+STORE_NAME = "ledger.sqlite"
+
+DEFAULT_CONFIG = """\
+# ledger-xl 工作目录配置。改完保存即可，下次运行命令时生效。
+
+[ledger]
+definition = "ledger.xlsx"        # 台账定义表
+
+[templates]
+deadline_days = 10                # 报送截止：报送期结束后第几天
+contact = ""                      # 填报说明里的联系人和电话，例如 "张三 0377-12345678"
+issuer = "领导小组办公室"          # 发文单位
+
+[report]
+font_profile = "gb2312"           # gb2312：仿宋_GB2312 等公文字体；windows：仿宋、楷体、黑体等系统自带字体
+issuer = "领导小组办公室"
+
+[mail]
+host = ""
+port = 465
+security = "ssl"                  # ssl（465 端口）或 starttls（587 端口）
+user = ""
+sender = ""                       # 发件地址
+sender_name = "领导小组办公室"
+password_env = "LEDGER_XL_SMTP_PASSWORD"   # 密码或授权码从这个环境变量读取，不写在文件里
+ca_file = ""                      # 内部邮件服务器的 CA 证书（可选）
+report_recipients = []            # 报告收件人，例如 ["领导 <leader@example.gov.cn>"]
+"""
+
+
+@dataclass
+class Workspace:
+    root: Path
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def definition_path(self) -> Path:
+        return self.root / str(self.config.get("ledger", {}).get("definition", DEFINITION_NAME))
+
+    @property
+    def store_path(self) -> Path:
+        return self.root / STORE_NAME
+
+    @property
+    def inbox(self) -> Path:
+        return self.root / "inbox"
+
+    @property
+    def archive(self) -> Path:
+        return self.root / "archive"
+
+    @property
+    def outputs(self) -> Path:
+        return self.root / "outputs"
+
+    def section(self, name: str) -> dict[str, Any]:
+        return dict(self.config.get(name, {}))
+
+
+def open_workspace(root: Path | str = ".") -> Workspace:
+    root = Path(root).resolve()
+    cfg_path = root / CONFIG_NAME
+    if not cfg_path.exists():
+        raise LedgerError(f"{root} 不是 ledger-xl 工作目录（没有 {CONFIG_NAME}）。请先运行 ledger-xl init，或用 -w 指定工作目录。",
+                          code="no-workspace")
+    try:
+        config = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise LedgerError(f"{CONFIG_NAME}：配置文件格式有误（{e}）。请按注释修改，或删除后重新 init。", code="config") from e
+    defaults = tomllib.loads(DEFAULT_CONFIG)
+    for k, v in defaults.items():
+        config.setdefault(k, {})
+        for kk, vv in v.items():
+            config[k].setdefault(kk, vv)
+    return Workspace(root, config)
+
+
+def init_workspace(root: Path, definition: Path) -> Workspace:
+    """Make a working folder from a definition workbook; refuses to overwrite an existing one."""
+    from .definition import load_ledger
+    from .store import Store
+
+    root = Path(root)
+    if (root / CONFIG_NAME).exists():
+        raise LedgerError(f"{root} 已经是工作目录（已有 {CONFIG_NAME}），未做改动。", code="exists")
+    load_ledger(definition)  # refuse a broken definition before creating anything
+    root.mkdir(parents=True, exist_ok=True)
+    for d in ("inbox", "archive", "outputs"):
+        (root / d).mkdir(exist_ok=True)
+    target = root / DEFINITION_NAME
+    if Path(definition).resolve() != target.resolve():
+        shutil.copyfile(definition, target)
+    write_text_atomic(root / CONFIG_NAME, DEFAULT_CONFIG)
+    ws = open_workspace(root)
+    Store(ws.store_path).close()
+    return ws

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SEED_DOCX = SHARED / "seed" / "nanyang_key_task_ledger.docx"
+SEED_TXT = SHARED / "seed" / "nanyang_key_task_ledger.txt"
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_DEFINITION = REPO / "workbook_templates" / "nanyang" / "ledger.xlsx"
+
+
+def make_docx(
+    path: Path,
+    rows: Sequence[Sequence[str]],
+    *,
+    header_rows: int = 1,
+    merges: Sequence[tuple[int, int, int, int]] = (),
+    title: str | None = "测试市重点任务台账",
+    repeat_header: bool = False,
+    before_tables: Sequence[Sequence[Sequence[str]]] = (),
+) -> Path:
+    """A Word ledger written by python-docx: rows of cell texts, then merges (r1, c1, r2, c2) applied.
+
+    Merged cells keep the text of their first cell, as Word does when a person merges them.
+    """
+    import docx
+
+    d = docx.Document()
+    if title:
+        d.add_paragraph(title)
+    for extra in before_tables:
+        t = d.add_table(rows=len(extra), cols=len(extra[0]))
+        for r, row in enumerate(extra):
+            for c, v in enumerate(row):
+                t.cell(r, c).text = v
+    ncols = max(len(r) for r in rows)
+    t = d.add_table(rows=len(rows), cols=ncols)
+    for r, row in enumerate(rows):
+        for c, v in enumerate(row):
+            t.cell(r, c).text = v
+    for r1, c1, r2, c2 in merges:
+        keep = t.cell(r1, c1).text
+        merged = t.cell(r1, c1).merge(t.cell(r2, c2))
+        merged.text = keep
+    if repeat_header:
+        from docx.oxml import OxmlElement
+
+        for r in range(header_rows):
+            trPr = t.rows[r]._tr.get_or_add_trPr()
+            trPr.append(OxmlElement("w:tblHeader"))
+    d.save(str(path))
+    return path
+
+
+@pytest.fixture
+def seed_docx() -> Path:
+    if not SEED_DOCX.exists():
+        pytest.skip(f"seed not found at {SEED_DOCX}")
+    return SEED_DOCX
+
+
+@pytest.fixture
+def seed_ledger(seed_docx: Path):  # type: ignore[no-untyped-def]
+    from ledger_xl.wordimport import import_docx
+
+    return import_docx(seed_docx).ledger
+
+
+@pytest.fixture
+def seed_definition(tmp_path: Path, seed_ledger) -> Path:  # type: ignore[no-untyped-def]
+    from ledger_xl.definition import save_definition
+
+    p = tmp_path / "ledger.xlsx"
+    save_definition(seed_ledger, p)
+    return p
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, seed_definition: Path) -> Path:
+    from ledger_xl.workspace import init_workspace
+
+    ws = tmp_path / "ws"
+    init_workspace(ws, seed_definition)
+    return ws
+
+
+def soffice() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ledger_xl.findings import LedgerError
+from ledger_xl.model import Period
+from ledger_xl.targets import (
+    NumberError,
+    find_total,
+    parse_count,
+    parse_frequency,
+    parse_indicators,
+    parse_percent,
+    parse_quantity_cell,
+    parse_ratio,
+)
+
+
+@pytest.mark.parametrize(
+    "typed, expected",
+    [(12, 12), ("12", 12), ("１２个", 12), ("1,200", 1200), (" 3辆 ", 3), ("3.5", 3.5), ("12 个", 12), ("０", 0)],
+)
+def test_parse_count__accepts_what_people_type(typed, expected):
+    assert parse_count(typed) == expected
+
+
+@pytest.mark.parametrize(
+    "typed, why",
+    [("约5个", "约数"), ("30余", "约数"), ("三", "阿拉伯数字"), ("-3", "负数"), ("−3", "负数"), ("abc", "不是数字"), ("", "为空"), ("5%", "不是数字")],
+)
+def test_parse_count__refuses_with_a_reason(typed, why):
+    with pytest.raises(NumberError, match=why):
+        parse_count(typed)
+
+
+def test_parse_count__integer_required():
+    with pytest.raises(NumberError, match="整数"):
+        parse_count("2.5", integer=True)
+
+
+@pytest.mark.parametrize("typed, cell_pct, expected", [("18%", False, 18), ("18", False, 18), (18, False, 18), (0.18, True, 18), ("１８％", False, 18)])
+def test_parse_percent(typed, cell_pct, expected):
+    assert parse_percent(typed, cell_is_percent_formatted=cell_pct) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("typed, expected", [("3.5:1", 3.5), ("3.5：1", 3.5), ("４：１", 4), ("3.5", 3.5), (3.5, 3.5), ("7:2", 3.5)])
+def test_parse_ratio(typed, expected):
+    assert parse_ratio(typed) == pytest.approx(expected)
+
+
+def test_parse_ratio__refuses_zero_and_text():
+    for bad in ("3:0", "约3:1", "三比一"):
+        with pytest.raises(NumberError):
+            parse_ratio(bad)
+
+
+@given(st.integers(min_value=0, max_value=10**9))
+def test_parse_count__any_fullwidth_or_separated_integer_round_trips(n):
+    fullwidth = str(n).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    assert parse_count(fullwidth + "个") == n
+    assert parse_count(f"{n:,}") == n
+
+
+@given(st.text(max_size=20))
+def test_parse_count__never_raises_anything_but_number_error(text):
+    try:
+        v = parse_count(text)
+    except NumberError:
+        return
+    assert v >= 0
+
+
+def test_quantity_cell_shapes():
+    assert [(q.name, q.value, q.unit) for q in parse_quantity_cell("充电站1座；充电桩30个")] == [("充电站", 1, "座"), ("充电桩", 30, "个")]
+    assert parse_quantity_cell("每年制定工作进度计划。") is None
+    assert parse_quantity_cell("") is None
+
+
+def test_totals_and_comparisons():
+    assert find_total("不少于5个", "个").op == ">="
+    assert find_total("≥80个", "个").value == 80
+    assert find_total("新增新能源车400辆", "辆").op == "=="
+    assert find_total("建设10个以上", "个").op == ">="
+    assert find_total("新增充电站6 座，新增充电桩200个", "个", "充电桩").value == 200
+    assert find_total("新增冷藏保温车", "辆") is None
+
+
+def test_indicators_and_frequencies():
+    (i,) = parse_indicators("示范期末，城市配送吨公里运输成本较示范建设期初降低的比例≥10%。")
+    assert (i.op, i.value, i.unit, i.baseline, i.change) == (">=", 10, "%", True, "decrease")
+    (r,) = parse_indicators("充电桩总量的比值≤４：１。")
+    assert (r.op, r.value, r.unit) == ("<=", 4, "ratio")
+    assert parse_frequency("每季度召开两次会议") == ("quarter", 2)
+    assert parse_frequency("建立制度") == (None, 1)
+
+
+@pytest.mark.parametrize("text, code", [("2024H1", "2024H1"), ("2024上半年", "2024H1"), ("2024年下半年", "2024H2"), ("2024q3", "2024Q3"), ("2024", "2024"), ("2024第二季度", "2024Q2")])
+def test_period_parse(text, code):
+    assert Period.parse(text).code == code
+
+
+def test_period_parse__refuses_nonsense():
+    with pytest.raises(LedgerError, match="2024H1"):
+        Period.parse("明年")
+
+
+def test_period_order_and_previous():
+    assert Period.parse("2024H1").previous() == Period.parse("2023H2")
+    assert Period.parse("2023H2") < Period.parse("2024H1")
