@@ -164,6 +164,25 @@ def init_cmd(directory: Path, ledger_path: Path) -> None:
     click.echo("  收回的报表放入 inbox/，原件存档在 archive/，生成的文件在 outputs/")
 
 
+@cli.command("templates")
+@click.option("--period", required=True, help="报送期，如 2024H1、2024上半年、2024Q1。")
+@click.option("--bureau", "bureaus", multiple=True, help="只生成这个单位的模板（可重复）。")
+@click.option("--zip", "make_zip", is_flag=True, help="另外打包成一个 zip，便于邮寄。")
+@workspace_option
+@guarded
+def templates_cmd(period: str, bureaus: tuple[str, ...], make_zip: bool, workspace: Path) -> None:
+    """为每个有任务的单位生成本期填报模板。"""
+    from .pipeline import make_templates
+
+    run = make_templates(workspace, period, bureaus=list(bureaus), make_zip=make_zip)
+    for name, path, meta in run.written:
+        n = len({f.task_id for f in meta.fields if f.task_id})
+        click.echo(f"  {name}：{n} 项任务 → {path}")
+    click.echo(f"已生成 {run.period.label} 模板 {len(run.written)} 份。")
+    if run.zip_path:
+        click.echo(f"打包：{run.zip_path}")
+
+
 def main() -> None:
     cli(prog_name="ledger-xl")
 

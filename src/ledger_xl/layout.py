@@ -1,0 +1,114 @@
+"""What a bureau template holds, shared by the writer (templates.py) and the reader (ingest.py).
+
+A template is described by its metadata: who and when it is for, the locked cells with their values, and
+the input fields (defined name, task, what it means, which cell). The metadata is signed with the
+workspace key, so a file edited outside its input cells, or metadata rewritten by hand, is detected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import asdict, dataclass, field
+
+FORMAT = "ledger-xl-template"
+VERSION = 1
+META_SHEET = "_ledger_xl"
+FORM_SHEET = "填报表"
+HELP_SHEET = "填报说明"
+
+ROLE_LABEL = {"lead": "牵头", "responsible": "责任"}
+STATUS_CHOICES = ["未启动", "推进中", "已完成"]
+
+# kind → how ingest reads it
+NUMBER_KINDS = {"metric", "ind_baseline", "ind_current"}
+KINDS = {
+    "metric": "number",  # this period's addition, ≥ 0
+    "ind_value": "percent-or-ratio",
+    "ind_baseline": "number",
+    "ind_current": "number",
+    "duty_count": "integer",
+    "deliv_status": "choice",
+    "deliv_date": "date",
+    "deliv_name": "text",
+    "deliv_no": "text",
+    "progress": "text",
+    "problems": "text",
+    "plan": "text",
+    "evidence": "text",
+    "filler": "text",
+    "phone": "phone",
+    "reviewer": "text",
+    "fill_date": "date",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    name: str  # defined name in the workbook
+    task_id: str | None  # None for the footer fields
+    role: str | None  # lead / responsible
+    kind: str
+    index: int  # which metric or indicator of the task (0-based); 0 otherwise
+    label: str  # what a person sees, e.g. "充电站 本期新增（座）"
+    unit: str  # 个, %, ratio, ""
+    cell: str  # A1 address on the form sheet
+
+
+@dataclass(slots=True)
+class TemplateMeta:
+    ledger_title: str
+    ledger_id: str
+    bureau: str
+    period: str
+    generated_at: str
+    locked: list[tuple[str, str]]  # (cell, canonical text) of every locked content cell
+    fields: list[FieldSpec] = field(default_factory=list)
+    format: str = FORMAT
+    version: int = VERSION
+    signature: str = ""
+
+    def payload(self) -> bytes:
+        d = asdict(self)
+        d.pop("signature")
+        d["fields"] = [asdict(f) for f in self.fields]
+        return json.dumps(d, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+    def sign(self, key: bytes) -> None:
+        self.signature = hmac.new(key, self.payload(), hashlib.sha256).hexdigest()
+
+    def verify(self, key: bytes) -> bool:
+        expected = hmac.new(key, self.payload(), hashlib.sha256).hexdigest()
+        return hmac.compare_digest(expected, self.signature)
+
+    def to_rows(self) -> list[tuple[str, str]]:
+        """The metadata as key/value rows: one JSON document split into cells of at most 30,000 chars."""
+        d = json.loads(self.payload())
+        d["signature"] = self.signature
+        text = json.dumps(d, ensure_ascii=False, sort_keys=True)
+        chunks = [text[i : i + 30000] for i in range(0, len(text), 30000)]
+        return [("format", FORMAT), ("version", str(VERSION)), ("bureau", self.bureau), ("period", self.period)] + [
+            (f"data{i}", c) for i, c in enumerate(chunks)
+        ]
+
+    @classmethod
+    def from_rows(cls, rows: list[tuple[str, str]]) -> TemplateMeta:
+        data = "".join(v for k, v in rows if k.startswith("data"))
+        d = json.loads(data)
+        d["fields"] = [FieldSpec(**f) for f in d["fields"]]
+        d["locked"] = [tuple(x) for x in d["locked"]]
+        return cls(**d)
+
+
+def canonical(value: object) -> str:
+    """A locked cell's value as text that survives a round trip through Excel, WPS or LibreOffice."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float | int):
+        from .model import fmt_number
+
+        return fmt_number(float(value))
+    return str(value).replace("\r\n", "\n").strip()

@@ -1,0 +1,439 @@
+"""The bureau template: one Excel workbook per bureau per reporting period.
+
+Written with xlsxwriter (typed writes only). Staff open it in Excel or WPS: a 填报说明 sheet in plain
+Chinese, a protected 填报表 with only this bureau's tasks, unlocked and validated input cells, and a
+very hidden metadata sheet signed with the workspace key so ingest can match and verify the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .findings import LedgerError
+from .fsutil import atomic_path
+from .layout import (
+    FORM_SHEET,
+    HELP_SHEET,
+    META_SHEET,
+    ROLE_LABEL,
+    STATUS_CHOICES,
+    FieldSpec,
+    TemplateMeta,
+    canonical,
+)
+from .model import FREQUENCY_LABEL, Ledger, Period, Task, check_period_in, fmt_number
+from .textui import width as text_width
+
+# column: (header, width)
+COLUMNS = [
+    ("序号", 5), ("职责", 5), ("指标分类", 10), ("重点任务", 26), ("本年度计划", 16), ("总体目标", 15),
+    ("截至上期累计", 8), ("填报项目", 17), ("本期填报", 11),
+    ("工作进展", 30), ("存在问题", 16), ("下一步计划", 16), ("佐证材料", 13),
+]
+C_ID, C_ROLE, C_CAT, C_TASK, C_YEAR, C_TOTAL, C_CUM, C_LABEL, C_VALUE, C_PROGRESS, C_PROBLEMS, C_PLAN, C_EVIDENCE = range(13)
+TEXT_COLUMNS = {C_PROGRESS: "progress", C_PROBLEMS: "problems", C_PLAN: "plan", C_EVIDENCE: "evidence"}
+HEADER_ROW = 2
+FIRST_ROW = 3
+LINE_PT = 13.5
+
+
+def period_end(period: Period) -> dt.date:
+    m = period.end_month
+    nxt = dt.date(period.year + (m == 12), m % 12 + 1, 1)
+    return nxt - dt.timedelta(days=1)
+
+
+def deadline(period: Period, days: int) -> dt.date:
+    return period_end(period) + dt.timedelta(days=days)
+
+
+def cn_date(d: dt.date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def safe_filename(name: str) -> str:
+    return re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", name).strip(" .") or "单位"
+
+
+@dataclass(slots=True)
+class _Measure:
+    kind: str
+    index: int
+    label: str
+    unit: str
+    cumulative: float | None = None
+
+
+def _measures(ledger: Ledger, task: Task, role: str, prior: dict[tuple[str, int], float]) -> list[_Measure]:
+    if role != "lead":
+        return []
+    out: list[_Measure] = []
+    for i, m in enumerate(task.metrics):
+        out.append(_Measure("metric", i, f"{m.name}：本期新增（{m.unit}）", m.unit, prior.get((task.id, i), 0.0)))
+    for i, ind in enumerate(task.indicators):
+        short = f"指标{i + 1}" if len(task.indicators) > 1 else "指标"
+        if ind.baseline:
+            out.append(_Measure("ind_baseline", i, f"{short}：期初基数（数值）", ""))
+            out.append(_Measure("ind_current", i, f"{short}：本期实际数（数值）", ""))
+        if ind.unit == "%":
+            out.append(_Measure("ind_value", i, f"{short}：当前值（%）", "%"))
+        else:
+            out.append(_Measure("ind_value", i, f"{short}：当前比值（如 3.5:1）", "ratio"))
+    if task.frequency:
+        out.append(_Measure("duty_count", 0, f"本期完成次数（{FREQUENCY_LABEL[task.frequency]}不少于{task.frequency_count}次）", "次"))
+    if task.deliverable:
+        out += [
+            _Measure("deliv_status", 0, "成果进展（下拉选择）", ""),
+            _Measure("deliv_date", 0, "完成日期（已完成时填）", ""),
+            _Measure("deliv_name", 0, "文件名称", ""),
+            _Measure("deliv_no", 0, "文号", ""),
+        ]
+    return out
+
+
+def _year_plan(task: Task, year: int) -> str:
+    if task.metrics:
+        return "；".join(f"{m.name if len(task.metrics) > 1 else ''}{fmt_number(m.yearly.get(year, 0))}{m.unit}" for m in task.metrics)
+    return task.breakdown.get(year, "")
+
+
+def _total_plan(task: Task) -> str:
+    parts = []
+    for m in task.metrics:
+        total = m.target.label(m.unit) if m.target else f"{fmt_number(m.planned_total())}{m.unit}"
+        parts.append(f"{m.name if len(task.metrics) > 1 else '累计'}{total}")
+    parts += [i.text for i in task.indicators]
+    if task.frequency:
+        parts.append(f"{FREQUENCY_LABEL[task.frequency]}{task.frequency_count}次")
+    if task.deliverable:
+        parts.append(f"成果：{task.deliverable}")
+    return "\n".join(parts)
+
+
+def _lines(text: str, col_width: float) -> int:
+    if not text:
+        return 1
+    usable = max(col_width - 1, 2)
+    return sum(max(1, math.ceil(text_width(line) / usable)) for line in str(text).split("\n"))
+
+
+def write_template(
+    ledger: Ledger,
+    bureau: str,
+    period: Period,
+    path: Path,
+    *,
+    key: bytes,
+    ledger_id: str,
+    deadline_days: int = 10,
+    contact: str = "",
+    issuer: str = "",
+    prior: dict[tuple[str, int], float] | None = None,
+    now: dt.datetime | None = None,
+) -> TemplateMeta:
+    """Write one bureau's template atomically and return its (signed) metadata."""
+    import xlsxwriter
+    from xlsxwriter.utility import xl_rowcol_to_cell
+
+    check_period_in(ledger, period)
+    rows = ledger.tasks_for(bureau)
+    if not rows:
+        raise LedgerError(f"单位“{bureau}”在台账中没有任务，不生成模板。", code="no-tasks-for-bureau")
+    prior = prior or {}
+    now = now or dt.datetime.now().replace(microsecond=0)
+    due = deadline(period, deadline_days)
+    locked: list[tuple[str, str]] = []
+    fields: list[FieldSpec] = []
+
+    with atomic_path(Path(path)) as tmp:
+        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False})
+        wb.set_properties({"title": f"{ledger.title} {period.label} 填报表", "author": issuer or "ledger-xl", "company": issuer})
+        base = {"font_name": "宋体", "font_size": 10, "text_wrap": True, "valign": "vcenter", "border": 1}
+        f_title = wb.add_format({"font_name": "黑体", "font_size": 15, "align": "center", "valign": "vcenter", "locked": True})
+        f_note = wb.add_format({"font_name": "宋体", "font_size": 10, "text_wrap": True, "valign": "vcenter", "font_color": "#444444"})
+        f_head = wb.add_format({**base, "bold": True, "align": "center", "bg_color": "#D9E1F2"})
+        f_head_in = wb.add_format({**base, "bold": True, "align": "center", "bg_color": "#FFE699"})
+        f_lock = wb.add_format({**base, "bg_color": "#F2F2F2"})
+        f_lock_c = wb.add_format({**base, "bg_color": "#F2F2F2", "align": "center"})
+        f_lock_num = wb.add_format({**base, "bg_color": "#F2F2F2", "align": "center", "num_format": "0.##"})
+        f_na = wb.add_format({**base, "bg_color": "#D9D9D9", "pattern": 1})
+        f_in_text = wb.add_format({**base, "locked": False, "bg_color": "#FFF9DB", "valign": "top"})
+        f_in_num = wb.add_format({**base, "locked": False, "bg_color": "#FFF9DB", "align": "center", "num_format": "0.##"})
+        f_in_pct = wb.add_format({**base, "locked": False, "bg_color": "#FFF9DB", "align": "center", "num_format": "0.00%"})
+        f_in_txtfmt = wb.add_format({**base, "locked": False, "bg_color": "#FFF9DB", "align": "center", "num_format": "@"})
+        f_in_date = wb.add_format({**base, "locked": False, "bg_color": "#FFF9DB", "align": "center", "num_format": "yyyy-mm-dd"})
+        f_foot = wb.add_format({**base, "bold": True, "align": "right", "bg_color": "#F2F2F2"})
+
+        # ---------------------------------------------------------------- 填报说明
+        hs = wb.add_worksheet(HELP_SHEET)
+        hs.set_column(0, 0, 16)
+        hs.set_column(1, 1, 72)
+        hs.merge_range(0, 0, 0, 1, f"{ledger.title}", f_title)
+        hs.set_row(0, 30)
+        f_k = wb.add_format({"font_name": "黑体", "font_size": 11, "valign": "top"})
+        f_v = wb.add_format({"font_name": "宋体", "font_size": 11, "text_wrap": True, "valign": "top"})
+        n_lead = sum(1 for _, r in rows if r == "lead")
+        info = [
+            ("报送期", period.label),
+            ("填报单位", bureau),
+            ("任务数", f"共 {len(rows)} 项（牵头 {n_lead} 项，责任 {len(rows) - n_lead} 项）"),
+            ("报送截止", f"{cn_date(due)}前，将本表发回{issuer or '领导小组办公室'}"),
+            ("联系人", contact or "（见通知）"),
+            ("怎么填", "1. 打开“填报表”，黄色格子是要填写的地方，灰色格子是计划内容，不能修改。\n"
+                       "2. “本期填报”只填本报送期内新增或完成的数字，不要填累计数；系统会自动累计。\n"
+                       "3. 数字直接填阿拉伯数字，如 5、12.5；不要写“约”“余”等字，也不要写单位。\n"
+                       "4. 百分数直接填，如 18%；比值填成 3.5:1 的样子。日期填成 2024-06-30 的样子。\n"
+                       "5. 牵头任务请填写数字和文字；责任（配合）任务只需填写配合工作进展等文字。\n"
+                       "6. 没有进展也请如实填写“暂无”，不要留空；佐证材料写文件名或链接。\n"
+                       "7. 表格最下方填写填报人、联系电话、审核人（单位负责人）和填报日期。"),
+            ("注意", "请勿增删行列、改动工作表名称或另存为其他格式（如 .xls、.et、.csv）；保存为 .xlsx 后原文件发回即可。"),
+        ]
+        for r, (k, v) in enumerate(info, start=2):
+            hs.write_string(r, 0, k, f_k)
+            hs.write_string(r, 1, v, f_v)
+            hs.set_row(r, max(18, 16 * _lines(v, 72 * 0.95)))
+        hs.set_paper(9)
+        hs.fit_to_pages(1, 0)
+        hs.set_margins(left=0.6, right=0.6, top=0.8, bottom=0.8)
+        hs.protect("", {"select_locked_cells": True, "select_unlocked_cells": True})
+
+        # ---------------------------------------------------------------- 填报表
+        ws = wb.add_worksheet(FORM_SHEET)
+        ncol = len(COLUMNS)
+        for c, (_, w) in enumerate(COLUMNS):
+            ws.set_column(c, c, w)
+
+        def lock(r: int, c: int, value: object, fmt: object, r2: int | None = None, c2: int | None = None) -> None:
+            if (r2 is not None and r2 != r) or (c2 is not None and c2 != c):
+                if isinstance(value, int | float):
+                    ws.merge_range(r, c, r2 if r2 is not None else r, c2 if c2 is not None else c, "", fmt)
+                    ws.write_number(r, c, value, fmt)
+                else:
+                    ws.merge_range(r, c, r2 if r2 is not None else r, c2 if c2 is not None else c, str(value), fmt)
+            elif isinstance(value, int | float):
+                ws.write_number(r, c, value, fmt)
+            elif value in (None, ""):
+                ws.write_blank(r, c, None, fmt)
+            else:
+                ws.write_string(r, c, str(value), fmt)
+            if value not in (None, ""):
+                locked.append((xl_rowcol_to_cell(r, c), canonical(value)))
+
+        title = f"{ledger.title}  {period.label}填报表"
+        lock(0, 0, title, f_title, 0, ncol - 1)
+        ws.set_row(0, 28)
+        lock(1, 0, f"填报单位：{bureau}    报送截止：{cn_date(due)}    黄色格为填写区，灰色格为计划内容（已锁定）。", f_note, 1, ncol - 1)
+        ws.set_row(1, 20)
+        year_header = f"{period.year}年计划"
+        for c, (h, _) in enumerate(COLUMNS):
+            lock(HEADER_ROW, c, year_header if c == C_YEAR else h, f_head_in if c >= C_VALUE else f_head)
+        ws.set_row(HEADER_ROW, 30)
+
+        def add_field(kind: str, task: Task | None, role: str | None, index: int, label: str, unit: str, r: int, c: int) -> str:
+            seq = len(fields) + 1
+            name = f"lx_{seq:03d}_{kind}"
+            cell = xl_rowcol_to_cell(r, c)
+            fields.append(FieldSpec(name, task.id if task else None, role, kind, index, label, unit, cell))
+            wb.define_name(name, f"='{FORM_SHEET}'!{xl_rowcol_to_cell(r, c, row_abs=True, col_abs=True)}")
+            return name
+
+        r = FIRST_ROW
+        for task, role in rows:
+            measures = _measures(ledger, task, role, prior) or [None]
+            r_end = r + len(measures) - 1
+            plan_lines = {c: _lines(t, COLUMNS[c][1]) for c, t in (
+                (C_TASK, task.title), (C_YEAR, _year_plan(task, period.year)), (C_TOTAL, _total_plan(task)), (C_CAT, task.category))}
+            lock(r, C_ID, task.id, f_lock_c, r_end, C_ID)
+            lock(r, C_ROLE, ROLE_LABEL[role], f_lock_c, r_end, C_ROLE)
+            lock(r, C_CAT, task.category, f_lock, r_end, C_CAT)
+            lock(r, C_TASK, task.title, f_lock, r_end, C_TASK)
+            lock(r, C_YEAR, _year_plan(task, period.year), f_lock, r_end, C_YEAR)
+            lock(r, C_TOTAL, _total_plan(task), f_lock, r_end, C_TOTAL)
+            for k, m in enumerate(measures):
+                rr = r + k
+                if m is None:
+                    lock(rr, C_CUM, "", f_lock_c)
+                    lock(rr, C_LABEL, "文字填报（配合工作进展）" if role == "responsible" else "文字填报", f_lock)
+                    ws.write_blank(rr, C_VALUE, None, f_na)
+                    continue
+                lock(rr, C_CUM, m.cumulative if m.kind == "metric" else "", f_lock_num if m.kind == "metric" else f_lock_c)
+                lock(rr, C_LABEL, m.label, f_lock)
+                add_field(m.kind, task, role, m.index, m.label, m.unit, rr, C_VALUE)
+                _input_cell(ws, rr, C_VALUE, m, f_in_num, f_in_pct, f_in_txtfmt, f_in_date, f_in_text)
+            for c, kind in TEXT_COLUMNS.items():
+                label = COLUMNS[c][0] if not (role == "responsible" and kind == "progress") else "配合工作进展"
+                if r_end > r:
+                    ws.merge_range(r, c, r_end, c, "", f_in_text)
+                else:
+                    ws.write_blank(r, c, None, f_in_text)
+                add_field(kind, task, role, 0, label, "", r, c)
+                ws.data_validation(r, c, r, c, {"validate": "length", "criteria": "<=", "value": 2000,
+                                                "input_title": label[:31], "input_message": _TEXT_HELP[kind],
+                                                "error_title": "文字过长", "error_message": "每格最多 2000 字，较长的材料请写在佐证材料中。"})
+            # row heights: a merged block must be tall enough for its longest text
+            need = max(plan_lines.values()) * LINE_PT + 4
+            per_row = [max(_lines(m.label, COLUMNS[C_LABEL][1]) * LINE_PT + 4, 20) if m else 30 for m in measures]
+            extra = max(0.0, need - sum(per_row)) / len(per_row)
+            for k, h in enumerate(per_row):
+                ws.set_row(r + k, min(h + extra, 400))
+            r = r_end + 1
+
+        # footer: who filled, phone, who signed off, date
+        r += 1
+        foot = [("填报人", "filler", f_in_text, None), ("联系电话", "phone", f_in_txtfmt, "phone"),
+                ("审核人（单位负责人）", "reviewer", f_in_text, None), ("填报日期", "fill_date", f_in_date, "date")]
+        for k, (label, kind, fmt, check) in enumerate(foot):
+            rr = r + k // 2
+            c0 = 0 if k % 2 == 0 else 6
+            lock(rr, c0, label, f_foot, rr, c0 + 2)
+            ws.merge_range(rr, c0 + 3, rr, c0 + 4, "", fmt)
+            add_field(kind, None, None, 0, label, "", rr, c0 + 3)
+            if check == "phone":
+                ws.data_validation(rr, c0 + 3, rr, c0 + 3, {"validate": "length", "criteria": "between", "minimum": 7, "maximum": 20,
+                                                          "input_title": "联系电话", "input_message": "手机或座机号码，如 13800000000 或 0377-12345678",
+                                                          "error_title": "电话号码不对", "error_message": "请填写 7 到 20 位的电话号码，如 0377-12345678。"})
+            elif check == "date":
+                ws.data_validation(rr, c0 + 3, rr, c0 + 3, _DATE_RULE)
+            else:
+                ws.data_validation(rr, c0 + 3, rr, c0 + 3, {"validate": "length", "criteria": "between", "minimum": 1, "maximum": 50,
+                                                          "input_title": label[:31], "input_message": "填写姓名（和职务）。",
+                                                          "error_title": "内容过长", "error_message": "最多 50 字。"})
+            ws.set_row(rr, 24)
+        last_row = r + 1
+
+        ws.freeze_panes(FIRST_ROW, C_CAT)
+        ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True, "format_columns": True, "format_rows": True})
+        ws.set_landscape()
+        ws.set_paper(9)
+        ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(HEADER_ROW)
+        ws.print_area(0, 0, last_row, ncol - 1)
+        ws.set_footer(f"&C{safe_filename(bureau)}  {period.label}  第 &P 页，共 &N 页")
+        ws.activate()
+        hs.set_first_sheet()
+
+        meta = TemplateMeta(
+            ledger_title=ledger.title, ledger_id=ledger_id, bureau=bureau, period=period.code,
+            generated_at=now.isoformat(), locked=locked, fields=fields,
+        )
+        meta.sign(key)
+        ms = wb.add_worksheet(META_SHEET)
+        for i, (k, v) in enumerate(meta.to_rows()):
+            ms.write_string(i, 0, k)
+            ms.write_string(i, 1, v)
+        ms.protect("", {"select_locked_cells": False, "select_unlocked_cells": False})
+        ms.very_hidden()
+        wb.close()
+        _lock_structure(tmp)
+    return meta
+
+
+_DATE_RULE = {"validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1), "maximum": dt.date(2100, 12, 31),
+              "input_title": "日期", "input_message": "请填写日期，如 2024-06-30",
+              "error_title": "日期格式不对", "error_message": "请按 2024-06-30 的样子填写日期。"}
+
+_TEXT_HELP = {
+    "progress": "本期做了什么、做到什么程度。没有进展请填“暂无”。",
+    "problems": "遇到的困难和问题；没有请填“无”。",
+    "plan": "下一期的工作打算。",
+    "evidence": "佐证材料的文件名或链接，多个用顿号分隔。",
+}
+
+
+def _input_cell(ws: object, r: int, c: int, m: _Measure, f_num: object, f_pct: object, f_txt: object, f_date: object, f_text: object) -> None:
+    kind = m.kind
+    if kind in ("metric", "ind_baseline", "ind_current"):
+        ws.write_blank(r, c, None, f_num)  # type: ignore[attr-defined]
+        msg = f"只填数字，单位为{m.unit}，不要写单位或“约”字。本期没有新增填 0。" if kind == "metric" else "只填数字，如 1250 或 3.6。"
+        rule = {"validate": "decimal", "criteria": ">=", "value": 0, "input_title": "填写数字", "input_message": msg,
+                "error_title": "请输入数字", "error_message": "这里只能填不小于 0 的数字，如 5 或 12.5。"}
+    elif kind == "ind_value" and m.unit == "%":
+        ws.write_blank(r, c, None, f_pct)  # type: ignore[attr-defined]
+        rule = {"validate": "decimal", "criteria": "between", "minimum": -10, "maximum": 100,
+                "input_title": "填写百分数", "input_message": "直接输入百分数，如 18%。",
+                "error_title": "请输入百分数", "error_message": "请输入百分数，如 18%。"}
+    elif kind == "ind_value":
+        ws.write_blank(r, c, None, f_txt)  # type: ignore[attr-defined]
+        rule = {"validate": "length", "criteria": "between", "minimum": 1, "maximum": 20,
+                "input_title": "填写比值", "input_message": "按“3.5:1”的样子填写。",
+                "error_title": "比值格式不对", "error_message": "请按 3.5:1 的样子填写。"}
+    elif kind == "duty_count":
+        ws.write_blank(r, c, None, f_num)  # type: ignore[attr-defined]
+        rule = {"validate": "integer", "criteria": ">=", "value": 0, "input_title": "填写次数",
+                "input_message": "本报送期内完成的次数，整数，如 1。", "error_title": "请输入整数", "error_message": "请输入 0 或正整数。"}
+    elif kind == "deliv_status":
+        ws.write_blank(r, c, None, f_txt)  # type: ignore[attr-defined]
+        rule = {"validate": "list", "source": STATUS_CHOICES, "input_title": "选择进展", "input_message": "从下拉列表中选择。",
+                "error_title": "请从列表中选择", "error_message": "请选择：未启动、推进中或已完成。"}
+    elif kind == "deliv_date":
+        ws.write_blank(r, c, None, f_date)  # type: ignore[attr-defined]
+        rule = _DATE_RULE
+    else:
+        ws.write_blank(r, c, None, f_text)  # type: ignore[attr-defined]
+        rule = {"validate": "length", "criteria": "<=", "value": 200, "input_title": m.label[:31],
+                "input_message": "如：《XX办法》、X政〔2024〕X号。", "error_title": "文字过长", "error_message": "最多 200 字。"}
+    ws.data_validation(r, c, r, c, rule)  # type: ignore[attr-defined]
+
+
+def _lock_structure(path: Path) -> None:
+    """Protect the workbook structure (no adding, deleting, renaming or unhiding sheets)."""
+    src = Path(path)
+    tmp = src.with_suffix(".lock.tmp")
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "xl/workbook.xml":
+                data = data.replace(b"<bookViews>", b'<workbookProtection lockStructure="1"/><bookViews>', 1)
+            zout.writestr(info, data)
+    tmp.replace(src)
+
+
+@dataclass
+class TemplateRun:
+    period: Period
+    written: list[tuple[str, Path, TemplateMeta]]
+    zip_path: Path | None = None
+
+
+def write_templates(
+    ledger: Ledger,
+    period: Period,
+    out_dir: Path,
+    *,
+    key: bytes,
+    ledger_id: str,
+    bureaus: list[str] | None = None,
+    deadline_days: int = 10,
+    contact: str = "",
+    issuer: str = "",
+    prior: dict[tuple[str, int], float] | None = None,
+    make_zip: bool = False,
+) -> TemplateRun:
+    check_period_in(ledger, period)
+    names = ledger.bureaus_with_tasks()
+    if bureaus:
+        unknown = [b for b in bureaus if b not in names]
+        if unknown:
+            raise LedgerError(f"单位“{'、'.join(unknown)}”在台账中没有任务或名称不对。可选：{'、'.join(names)}。", code="unknown-bureau")
+        names = [n for n in names if n in bureaus]
+    out_dir = Path(out_dir)
+    written = []
+    now = dt.datetime.now().replace(microsecond=0)
+    for name in names:
+        path = out_dir / f"{safe_filename(name)}.xlsx"
+        meta = write_template(ledger, name, period, path, key=key, ledger_id=ledger_id, deadline_days=deadline_days,
+                              contact=contact, issuer=issuer, prior=prior, now=now)
+        written.append((name, path, meta))
+    run = TemplateRun(period, written)
+    if make_zip:
+        run.zip_path = out_dir.parent / f"{period.code}_填报模板.zip"
+        with atomic_path(run.zip_path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+            for _, path, _ in written:
+                z.write(path, f"{period.code}/{path.name}")
+    return run
