@@ -90,3 +90,32 @@ def workspace(tmp_path: Path, seed_definition: Path) -> Path:
 
 def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def fields_of(path: Path):  # type: ignore[no-untyped-def]
+    from ledger_xl.fill import template_fields
+
+    return template_fields(path)
+
+
+def complete_values(path: Path, overrides: dict | None = None, *, number: object = 1) -> dict:  # type: ignore[type-arg]
+    """A plausible, complete filling of every field of a template (overrides win)."""
+    vals: dict = {}  # type: ignore[type-arg]
+    for f in fields_of(path):
+        key = (f.task_id, f.kind, f.index)
+        vals[key] = {
+            "metric": number, "ind_value": 0.18 if f.unit == "%" else "3.5:1", "ind_baseline": 100, "ind_current": 90,
+            "duty_count": 1, "deliv_status": "推进中", "deliv_date": None, "deliv_name": None, "deliv_no": None,
+            "progress": f"第{f.task_id}项进展", "problems": "无", "plan": f"第{f.task_id}项下一步", "evidence": "材料.pdf",
+            "filler": "张三", "phone": "0377-12345678", "reviewer": "李四", "fill_date": "2024-07-05",
+        }[f.kind]
+    vals.update(overrides or {})
+    return {k: v for k, v in vals.items() if v is not None}
+
+
+@pytest.fixture
+def templates_2024h1(workspace: Path) -> Path:
+    from ledger_xl.pipeline import make_templates
+
+    make_templates(workspace, "2024H1")
+    return workspace / "outputs" / "templates" / "2024H1"

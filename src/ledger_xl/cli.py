@@ -183,6 +183,61 @@ def templates_cmd(period: str, bureaus: tuple[str, ...], make_zip: bool, workspa
         click.echo(f"打包：{run.zip_path}")
 
 
+@cli.command("ingest")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@workspace_option
+@json_option
+@guarded
+def ingest_cmd(paths: tuple[Path, ...], workspace: Path, as_json: bool) -> None:
+    """汇总收回的报表（默认：inbox/ 中的全部文件），合格的并入总台账。"""
+    from .pipeline import ingest
+
+    report = ingest(workspace, list(paths) or None)
+    if as_json:
+        _dump({"files": [{"file": str(o.path), "status": o.status, "bureau": o.bureau, "period": o.period,
+                          "superseded_earlier": o.superseded, "note": o.note,
+                          "findings": [f.to_dict() for f in o.findings]} for o in report.outcomes],
+               "master_ledger": str(report.master_ledger) if report.master_ledger else None})
+    else:
+        label = {"merged": "已汇入", "refused": "拒收", "duplicate": "重复", "skipped": "跳过"}
+        for o in report.outcomes:
+            who = f"{o.bureau} {o.period}" if o.bureau else ""
+            extra = "（取代此前报送的文件）" if o.superseded else ""
+            click.echo(f"[{label[o.status]}] {o.path.name} {who}{extra}{(' ' + o.note) if o.note else ''}")
+            for f in o.findings:
+                click.echo("    " + f.render())
+        n = {k: sum(1 for o in report.outcomes if o.status == k) for k in label}
+        click.echo(f"共 {len(report.outcomes)} 个文件：已汇入 {n['merged']}，拒收 {n['refused']}，重复 {n['duplicate']}，跳过 {n['skipped']}。")
+        if report.master_ledger:
+            click.echo(f"总台账：{report.master_ledger}")
+    if report.master_note:
+        click.echo("注意：" + report.master_note, err=True)
+    if report.refused:
+        sys.exit(EXIT_FINDINGS)
+
+
+@cli.command("status")
+@click.option("--period", required=True, help="报送期，如 2024H1。")
+@workspace_option
+@json_option
+@guarded
+def status_cmd(period: str, workspace: Path, as_json: bool) -> None:
+    """本期谁已报送、谁逾期、谁未报，各有多少问题。"""
+    from .pipeline import status
+    from .textui import table
+
+    rep = status(workspace, period)
+    if as_json:
+        _dump(rep.to_json())
+        return
+    click.echo(f"{rep.period.label} 报送情况（截止 {rep.deadline}）")
+    click.echo(table(["单位", "状态", "文件", "收到时间", "问题数"],
+                     [[b.name, b.state + ("（已过截止）" if b.state in ("未报", "拒收") and b.late else ""), b.file_name or "",
+                       (b.received_at or "").replace("T", " "), b.n_findings] for b in rep.bureaus]))
+    n = sum(1 for b in rep.bureaus if b.submitted)
+    click.echo(f"已报 {n}/{len(rep.bureaus)}。")
+
+
 def main() -> None:
     cli(prog_name="ledger-xl")
 

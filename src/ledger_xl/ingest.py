@@ -6,8 +6,18 @@ whole, so partly-valid data never lands.
 
 from __future__ import annotations
 
-from .layout import META_SHEET, TemplateMeta
-from .xlsxread import Package
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .findings import Finding, LedgerError, Severity
+from .fsutil import check_ooxml, sniff
+from .layout import FORM_SHEET, KINDS, META_SHEET, STATUS_CHOICES, FieldSpec, TemplateMeta, canonical
+from .model import Ledger, Period
+from .targets import NumberError, parse_count, parse_percent, parse_ratio
+from .xlsxread import Cell, Package, XlsxError, read_package, resolve_name
 
 
 def read_meta(pkg: Package) -> TemplateMeta | None:
@@ -27,3 +37,269 @@ def read_meta(pkg: Package) -> TemplateMeta | None:
         return TemplateMeta.from_rows(rows)
     except (ValueError, TypeError, KeyError):
         return None
+
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """One accepted input, with where it came from."""
+
+    task_id: str | None
+    role: str | None
+    kind: str
+    index: int
+    num: float | None
+    text: str | None
+    cell: str
+
+
+@dataclass
+class ReturnRead:
+    path: Path
+    sha256: str
+    received_at: dt.datetime
+    meta: TemplateMeta | None = None
+    values: list[Value] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.meta is not None and not any(f.severity is Severity.ERROR for f in self.findings)
+
+    @property
+    def bureau(self) -> str | None:
+        return self.meta.bureau if self.meta else None
+
+    @property
+    def period(self) -> str | None:
+        return self.meta.period if self.meta else None
+
+
+_CTRL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_PHONE_RE = re.compile(r"^[+()\d][\d\s()+\-－—转]{5,24}$")
+_DATE_RES = [
+    re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+]
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def received_time(path: Path) -> dt.datetime:
+    """When the file arrived: its modification time (the moment it was saved into the inbox)."""
+    return dt.datetime.fromtimestamp(Path(path).stat().st_mtime).replace(microsecond=0)
+
+
+def refusal_for(path: Path) -> tuple[str, str] | None:
+    """(code, message) when the file is not an .xlsx/.xlsm we can read, judged by its bytes first."""
+    name = path.name
+    if name.startswith("~$"):
+        return "lock-file", "这是 Excel/WPS 打开文件时产生的临时文件（~$ 开头），不是报表，已跳过。可以删除它。"
+    what = sniff(path)
+    if what == "empty":
+        return "empty-file", "文件是空的（0 字节），可能没有保存完整。请重新保存后再报送。"
+    if what == "ole":
+        if _is_encrypted(path):
+            return "encrypted", "文件设置了打开密码，无法读取。请取消密码后重新报送（文件 → 信息 → 保护工作簿 → 删除密码）。"
+        return "old-format", "这是旧格式（.xls/.et）文件。请用 Excel/WPS 打开后“另存为” .xlsx 格式，重新报送。"
+    if what == "html":
+        return "html-as-xls", "这是网页格式的文件（改成了 .xls/.xlsx 扩展名），不是真正的工作簿。请在模板中填写后另存为 .xlsx 重新报送。"
+    if what == "text":
+        return "csv-or-text", "这是 CSV/文本文件，不是填报模板。请在下发的模板中填写，保存为 .xlsx 后重新报送。"
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return "wrong-extension", f"文件扩展名为 {path.suffix or '（无）'}，不是 .xlsx 工作簿。请在下发的模板中填写，保存为 .xlsx 后重新报送。"
+    return None
+
+
+def _is_encrypted(path: Path) -> bool:
+    try:
+        import msoffcrypto
+
+        with open(path, "rb") as fh:
+            return bool(msoffcrypto.OfficeFile(fh).is_encrypted())
+    except Exception:
+        # an OLE file msoffcrypto cannot classify: an old .xls or .et, or a damaged one
+        with open(path, "rb") as fh:
+            return b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00e\x00d\x00P\x00a\x00c\x00k\x00a\x00g\x00e" in fh.read(1 << 20)
+
+
+def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger) -> ReturnRead:
+    """Identify, verify and normalise one returned workbook. Never raises for a bad file: findings say why."""
+    path = Path(path)
+    result = ReturnRead(path, sha256_of(path), received_time(path))
+    f = path.name
+
+    def refuse(code: str, message: str, cell: str | None = None, sheet: str | None = None, value: str | None = None) -> ReturnRead:
+        result.findings.append(Finding(code, message, Severity.ERROR, file=f, sheet=sheet, cell=cell, value=value))
+        return result
+
+    refusal = refusal_for(path)
+    if refusal:
+        return refuse(*refusal)
+    try:
+        check_ooxml(path, kind="Excel")
+        pkg = read_package(path, sheets={FORM_SHEET, META_SHEET})
+    except LedgerError as e:
+        return refuse(e.code, e.message.removeprefix(f"{f}："))
+    except XlsxError as e:
+        return refuse("unreadable", f"{e}。请用 Excel/WPS 打开后重新保存为 .xlsx，再报送。")
+    meta = read_meta(pkg)
+    if meta is None:
+        if FORM_SHEET not in pkg.sheets:
+            return refuse("not-template", "不是本系统下发的填报模板（找不到“填报表”和隐藏的模板信息）。请在下发的模板中填写后报送。")
+        return refuse("not-template", "找不到模板的隐藏信息，可能是把内容复制到了新建的工作簿。请在下发的原模板中填写后报送。")
+    if meta.ledger_id != ledger_id:
+        return refuse("other-ledger", f"这是另一份台账（《{meta.ledger_title}》）的模板，不能汇入本台账。请确认文件是否发错。")
+    if not meta.verify(key):
+        return refuse("meta-tampered", "模板的隐藏信息被改动或已损坏，无法确认报送单位和报送期。请使用下发的原模板重新填写。")
+    result.meta = meta
+    if ledger.bureau(meta.bureau) is None and meta.bureau not in ledger.bureaus_with_tasks():
+        return refuse("unknown-bureau", f"模板所属单位“{meta.bureau}”已不在台账定义中。请核对台账定义表的“单位”表。")
+    try:
+        Period.parse(meta.period)
+    except LedgerError:
+        return refuse("bad-period", f"模板的报送期“{meta.period}”无法识别。")
+    form = pkg.sheets.get(FORM_SHEET)
+    if form is None:
+        return refuse("missing-sheet", f"找不到“{FORM_SHEET}”工作表（可能被改名或删除）。请使用下发的原模板重新填写。")
+
+    changed = []
+    for cell, expected in meta.locked:
+        c = form.cells.get(cell)
+        actual = canonical(c.value) if c is not None and c.kind in ("s", "n", "b") else ""
+        if actual != expected:
+            changed.append((cell, expected, actual))
+    moved = [fs for fs in meta.fields if resolve_name(pkg, fs.name) not in (None, (FORM_SHEET, fs.cell))]
+    if changed or moved:
+        detail = "；".join(f"{c} 原为“{_short(e)}”，现为“{_short(a)}”" for c, e, a in changed[:5])
+        if len(changed) > 5:
+            detail += f"；等共 {len(changed)} 处"
+        if moved and not changed:
+            detail = f"填写区位置被移动（{moved[0].label}）"
+        return refuse("tampered", f"模板的锁定内容被改动（行被移动、删除或任务文字被修改）：{detail}。请使用下发的原模板重新填写。",
+                      cell=changed[0][0] if changed else moved[0].cell, sheet=FORM_SHEET)
+
+    for fs in meta.fields:
+        cell = form.cells.get(fs.cell)
+        _read_field(fs, cell, result, f)
+    _cross_checks(result, f)
+    return result
+
+
+def _short(text: str, n: int = 20) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _raw_text(cell: Cell | None) -> str:
+    if cell is None:
+        return ""
+    if cell.kind == "n":
+        return canonical(cell.value)
+    return str(cell.value)
+
+
+def _read_field(fs: FieldSpec, cell: Cell | None, result: ReturnRead, file: str) -> None:
+    def finding(code: str, message: str, severity: Severity = Severity.ERROR) -> None:
+        result.findings.append(Finding(code, message, severity, file=file, sheet=FORM_SHEET, cell=fs.cell,
+                                       value=_raw_text(cell) or None))
+
+    where = f"第 {fs.task_id} 项“{fs.label}”" if fs.task_id else f"“{fs.label}”"
+    kind = KINDS[fs.kind]
+    if cell is not None and cell.kind == "f":
+        return finding("formula-no-value", f"{where}是公式，但没有计算结果。请删除公式，直接填写数值。")
+    if cell is not None and cell.kind == "e":
+        return finding("error-cell", f"{where}显示错误值 {cell.value}。请改为直接填写数值。")
+    blank = cell is None or (cell.kind == "s" and not str(cell.value).strip())
+    if blank:
+        if kind in ("number", "integer") and fs.kind in ("metric", "duty_count"):
+            return finding("missing", f"{where}未填写。本期没有新增或没有开展请填 0。")
+        if fs.kind == "deliv_status":
+            return finding("missing", f"{where}未选择。请从下拉列表中选择未启动、推进中或已完成。")
+        if fs.kind in ("ind_value", "ind_baseline", "ind_current"):
+            return finding("missing-optional", f"{where}未填写；本期若尚无数据可留空，但请在工作进展中说明。", Severity.WARNING)
+        if fs.kind in ("progress", "filler", "phone") and fs.role != "responsible":
+            return finding("missing-text", f"{where}未填写。", Severity.WARNING)
+        return
+    assert cell is not None
+    if cell.kind == "n" and abs(float(cell.value)) >= 1e15:  # type: ignore[arg-type]
+        return finding("precision-lost", f"{where}的数字位数过多（{canonical(cell.value)}），Excel 已丢失精度。"
+                       "请先把单元格设为“文本”格式，再重新填写。")
+    num: float | None = None
+    text: str | None = None
+    try:
+        if kind == "number":
+            num = parse_count(cell.value)
+        elif kind == "integer":
+            num = parse_count(cell.value, integer=True)
+        elif kind == "percent-or-ratio" and fs.unit == "%":
+            # the template formats this cell as a percentage: a number there is a fraction (0.18 = 18%)
+            num = parse_percent(cell.value, cell_is_percent_formatted=cell.kind == "n")
+        elif kind == "percent-or-ratio":
+            num = parse_ratio(cell.value)
+        elif kind == "date":
+            d = _parse_date(cell)
+            text = d.isoformat()
+        elif kind == "choice":
+            t = str(cell.value).strip()
+            if t not in STATUS_CHOICES:
+                raise NumberError(f"不是可选的进展（{'、'.join(STATUS_CHOICES)}）")
+            text = t
+        elif kind == "phone":
+            t = _raw_text(cell).strip()
+            if not _PHONE_RE.match(t) or sum(ch.isdigit() for ch in t) < 7:
+                raise NumberError("不是电话号码，请填写如 13800000000 或 0377-12345678")
+            text = t
+        else:
+            t = _raw_text(cell)
+            if _CTRL_RE.search(t):
+                t = _CTRL_RE.sub("", t)
+                finding("control-chars", f"{where}含有不可见的控制字符，已去除。", Severity.WARNING)
+            text = t.strip()
+    except NumberError as e:
+        advice = {"number": "请填写数字，例如 5", "integer": "请填写整数，例如 1", "date": "请按 2024-06-30 的样子填写"}.get(kind, "请改正")
+        return finding("bad-value", f"{where}填的“{_short(_raw_text(cell), 30)}”{e}。{advice}。")
+    result.values.append(Value(fs.task_id, fs.role, fs.kind, fs.index, num, text, fs.cell))
+
+
+def _parse_date(cell: Cell) -> dt.date:
+    if cell.kind == "n":
+        serial = float(cell.value)  # type: ignore[arg-type]
+        if not 1 <= serial < 2958466:
+            raise NumberError("不是有效日期")
+        return EXCEL_EPOCH + dt.timedelta(days=int(serial))
+    t = str(cell.value).strip()
+    import unicodedata
+
+    t = unicodedata.normalize("NFKC", t)
+    t = re.sub(r"\s+\d{1,2}:\d{2}(:\d{2})?$", "", t)
+    for rx in _DATE_RES:
+        m = rx.match(t)
+        if m:
+            try:
+                return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            except ValueError as e:
+                raise NumberError("不是有效日期") from e
+    raise NumberError("不是日期")
+
+
+def _cross_checks(result: ReturnRead, file: str) -> None:
+    """Rules that span fields: a completed deliverable needs its date and document name (a warning here)."""
+    by_task: dict[str, dict[str, Value]] = {}
+    for v in result.values:
+        if v.task_id:
+            by_task.setdefault(v.task_id, {})[v.kind] = v
+    for tid, vals in by_task.items():
+        status = vals.get("deliv_status")
+        if status and status.text == "已完成":
+            for need, label in (("deliv_date", "完成日期"), ("deliv_name", "文件名称")):
+                if need not in vals:
+                    result.findings.append(Finding("deliverable-incomplete", f"第 {tid} 项成果已完成，但“{label}”未填写。请补填。",
+                                                   Severity.WARNING, file=file, sheet=FORM_SHEET, cell=status.cell))

@@ -6,13 +6,18 @@ checks → report/mail.
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .definition import load_ledger
+from .findings import Finding, LedgerError
+from .fsutil import atomic_path
+from .ingest import read_return, sha256_of
 from .model import Period, check_period_in
 from .store import Store
 from .templates import TemplateRun, write_templates
-from .workspace import open_workspace
+from .workspace import Workspace, open_workspace, workspace_lock
 
 
 def make_templates(root: Path, period_text: str, *, bureaus: list[str] | None = None, make_zip: bool = False) -> TemplateRun:
@@ -22,9 +27,185 @@ def make_templates(root: Path, period_text: str, *, bureaus: list[str] | None = 
     check_period_in(ledger, period)
     cfg = ws.section("templates")
     with Store(ws.store_path) as store:
-        prior = store.cumulative_before(period) if hasattr(store, "cumulative_before") else {}
+        prior = store.cumulative_before(ledger, period)
         return write_templates(
             ledger, period, ws.outputs / "templates" / period.code, key=store.template_key, ledger_id=store.ledger_id,
             bureaus=bureaus, deadline_days=int(cfg.get("deadline_days", 10)), contact=str(cfg.get("contact", "")),
             issuer=str(cfg.get("issuer", "")), prior=prior, make_zip=make_zip,
         )
+
+
+# ---------------------------------------------------------------- ingest
+
+ACCEPTED_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".et", ".csv", ".ett", ".xltx"}
+
+
+@dataclass
+class FileOutcome:
+    path: Path
+    status: str  # merged / refused / duplicate / skipped
+    bureau: str | None = None
+    period: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+    superseded: bool = False
+    note: str = ""
+
+
+@dataclass
+class IngestReport:
+    outcomes: list[FileOutcome]
+    master_ledger: Path | None = None
+    master_note: str = ""
+
+    @property
+    def refused(self) -> list[FileOutcome]:
+        return [o for o in self.outcomes if o.status == "refused"]
+
+
+def collect_files(paths: list[Path]) -> list[Path]:
+    """Files to ingest, each folder walked; ordered by arrival (modification time), then name."""
+    out: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            out += [q for q in p.rglob("*") if q.is_file() and not q.name.startswith(".")]
+        elif p.is_file():
+            out.append(p)
+        else:
+            raise LedgerError(f"找不到 {p}。请检查路径。", code="not-found")
+    seen: set[Path] = set()
+    unique = [q for q in out if not (q.resolve() in seen or seen.add(q.resolve()))]  # type: ignore[func-returns-value]
+    return sorted(unique, key=lambda q: (q.stat().st_mtime, q.name))
+
+
+def archive_original(ws: Workspace, path: Path, sha256: str) -> Path:
+    """Copy the original into archive/ under its SHA-256 (atomic; an existing copy is kept)."""
+    suffix = path.suffix.lower() if len(path.suffix) <= 6 else ""
+    target = ws.archive / f"{sha256}{suffix}"
+    if not target.exists():
+        with atomic_path(target) as tmp, open(path, "rb") as src, open(tmp, "wb") as dst:
+            while chunk := src.read(1 << 20):
+                dst.write(chunk)
+    return target
+
+
+def ingest(root: Path, paths: list[Path] | None = None, *, wait: float = 120.0) -> IngestReport:
+    """Validate returned workbooks and merge the valid ones into the store in one transaction."""
+    ws = open_workspace(root)
+    ledger = load_ledger(ws.definition_path)
+    files = collect_files(paths or [ws.inbox])
+    outcomes: list[FileOutcome] = []
+    with workspace_lock(ws, wait=wait, what="汇总"), Store(ws.store_path) as store:
+        key, ledger_id = store.template_key, store.ledger_id
+        with store.transaction():
+            for path in files:
+                if path.name.startswith("~$"):
+                    outcomes.append(FileOutcome(path, "skipped", note="Excel/WPS 临时文件（~$ 开头），不是报表，已跳过。"))
+                    continue
+                digest = sha256_of(path)
+                prior = store.known(digest)
+                if prior is not None:
+                    outcomes.append(FileOutcome(path, "duplicate", prior.bureau, prior.period,
+                                                note=f"与 {prior.received_at[:10]} 收到的 {prior.file_name} 内容相同，未做改动。"))
+                    continue
+                read = read_return(path, key=key, ledger_id=ledger_id, ledger=ledger)
+                archived = archive_original(ws, path, digest)
+                outcome = "merged" if read.ok else "refused"
+                meta = read.meta
+                had_current = outcome == "merged" and any(
+                    s.bureau == read.bureau and s.period == read.period and s.current for s in store.submissions(
+                        "WHERE s.bureau = ? AND s.period = ?", (read.bureau, read.period)))
+                store.add_submission(
+                    sha256=digest, file_name=path.name, archive_path=str(archived.relative_to(ws.root)),
+                    bureau=read.bureau, period=read.period, received_at=read.received_at, outcome=outcome,
+                    findings=read.findings, values=read.values if read.ok else [],
+                    template_generated_at=meta.generated_at if meta else None)
+                outcomes.append(FileOutcome(path, outcome, read.bureau, read.period, read.findings, superseded=had_current))
+        report = IngestReport(outcomes)
+        if any(o.status == "merged" for o in outcomes) or not (ws.outputs / "master_ledger.xlsx").exists():
+            report.master_ledger, report.master_note = rebuild_master(ws, ledger, store)
+    return report
+
+
+def rebuild_master(ws: Workspace, ledger: object, store: Store) -> tuple[Path | None, str]:
+    """Rebuild outputs/master_ledger.xlsx from the store; an open (locked) file is reported, never fatal."""
+    from .ledger_book import write_master_ledger
+
+    target = ws.outputs / "master_ledger.xlsx"
+    try:
+        write_master_ledger(ledger, store, target, deadline_days=int(ws.section("templates").get("deadline_days", 10)))  # type: ignore[arg-type]
+    except LedgerError as e:
+        return None, e.message + " 数据已安全保存在数据库中，关闭文件后运行 ledger-xl status 或再次 ingest 即可重新生成。"
+    return target, ""
+
+
+
+# ---------------------------------------------------------------- status
+
+
+@dataclass
+class BureauStatus:
+    name: str
+    state: str  # 按时 / 逾期 / 拒收 / 未报
+    file_name: str | None
+    received_at: str | None
+    n_findings: int
+
+    @property
+    def submitted(self) -> bool:
+        return self.state in ("按时", "逾期")
+
+    @property
+    def late(self) -> bool:
+        return self.state == "逾期" or (self.state in ("未报", "拒收") and self._overdue)
+
+    _overdue: bool = False
+
+    def to_json(self) -> dict[str, object]:
+        return {"name": self.name, "state": self.state, "submitted": self.submitted, "late": self.late,
+                "file": self.file_name, "received_at": self.received_at, "findings": self.n_findings}
+
+
+@dataclass
+class StatusReport:
+    period: Period
+    deadline: str
+    bureaus: list[BureauStatus]
+
+    def to_json(self) -> dict[str, object]:
+        return {"period": self.period.code, "deadline": self.deadline, "bureaus": [b.to_json() for b in self.bureaus]}
+
+
+def period_status(ledger: object, store: Store, period: Period, deadline_days: int, *, today: dt.date | None = None) -> StatusReport:
+    """Who has submitted for a period, on time or late, who was refused, who is missing."""
+    from .ledger_book import submission_state
+    from .templates import deadline
+
+    due = deadline(period, deadline_days)
+    today = today or dt.date.today()
+    current = store.current_submissions()
+    subs = store.submissions("WHERE s.period = ?", (period.code,))
+    out = []
+    for b in ledger.bureaus_with_tasks():  # type: ignore[attr-defined]
+        mine = [s for s in subs if s.bureau == b]
+        cur = current.get((b, period.code))
+        n_findings = sum(s.n_errors + s.n_warnings for s in mine if s.current or s.outcome == "refused")
+        if cur:
+            st = BureauStatus(b, submission_state(cur.received_at, period, deadline_days), cur.file_name, cur.received_at, n_findings)
+        elif mine:
+            last = mine[-1]
+            st = BureauStatus(b, "拒收", last.file_name, last.received_at, n_findings)
+        else:
+            st = BureauStatus(b, "未报", None, None, 0)
+        st._overdue = today > due
+        out.append(st)
+    return StatusReport(period, due.isoformat(), out)
+
+
+def status(root: Path, period_text: str) -> StatusReport:
+    ws = open_workspace(root)
+    ledger = load_ledger(ws.definition_path)
+    period = Period.parse(period_text)
+    check_period_in(ledger, period)
+    with Store(ws.store_path) as store:
+        return period_status(ledger, store, period, int(ws.section("templates").get("deadline_days", 10)))

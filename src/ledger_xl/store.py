@@ -1,31 +1,129 @@
-"""The SQLite store: the system of record for submissions, values with provenance, and findings."""
+"""The SQLite store: the system of record for submissions, values with provenance, and findings.
+
+One ingest is one transaction: killed midway, the store is as it was. Originals live in archive/ under
+their SHA-256; the store records every file ever received and what became of it.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import sqlite3
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+
+from .findings import Finding, Severity
+from .model import Ledger, Period
 
 SCHEMA_VERSION = 1
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS submissions (
+    id INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL UNIQUE,
+    file_name TEXT NOT NULL,
+    archive_path TEXT NOT NULL,
+    bureau TEXT,
+    period TEXT,
+    received_at TEXT NOT NULL,
+    ingested_at TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('merged', 'refused')),
+    n_errors INTEGER NOT NULL,
+    n_warnings INTEGER NOT NULL,
+    template_generated_at TEXT
+);
+CREATE INDEX IF NOT EXISTS submissions_bp ON submissions (bureau, period, outcome);
+CREATE TABLE IF NOT EXISTS vals (
+    submission_id INTEGER NOT NULL REFERENCES submissions (id),
+    task_id TEXT,
+    role TEXT,
+    kind TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    num REAL,
+    text TEXT,
+    cell TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS vals_sub ON vals (submission_id);
+CREATE TABLE IF NOT EXISTS findings (
+    id INTEGER PRIMARY KEY,
+    submission_id INTEGER REFERENCES submissions (id),
+    source TEXT NOT NULL DEFAULT 'ingest',
+    period TEXT,
+    file TEXT, sheet TEXT, cell TEXT,
+    severity TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL, value TEXT
+);
+CREATE TABLE IF NOT EXISTS mail_log (
+    id INTEGER PRIMARY KEY,
+    sent_at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    period TEXT NOT NULL,
+    bureau TEXT,
+    recipient TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    attachment_sha256 TEXT,
+    message_id TEXT NOT NULL
+);
 """
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    id: int
+    sha256: str
+    file_name: str
+    archive_path: str
+    bureau: str | None
+    period: str | None
+    received_at: str
+    ingested_at: str
+    outcome: str
+    n_errors: int
+    n_warnings: int
+    current: bool  # the latest merged file of its bureau and period
+
+
+@dataclass(frozen=True, slots=True)
+class StoredValue:
+    submission_id: int
+    bureau: str
+    period: str
+    task_id: str | None
+    role: str | None
+    kind: str
+    idx: int
+    num: float | None
+    text: str | None
+    cell: str
+    file_name: str
 
 
 class Store:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
         self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.execute("PRAGMA busy_timeout=30000")
-        self.db.executescript(SCHEMA)
+        self.db.execute("PRAGMA busy_timeout=60000")
+        self.db.executescript(SCHEMA)  # idempotent; executescript would commit an open transaction
+        with self.transaction():
+            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('ledger_id', ?)", (uuid.uuid4().hex,))
+            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('template_key', ?)", (secrets.token_hex(32),))
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any exception: all or nothing."""
         self.db.execute("BEGIN IMMEDIATE")
-        self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        self.db.execute("INSERT OR IGNORE INTO meta VALUES ('ledger_id', ?)", (uuid.uuid4().hex,))
-        self.db.execute("INSERT OR IGNORE INTO meta VALUES ('template_key', ?)", (secrets.token_hex(32),))
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
         self.db.execute("COMMIT")
 
     def meta(self, key: str) -> str | None:
@@ -39,6 +137,91 @@ class Store:
     @property
     def template_key(self) -> bytes:
         return bytes.fromhex(self.meta("template_key") or "")
+
+    # ------------------------------------------------------------ writing (inside a transaction)
+
+    def known(self, sha256: str) -> Submission | None:
+        return next(iter(self.submissions("WHERE s.sha256 = ?", (sha256,))), None)
+
+    def add_submission(self, *, sha256: str, file_name: str, archive_path: str, bureau: str | None, period: str | None,
+                       received_at: dt.datetime, outcome: str, findings: list[Finding], values: list[object],
+                       template_generated_at: str | None) -> int:
+        n_err = sum(1 for f in findings if f.severity is Severity.ERROR)
+        n_warn = sum(1 for f in findings if f.severity is Severity.WARNING)
+        cur = self.db.execute(
+            "INSERT INTO submissions (sha256, file_name, archive_path, bureau, period, received_at, ingested_at, outcome,"
+            " n_errors, n_warnings, template_generated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (sha256, file_name, archive_path, bureau, period, received_at.isoformat(), dt.datetime.now().replace(microsecond=0).isoformat(),
+             outcome, n_err, n_warn, template_generated_at))
+        sid = int(cur.lastrowid or 0)
+        self.db.executemany(
+            "INSERT INTO vals (submission_id, task_id, role, kind, idx, num, text, cell) VALUES (?,?,?,?,?,?,?,?)",
+            [(sid, v.task_id, v.role, v.kind, v.index, v.num, v.text, v.cell) for v in values])  # type: ignore[attr-defined]
+        self.db.executemany(
+            "INSERT INTO findings (submission_id, source, period, file, sheet, cell, severity, code, message, value)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?)",
+            [(sid, "ingest", period, f.file, f.sheet, f.cell, str(f.severity), f.code, f.message, f.value) for f in findings])
+        return sid
+
+    def replace_check_findings(self, period: str, findings: list[Finding]) -> None:
+        with self.transaction():
+            self.db.execute("DELETE FROM findings WHERE source = 'check' AND period = ?", (period,))
+            self.db.executemany(
+                "INSERT INTO findings (source, period, file, sheet, cell, severity, code, message, value) VALUES (?,?,?,?,?,?,?,?,?)",
+                [("check", period, f.file, f.sheet, f.cell, str(f.severity), f.code, f.message, f.value) for f in findings])
+
+    # ------------------------------------------------------------ reading
+
+    def submissions(self, where: str = "", params: tuple[object, ...] = ()) -> list[Submission]:
+        sql = f"""
+            SELECT s.id, s.sha256, s.file_name, s.archive_path, s.bureau, s.period, s.received_at, s.ingested_at,
+                   s.outcome, s.n_errors, s.n_warnings,
+                   s.outcome = 'merged' AND s.id = (SELECT MAX(id) FROM submissions t
+                        WHERE t.bureau = s.bureau AND t.period = s.period AND t.outcome = 'merged') AS current
+            FROM submissions s {where} ORDER BY s.id"""
+        return [Submission(*row[:11], bool(row[11])) for row in self.db.execute(sql, params)]
+
+    def current_submissions(self) -> dict[tuple[str, str], Submission]:
+        return {(s.bureau, s.period): s for s in self.submissions("WHERE s.outcome = 'merged'") if s.current}  # type: ignore[misc]
+
+    def current_values(self, up_to: Period | None = None) -> list[StoredValue]:
+        """Values of each bureau's current submission per period (periods up to `up_to` when given)."""
+        rows = self.db.execute("""
+            SELECT v.submission_id, s.bureau, s.period, v.task_id, v.role, v.kind, v.idx, v.num, v.text, v.cell, s.file_name
+            FROM vals v JOIN submissions s ON s.id = v.submission_id
+            WHERE s.outcome = 'merged' AND s.id = (SELECT MAX(id) FROM submissions t
+                  WHERE t.bureau = s.bureau AND t.period = s.period AND t.outcome = 'merged')
+            ORDER BY s.period, s.id""").fetchall()
+        out = [StoredValue(*r) for r in rows]
+        if up_to is not None:
+            out = [v for v in out if Period.parse(v.period) <= up_to]
+        return out
+
+    def all_findings(self) -> list[tuple[int | None, str, str | None, Finding]]:
+        rows = self.db.execute(
+            "SELECT submission_id, source, period, file, sheet, cell, severity, code, message, value FROM findings ORDER BY id")
+        return [(r[0], r[1], r[2], Finding(r[7], r[8], Severity(r[6]), file=r[3], sheet=r[4], cell=r[5], value=r[9])) for r in rows]
+
+    def metric_series(self, ledger: Ledger, up_to: Period | None = None) -> dict[tuple[str, int], dict[str, tuple[float, str, str, str]]]:
+        """Per (task, metric): period → (value, bureau, file, cell), from the first lead bureau that reported."""
+        leads = {t.id: t.lead for t in ledger.tasks}
+        out: dict[tuple[str, int], dict[str, tuple[float, str, str, str]]] = {}
+        rank: dict[tuple[str, int, str], int] = {}
+        for v in self.current_values(up_to):
+            if v.kind != "metric" or v.role != "lead" or v.num is None or v.task_id not in leads:
+                continue
+            order = leads[v.task_id].index(v.bureau) if v.bureau in leads[v.task_id] else 99
+            key = (v.task_id, v.idx, v.period)
+            if key in rank and rank[key] <= order:
+                continue
+            rank[key] = order
+            out.setdefault((v.task_id, v.idx), {})[v.period] = (v.num, v.bureau, v.file_name, v.cell)
+        return out
+
+    def cumulative_before(self, ledger: Ledger, period: Period) -> dict[tuple[str, int], float]:
+        """Cumulative reported additions per (task, metric) over the periods before `period`."""
+        series = self.metric_series(ledger)
+        return {k: sum(x[0] for p, x in s.items() if Period.parse(p) < period) for k, s in series.items()}
 
     def close(self) -> None:
         self.db.close()

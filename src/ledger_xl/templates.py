@@ -115,7 +115,7 @@ def _total_plan(task: Task) -> str:
     return "\n".join(parts)
 
 
-def _lines(text: str, col_width: float) -> int:
+def wrapped_lines(text: str, col_width: float) -> int:
     if not text:
         return 1
     usable = max(col_width - 1, 2)
@@ -196,7 +196,7 @@ def write_template(
         for r, (k, v) in enumerate(info, start=2):
             hs.write_string(r, 0, k, f_k)
             hs.write_string(r, 1, v, f_v)
-            hs.set_row(r, max(18, 16 * _lines(v, 72 * 0.95)))
+            hs.set_row(r, max(18, 16 * wrapped_lines(v, 72 * 0.95)))
         hs.set_paper(9)
         hs.fit_to_pages(1, 0)
         hs.set_margins(left=0.6, right=0.6, top=0.8, bottom=0.8)
@@ -246,7 +246,7 @@ def write_template(
         for task, role in rows:
             measures = _measures(ledger, task, role, prior) or [None]
             r_end = r + len(measures) - 1
-            plan_lines = {c: _lines(t, COLUMNS[c][1]) for c, t in (
+            plan_lines = {c: wrapped_lines(t, COLUMNS[c][1]) for c, t in (
                 (C_TASK, task.title), (C_YEAR, _year_plan(task, period.year)), (C_TOTAL, _total_plan(task)), (C_CAT, task.category))}
             lock(r, C_ID, task.id, f_lock_c, r_end, C_ID)
             lock(r, C_ROLE, ROLE_LABEL[role], f_lock_c, r_end, C_ROLE)
@@ -277,7 +277,7 @@ def write_template(
                                                 "error_title": "文字过长", "error_message": "每格最多 2000 字，较长的材料请写在佐证材料中。"})
             # row heights: a merged block must be tall enough for its longest text
             need = max(plan_lines.values()) * LINE_PT + 4
-            per_row = [max(_lines(m.label, COLUMNS[C_LABEL][1]) * LINE_PT + 4, 20) if m else 30 for m in measures]
+            per_row = [max(wrapped_lines(m.label, COLUMNS[C_LABEL][1]) * LINE_PT + 4, 20) if m else 30 for m in measures]
             extra = max(0.0, need - sum(per_row)) / len(per_row)
             for k, h in enumerate(per_row):
                 ws.set_row(r + k, min(h + extra, 400))

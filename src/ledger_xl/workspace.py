@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import shutil
+import time
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,3 +114,32 @@ def init_workspace(root: Path, definition: Path) -> Workspace:
     ws = open_workspace(root)
     Store(ws.store_path).close()
     return ws
+
+
+LOCK_NAME = ".ledger-xl.lock"
+
+
+@contextlib.contextmanager
+def workspace_lock(ws: Workspace, *, wait: float = 120.0, what: str = "") -> Iterator[None]:
+    """One writer at a time: a second ingest waits up to `wait` seconds, then says the workspace is busy.
+
+    The lock is an OS file lock, so a killed process releases it at once.
+    """
+    path = ws.root / LOCK_NAME
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise LedgerError(f"工作目录 {ws.root} 正被另一个 ledger-xl 命令使用（{what or '处理中'}）。请稍后再试。",
+                                      code="busy") from None
+                time.sleep(0.05)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        os.close(fd)

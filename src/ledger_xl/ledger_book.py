@@ -1,0 +1,206 @@
+"""The master ledger workbook (outputs/master_ledger.xlsx): the clerk's view, rebuilt from the store.
+
+Never loaded and saved: it is written anew each time (xlsxwriter, typed writes, so bureau text that looks
+like a formula stays text), atomically.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .fsutil import atomic_path
+from .model import Ledger, Period
+from .templates import deadline, wrapped_lines
+from .textui import width as text_width
+
+if TYPE_CHECKING:
+    from .checks import CheckResult
+    from .store import Store
+
+SEVERITY_CN = {"error": "错误", "warning": "提示", "info": "说明"}
+OUTCOME_CN = {"merged": "已汇入", "refused": "拒收"}
+STATUS_COLORS = {"已完成": "#C6EFCE", "超额": "#C6EFCE", "按进度": "#DDEBF7", "预警": "#FFEB9C", "滞后": "#FFC7CE",
+                 "未达标": "#FFC7CE", "未报": "#E7E6E6"}
+
+
+def submission_state(received_at: str, period: Period, deadline_days: int) -> str:
+    due = deadline(period, deadline_days)
+    return "按时" if dt.datetime.fromisoformat(received_at).date() <= due else "逾期"
+
+
+def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_days: int = 10,
+                        checks: CheckResult | None = None) -> None:
+    import xlsxwriter
+
+    series = store.metric_series(ledger)
+    values = store.current_values()
+    subs = store.submissions()
+    current = store.current_submissions()
+    periods_with_data = sorted({Period.parse(s.period) for s in subs if s.period})
+    all_periods = ledger.periods()
+    shown_periods = [p for p in all_periods if not periods_with_data or p <= max(periods_with_data)] or all_periods[:1]
+
+    # latest texts per task and bureau
+    latest_text: dict[tuple[str, str, str], tuple[str, str]] = {}  # (task, bureau, kind) → (period, text)
+    latest_any: dict[tuple[str, str], tuple[str, str]] = {}  # (task, kind) → latest lead value text
+    for v in values:
+        if v.task_id and v.text:
+            latest_text[(v.task_id, v.bureau, v.kind)] = (v.period, v.text)
+        if v.task_id and v.role == "lead" and (v.text is not None or v.num is not None):
+            latest_any[(v.task_id, v.kind + str(v.idx))] = (v.period, v.text if v.text is not None else _num(v.num))
+    status_of = {t.id: t for t in checks.tasks} if checks else {}
+
+    with atomic_path(Path(path)) as tmp:
+        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False})
+        wb.set_properties({"title": f"{ledger.title} 总台账", "author": "ledger-xl"})
+        head = wb.add_format({"bold": True, "bg_color": "#1F4E78", "font_color": "#FFFFFF", "border": 1, "text_wrap": True,
+                              "align": "center", "valign": "vcenter", "font_name": "黑体"})
+        text = wb.add_format({"text_wrap": True, "valign": "top", "border": 1, "font_size": 10})
+        num = wb.add_format({"valign": "top", "border": 1, "num_format": "0.##", "font_size": 10})
+        pct = wb.add_format({"valign": "top", "border": 1, "num_format": "0.0%", "font_size": 10})
+        title_f = wb.add_format({"bold": True, "font_size": 14, "font_name": "黑体"})
+
+        def put(ws: object, r: int, c: int, v: object, fmt: object = text) -> None:
+            if v is None or v == "":
+                ws.write_blank(r, c, None, fmt)  # type: ignore[attr-defined]
+            elif isinstance(v, bool):
+                ws.write_string(r, c, "是" if v else "否", fmt)  # type: ignore[attr-defined]
+            elif isinstance(v, int | float):
+                ws.write_number(r, c, v, num if fmt is text else fmt)  # type: ignore[attr-defined]
+            else:
+                ws.write_string(r, c, str(v), fmt)  # type: ignore[attr-defined]
+
+        def table(ws: object, r0: int, headers: list[str], widths: list[int], rows: list[list[object]],
+                  formats: dict[int, object] | None = None) -> None:
+            for c, h in enumerate(headers):
+                ws.write_string(r0, c, h, head)  # type: ignore[attr-defined]
+            for r, row in enumerate(rows, start=r0 + 1):
+                for c, v in enumerate(row):
+                    put(ws, r, c, v, (formats or {}).get(c, text))
+            col_w = []
+            for c, w in enumerate(widths):
+                longest = max([text_width(str(row[c] or "")) for row in rows[:200]] + [text_width(headers[c])]) if rows else w
+                col_w.append(max(6, min(w, longest + 2)))
+                ws.set_column(c, c, col_w[-1])  # type: ignore[attr-defined]
+            for r, row in enumerate(rows, start=r0 + 1):
+                lines = max(wrapped_lines("" if v is None else str(v), col_w[c]) for c, v in enumerate(row))
+                ws.set_row(r, min(15 * lines + 2, 300))  # type: ignore[attr-defined]
+            ws.freeze_panes(r0 + 1, 0)  # type: ignore[attr-defined]
+            ws.set_landscape()  # type: ignore[attr-defined]
+            ws.set_paper(9)  # type: ignore[attr-defined]
+            ws.fit_to_pages(1, 0)  # type: ignore[attr-defined]
+            ws.repeat_rows(r0)  # type: ignore[attr-defined]
+            ws.set_margins(left=0.3, right=0.3, top=0.5, bottom=0.5)  # type: ignore[attr-defined]
+            ws.set_footer("&C第 &P 页，共 &N 页")  # type: ignore[attr-defined]
+            ws.autofilter(r0, 0, r0 + max(len(rows), 1), len(headers) - 1)  # type: ignore[attr-defined]
+            ws.set_row(r0, 32)  # type: ignore[attr-defined]
+
+        # ------------------------------------------------------------ 总台账
+        ws = wb.add_worksheet("总台账")
+        ws.write_string(0, 0, f"{ledger.title} 总台账（生成于 {dt.datetime.now():%Y-%m-%d %H:%M}）", title_f)
+        years = ledger.years
+        headers = ["序号", "指标分类", "重点任务", "牵头单位", "指标", "单位"]
+        for y in years:
+            headers += [f"{y}年计划", f"{y}年实际"]
+        headers += ["累计计划", "累计实际", "完成率", "其他指标（最新）", "状态", "状态说明", "牵头单位最新进展", "责任单位进展", "数据来源"]
+        rows: list[list[object]] = []
+        for t in ledger.tasks:
+            check = status_of.get(t.id)
+            lead_progress = "；".join(f"{b}（{latest_text[(t.id, b, 'progress')][0]}）：{latest_text[(t.id, b, 'progress')][1]}"
+                                     for b in t.lead if (t.id, b, "progress") in latest_text)
+            resp_progress = "\n".join(f"{b}：{latest_text[(t.id, b, 'progress')][1]}" for b in ledger.responsible_of(t)
+                                      if (t.id, b, "progress") in latest_text)
+            others = []
+            for i, ind in enumerate(t.indicators):
+                got = latest_any.get((t.id, f"ind_value{i}"))
+                shown = (got[1] + ("%" if ind.unit == "%" else ":1")) if got else "未报"
+                others.append(f"{ind.threshold_label()}，最新 {shown}")
+            if t.frequency:
+                got = latest_any.get((t.id, "duty_count0"))
+                others.append(f"最新次数 {got[1]}（{got[0]}）" if got else "次数：未报")
+            if t.deliverable:
+                got = latest_any.get((t.id, "deliv_status0"))
+                others.append(f"成果：{got[1] if got else '未报'}")
+            status = check.status if check else ""
+            reasons = "；".join(check.reasons) if check else ""
+            measures = t.metrics or [None]
+            for i, m in enumerate(measures):
+                row: list[object] = [t.id, t.category, t.title, "、".join(t.lead), m.name if m else "", m.unit if m else ""]
+                s = series.get((t.id, i), {}) if m else {}
+                for y in years:
+                    actual = sum(v[0] for p, v in s.items() if Period.parse(p).year == y) if s else None
+                    row += [m.yearly.get(y, 0) if m else None, actual if any(Period.parse(p).year == y for p in s) else None]
+                planned = m.planned_total() if m else None
+                actual_total = sum(v[0] for v in s.values()) if s else None
+                target = m.target.value if m and m.target else planned
+                rate = (actual_total / target) if (actual_total is not None and target) else None
+                src = ""
+                if s:
+                    last = max(s, key=Period.parse)
+                    src = f"{s[last][2]} › 填报表 › {s[last][3]}（{last}）"
+                row += [planned, actual_total, rate, "\n".join(others) if i == 0 else "", status, reasons if i == 0 else "",
+                        lead_progress if i == 0 else "", resp_progress if i == 0 else "", src]
+                rows.append(row)
+        widths = [5, 12, 30, 14, 16, 5] + [8] * (2 * len(years)) + [8, 8, 8, 24, 7, 24, 36, 36, 30]
+        rate_col = 6 + 2 * len(years) + 2
+        status_col = rate_col + 2
+        table(ws, 1, headers, widths, rows, {rate_col: pct})
+        for status, color in STATUS_COLORS.items():
+            ws.conditional_format(2, status_col, 1 + len(rows), status_col,
+                                  {"type": "cell", "criteria": "==", "value": f'"{status}"', "format": wb.add_format({"bg_color": color})})
+        ws.conditional_format(2, rate_col, 1 + len(rows), rate_col, {"type": "data_bar", "bar_color": "#63BE7B", "bar_solid": True,
+                                                                     "min_type": "num", "min_value": 0, "max_type": "num", "max_value": 1})
+
+        # ------------------------------------------------------------ 报送情况
+        ws = wb.add_worksheet("报送情况")
+        bureaus = ledger.bureaus_with_tasks()
+        headers = ["单位", "任务（牵头/责任）"] + [p.label for p in shown_periods]
+        rows = []
+        refused_only = {(s.bureau, s.period) for s in subs if s.outcome == "refused"}
+        for b in bureaus:
+            tasks = ledger.tasks_for(b)
+            n_lead = sum(1 for _, r in tasks if r == "lead")
+            row = [b, f"{n_lead}/{len(tasks) - n_lead}"]
+            for p in shown_periods:
+                s = current.get((b, p.code))
+                if s:
+                    row.append(f"{submission_state(s.received_at, p, deadline_days)}｜{s.file_name}")
+                elif (b, p.code) in refused_only:
+                    row.append("拒收（待重报）")
+                else:
+                    row.append("未报")
+            rows.append(row)
+        table(ws, 0, headers, [26, 10] + [30] * len(shown_periods), rows)
+        last = len(rows)
+        for word, color in (("按时", "#C6EFCE"), ("逾期", "#FFEB9C"), ("未报", "#FFC7CE"), ("拒收", "#FFC7CE")):
+            ws.conditional_format(1, 2, last, 1 + len(shown_periods),
+                                  {"type": "text", "criteria": "begins with", "value": word, "format": wb.add_format({"bg_color": color})})
+
+        # ------------------------------------------------------------ 提交记录
+        ws = wb.add_worksheet("提交记录")
+        headers = ["收到时间", "文件名", "单位", "报送期", "结果", "错误", "提示", "SHA-256", "存档位置"]
+        rows = [[s.received_at.replace("T", " "), s.file_name, s.bureau or "（未识别）", s.period or "",
+                 ("已汇入" if s.current else "已被新文件取代") if s.outcome == "merged" else "拒收",
+                 s.n_errors, s.n_warnings, s.sha256, s.archive_path] for s in subs]
+        table(ws, 0, headers, [18, 30, 22, 9, 14, 6, 6, 66, 40], rows)
+        ws.conditional_format(1, 4, max(len(rows), 1), 4, {"type": "text", "criteria": "begins with", "value": "拒收",
+                                                           "format": wb.add_format({"bg_color": "#FFC7CE"})})
+
+        # ------------------------------------------------------------ 问题清单
+        ws = wb.add_worksheet("问题清单")
+        headers = ["来源", "报送期", "文件", "工作表", "单元格", "级别", "代码", "说明", "原值"]
+        rows = [["核对" if source == "check" else "汇总", period or "", f.file or "", f.sheet or "", f.cell or "",
+                 SEVERITY_CN[str(f.severity)], f.code, f.message, f.value or ""] for _, source, period, f in store.all_findings()]
+        table(ws, 0, headers, [6, 9, 30, 10, 8, 6, 18, 70, 20], rows)
+        ws.conditional_format(1, 5, max(len(rows), 1), 5, {"type": "cell", "criteria": "==", "value": '"错误"',
+                                                           "format": wb.add_format({"bg_color": "#FFC7CE"})})
+        wb.close()
+
+
+def _num(v: float | None) -> str:
+    from .model import fmt_number
+
+    return fmt_number(v)
+

@@ -1,0 +1,405 @@
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from conftest import complete_values, fields_of, soffice
+
+from ledger_xl.fill import fill_template
+from ledger_xl.findings import Severity
+from ledger_xl.pipeline import ingest, status
+from ledger_xl.store import Store
+
+ON_TIME = dt.datetime(2024, 7, 5, 9, 0)
+LATE = dt.datetime(2024, 7, 20, 9, 0)
+
+
+def fill(templates: Path, bureau: str, out_dir: Path, overrides: dict | None = None, *, name: str | None = None,  # type: ignore[type-arg]
+         when: dt.datetime = ON_TIME, number: object = 1) -> Path:
+    src = templates / f"{bureau}.xlsx"
+    return fill_template(src, out_dir / (name or f"{bureau}_返回.xlsx"), complete_values(src, overrides, number=number), mtime=when)
+
+
+def master_rows(ws_root: Path, sheet: str = "总台账") -> list[dict]:  # type: ignore[type-arg]
+    wb = openpyxl.load_workbook(ws_root / "outputs" / "master_ledger.xlsx")
+    ws = wb[sheet]
+    header_row = 2 if sheet == "总台账" else 1
+    headers = [c.value for c in ws[header_row]]
+    return [dict(zip(headers, [c.value for c in row], strict=False)) for row in ws.iter_rows(min_row=header_row + 1)]
+
+
+def test_merge__master_ledger_matches_what_was_typed_cell_for_cell(workspace, templates_2024h1):
+    inbox = workspace / "inbox"
+    fill(templates_2024h1, "市发展改革委", inbox, {("13", "metric", 0): "１座", ("13", "metric", 1): "1,200个"})
+    fill(templates_2024h1, "市交通运输局", inbox, {("9", "metric", 0): " 2 ", ("12", "metric", 0): "60辆", ("10", "metric", 0): 3.5})
+    report = ingest(workspace)
+    assert [o.status for o in report.outcomes] == ["merged", "merged"], [f.render() for o in report.outcomes for f in o.findings]
+    rows = {(r["序号"], r["指标"]): r for r in master_rows(workspace) if r["指标"]}
+    assert rows[("13", "充电站")]["2024年实际"] == 1 and rows[("13", "充电桩")]["2024年实际"] == 1200
+    assert rows[("9", "投入运营的干支衔接货运枢纽（物流园区）")]["2024年实际"] == 2
+    assert rows[("10", "投入运营的公共配送中心")]["累计实际"] == 3.5
+    assert rows[("12", "新增新能源城市配送营运车辆")]["2024年计划"] == 150
+    assert rows[("12", "新增新能源城市配送营运车辆")]["累计实际"] == 60
+    assert rows[("13", "充电桩")]["数据来源"].startswith("市发展改革委_返回.xlsx › 填报表 › I")
+    assert rows[("11", "建设末端公共配送站（货物装卸点）")]["累计实际"] is None  # 市商务局 has not reported
+    t13 = next(r for r in master_rows(workspace) if r["序号"] == "13")
+    assert "最新 3.5:1" in t13["其他指标（最新）"]
+    assert "第13项进展" in t13["牵头单位最新进展"]
+    # every value kept with its provenance
+    with Store(workspace / "ledger.sqlite") as store:
+        vals = {(v.bureau, v.task_id, v.kind, v.idx): v for v in store.current_values()}
+    assert vals[("市发展改革委", "13", "metric", 1)].num == 1200
+    assert vals[("市发展改革委", "13", "ind_value", 0)].num == 3.5
+    assert vals[("市交通运输局", "12", "ind_value", 0)].num == pytest.approx(18)  # 0.18 in a % cell
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("１２", 12), ("12个", 12), ("1,200", 1200), (" 7 ", 7), ("3辆", 3), ("0", 0), (4.0, 4), ("１２个", 12),
+])
+def test_normalise__quantities(workspace, templates_2024h1, typed, expected):
+    fill(templates_2024h1, "市交通运输局", workspace / "inbox", {("9", "metric", 0): typed})
+    report = ingest(workspace)
+    assert report.outcomes[0].status == "merged"
+    with Store(workspace / "ledger.sqlite") as store:
+        (v,) = [v for v in store.current_values() if v.task_id == "9" and v.kind == "metric"]
+    assert v.num == expected
+
+
+@pytest.mark.parametrize("task, typed, expected", [
+    ("12", 0.18, 18), ("12", "18%", 18), ("12", "18", 18), ("12", "１８％", 18), ("26", 0.105, 10.5),
+])
+def test_normalise__percentages(workspace, templates_2024h1, task, typed, expected):
+    fill(templates_2024h1, "市交通运输局", workspace / "inbox", {(task, "ind_value", 0): typed})
+    assert ingest(workspace).outcomes[0].status == "merged"
+    with Store(workspace / "ledger.sqlite") as store:
+        (v,) = [v for v in store.current_values() if v.task_id == task and v.kind == "ind_value"]
+    assert v.num == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("typed, expected", [("3.5:1", 3.5), ("3.5：1", 3.5), ("４：１", 4), (3.2, 3.2)])
+def test_normalise__ratios(workspace, templates_2024h1, typed, expected):
+    fill(templates_2024h1, "市发展改革委", workspace / "inbox", {("13", "ind_value", 0): typed})
+    assert ingest(workspace).outcomes[0].status == "merged"
+    with Store(workspace / "ledger.sqlite") as store:
+        (v,) = [v for v in store.current_values() if v.task_id == "13" and v.kind == "ind_value"]
+    assert v.num == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("2024-06-30", "2024-06-30"), ("2024年6月30日", "2024-06-30"), ("2024/6/3", "2024-06-03"), (dt.datetime(2024, 6, 30), "2024-06-30"),
+])
+def test_normalise__dates(workspace, templates_2024h1, typed, expected):
+    fill(templates_2024h1, "市交通运输局", workspace / "inbox", {("6", "deliv_status", 0): "已完成", ("6", "deliv_date", 0): typed,
+                                                            ("6", "deliv_name", 0): "考核管理办法"})
+    assert ingest(workspace).outcomes[0].status == "merged"
+    with Store(workspace / "ledger.sqlite") as store:
+        (v,) = [v for v in store.current_values() if v.task_id == "6" and v.kind == "deliv_date"]
+    assert v.text == expected
+
+
+@pytest.mark.parametrize("key, typed, code, words", [
+    (("9", "metric", 0), "约5个", "bad-value", "约数"),
+    (("9", "metric", 0), "三", "bad-value", "阿拉伯数字"),
+    (("9", "metric", 0), "-2", "bad-value", "负数"),
+    (("9", "metric", 0), "已完成两个", "bad-value", "不是数字"),
+    (("9", "metric", 0), "=1+1", "formula-no-value", "公式"),
+    (("9", "metric", 0), None, "missing", "未填写"),
+    (("7", "duty_count", 0), "1.5", "bad-value", "整数"),
+    (("6", "deliv_status", 0), "差不多了", "bad-value", "可选的进展"),
+    ((None, "phone", 0), "打电话找我", "bad-value", "电话号码"),
+    ((None, "fill_date", 0), "七月五日", "bad-value", "日期"),
+])
+def test_unreadable_values_become_findings_and_the_file_is_not_merged(workspace, templates_2024h1, key, typed, code, words):
+    src = templates_2024h1 / "市交通运输局.xlsx"
+    values = complete_values(src)
+    if typed is None or typed.startswith("="):
+        values.pop(key)
+    else:
+        values[key] = typed
+    out = fill_template(src, workspace / "inbox" / "交通.xlsx", values)
+    if isinstance(typed, str) and typed.startswith("="):
+        wb = openpyxl.load_workbook(out)
+        cell = next(f.cell for f in fields_of(src) if (f.task_id, f.kind, f.index) == key)
+        wb["填报表"][cell] = typed  # a live formula, saved without a cached value
+        wb.save(out)
+    report = ingest(workspace)
+    (o,) = report.outcomes
+    assert o.status == "refused"
+    errors = [f for f in o.findings if f.severity is Severity.ERROR]
+    assert len(errors) == 1 and errors[0].code == code and words in errors[0].message
+    cell = next(f.cell for f in fields_of(src) if (f.task_id, f.kind, f.index) == key)
+    assert (errors[0].file, errors[0].sheet, errors[0].cell) == ("交通.xlsx", "填报表", cell)
+    if typed and not typed.startswith("="):
+        assert errors[0].value == typed
+    with Store(workspace / "ledger.sqlite") as store:
+        assert store.current_values() == []  # nothing half-merged
+
+
+def _bad_files(tmp: Path, templates: Path) -> dict[str, tuple[Path, str, str]]:
+    """name → (file, expected code, words in the message)."""
+    src = templates / "市财政局.xlsx"
+    out: dict[str, tuple[Path, str, str]] = {}
+    p = tmp / "旧格式.xls"
+    p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 2000)
+    out["xls"] = (p, "old-format", "另存为” .xlsx")
+    p = tmp / "金山.et"
+    p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\1" * 2000)
+    out["et"] = (p, "old-format", "另存为” .xlsx")
+    p = tmp / "导出.csv"
+    p.write_text("序号,本期新增\n9,2\n", encoding="utf-8")
+    out["csv"] = (p, "csv-or-text", "CSV")
+    p = tmp / "网页.xls"
+    p.write_text("<html><body><table><tr><td>1</td></tr></table></body></html>", encoding="utf-8")
+    out["html"] = (p, "html-as-xls", "网页格式")
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    p = tmp / "加密.xlsx"
+    with open(src, "rb") as fh, open(p, "wb") as o:
+        OOXMLFile(fh).encrypt("secret", o)
+    out["encrypted"] = (p, "encrypted", "取消密码")
+    p = tmp / "损坏.xlsx"
+    p.write_bytes(src.read_bytes()[:2500])
+    out["corrupt"] = (p, "corrupt", "损坏")
+    p = tmp / "空.xlsx"
+    p.write_bytes(b"")
+    out["empty"] = (p, "empty-file", "空的")
+    p = tmp / "新建.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = 5
+    wb.save(p)
+    out["not-template"] = (p, "not-template", "不是本系统下发的填报模板")
+    return out
+
+
+def test_refusals__each_bad_file_named_with_what_to_do(workspace, templates_2024h1, tmp_path):
+    bad = _bad_files(tmp_path, templates_2024h1)
+    good = fill(templates_2024h1, "市商务局", tmp_path)
+    report = ingest(workspace, [p for p, _, _ in bad.values()] + [good])
+    by_name = {o.path.name: o for o in report.outcomes}
+    assert by_name[good.name].status == "merged"  # the other files go on
+    for kind, (p, code, words) in bad.items():
+        o = by_name[p.name]
+        assert o.status == "refused", kind
+        assert [f.code for f in o.findings] == [code], kind
+        assert words in o.findings[0].message and o.findings[0].file == p.name, kind
+    # every original kept, under its SHA-256
+    archived = {q.stem for q in (workspace / "archive").iterdir()}
+    from ledger_xl.ingest import sha256_of
+
+    assert {sha256_of(p) for p, _, _ in bad.values()} | {sha256_of(good)} == archived
+
+
+def test_refusal__template_of_another_ledger(workspace, tmp_path, seed_definition):
+    from ledger_xl.pipeline import make_templates
+    from ledger_xl.workspace import init_workspace
+
+    other = tmp_path / "other"
+    init_workspace(other, seed_definition)
+    make_templates(other, "2024H1", bureaus=["市商务局"])
+    f = fill(other / "outputs" / "templates" / "2024H1", "市商务局", tmp_path)
+    (o,) = ingest(workspace, [f]).outcomes
+    assert o.status == "refused" and o.findings[0].code == "other-ledger"
+
+
+def test_refusal__tampered_task_text_and_moved_rows(workspace, templates_2024h1, tmp_path):
+    f = fill(templates_2024h1, "市商务局", tmp_path, name="改了任务.xlsx")
+    wb = openpyxl.load_workbook(f)
+    wb["填报表"]["D4"] = "我改了任务文字"
+    wb.save(f)
+    g = fill(templates_2024h1, "市商务局", tmp_path, name="删了行.xlsx", number=2)
+    wb = openpyxl.load_workbook(g)
+    wb["填报表"].delete_rows(5, 1)
+    wb.save(g)
+    h = fill(templates_2024h1, "市商务局", tmp_path, name="改了隐藏页.xlsx", number=3)
+    wb = openpyxl.load_workbook(h)
+    wb["_ledger_xl"]["B3"] = "市财政局"
+    data = wb["_ledger_xl"]["B5"].value
+    wb["_ledger_xl"]["B5"] = data.replace('"bureau": "市商务局"', '"bureau": "市财政局"')
+    wb.save(h)
+    outcomes = {o.path.name: o for o in ingest(workspace, [f, g, h]).outcomes}
+    o = outcomes["改了任务.xlsx"]
+    assert o.status == "refused" and o.findings[0].code == "tampered" and o.findings[0].cell == "D4"
+    assert "我改了任务文字" in o.findings[0].message
+    assert outcomes["删了行.xlsx"].findings[0].code == "tampered"
+    assert outcomes["改了隐藏页.xlsx"].findings[0].code == "meta-tampered"
+
+
+def test_same_file_twice_changes_nothing(workspace, templates_2024h1):
+    fill(templates_2024h1, "市商务局", workspace / "inbox")
+    ingest(workspace)
+    db = workspace / "ledger.sqlite"
+    with Store(db) as store:
+        before = (store.submissions(), store.current_values())
+    report = ingest(workspace)
+    assert [o.status for o in report.outcomes] == ["duplicate"]
+    with Store(db) as store:
+        assert (store.submissions(), store.current_values()) == before
+
+
+def test_later_file_supersedes_earlier_which_stays_in_history(workspace, templates_2024h1, tmp_path):
+    first = fill(templates_2024h1, "市商务局", tmp_path, {("11", "metric", 0): 5}, name="v1.xlsx", when=ON_TIME)
+    ingest(workspace, [first])
+    second = fill(templates_2024h1, "市商务局", tmp_path, {("11", "metric", 0): 7}, name="v2.xlsx", when=LATE)
+    (o,) = ingest(workspace, [second]).outcomes
+    assert o.status == "merged" and o.superseded
+    rows = {(r["序号"]): r for r in master_rows(workspace) if r["指标"]}
+    assert rows["11"]["累计实际"] == 7
+    history = master_rows(workspace, "提交记录")
+    assert [(r["文件名"], r["结果"]) for r in history] == [("v1.xlsx", "已被新文件取代"), ("v2.xlsx", "已汇入")]
+    st = {b.name: b for b in status(workspace, "2024H1").bureaus}
+    assert st["市商务局"].state == "逾期" and st["市商务局"].file_name == "v2.xlsx"
+
+
+def test_status_json_and_submission_sheet(workspace, templates_2024h1):
+    from click.testing import CliRunner
+
+    from ledger_xl.cli import cli
+
+    fill(templates_2024h1, "市商务局", workspace / "inbox", when=ON_TIME)
+    fill(templates_2024h1, "市财政局", workspace / "inbox", when=LATE)
+    src = templates_2024h1 / "市公安局.xlsx"
+    values = complete_values(src)
+    values.pop(next(k for k in values if k[1] == "deliv_status"))
+    fill_template(src, workspace / "inbox" / "公安.xlsx", values)
+    r = CliRunner().invoke(cli, ["ingest", "-w", str(workspace)])
+    assert r.exit_code == 1 and "[拒收] 公安.xlsx" in r.output
+    r = CliRunner().invoke(cli, ["status", "-w", str(workspace), "--period", "2024H1", "--json"])
+    assert r.exit_code == 0
+    data = {b["name"]: b for b in json.loads(r.stdout)["bureaus"]}
+    assert (data["市商务局"]["state"], data["市商务局"]["submitted"], data["市商务局"]["late"]) == ("按时", True, False)
+    assert (data["市财政局"]["state"], data["市财政局"]["late"]) == ("逾期", True)
+    assert (data["市公安局"]["state"], data["市公安局"]["submitted"]) == ("拒收", False)
+    assert data["市邮政管理局"]["state"] == "未报" and len(data) == 14
+    sheet = {r["单位"]: r for r in master_rows(workspace, "报送情况")}
+    assert sheet["市商务局"]["2024年上半年"].startswith("按时｜") and sheet["市财政局"]["2024年上半年"].startswith("逾期｜")
+    assert sheet["市公安局"]["2024年上半年"] == "拒收（待重报）" and sheet["市邮政管理局"]["2024年上半年"] == "未报"
+    problems = master_rows(workspace, "问题清单")
+    assert any(p["文件"] == "公安.xlsx" and p["级别"] == "错误" for p in problems)
+
+
+def test_bureau_text_is_never_a_formula_in_the_master_ledger(workspace, templates_2024h1):
+    fill(templates_2024h1, "市商务局", workspace / "inbox", {("11", "progress", 0): "=HYPERLINK(\"http://x\",\"点我\")",
+                                                           ("11", "problems", 0): "@SUM(A1)", ("11", "plan", 0): "=cmd|' /C calc'!A0"})
+    assert ingest(workspace).outcomes[0].status == "merged"
+    with zipfile.ZipFile(workspace / "outputs" / "master_ledger.xlsx") as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/"):
+                assert b"<f>" not in z.read(name), name
+    row = next(r for r in master_rows(workspace) if r["序号"] == "11")
+    assert row["牵头单位最新进展"].endswith('=HYPERLINK("http://x","点我")')
+
+
+def test_master_ledger_that_cannot_be_replaced_loses_nothing(workspace, templates_2024h1, monkeypatch):
+    real_replace = os.replace
+
+    def busy(src, dst):  # type: ignore[no-untyped-def]
+        if str(dst).endswith("master_ledger.xlsx"):
+            raise PermissionError(13, "in use")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", busy)
+    fill(templates_2024h1, "市商务局", workspace / "inbox")
+    report = ingest(workspace)
+    assert report.outcomes[0].status == "merged" and report.master_ledger is None
+    assert "正在 Excel/WPS 中打开" in report.master_note
+    with Store(workspace / "ledger.sqlite") as store:
+        assert len(store.current_values()) > 0
+    assert not [p for p in (workspace / "outputs").iterdir() if p.name.endswith(".tmp")]
+
+
+KILL_SCRIPT = textwrap.dedent("""
+    import os, signal, sys
+    from ledger_xl import store as store_mod
+    from ledger_xl.pipeline import ingest
+    real = store_mod.Store.add_submission
+    calls = [0]
+    def add(self, **kw):
+        calls[0] += 1
+        if calls[0] == int(sys.argv[2]):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(self, **kw)
+    store_mod.Store.add_submission = add
+    ingest(sys.argv[1])
+""")
+
+
+def test_kill_midway_leaves_the_store_unchanged_and_rerun_finishes(workspace, templates_2024h1):
+    for b in ("市商务局", "市财政局", "市公安局"):
+        fill(templates_2024h1, b, workspace / "inbox")
+    db = workspace / "ledger.sqlite"
+    with Store(db) as store:
+        before = store.submissions()
+    proc = subprocess.run([sys.executable, "-c", KILL_SCRIPT, str(workspace), "3"], capture_output=True, timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    with Store(db) as store:
+        assert store.submissions() == before and store.current_values() == []
+    for p in (workspace / "archive").iterdir():  # what was archived is whole
+        from ledger_xl.ingest import sha256_of
+
+        assert sha256_of(p) == p.stem
+    report = ingest(workspace)
+    assert sorted(o.status for o in report.outcomes) == ["merged"] * 3
+
+
+def test_two_ingests_at_once_lose_nothing(workspace, templates_2024h1, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    for bureau in ("市商务局", "市财政局", "市公安局"):
+        fill(templates_2024h1, bureau, a)
+    for bureau in ("市邮政管理局", "市交通运输局", "市发展改革委"):
+        fill(templates_2024h1, bureau, b)
+    cmd = [sys.executable, "-m", "ledger_xl.cli", "ingest", "-w", str(workspace)]
+    procs = [subprocess.Popen(cmd + [str(d)], stdout=subprocess.PIPE, stderr=subprocess.PIPE) for d in (a, b)]
+    outs = [p.communicate(timeout=180) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    with Store(workspace / "ledger.sqlite") as store:
+        assert len(store.current_submissions()) == 6
+    sheet = {r["单位"]: r["2024年上半年"] for r in master_rows(workspace, "报送情况")}
+    assert sum(1 for v in sheet.values() if v.startswith("按时")) == 6
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(soffice() is None or not Path("/usr/lib/python3/dist-packages/uno.py").exists(),
+                    reason="LibreOffice with its Python bridge (python3-uno) is not installed")
+def test_filled_and_saved_by_libreoffice_gives_exactly_the_typed_values(workspace, templates_2024h1, tmp_path):
+    src = templates_2024h1 / "市发展改革委.xlsx"
+    typed = {("13", "metric", 0): 2, ("13", "metric", 1): "１２", ("13", "ind_value", 0): "3.5:1",
+             ("20", "deliv_status", 0): "已完成", ("20", "deliv_date", 0): "2024-06-30", ("20", "deliv_name", 0): "停车优惠政策",
+             ("20", "deliv_no", 0): "宛发改〔2024〕12号", ("13", "progress", 0): "=HYPERLINK(\"x\")",
+             (None, "phone", 0): "13800000000", (None, "filler", 0): "王五", (None, "fill_date", 0): "2024-07-05"}
+    by_key = {(f.task_id, f.kind, f.index): f.name for f in fields_of(src)}
+    values = {by_key[k]: v for k, v in complete_values(src, typed).items()}
+    vj = tmp_path / "v.json"
+    vj.write_text(json.dumps(values, ensure_ascii=False), encoding="utf-8")
+    out = workspace / "inbox" / "发改委_LibreOffice.xlsx"
+    lo_fill = Path(__file__).resolve().parents[1] / "src" / "ledger_xl" / "lo_fill.py"
+    subprocess.run(["/usr/bin/python3", str(lo_fill), str(src), str(out), str(vj)], check=True, timeout=180,
+                   env={**os.environ, "SOFFICE": soffice()})
+    (o,) = ingest(workspace).outcomes
+    assert o.status == "merged", [f.render() for f in o.findings]
+    with Store(workspace / "ledger.sqlite") as store:
+        got = {(v.task_id, v.kind, v.idx): (v.num if v.num is not None else v.text) for v in store.current_values()}
+    assert got[("13", "metric", 0)] == 2 and got[("13", "metric", 1)] == 12 and got[("13", "ind_value", 0)] == 3.5
+    assert got[("20", "deliv_status", 0)] == "已完成" and got[("20", "deliv_date", 0)] == "2024-06-30"
+    assert got[("20", "deliv_no", 0)] == "宛发改〔2024〕12号" and got[("13", "progress", 0)] == "=HYPERLINK(\"x\")"
+    assert got[(None, "phone", 0)] == "13800000000" and got[(None, "fill_date", 0)] == "2024-07-05"
+    expected_text = {k: v for k, v in complete_values(src, typed).items() if k[1] in ("progress", "plan", "problems", "evidence")}
+    for k, v in expected_text.items():
+        assert got[(k[0], k[1], k[2])] == v
+
+
+def test_lock_file_is_skipped(workspace, templates_2024h1):
+    shutil.copy(templates_2024h1 / "市商务局.xlsx", workspace / "inbox" / "~$市商务局.xlsx")
+    (o,) = ingest(workspace).outcomes
+    assert o.status == "skipped" and "临时文件" in o.note
