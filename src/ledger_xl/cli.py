@@ -238,6 +238,36 @@ def status_cmd(period: str, workspace: Path, as_json: bool) -> None:
     click.echo(f"已报 {n}/{len(rep.bureaus)}。")
 
 
+@cli.command("check")
+@click.option("--period", required=True, help="报送期，如 2024H2。")
+@workspace_option
+@json_option
+@guarded
+def check_cmd(period: str, workspace: Path, as_json: bool) -> None:
+    """对照计划核对截至本期的进度；有滞后或未达标时退出码为 1。"""
+    from .pipeline import check
+    from .textui import table
+
+    run = check(workspace, period)
+    res = run.result
+    if as_json:
+        _dump(res.to_json())
+    else:
+        click.echo(f"{res.period.label} 进度核对")
+        click.echo(table(["序号", "状态", "说明"], [[t.id, t.status, "；".join(t.reasons)] for t in res.tasks], max_width=90))
+        counts = res.counts()
+        click.echo("合计：" + "，".join(f"{k} {v}" for k, v in counts.items() if v))
+        missing = [b.name for b in res.bureaus if not b.submitted]
+        if missing:
+            click.echo(f"本期未报送：{'、'.join(missing)}")
+        if run.master_ledger:
+            click.echo(f"已写入总台账：{run.master_ledger}")
+    if run.master_note:
+        click.echo("注意：" + run.master_note, err=True)
+    if res.behind:
+        sys.exit(EXIT_FINDINGS)
+
+
 def main() -> None:
     cli(prog_name="ledger-xl")
 

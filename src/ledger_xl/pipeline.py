@@ -9,15 +9,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .definition import load_ledger
 from .findings import Finding, LedgerError
 from .fsutil import atomic_path
 from .ingest import read_return, sha256_of
-from .model import Period, check_period_in
+from .model import Ledger, Period, check_period_in
 from .store import Store
 from .templates import TemplateRun, write_templates
 from .workspace import Workspace, open_workspace, workspace_lock
+
+if TYPE_CHECKING:
+    from .checks import CheckResult
 
 
 def make_templates(root: Path, period_text: str, *, bureaus: list[str] | None = None, make_zip: bool = False) -> TemplateRun:
@@ -30,7 +34,7 @@ def make_templates(root: Path, period_text: str, *, bureaus: list[str] | None = 
         prior = store.cumulative_before(ledger, period)
         return write_templates(
             ledger, period, ws.outputs / "templates" / period.code, key=store.template_key, ledger_id=store.ledger_id,
-            bureaus=bureaus, deadline_days=int(cfg.get("deadline_days", 10)), contact=str(cfg.get("contact", "")),
+            bureaus=bureaus, deadline_days=deadline_days(ws), contact=str(cfg.get("contact", "")),
             issuer=str(cfg.get("issuer", "")), prior=prior, make_zip=make_zip,
         )
 
@@ -127,13 +131,35 @@ def ingest(root: Path, paths: list[Path] | None = None, *, wait: float = 120.0) 
     return report
 
 
-def rebuild_master(ws: Workspace, ledger: object, store: Store) -> tuple[Path | None, str]:
-    """Rebuild outputs/master_ledger.xlsx from the store; an open (locked) file is reported, never fatal."""
+def latest_period(ledger: Ledger, store: Store) -> Period | None:
+    """The latest period of the programme for which anything was received."""
+    got = {s.period for s in store.submissions() if s.period}
+    periods = [p for p in ledger.periods() if p.code in got]
+    return max(periods) if periods else None
+
+
+def check_store(ledger: Ledger, store: Store, period: Period, deadline_days: int) -> CheckResult:
+    from .checks import run_checks
+
+    st = period_status(ledger, store, period, deadline_days)
+    return run_checks(ledger, period, store.current_values(period), store.submissions(),
+                      history=store.history_values(), late_of={b.name: b.late for b in st.bureaus})
+
+
+def rebuild_master(ws: Workspace, ledger: Ledger, store: Store, checks: CheckResult | None = None) -> tuple[Path | None, str]:
+    """Rebuild outputs/master_ledger.xlsx from the store; an open (locked) file is reported, never fatal.
+
+    Statuses are those of the given check, or of the latest period with data.
+    """
     from .ledger_book import write_master_ledger
 
+    days = deadline_days(ws)
+    if checks is None:
+        latest = latest_period(ledger, store)
+        checks = check_store(ledger, store, latest, days) if latest else None
     target = ws.outputs / "master_ledger.xlsx"
     try:
-        write_master_ledger(ledger, store, target, deadline_days=int(ws.section("templates").get("deadline_days", 10)))  # type: ignore[arg-type]
+        write_master_ledger(ledger, store, target, deadline_days=days, checks=checks)
     except LedgerError as e:
         return None, e.message + " 数据已安全保存在数据库中，关闭文件后运行 ledger-xl status 或再次 ingest 即可重新生成。"
     return target, ""
@@ -202,10 +228,36 @@ def period_status(ledger: object, store: Store, period: Period, deadline_days: i
     return StatusReport(period, due.isoformat(), out)
 
 
-def status(root: Path, period_text: str) -> StatusReport:
+def deadline_days(ws: Workspace) -> int:
+    return int(ws.section("templates").get("deadline_days", 10))
+
+
+def _open(root: Path, period_text: str) -> tuple[Workspace, Ledger, Period]:
     ws = open_workspace(root)
     ledger = load_ledger(ws.definition_path)
     period = Period.parse(period_text)
     check_period_in(ledger, period)
+    return ws, ledger, period
+
+
+def status(root: Path, period_text: str) -> StatusReport:
+    ws, ledger, period = _open(root, period_text)
     with Store(ws.store_path) as store:
-        return period_status(ledger, store, period, int(ws.section("templates").get("deadline_days", 10)))
+        return period_status(ledger, store, period, deadline_days(ws))
+
+
+@dataclass
+class CheckRun:
+    result: CheckResult
+    master_ledger: Path | None
+    master_note: str
+
+
+def check(root: Path, period_text: str) -> CheckRun:
+    """Judge the period, keep its findings in the store, and write the statuses into the master ledger."""
+    ws, ledger, period = _open(root, period_text)
+    with workspace_lock(ws, what="核对"), Store(ws.store_path) as store:
+        result = check_store(ledger, store, period, deadline_days(ws))
+        store.replace_check_findings(period.code, result.findings)
+        path, note = rebuild_master(ws, ledger, store, result)
+    return CheckRun(result, path, note)

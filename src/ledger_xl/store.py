@@ -197,6 +197,16 @@ class Store:
             out = [v for v in out if Period.parse(v.period) <= up_to]
         return out
 
+    def history_values(self, kind: str = "metric") -> list[tuple[StoredValue, bool]]:
+        """Values of every merged submission, superseded ones included, with whether each is current."""
+        rows = self.db.execute("""
+            SELECT v.submission_id, s.bureau, s.period, v.task_id, v.role, v.kind, v.idx, v.num, v.text, v.cell, s.file_name,
+                   s.id = (SELECT MAX(id) FROM submissions t WHERE t.bureau = s.bureau AND t.period = s.period
+                           AND t.outcome = 'merged')
+            FROM vals v JOIN submissions s ON s.id = v.submission_id
+            WHERE s.outcome = 'merged' AND v.kind = ? ORDER BY s.id""", (kind,)).fetchall()
+        return [(StoredValue(*r[:11]), bool(r[11])) for r in rows]
+
     def all_findings(self) -> list[tuple[int | None, str, str | None, Finding]]:
         rows = self.db.execute(
             "SELECT submission_id, source, period, file, sheet, cell, severity, code, message, value FROM findings ORDER BY id")

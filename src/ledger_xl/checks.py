@@ -1,0 +1,372 @@
+"""Plan checks: what the store holds up to a period, against the plan. A pure function over plain data.
+
+Statuses, worst first: 未达标 (an indicator missed at the end), 滞后 (behind at a year end or a duty
+missed), 预警 (below the pro-rata plan mid-year), 按进度, 超额 (ahead of plan), 已完成. 未报 means the
+lead bureau has not submitted — not the same as behind.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .findings import Finding, Severity
+from .model import FREQUENCY_LABEL, Indicator, Ledger, Metric, Period, Task, fmt_number
+from .store import StoredValue, Submission
+
+ORDER = ["未达标", "滞后", "预警", "按进度", "超额", "已完成"]
+BEHIND = {"滞后", "未达标"}
+TOL = 1e-9
+PERIODS_PER_YEAR = {"half-year": 2, "quarter": 4, "year": 1}
+MONTHS = {"half-year": 6, "quarter": 3, "year": 12}
+
+
+@dataclass
+class MetricCheck:
+    name: str
+    unit: str
+    planned: float
+    actual: float | None
+    total: float | None
+    status: str
+
+    def to_json(self) -> dict[str, object]:
+        return {"name": self.name, "unit": self.unit, "planned": self.planned, "actual": self.actual, "total": self.total,
+                "status": self.status}
+
+
+@dataclass
+class TaskCheck:
+    id: str
+    status: str
+    metrics: list[MetricCheck] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        return {"id": self.id, "status": self.status, "metrics": [m.to_json() for m in self.metrics], "reasons": self.reasons}
+
+
+@dataclass
+class BureauCheck:
+    name: str
+    submitted: bool
+    late: bool
+
+    def to_json(self) -> dict[str, object]:
+        return {"name": self.name, "submitted": self.submitted, "late": self.late}
+
+
+@dataclass
+class CheckResult:
+    period: Period
+    tasks: list[TaskCheck]
+    bureaus: list[BureauCheck]
+    findings: list[Finding]
+
+    @property
+    def behind(self) -> list[TaskCheck]:
+        return [t for t in self.tasks if t.status in BEHIND]
+
+    def counts(self) -> dict[str, int]:
+        out = dict.fromkeys(ORDER + ["未报"], 0)
+        for t in self.tasks:
+            out[t.status] += 1
+        return out
+
+    def to_json(self) -> dict[str, object]:
+        return {"period": self.period.code, "tasks": [t.to_json() for t in self.tasks],
+                "bureaus": [b.to_json() for b in self.bureaus], "counts": self.counts()}
+
+
+def worst(statuses: Iterable[str]) -> str:
+    s = list(statuses)
+    return min(s, key=ORDER.index) if s else "按进度"
+
+
+def planned_at(metric: Metric, period: Period) -> float:
+    """Cumulative plan at the end of a period: previous years' additions plus this year's pro-rata share."""
+    before = sum(v for y, v in metric.yearly.items() if y < period.year)
+    this = metric.yearly.get(period.year, 0.0)
+    frac = period.index / PERIODS_PER_YEAR[period.kind]
+    return before + this * frac
+
+
+def _final(ledger: Ledger, period: Period) -> bool:
+    return period.year == max(ledger.years) and period.is_year_end
+
+
+def run_checks(ledger: Ledger, period: Period, values: list[StoredValue], submissions: list[Submission], *,
+               history: list[tuple[StoredValue, bool]] | None = None, late_of: dict[str, bool] | None = None) -> CheckResult:
+    """Judge every task at `period` from the current values of all periods up to it."""
+    values = [v for v in values if Period.parse(v.period) <= period]
+    submitted_in: dict[str, set[str]] = defaultdict(set)  # period → bureaus with a current submission
+    for s in submissions:
+        if s.current and s.period and s.bureau:
+            submitted_in[s.period].add(s.bureau)
+    by: dict[tuple[str, str, int], dict[str, dict[str, StoredValue]]] = defaultdict(lambda: defaultdict(dict))
+    texts: dict[tuple[str, str], list[StoredValue]] = defaultdict(list)
+    for v in values:
+        if v.task_id is None:
+            continue
+        by[(v.task_id, v.kind, v.idx)][v.period][v.bureau] = v
+        texts[(v.task_id, v.kind)].append(v)
+
+    findings: list[Finding] = []
+    tasks: list[TaskCheck] = []
+    for task in ledger.tasks:
+        tc = _check_task(ledger, task, period, by, submitted_in, findings)
+        tasks.append(tc)
+
+    # responsible bureaus that have not submitted
+    now = submitted_in.get(period.code, set())
+    bureaus = []
+    late_of = late_of or {}
+    for b in ledger.bureaus_with_tasks():
+        sub = b in now
+        bureaus.append(BureauCheck(b, sub, late_of.get(b, not sub)))
+        roles = ledger.tasks_for(b)
+        if not sub and roles and all(r == "responsible" for _, r in roles):
+            findings.append(Finding("responsible-missing", f"{b}（责任单位）本期未报送配合工作情况。", Severity.WARNING,
+                                    file=period.code))
+    if history:
+        findings += _cumulative_down(history, period)
+    return CheckResult(period, tasks, bureaus, findings)
+
+
+def _check_task(ledger: Ledger, task: Task, period: Period, by: dict, submitted_in: dict[str, set[str]],  # type: ignore[type-arg]
+                findings: list[Finding]) -> TaskCheck:
+    def find(code: str, msg: str, severity: Severity = Severity.WARNING) -> None:
+        findings.append(Finding(code, f"第 {task.id} 项（{_short(task.title)}）：{msg}", severity, file=period.code))
+
+    reporting_leads = [b for b in task.lead if b in submitted_in.get(period.code, set())]
+    tc = TaskCheck(task.id, "按进度")
+    if not reporting_leads:
+        tc.status = "未报"
+        missing = "、".join(task.lead) or "（无牵头单位）"
+        tc.reasons.append(f"牵头单位{missing}本期未报送")
+        for m in task.metrics:
+            tc.metrics.append(MetricCheck(m.name, m.unit, planned_at(m, period), _cumulative(by, task, task.metrics.index(m), period),
+                                          m.target.value if m.target else None, "未报"))
+        find("not-reported", f"牵头单位{missing}本期未报送，无法判断进度。", Severity.WARNING)
+        return tc
+    for b in task.lead:
+        if b not in reporting_leads:
+            tc.reasons.append(f"牵头单位{b}本期未报送")
+    parts: list[str] = []
+    for i, m in enumerate(task.metrics):
+        mc = _check_metric(task, i, m, period, by, ledger, find)
+        tc.metrics.append(mc)
+        parts.append(mc.status)
+        tc.reasons += _metric_reasons(mc, period)
+    for i, ind in enumerate(task.indicators):
+        st, why = _check_indicator(task, i, ind, period, by, ledger, find)
+        parts.append(st)
+        tc.reasons.append(why)
+    if task.frequency:
+        st, why = _check_duty(task, period, by, submitted_in, ledger)
+        parts.append(st)
+        tc.reasons += why
+        if st in BEHIND:
+            find("duty-missed", "；".join(why), Severity.WARNING)
+    if task.deliverable:
+        st, why = _check_deliverable(task, period, by, ledger, find)
+        parts.append(st)
+        tc.reasons.append(why)
+    tc.status = worst(parts) if parts else "按进度"
+    if tc.status in BEHIND or tc.status == "预警":
+        find("behind" if tc.status != "预警" else "warn", f"{tc.status}。" + "；".join(r for r in tc.reasons if r))
+    return tc
+
+
+def _short(text: str, n: int = 18) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _lead_value(task: Task, per_bureau: dict[str, StoredValue]) -> StoredValue | None:
+    for b in task.lead:
+        if b in per_bureau:
+            return per_bureau[b]
+    return None
+
+
+def _cumulative(by: dict, task: Task, i: int, period: Period) -> float | None:  # type: ignore[type-arg]
+    series = by.get((task.id, "metric", i), {})
+    got = [_lead_value(task, per) for p, per in series.items() if Period.parse(p) <= period]
+    nums = [v.num for v in got if v is not None and v.num is not None]
+    return sum(nums) if nums else None
+
+
+def _check_metric(task: Task, i: int, m: Metric, period: Period, by: dict, ledger: Ledger, find) -> MetricCheck:  # type: ignore[no-untyped-def,type-arg]
+    series = by.get((task.id, "metric", i), {})
+    for p, per in series.items():
+        leads = {b: v.num for b, v in per.items() if b in task.lead and v.role == "lead" and v.num is not None}
+        if len(set(leads.values())) > 1:
+            detail = "，".join(f"{b} {fmt_number(n)}{m.unit}" for b, n in leads.items())
+            find("lead-disagree", f"“{m.name}”{p} 两个牵头单位报送的数字不一致（{detail}），请核实。以{task.lead[0]}为准。")
+    actual = _cumulative(by, task, i, period)
+    planned = planned_at(m, period)
+    total = m.target.value if m.target else m.planned_total()
+    a = actual or 0.0
+    if a + TOL >= total and total > 0:
+        status = "已完成"
+    elif a > planned + TOL:
+        status = "超额"
+    elif a + TOL >= planned:
+        status = "按进度"
+    elif period.is_year_end:
+        status = "滞后"
+    else:
+        status = "预警"
+    return MetricCheck(m.name, m.unit, planned, actual, m.target.value if m.target else None, status)
+
+
+def _metric_reasons(mc: MetricCheck, period: Period) -> list[str]:
+    a = mc.actual or 0.0
+    got = f"累计{fmt_number(a)}{mc.unit}"
+    if mc.status in ("滞后", "预警"):
+        return [f"“{mc.name}”{got}，按计划截至{period.label}应达{fmt_number(mc.planned)}{mc.unit}，差{fmt_number(mc.planned - a)}{mc.unit}"]
+    if mc.status == "超额":
+        return [f"“{mc.name}”{got}，超出进度计划{fmt_number(a - mc.planned)}{mc.unit}"]
+    if mc.status == "已完成":
+        return [f"“{mc.name}”{got}，已达到总目标"]
+    return [f"“{mc.name}”{got}，符合进度（计划{fmt_number(mc.planned)}{mc.unit}）"]
+
+
+def _latest(task: Task, by: dict, kind: str, i: int, period: Period) -> tuple[str, StoredValue] | None:  # type: ignore[type-arg]
+    series = by.get((task.id, kind, i), {})
+    for p in sorted(series, key=Period.parse, reverse=True):
+        if Period.parse(p) <= period:
+            v = _lead_value(task, series[p])
+            if v is not None:
+                return p, v
+    return None
+
+
+def _check_indicator(task: Task, i: int, ind: Indicator, period: Period, by: dict, ledger: Ledger, find) -> tuple[str, str]:  # type: ignore[no-untyped-def,type-arg]
+    unit = "%" if ind.unit == "%" else ":1"
+    latest = _latest(task, by, "ind_value", i, period)
+    reported = latest[1].num if latest else None
+    value = reported
+    note = ""
+    if ind.baseline:
+        b = _latest(task, by, "ind_baseline", i, period)
+        c = _latest(task, by, "ind_current", i, period)
+        if b and c and b[1].num and c[1].num is not None:
+            base, cur = b[1].num, c[1].num
+            computed = ((base - cur) / base * 100 if ind.change == "decrease" else
+                        (cur - base) / base * 100 if ind.change == "increase" else cur / base * 100)
+            note = f"（按期初{fmt_number(base)}、本期{fmt_number(cur)}计算为{computed:.2f}%）"
+            if reported is not None and abs(computed - reported) > max(0.5, abs(computed) * 0.05):
+                find("indicator-mismatch", f"“{ind.text}”填报为{fmt_number(reported)}%，但按期初{fmt_number(base)}、本期"
+                     f"{fmt_number(cur)}计算应为{computed:.2f}%，请核实。", Severity.WARNING)
+            value = computed
+    target = ind.threshold_label()
+    if value is None:
+        if _final(ledger, period):
+            return "未达标", f"“{ind.text}”未报告指标值，无法确认达标"
+        return "按进度", f"“{ind.text}”尚未报告指标值（目标{target}）"
+    meets = value + TOL >= ind.value if ind.op == ">=" else value - TOL <= ind.value
+    shown = f"{value:.2f}".rstrip("0").rstrip(".") + unit
+    if meets:
+        return ("已完成" if _final(ledger, period) else "按进度"), f"“{ind.text}”最新{shown}{note}，已达到目标{target}"
+    gap = abs(ind.value - value)
+    gap_text = f"{gap:.2f}".rstrip("0").rstrip(".") + ("个百分点" if ind.unit == "%" else "")
+    if _final(ledger, period):
+        return "未达标", f"“{ind.text}”最新{shown}{note}，未达到目标{target}，差{gap_text}"
+    return "按进度", f"“{ind.text}”最新{shown}{note}，距目标{target}还差{gap_text}"
+
+
+def _periods_up_to(ledger: Ledger, period: Period) -> list[Period]:
+    return [p for p in ledger.periods() if p <= period]
+
+
+def _check_duty(task: Task, period: Period, by: dict, submitted_in: dict[str, set[str]], ledger: Ledger) -> tuple[str, list[str]]:  # type: ignore[type-arg]
+    freq = task.frequency
+    assert freq is not None
+    n = task.frequency_count
+    series = by.get((task.id, "duty_count", 0), {})
+
+    def count(p: Period) -> float | None:
+        per = series.get(p.code)
+        v = _lead_value(task, per) if per else None
+        return v.num if v is not None else None
+
+    label = FREQUENCY_LABEL[freq]
+    reasons: list[str] = []
+    behind = False
+    kind = ledger.period_kind
+    freq_months, period_months = MONTHS[freq], MONTHS[kind]
+    if freq_months <= period_months:
+        # every reporting period needs the count times how many frequency units it spans
+        need = n * period_months // freq_months
+        for p in _periods_up_to(ledger, period):
+            c = count(p)
+            if c is None:
+                if not any(b in submitted_in.get(p.code, set()) for b in task.lead):
+                    reasons.append(f"{p.label}未报送，无法确认是否开展")
+                continue
+            if c + TOL < need:
+                behind = True
+                reasons.append(f"{p.label}开展{fmt_number(c)}次，{label}应不少于{n}次")
+    else:
+        # a yearly duty over half-years or quarters: judged once the year is over
+        for y in sorted({p.year for p in _periods_up_to(ledger, period)}):
+            in_year = [p for p in _periods_up_to(ledger, period) if p.year == y]
+            counts = [c for c in (count(p) for p in in_year) if c is not None]
+            done = sum(counts)
+            year_over = any(p.is_year_end for p in in_year)
+            if not counts and not any(b in submitted_in.get(p.code, set()) for p in in_year for b in task.lead):
+                reasons.append(f"{y}年未报送，无法确认是否开展")
+            elif year_over and done + TOL < n:
+                behind = True
+                reasons.append(f"{y}年全年开展{fmt_number(done)}次，{label}应不少于{n}次")
+            elif not year_over:
+                reasons.append(f"{y}年已开展{fmt_number(done)}次（{label}{n}次，年底判断）")
+    if behind:
+        return "滞后", reasons
+    if not reasons:
+        reasons.append(f"{label}{n}次，均已按期开展")
+    return "按进度", reasons
+
+
+def _check_deliverable(task: Task, period: Period, by: dict, ledger: Ledger, find) -> tuple[str, str]:  # type: ignore[no-untyped-def,type-arg]
+    latest = _latest(task, by, "deliv_status", 0, period)
+    name = task.deliverable
+    final_year = period.year == max(ledger.years)
+    if latest is None:
+        return ("滞后" if final_year else "按进度"), f"成果“{name}”尚未报告进展"
+    p, v = latest
+    status = v.text
+    if status == "已完成":
+        date = _latest(task, by, "deliv_date", 0, period)
+        doc = _latest(task, by, "deliv_name", 0, period)
+        missing = [w for w, x in (("完成日期", date), ("文件名称", doc)) if x is None or not (x[1].text or "").strip()]
+        if missing:
+            find("deliverable-incomplete", f"成果报为已完成，但缺少{'和'.join(missing)}。请补报。", Severity.WARNING)
+            return "预警", f"成果“{name}”报为已完成，但缺少{'和'.join(missing)}"
+        no = _latest(task, by, "deliv_no", 0, period)
+        return "已完成", f"成果已完成：{doc[1].text}{('（' + no[1].text + '）') if no and no[1].text else ''}，{date[1].text}"  # type: ignore[index]
+    if status == "未启动" and final_year:
+        return "滞后", f"成果“{name}”到最后一年仍未启动"
+    if status == "推进中" and _final(ledger, period):
+        return "滞后", f"成果“{name}”到期末仍在推进中，未完成"
+    return "按进度", f"成果“{name}”{status}"
+
+
+def _cumulative_down(history: list[tuple[StoredValue, bool]], period: Period) -> list[Finding]:
+    """A resubmission that lowers an earlier figure makes the cumulative go down: say so, never smooth it."""
+    out = []
+    seen: dict[tuple[str, str, str | None, int], StoredValue] = {}
+    for v, _current in history:
+        if Period.parse(v.period) > period or v.num is None:
+            continue
+        key = (v.bureau, v.period, v.task_id, v.idx)
+        prev = seen.get(key)
+        if prev is not None and prev.submission_id != v.submission_id and v.num + TOL < (prev.num or 0):
+            out.append(Finding("cumulative-down",
+                               f"{v.bureau} {v.period} 第 {v.task_id} 项的数字由 {fmt_number(prev.num)}（{prev.file_name}）改为 "
+                               f"{fmt_number(v.num)}（{v.file_name}），累计数因此下降。请核实更正的原因。",
+                               Severity.WARNING, file=v.file_name, sheet="填报表", cell=v.cell, value=fmt_number(v.num)))
+        seen[key] = v
+    return out
