@@ -173,6 +173,8 @@ def _check_task(ledger: Ledger, task: Task, period: Period, by: dict, submitted_
         st, why = _check_deliverable(task, period, by, ledger, find)
         parts.append(st)
         tc.reasons.append(why)
+    if not parts:
+        tc.reasons.append(f"{'、'.join(reporting_leads)}已报送工作进展")
     tc.status = worst(parts) if parts else "按进度"
     if tc.status in BEHIND or tc.status == "预警":
         find("behind" if tc.status != "预警" else "warn", f"{tc.status}。" + "；".join(r for r in tc.reasons if r))

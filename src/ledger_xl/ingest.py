@@ -178,7 +178,7 @@ def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger) -> Re
             changed.append((cell, expected, actual))
     moved = [fs for fs in meta.fields if resolve_name(pkg, fs.name) not in (None, (FORM_SHEET, fs.cell))]
     if changed or moved:
-        detail = "；".join(f"{c} 原为“{_short(e)}”，现为“{_short(a)}”" for c, e, a in changed[:5])
+        detail = "；".join(f"{c} 原为“{a_}”，现为“{b_}”" for c, e, a in changed[:5] for a_, b_ in [_diff(e, a)])
         if len(changed) > 5:
             detail += f"；等共 {len(changed)} 处"
         if moved and not changed:
@@ -191,6 +191,19 @@ def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger) -> Re
         _read_field(fs, cell, result, f)
     _cross_checks(result, f)
     return result
+
+
+def _diff(old: str, new: str, n: int = 12) -> tuple[str, str]:
+    """The two texts around where they first differ, so a person sees what changed."""
+    old, new = " ".join(old.split()), " ".join(new.split())
+    i = next((k for k, (x, y) in enumerate(zip(old, new, strict=False)) if x != y), min(len(old), len(new)))
+    start = max(0, i - 4)
+
+    def cut(t: str) -> str:
+        part = t[start : start + n]
+        return ("…" if start else "") + part + ("…" if start + n < len(t) else "")
+
+    return cut(old) or "（空）", cut(new) or "（空）"
 
 
 def _short(text: str, n: int = 20) -> str:

@@ -41,7 +41,8 @@ def make_templates(root: Path, period_text: str, *, bureaus: list[str] | None = 
 
 # ---------------------------------------------------------------- ingest
 
-ACCEPTED_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".et", ".csv", ".ett", ".xltx"}
+# what a bureau might send back as its form; anything else in a folder (a PDF of evidence, a note) is skipped
+ACCEPTED_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".et", ".ett", ".csv", ".xltx", ".xlsb", ".ods", ".txt", ""}
 
 
 @dataclass
@@ -105,6 +106,9 @@ def ingest(root: Path, paths: list[Path] | None = None, *, wait: float = 120.0) 
             for path in files:
                 if path.name.startswith("~$"):
                     outcomes.append(FileOutcome(path, "skipped", note="Excel/WPS 临时文件（~$ 开头），不是报表，已跳过。"))
+                    continue
+                if path.suffix.lower() not in ACCEPTED_SUFFIXES:
+                    outcomes.append(FileOutcome(path, "skipped", note=f"不是电子表格文件（{path.suffix or '无扩展名'}），已跳过。"))
                     continue
                 digest = sha256_of(path)
                 prior = store.known(digest)

@@ -102,7 +102,8 @@ class StoredValue:
 
 
 class Store:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, identity: dict[str, str] | None = None) -> None:
+        """Open (or create) the store; `identity` ({ledger_id, template_key}) seeds a new store only."""
         self.path = Path(path)
         self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -112,8 +113,9 @@ class Store:
         self.db.executescript(SCHEMA)  # idempotent; executescript would commit an open transaction
         with self.transaction():
             self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('ledger_id', ?)", (uuid.uuid4().hex,))
-            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('template_key', ?)", (secrets.token_hex(32),))
+            ident = identity or {}
+            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('ledger_id', ?)", (ident.get("ledger_id") or uuid.uuid4().hex,))
+            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('template_key', ?)", (ident.get("template_key") or secrets.token_hex(32),))
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

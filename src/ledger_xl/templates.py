@@ -152,7 +152,8 @@ def write_template(
 
     with atomic_path(Path(path)) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False})
-        wb.set_properties({"title": f"{ledger.title} {period.label} 填报表", "author": issuer or "ledger-xl", "company": issuer})
+        wb.set_properties({"title": f"{ledger.title} {period.label} 填报表", "author": issuer or "ledger-xl", "company": issuer,
+                           "created": now})
         base = {"font_name": "宋体", "font_size": 10, "text_wrap": True, "valign": "vcenter", "border": 1}
         f_title = wb.add_format({"font_name": "黑体", "font_size": 15, "align": "center", "valign": "vcenter", "locked": True})
         f_note = wb.add_format({"font_name": "宋体", "font_size": 10, "text_wrap": True, "valign": "vcenter", "font_color": "#444444"})
@@ -414,6 +415,7 @@ def write_templates(
     issuer: str = "",
     prior: dict[tuple[str, int], float] | None = None,
     make_zip: bool = False,
+    now: dt.datetime | None = None,
 ) -> TemplateRun:
     check_period_in(ledger, period)
     names = ledger.bureaus_with_tasks()
@@ -424,7 +426,7 @@ def write_templates(
         names = [n for n in names if n in bureaus]
     out_dir = Path(out_dir)
     written = []
-    now = dt.datetime.now().replace(microsecond=0)
+    now = now or dt.datetime.now().replace(microsecond=0)
     for name in names:
         path = out_dir / f"{safe_filename(name)}.xlsx"
         meta = write_template(ledger, name, period, path, key=key, ledger_id=ledger_id, deadline_days=deadline_days,

@@ -95,8 +95,12 @@ def open_workspace(root: Path | str = ".") -> Workspace:
     return Workspace(root, config)
 
 
-def init_workspace(root: Path, definition: Path) -> Workspace:
-    """Make a working folder from a definition workbook; refuses to overwrite an existing one."""
+def init_workspace(root: Path, definition: Path, *, identity: dict[str, str] | None = None) -> Workspace:
+    """Make a working folder from a definition workbook; refuses to overwrite an existing one.
+
+    `identity` (ledger id and template key) is for the bundled samples only, whose returned workbooks were
+    signed with a published demo key; a real workspace gets a fresh random one.
+    """
     from .definition import load_ledger
     from .store import Store
 
@@ -112,7 +116,7 @@ def init_workspace(root: Path, definition: Path) -> Workspace:
         shutil.copyfile(definition, target)
     write_text_atomic(root / CONFIG_NAME, DEFAULT_CONFIG)
     ws = open_workspace(root)
-    Store(ws.store_path).close()
+    Store(ws.store_path, identity=identity).close()
     return ws
 
 
