@@ -189,3 +189,20 @@ def test_json_shape():
     assert t1["status"] == "按进度" and t1["metrics"][0]["unit"] == "个" and t1["metrics"][0]["planned"] == 2
     assert t1["metrics"][0]["actual"] == 2 and isinstance(t1["reasons"], list)
     assert {"name", "submitted", "late"} <= set(data["bureaus"][0])
+
+
+def test_quarterly_programme_same_rules():
+    q = Ledger(title="季度台账", years=[2026], office="O", period_kind="quarter",
+               bureaus=[Bureau("O", member=False), Bureau("A")],
+               tasks=[task("Q1", ["A"], metrics=[Metric("驿站", "个", {2026: 8}, Target(">=", 8))]),
+                      task("Q2", ["A"], frequency="quarter", frequency_count=1)])
+    subs = [Submission(i, "", "", "", "A", p, "2026-04-01T00:00:00", "", "merged", 0, 0, True)
+            for i, p in enumerate(["2026Q1", "2026Q2", "2026Q3", "2026Q4"], start=1)]
+    vals = [v("A", "2026Q1", "Q1", "metric", 1), v("A", "2026Q1", "Q2", "duty_count", 1)]
+    r = run_checks(q, Period.parse("2026Q1"), vals, subs[:1])
+    assert status(r, "Q1") == "预警" and "应达2个，差1个" in reasons(r, "Q1")  # a quarter of 8
+    vals += [v("A", p, "Q1", "metric", 2) for p in ("2026Q2", "2026Q3", "2026Q4")]
+    vals += [v("A", "2026Q2", "Q2", "duty_count", 0)]
+    r = run_checks(q, Period.parse("2026Q4"), vals, subs)
+    assert status(r, "Q1") == "滞后" and "应达8个，差1个" in reasons(r, "Q1")
+    assert status(r, "Q2") == "滞后" and "2026年第二季度开展0次" in reasons(r, "Q2")
