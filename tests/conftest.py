@@ -119,3 +119,14 @@ def templates_2024h1(workspace: Path) -> Path:
 
     make_templates(workspace, "2024H1")
     return workspace / "outputs" / "templates" / "2024H1"
+
+
+@pytest.fixture(scope="session")
+def programme(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """Six half-years of generated returns ingested into a workspace: (workspace, SampleRun, ledger)."""
+    from ledger_xl.definition import load_ledger
+    from ledger_xl.samples import generate
+
+    root = tmp_path_factory.mktemp("programme")
+    run = generate(SAMPLE_DEFINITION, root / "samples", work=root / "ws", log=lambda *_: None)
+    return root / "ws", run, load_ledger(SAMPLE_DEFINITION)

@@ -12,18 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from ledger_xl.cli import cli
-from ledger_xl.definition import load_ledger
 from ledger_xl.pipeline import check
-from ledger_xl.samples import generate
-
-
-@pytest.fixture(scope="module")
-def programme(tmp_path_factory):  # type: ignore[no-untyped-def]
-    from conftest import SAMPLE_DEFINITION
-
-    root = tmp_path_factory.mktemp("programme")
-    run = generate(SAMPLE_DEFINITION, root / "samples", work=root / "ws", log=lambda *_: None)
-    return root / "ws", run, load_ledger(SAMPLE_DEFINITION)
 
 
 def typed_number(v: object) -> float:

@@ -37,14 +37,28 @@ class MetricCheck:
 
 
 @dataclass
+class IndicatorCheck:
+    text: str
+    target: str  # "≥20%", "≤4:1"
+    value: float | None  # the latest value judged (computed from baseline and current where reported)
+    unit: str
+    status: str
+
+    def to_json(self) -> dict[str, object]:
+        return {"text": self.text, "target": self.target, "value": self.value, "unit": self.unit, "status": self.status}
+
+
+@dataclass
 class TaskCheck:
     id: str
     status: str
     metrics: list[MetricCheck] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    indicators: list[IndicatorCheck] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
-        return {"id": self.id, "status": self.status, "metrics": [m.to_json() for m in self.metrics], "reasons": self.reasons}
+        return {"id": self.id, "status": self.status, "metrics": [m.to_json() for m in self.metrics], "reasons": self.reasons,
+                "indicators": [i.to_json() for i in self.indicators]}
 
 
 @dataclass
@@ -160,9 +174,10 @@ def _check_task(ledger: Ledger, task: Task, period: Period, by: dict, submitted_
         parts.append(mc.status)
         tc.reasons += _metric_reasons(mc, period)
     for i, ind in enumerate(task.indicators):
-        st, why = _check_indicator(task, i, ind, period, by, ledger, find)
+        st, why, value = _check_indicator(task, i, ind, period, by, ledger, find)
         parts.append(st)
         tc.reasons.append(why)
+        tc.indicators.append(IndicatorCheck(ind.text, ind.threshold_label(), value, ind.unit, st))
     if task.frequency:
         st, why = _check_duty(task, period, by, submitted_in, ledger)
         parts.append(st)
@@ -245,7 +260,7 @@ def _latest(task: Task, by: dict, kind: str, i: int, period: Period) -> tuple[st
     return None
 
 
-def _check_indicator(task: Task, i: int, ind: Indicator, period: Period, by: dict, ledger: Ledger, find) -> tuple[str, str]:  # type: ignore[no-untyped-def,type-arg]
+def _check_indicator(task: Task, i: int, ind: Indicator, period: Period, by: dict, ledger: Ledger, find) -> tuple[str, str, float | None]:  # type: ignore[no-untyped-def,type-arg]
     unit = "%" if ind.unit == "%" else ":1"
     latest = _latest(task, by, "ind_value", i, period)
     reported = latest[1].num if latest else None
@@ -266,17 +281,17 @@ def _check_indicator(task: Task, i: int, ind: Indicator, period: Period, by: dic
     target = ind.threshold_label()
     if value is None:
         if _final(ledger, period):
-            return "未达标", f"“{ind.text}”未报告指标值，无法确认达标"
-        return "按进度", f"“{ind.text}”尚未报告指标值（目标{target}）"
+            return "未达标", f"“{ind.text}”未报告指标值，无法确认达标", None
+        return "按进度", f"“{ind.text}”尚未报告指标值（目标{target}）", None
     meets = value + TOL >= ind.value if ind.op == ">=" else value - TOL <= ind.value
     shown = f"{value:.2f}".rstrip("0").rstrip(".") + unit
     if meets:
-        return ("已完成" if _final(ledger, period) else "按进度"), f"“{ind.text}”最新{shown}{note}，已达到目标{target}"
+        return ("已完成" if _final(ledger, period) else "按进度"), f"“{ind.text}”最新{shown}{note}，已达到目标{target}", value
     gap = abs(ind.value - value)
     gap_text = f"{gap:.2f}".rstrip("0").rstrip(".") + ("个百分点" if ind.unit == "%" else "")
     if _final(ledger, period):
-        return "未达标", f"“{ind.text}”最新{shown}{note}，未达到目标{target}，差{gap_text}"
-    return "按进度", f"“{ind.text}”最新{shown}{note}，距目标{target}还差{gap_text}"
+        return "未达标", f"“{ind.text}”最新{shown}{note}，未达到目标{target}，差{gap_text}", value
+    return "按进度", f"“{ind.text}”最新{shown}{note}，距目标{target}还差{gap_text}", value
 
 
 def _periods_up_to(ledger: Ledger, period: Period) -> list[Period]:

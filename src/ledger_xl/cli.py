@@ -268,6 +268,28 @@ def check_cmd(period: str, workspace: Path, as_json: bool) -> None:
         sys.exit(EXIT_FINDINGS)
 
 
+@cli.command("report")
+@click.option("--period", required=True, help="报送期，如 2024H2。")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="报告文件（.docx）；默认 outputs/reports/。")
+@click.option("--date", "date_text", help="成文日期，如 2024-07-15；默认今天。")
+@workspace_option
+@guarded
+def report_cmd(period: str, output: Path | None, date_text: str | None, workspace: Path) -> None:
+    """生成本期总结报告（Word，公文格式，含图表）。"""
+    import datetime as dt
+
+    from .pipeline import make_report
+
+    try:
+        date = dt.date.fromisoformat(date_text) if date_text else None
+    except ValueError:
+        raise LedgerError(f"日期“{date_text}”写法不对，请写成 2024-07-15。", code="date-format") from None
+    path, result = make_report(workspace, period, output, date=date)
+    counts = "，".join(f"{k} {v}" for k, v in result.counts().items() if v)
+    click.echo(f"已生成总结报告：{path}")
+    click.echo(f"{result.period.label}：{counts}。")
+
+
 def main() -> None:
     cli(prog_name="ledger-xl")
 

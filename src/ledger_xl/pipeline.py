@@ -265,3 +265,29 @@ def check(root: Path, period_text: str) -> CheckRun:
         store.replace_check_findings(period.code, result.findings)
         path, note = rebuild_master(ws, ledger, store, result)
     return CheckRun(result, path, note)
+
+
+# ---------------------------------------------------------------- report
+
+
+def make_report(root: Path, period_text: str, out: Path | None = None, *, date: dt.date | None = None) -> tuple[Path, CheckResult]:
+    """Write the period's summary report from the store and the checks (atomically)."""
+    from .report import ReportData, write_report
+
+    ws, ledger, period = _open(root, period_text)
+    cfg = ws.section("report")
+    with Store(ws.store_path) as store:
+        days = deadline_days(ws)
+        result = check_store(ledger, store, period, days)
+        prev_period = period.previous()
+        previous = check_store(ledger, store, prev_period, days) if prev_period.year in ledger.years else None
+        data = ReportData(
+            ledger=ledger, period=period, checks=result, previous=previous,
+            status=period_status(ledger, store, period, days),
+            values=[v for v in store.current_values(period) if v.period == period.code],
+            cumulative_before=store.cumulative_before(ledger, period),
+            issuer=str(cfg.get("issuer") or "领导小组办公室"), date=date or dt.date.today(),
+            font_profile=str(cfg.get("font_profile", "gb2312")),
+        )
+    target = out or ws.outputs / "reports" / f"{period.code}_总结报告.docx"
+    return write_report(data, target), result

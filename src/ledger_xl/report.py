@@ -1,0 +1,515 @@
+"""The half-year summary report (总结报告) as a Word document in official format (GB/T 9704-2012).
+
+Composed only from the check results and the stored values: nothing is typed by hand. Layout: A4,
+margins 37/35/28/26 mm, body 仿宋_GB2312 16 pt on a fixed 28.95 pt line (22 lines of 28 characters),
+title 方正小标宋简体 22 pt, 一、 黑体, （一） 楷体_GB2312, page numbers "— 1 —" 宋体 14 pt, odd right and even
+left. Every run and style carries its East Asian font; the document language is zh-CN.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .checks import BEHIND, CheckResult, TaskCheck
+from .fsutil import atomic_path
+from .model import Ledger, Period, fmt_number
+
+if TYPE_CHECKING:
+    from .pipeline import StatusReport
+    from .store import StoredValue
+
+FONT_PROFILES: dict[str, dict[str, str]] = {
+    # the fonts government PCs install for official documents
+    "gb2312": {"title": "方正小标宋简体", "body": "仿宋_GB2312", "h1": "黑体", "h2": "楷体_GB2312", "page": "宋体",
+               "table": "仿宋_GB2312", "table_head": "黑体"},
+    # what every Windows PC has: Word substitutes nothing
+    "windows": {"title": "华文中宋", "body": "仿宋", "h1": "黑体", "h2": "楷体", "page": "宋体", "table": "仿宋",
+                "table_head": "黑体"},
+}
+CN_NUM = "一二三四五六七八九十"
+LINE_TWIPS = 579  # 28.95 pt: 22 lines on the GB/T 9704 type area
+NOTHING = {"", "无", "暂无", "没有", "无。", "暂无。", "-", "—", "/"}
+
+
+@dataclass
+class ReportData:
+    ledger: Ledger
+    period: Period
+    checks: CheckResult
+    previous: CheckResult | None
+    status: StatusReport
+    values: list[StoredValue]  # current values of this period
+    cumulative_before: dict[tuple[str, int], float] = field(default_factory=dict)
+    issuer: str = "领导小组办公室"
+    date: dt.date = field(default_factory=dt.date.today)
+    font_profile: str = "gb2312"
+
+
+def cn_date(d: dt.date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def cn_seq(i: int) -> str:
+    """1 → 一, 12 → 十二 (section numbers)."""
+    if i <= 10:
+        return CN_NUM[i - 1]
+    if i < 20:
+        return "十" + (CN_NUM[i - 11] if i > 10 else "")
+    return CN_NUM[i // 10 - 1] + "十" + (CN_NUM[i % 10 - 1] if i % 10 else "")
+
+
+def report_title(ledger: Ledger, period: Period) -> str:
+    base = ledger.title
+    for suffix in ("重点任务台账", "任务台账", "工作台账", "台账"):
+        if base.endswith(suffix):
+            base = base[: -len(suffix)]
+            break
+    return f"{base}{period.label}工作进展情况报告"
+
+
+# ---------------------------------------------------------------- low-level docx helpers
+
+
+def _qn(tag: str) -> str:
+    from docx.oxml.ns import qn
+
+    return qn(tag)
+
+
+def set_fonts(rpr_owner: object, name: str, size_pt: float | None = None, *, bold: bool | None = None) -> None:
+    """Set every script's font on a run or style rPr and drop theme fonts that would override it."""
+    el = rpr_owner._element if hasattr(rpr_owner, "_element") else rpr_owner  # type: ignore[attr-defined]
+    rpr = el.get_or_add_rPr()
+    fonts = rpr.get_or_add_rFonts()
+    for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+        fonts.attrib.pop(_qn(attr), None)
+    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        fonts.set(_qn(attr), name)
+    if size_pt is not None:
+        for tag in ("w:sz", "w:szCs"):
+            node = rpr.find(_qn(tag))
+            if node is None:
+                from docx.oxml import OxmlElement
+
+                node = OxmlElement(tag)
+                rpr.append(node)
+            node.set(_qn("w:val"), str(int(round(size_pt * 2))))
+    if bold is not None:
+        for tag in ("w:b", "w:bCs"):
+            node = rpr.find(_qn(tag))
+            if node is None:
+                from docx.oxml import OxmlElement
+
+                node = OxmlElement(tag)
+                rpr.append(node)
+            node.set(_qn("w:val"), "1" if bold else "0")
+
+
+def _ppr_set(paragraph: object, tag: str, **attrs: str) -> None:
+    from docx.oxml import OxmlElement
+
+    ppr = paragraph._p.get_or_add_pPr()  # type: ignore[attr-defined]
+    node = ppr.find(_qn(tag))
+    if node is None:
+        node = OxmlElement(tag)
+        ppr.append(node)
+    for k, v in attrs.items():
+        node.set(_qn(f"w:{k}"), v)
+
+
+class Writer:
+    """Paragraph kinds of an official document, each with its fonts set on the run itself."""
+
+    def __init__(self, fonts: dict[str, str]) -> None:
+        import docx
+        from docx.enum.text import WD_LINE_SPACING
+        from docx.shared import Mm, Pt
+
+        self.fonts = fonts
+        self.doc = docx.Document()
+        self.Pt, self.Mm = Pt, Mm
+        doc = self.doc
+        sec = doc.sections[0]
+        sec.page_width, sec.page_height = Mm(210), Mm(297)
+        sec.top_margin, sec.bottom_margin, sec.left_margin, sec.right_margin = Mm(37), Mm(35), Mm(28), Mm(26)
+        sec.header_distance, sec.footer_distance = Mm(15), Mm(26)
+        # document defaults and styles: East Asian font everywhere, language zh-CN, no theme fonts
+        defaults = doc.styles.element.find(_qn("w:docDefaults"))
+        rpr_default = defaults.find(_qn("w:rPrDefault")).find(_qn("w:rPr"))
+        lang = rpr_default.find(_qn("w:lang"))
+        if lang is None:
+            from docx.oxml import OxmlElement
+
+            lang = OxmlElement("w:lang")
+            rpr_default.append(lang)
+        lang.set(_qn("w:val"), "zh-CN")
+        lang.set(_qn("w:eastAsia"), "zh-CN")
+        lang.set(_qn("w:bidi"), "ar-SA")
+        fonts_default = rpr_default.find(_qn("w:rFonts"))
+        if fonts_default is not None:
+            for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+                fonts_default.attrib.pop(_qn(attr), None)
+            for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+                fonts_default.set(_qn(attr), fonts["body"])
+        normal = doc.styles["Normal"]
+        set_fonts(normal, fonts["body"], 16)
+        from docx.oxml import OxmlElement
+
+        spacing = OxmlElement("w:spacing")
+        spacing.set(_qn("w:val"), "-5")  # -0.25 pt: 28 characters a line at 16 pt
+        normal.element.get_or_add_rPr().append(spacing)
+        pf = normal.paragraph_format
+        pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+        pf.line_spacing = Pt(LINE_TWIPS / 20)
+        pf.space_before = pf.space_after = Pt(0)
+        pf.widow_control = False
+        for style_name, key, size in (("Heading 1", "h1", 16), ("Heading 2", "h2", 16), ("Title", "title", 22),
+                                      ("Caption", "body", 14), ("Table Grid", "table", 10.5)):
+            try:
+                st = doc.styles[style_name]
+            except KeyError:
+                continue
+            set_fonts(st, fonts[key], size, bold=False)
+            if hasattr(st, "font"):
+                st.font.color.rgb = None
+        self._page_numbers()
+
+    # -------------------------------------------------------------- paragraphs
+
+    def run(self, p: object, text: str, font: str, size: float, *, bold: bool = False) -> object:
+        r = p.add_run(text)  # type: ignore[attr-defined]
+        set_fonts(r, font, size, bold=bold)
+        return r
+
+    def title(self, text: str) -> None:
+        from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+
+        p = self.doc.add_paragraph()
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+        p.paragraph_format.line_spacing = self.Pt(35)
+        p.paragraph_format.space_after = self.Pt(LINE_TWIPS / 20)
+        self.run(p, text, self.fonts["title"], 22)
+
+    def body(self, text: str, *, indent: bool = True, lead: str | None = None) -> object:
+        """A body paragraph, first line indented two characters; `lead` is a bold-less 楷体 lead-in."""
+        p = self.doc.add_paragraph()
+        if indent:
+            _ppr_set(p, "w:ind", firstLineChars="200", firstLine="640")
+        _ppr_set(p, "w:jc", val="both")
+        if lead:
+            self.run(p, lead, self.fonts["h2"], 16)
+        self.run(p, text, self.fonts["body"], 16)
+        return p
+
+    def h1(self, text: str) -> None:
+        p = self.doc.add_paragraph(style="Heading 1")
+        _ppr_set(p, "w:ind", firstLineChars="200", firstLine="640")
+        self._heading_spacing(p)
+        self.run(p, text, self.fonts["h1"], 16)
+
+    def h2(self, text: str) -> None:
+        p = self.doc.add_paragraph(style="Heading 2")
+        _ppr_set(p, "w:ind", firstLineChars="200", firstLine="640")
+        self._heading_spacing(p)
+        self.run(p, text, self.fonts["h2"], 16)
+
+    def _heading_spacing(self, p: object) -> None:
+        from docx.enum.text import WD_LINE_SPACING
+
+        pf = p.paragraph_format  # type: ignore[attr-defined]
+        pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+        pf.line_spacing = self.Pt(LINE_TWIPS / 20)
+        pf.space_before = pf.space_after = self.Pt(0)
+        pf.keep_with_next = True
+
+    def signature(self, issuer: str, date: dt.date) -> None:
+        from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+        self.doc.add_paragraph()
+        for text, right_chars in ((issuer, 4), (cn_date(date), 4)):
+            p = self.doc.add_paragraph()
+            p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            _ppr_set(p, "w:ind", rightChars=str(right_chars * 100), right=str(right_chars * 320))
+            self.run(p, text, self.fonts["body"], 16)
+
+    def picture(self, png: bytes, caption: str) -> None:
+        from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+
+        p = self.doc.add_paragraph()
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+        p.paragraph_format.keep_with_next = True
+        p.add_run().add_picture(io.BytesIO(png), width=self.Mm(150))
+        c = self.doc.add_paragraph(style="Caption")
+        c.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        self.run(c, caption, self.fonts["h2"], 14)
+
+    def table(self, headers: list[str], rows: list[list[str]], widths_mm: list[float]) -> object:
+        from docx.enum.table import WD_TABLE_ALIGNMENT
+        from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+        from docx.oxml import OxmlElement
+
+        t = self.doc.add_table(rows=1 + len(rows), cols=len(headers))
+        t.style = self.doc.styles["Table Grid"]
+        t.alignment = WD_TABLE_ALIGNMENT.CENTER
+        t.autofit = False
+        for ci, width in enumerate(widths_mm):
+            t.columns[ci].width = self.Mm(width)  # the grid: what LibreOffice and WPS lay out by
+        tr_pr = t.rows[0]._tr.get_or_add_trPr()
+        tr_pr.append(OxmlElement("w:tblHeader"))  # repeat the header row on every page
+        for ri, values in enumerate([headers, *rows]):
+            for ci, value in enumerate(values):
+                cell = t.cell(ri, ci)
+                cell.width = self.Mm(widths_mm[ci])
+                p = cell.paragraphs[0]
+                pf = p.paragraph_format
+                pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+                pf.line_spacing = self.Pt(15)
+                pf.first_line_indent = self.Pt(0)
+                p.alignment = WD_ALIGN_PARAGRAPH.CENTER if ri == 0 or ci != 1 else WD_ALIGN_PARAGRAPH.LEFT
+                self.run(p, str(value), self.fonts["table_head" if ri == 0 else "table"], 10.5)
+        self.doc.add_paragraph()
+        return t
+
+    def _page_numbers(self) -> None:
+        """"— 1 —" in 宋体 14 pt: odd pages right, even pages left, one character in from the edge."""
+        from docx.enum.text import WD_ALIGN_PARAGRAPH
+        from docx.oxml import OxmlElement
+
+        self.doc.settings.odd_and_even_pages_header_footer = True
+        sec = self.doc.sections[0]
+        for footer, align, side in ((sec.footer, WD_ALIGN_PARAGRAPH.RIGHT, "right"),
+                                    (sec.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT, "left")):
+            footer.is_linked_to_previous = False
+            p = footer.paragraphs[0]
+            p.alignment = align
+            _ppr_set(p, "w:ind", **{f"{side}Chars": "100", side: "280"})
+            self.run(p, "— ", self.fonts["page"], 14)
+            for kind, text in (("begin", None), (None, " PAGE "), ("separate", None), (None, "1"), ("end", None)):
+                r = p.add_run()
+                set_fonts(r, self.fonts["page"], 14)
+                if kind:
+                    fld = OxmlElement("w:fldChar")
+                    fld.set(_qn("w:fldCharType"), kind)
+                    r._r.append(fld)
+                elif text == " PAGE ":
+                    instr = OxmlElement("w:instrText")
+                    instr.set(_qn("xml:space"), "preserve")
+                    instr.text = text
+                    r._r.append(instr)
+                else:
+                    r.text = text
+            self.run(p, " —", self.fonts["page"], 14)
+
+
+# ---------------------------------------------------------------- content
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{x * 100:.1f}%"
+
+
+def _list(names: list[str]) -> str:
+    return "、".join(names) if names else "无"
+
+
+def compose(data: ReportData) -> Writer:
+    from .charts import MetricBar, metric_progress, status_mix
+    from .checks import planned_at
+
+    ledger, period, checks = data.ledger, data.period, data.checks
+    w = Writer(FONT_PROFILES.get(data.font_profile, FONT_PROFILES["gb2312"]))
+    tasks = {t.id: t for t in ledger.tasks}
+    tc_of = {t.id: t for t in checks.tasks}
+    got_any = any(b.submitted for b in data.status.bureaus)
+    w.title(report_title(ledger, period))
+    w.body(f"按照工作安排，领导小组办公室对各成员单位{period.label}重点任务推进情况进行了汇总核对，现将有关情况报告如下。")
+
+    # 一、总体进展 ------------------------------------------------------
+    w.h1("一、总体进展")
+    counts = checks.counts()
+    order = ["已完成", "超额", "按进度", "预警", "滞后", "未达标", "未报"]
+    words = {"已完成": "已完成", "超额": "超额推进", "按进度": "按进度推进", "预警": "进度预警", "滞后": "进度滞后",
+             "未达标": "指标未达标", "未报": "牵头单位未报送"}
+    parts = [f"{words[s]}{counts[s]}项" for s in order if counts.get(s)]
+    if not got_any:
+        w.body(f"截至{period.label}，本期尚未收到任何单位报送的数据。台账共有重点任务{len(ledger.tasks)}项，均暂无本期进展可供汇总。")
+    else:
+        w.body(f"截至{period.label}，台账共有重点任务{len(ledger.tasks)}项，其中{'，'.join(parts)}。")
+        for sentence in _movements(data):
+            w.body(sentence)
+        mix = status_mix({s: counts.get(s, 0) for s in order}, f"{period.label}重点任务进展状态")
+        if mix:
+            w.picture(mix, "图1  重点任务进展状态分布")
+        bars = []
+        for t in ledger.tasks:
+            for i, m in enumerate(t.metrics):
+                mc = tc_of[t.id].metrics[i]
+                total = m.target.value if m.target else m.planned_total()
+                if total:
+                    label = f"{t.id}.{m.name}"
+                    bars.append(MetricBar(label if len(label) <= 16 else label[:15] + "…", planned_at(m, period) / total,
+                                          (mc.actual or 0) / total, mc.status))
+        chart = metric_progress(bars, "数量指标完成进度")
+        if chart:
+            w.picture(chart, f"图{2 if mix else 1}  数量指标累计完成情况（占总目标）")
+
+    # 二、重点指标完成情况 ----------------------------------------------
+    w.h1("二、重点指标完成情况")
+    by_cat: dict[str, list[list[str]]] = defaultdict(list)
+    for t in ledger.tasks:
+        tc = tc_of[t.id]
+        for i, m in enumerate(t.metrics):
+            mc = tc.metrics[i]
+            total = m.target.value if m.target else m.planned_total()
+            by_cat[t.category].append([t.id, f"{m.name}（{m.unit}）", fmt_number(m.yearly.get(period.year, 0)),
+                                       fmt_number(round(mc.planned, 2)), "—" if mc.actual is None else fmt_number(mc.actual),
+                                       _pct((mc.actual / total) if (mc.actual is not None and total) else None), mc.status])
+    k = 0
+    headers = ["序号", "指标", f"{period.year}年计划", "累计计划", "累计完成", "完成率", "状态"]
+    widths = [12, 52, 18, 18, 18, 18, 18]
+    for cat, rows in by_cat.items():
+        k += 1
+        w.h2(f"（{cn_seq(k)}）{cat}")
+        w.table(headers, rows, widths)
+    ind_rows = []
+    for t in ledger.tasks:
+        for ic in tc_of[t.id].indicators:
+            shown = "未报" if ic.value is None else (f"{ic.value:.2f}".rstrip("0").rstrip(".") + ("%" if ic.unit == "%" else ":1"))
+            ind_rows.append([t.id, ic.text, ic.target, shown, ic.status])
+    if ind_rows:
+        k += 1
+        w.h2(f"（{cn_seq(k)}）比例指标")
+        w.table(["序号", "指标", "目标", "最新值", "状态"], ind_rows, [12, 86, 18, 20, 18])
+    if not by_cat and not ind_rows:
+        w.body("本台账没有设定数量或比例指标。")
+
+    # 三、各单位报送情况 ------------------------------------------------
+    w.h1("三、各单位报送情况")
+    st = data.status
+    on_time = [b.name for b in st.bureaus if b.state == "按时"]
+    late = [b.name for b in st.bureaus if b.state == "逾期"]
+    refused = [b.name for b in st.bureaus if b.state == "拒收"]
+    missing = [b.name for b in st.bureaus if b.state == "未报"]
+    w.body(f"本期应报送单位{len(st.bureaus)}个，报送截止日期为{cn_date(dt.date.fromisoformat(st.deadline))}。按时报送{len(on_time)}个，"
+           f"逾期报送{len(late)}个，报送材料不合格被退回{len(refused)}个，未报送{len(missing)}个。")
+    if on_time:
+        w.body(f"按时报送的单位：{_list(on_time)}。")
+    if late:
+        w.body(f"逾期报送的单位：{_list(late)}。")
+    if refused:
+        w.body(f"报送材料不合格、已退回尚未重新报送的单位：{_list(refused)}。")
+    if missing:
+        w.body(f"未报送的单位：{_list(missing)}。")
+
+    # 四、存在的主要问题 ------------------------------------------------
+    w.h1("四、存在的主要问题")
+    trouble = [tc for tc in checks.tasks if tc.status in BEHIND or tc.status == "预警"]
+    not_reported = [tc for tc in checks.tasks if tc.status == "未报"]
+    k = 0
+    if trouble:
+        k += 1
+        w.h2(f"（{cn_seq(k)}）部分任务进度滞后")
+        for n, tc in enumerate(trouble, start=1):
+            t = tasks[tc.id]
+            detail = "；".join(r for r in tc.reasons if r and ("差" in r or "未" in r or "缺少" in r)) or "；".join(tc.reasons)
+            w.body(f"{n}.第{t.id}项“{_short(t.title, 30)}”（牵头单位：{'、'.join(t.lead)}），{tc.status}：{detail}。")
+    if not_reported and got_any:
+        k += 1
+        w.h2(f"（{cn_seq(k)}）部分任务无法核对进度")
+        leads = sorted({b for tc in not_reported for b in tasks[tc.id].lead})
+        w.body(f"{_list(leads)}本期未报送，第{'、'.join(tc.id for tc in not_reported)}项共{len(not_reported)}项任务无法核对进度。")
+    problems = _texts(data.values, "problems")
+    if problems:
+        k += 1
+        w.h2(f"（{cn_seq(k)}）各单位反映的问题")
+        for bureau, items in problems.items():
+            w.body("；".join(items) + "。", lead=f"{bureau}：")
+    if k == 0:
+        w.body("本期未发现进度滞后的任务，各单位未反映需要协调解决的问题。" if got_any else "各单位尚未报送，暂无问题汇总。")
+
+    # 五、下一步工作安排 ------------------------------------------------
+    w.h1("五、下一步工作安排")
+    plans = _texts(data.values, "plan", lead_only=True)
+    if plans:
+        for n, (bureau, items) in enumerate(plans.items(), start=1):
+            w.body("；".join(items[:4]) + "。", lead=f"（{cn_seq(n)}）{bureau}：")
+    if trouble:
+        names = sorted({b for tc in trouble for b in tasks[tc.id].lead})
+        w.body(f"领导小组办公室将加强对进度滞后任务的跟踪督办，请{_list(names)}对照计划查找原因，加快推进。")
+    if missing or refused:
+        w.body(f"请{_list(missing + refused)}尽快报送本期材料。")
+    if not plans and not trouble and not (missing or refused):
+        w.body("各单位继续按计划推进各项重点任务。")
+    w.signature(data.issuer, data.date)
+    return w
+
+
+def _short(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _texts(values: list[StoredValue], kind: str, *, lead_only: bool = False) -> dict[str, list[str]]:
+    """Texts of one kind per bureau, without "无" and duplicates, in task order."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for v in values:
+        if v.kind != kind or not v.text or (lead_only and v.role != "lead"):
+            continue
+        t = v.text.strip().rstrip("。；;")
+        if t in NOTHING or t in out[v.bureau]:
+            continue
+        out[v.bureau].append(t)
+    return dict(out)
+
+
+def _movements(data: ReportData) -> list[str]:
+    """One sentence each on what moved most since the previous period."""
+    out = []
+    tasks = {t.id: t for t in data.ledger.tasks}
+    if data.previous is not None:
+        prev = {t.id: t.status for t in data.previous.tasks}
+        done = [t.id for t in data.checks.tasks if t.status == "已完成" and prev.get(t.id) != "已完成"]
+        fell = [t.id for t in data.checks.tasks if t.status in BEHIND and prev.get(t.id) not in BEHIND]
+        if done:
+            out.append(f"与上期相比，本期新完成第{'、'.join(done)}项共{len(done)}项任务。")
+        if fell:
+            out.append(f"第{'、'.join(fell)}项任务本期转为{'滞后或未达标' if len(fell) > 1 else _status(data.checks, fell[0])}，需重点关注。")
+    gains = []
+    for v in data.values:
+        if v.kind != "metric" or v.role != "lead" or not v.num or v.task_id not in tasks:
+            continue
+        t = tasks[v.task_id]
+        if v.bureau != _first_reporting_lead(t, data.values) or v.idx >= len(t.metrics):
+            continue
+        m = t.metrics[v.idx]
+        total = m.target.value if m.target else m.planned_total()
+        if total:
+            cum = data.cumulative_before.get((t.id, v.idx), 0) + v.num
+            gains.append((v.num / total, m, v.num, cum, total))
+    gains.sort(key=lambda g: -g[0])
+    for _, m, add, cum, total in gains[:3]:
+        out.append(f"“{m.name}”本期新增{fmt_number(add)}{m.unit}，累计{fmt_number(cum)}{m.unit}，完成总目标的{cum / total * 100:.1f}%。")
+    return out
+
+
+def _first_reporting_lead(t: object, values: list[StoredValue]) -> str | None:
+    reporting = {v.bureau for v in values if v.task_id == t.id and v.role == "lead"}  # type: ignore[attr-defined]
+    return next((b for b in t.lead if b in reporting), None)  # type: ignore[attr-defined]
+
+
+def _status(checks: CheckResult, tid: str) -> str:
+    tc: TaskCheck = next(t for t in checks.tasks if t.id == tid)
+    return tc.status
+
+
+def write_report(data: ReportData, path: Path) -> Path:
+    w = compose(data)
+    with atomic_path(Path(path)) as tmp:
+        w.doc.save(str(tmp))
+    return Path(path)
