@@ -290,6 +290,55 @@ def report_cmd(period: str, output: Path | None, date_text: str | None, workspac
     click.echo(f"{result.period.label}：{counts}。")
 
 
+@cli.group("mail")
+def mail_group() -> None:
+    """发送邮件：模板、催报、报告（--dry-run 只写出 .eml，不发送）。"""
+
+
+def _mail_command(kind: str, help_text: str) -> None:
+    @mail_group.command(kind, help=help_text)
+    @click.option("--period", required=True, help="报送期，如 2024H1。")
+    @click.option("--dry-run", is_flag=True, help="只把邮件写成 outputs/mail/<报送期>/*.eml，不发送。")
+    @click.option("--yes", is_flag=True, help="不再询问，直接发送（用于脚本）。")
+    @workspace_option
+    @guarded
+    def command(period: str, dry_run: bool, yes: bool, workspace: Path) -> None:
+        from .pipeline import mail_drafts, mail_send, plan_mail
+        from .textui import table
+
+        plan, ws = plan_mail(workspace, kind, period)
+        rows = [[m.bureau or "—", "、".join(a.addr_spec for a in m.to), m.subject, m.attachment_name or ""] for m in plan.messages]
+        click.echo(table(["单位", "收件人", "主题", "附件"], rows, max_width=46) if rows else "没有需要发送的邮件。")
+        for who, why in plan.skipped:
+            click.echo(f"  跳过 {who}：{why}")
+        if not plan.messages:
+            return
+        if dry_run:
+            results = mail_drafts(workspace, plan)
+            click.echo(f"已写出 {len(results)} 封邮件草稿（未发送）：{Path(results[0].detail).parent}")
+            return
+        if not yes:
+            click.confirm(f"确认发送以上 {len(plan.messages)} 封邮件？", abort=True)
+        env = str(ws.section("mail").get("password_env") or "LEDGER_XL_SMTP_PASSWORD")
+        password = os.environ.get(env)
+        if password is None and ws.section("mail").get("user"):
+            if yes or not sys.stdin.isatty():
+                raise LedgerError(f"没有邮箱密码：请设置环境变量 {env}（密码或授权码），不要写在文件里。", code="mail-password")
+            password = click.prompt("邮箱密码或授权码", hide_input=True)
+        results = mail_send(workspace, plan, password)
+        label = {"sent": "已发送", "failed": "失败", "already-sent": "此前已发送"}
+        click.echo(table(["单位", "结果", "说明"], [[r.message.bureau or "—", label[r.outcome], r.detail] for r in results], max_width=60))
+        failed = [r for r in results if r.outcome == "failed"]
+        if failed:
+            click.echo(f"{len(failed)} 封发送失败；修正后再次运行同一命令，只会补发未发出的邮件。", err=True)
+            sys.exit(EXIT_FINDINGS)
+
+
+_mail_command("templates", "把本期模板发给各单位。")
+_mail_command("remind", "提醒未报送或被退回的单位（附退回原因和模板）。")
+_mail_command("report", "把本期总结报告发给配置中的收件人。")
+
+
 def main() -> None:
     cli(prog_name="ledger-xl")
 

@@ -22,6 +22,7 @@ from .workspace import Workspace, open_workspace, workspace_lock
 
 if TYPE_CHECKING:
     from .checks import CheckResult
+    from .mail import MailPlan, SendResult, SmtpSettings
 
 
 def make_templates(root: Path, period_text: str, *, bureaus: list[str] | None = None, make_zip: bool = False) -> TemplateRun:
@@ -291,3 +292,126 @@ def make_report(root: Path, period_text: str, out: Path | None = None, *, date: 
         )
     target = out or ws.outputs / "reports" / f"{period.code}_总结报告.docx"
     return write_report(data, target), result
+
+
+# ---------------------------------------------------------------- mail
+
+
+def plan_mail(root: Path, kind: str, period_text: str) -> tuple[MailPlan, Workspace]:
+    """Who gets what: templates to every bureau, reminders to the missing and refused, the report to its readers."""
+    from .mail import MailPlan, Outgoing, bureau_addresses, config_recipients
+    from .report import cn_date, report_title
+    from .templates import deadline, safe_filename
+
+    ws, ledger, period = _open(root, period_text)
+    cfg_t, cfg_m = ws.section("templates"), ws.section("mail")
+    sender_name = str(cfg_m.get("sender_name") or cfg_t.get("issuer") or "领导小组办公室")
+    contact = str(cfg_t.get("contact") or "")
+    due = cn_date(deadline(period, deadline_days(ws)))
+    today = cn_date(dt.date.today())
+    plan = MailPlan(kind, period.code)
+    sign = f"\n\n{sender_name}\n{today}\n"
+
+    def addresses_of(name: str) -> list:  # type: ignore[type-arg]
+        b = ledger.bureau(name)
+        if b is None or not b.email.strip():
+            plan.skipped.append((name, "“单位”表中没有电子邮箱，未发送"))
+            return []
+        try:
+            return bureau_addresses(b.name, b.contact, b.email)
+        except LedgerError as e:
+            plan.skipped.append((name, e.message))
+            return []
+
+    def template_of(name: str) -> Path:
+        path = ws.outputs / "templates" / period.code / f"{safe_filename(name)}.xlsx"
+        if not path.exists():
+            make_templates(root, period.code, bureaus=[name])
+        return path
+
+    if kind == "templates":
+        for name in ledger.bureaus_with_tasks():
+            to = addresses_of(name)
+            if not to:
+                continue
+            roles = ledger.tasks_for(name)
+            n_lead = sum(1 for _, r in roles if r == "lead")
+            body = (f"{name}：\n\n"
+                    f"　　根据《{ledger.title}》工作安排，现开展{period.label}重点任务进展情况报送工作。请按附件模板填写贵单位"
+                    f"牵头的{n_lead}项任务和参与的{len(roles) - n_lead}项任务的进展情况，于{due}前将填好的表格直接回复至本邮箱。\n\n"
+                    "　　填报要求：黄色格子为填写区，灰色格子为计划内容；“本期填报”只填本期新增数，不填累计数；数字请用阿拉伯数字，"
+                    "不写“约”“余”等字；请勿增删行列、修改工作表，保存为 .xlsx 格式后发回。\n"
+                    + (f"\n　　联系人：{contact}\n" if contact else "") + sign)
+            plan.messages.append(Outgoing("templates", period.code, name, to,
+                                          f"关于报送{period.label}重点任务进展情况的通知（{name}）", body,
+                                          template_of(name), f"{safe_filename(name)}_{period.code}_填报模板.xlsx"))
+    elif kind == "remind":
+        st = status(root, period.code)
+        with Store(ws.store_path) as store:
+            for b in st.bureaus:
+                if b.submitted:
+                    continue
+                to = addresses_of(b.name)
+                if not to:
+                    continue
+                if b.state == "拒收":
+                    sub = [s for s in store.submissions("WHERE s.bureau = ? AND s.period = ?", (b.name, period.code))][-1]
+                    found = [f for f in store.submission_findings(sub.id) if str(f.severity) == "error"]
+                    lines = "\n".join(f"　　{i}. {f.render().removeprefix('[错误] ')}" for i, f in enumerate(found[:20], start=1))
+                    more = f"\n　　（另有 {len(found) - 20} 处，修改后重新报送时会一并提示。）" if len(found) > 20 else ""
+                    body = (f"{b.name}：\n\n　　贵单位于{sub.received_at[:10]}报送的《{sub.file_name}》未能通过校验，"
+                            f"请按以下提示修改后，于{due}前重新报送（附件为原模板，也可在原文件上修改）：\n\n{lines}{more}\n" + sign)
+                    subject = f"【请修改后重报】{period.label}重点任务进展情况（{b.name}）"
+                else:
+                    body = (f"{b.name}：\n\n　　{period.label}重点任务进展情况报送截止日期为{due}，目前尚未收到贵单位报送的材料。"
+                            "请尽快填写附件模板并直接回复至本邮箱。如已报送，请忽略本邮件。\n"
+                            + (f"\n　　联系人：{contact}\n" if contact else "") + sign)
+                    subject = f"【催报】{period.label}重点任务进展情况（{b.name}）"
+                plan.messages.append(Outgoing("remind", period.code, b.name, to, subject, body, template_of(b.name),
+                                              f"{safe_filename(b.name)}_{period.code}_填报模板.xlsx"))
+    elif kind == "report":
+        recipients = list(ws.section("mail").get("report_recipients") or [])
+        if not recipients:
+            plan.skipped.append(("报告收件人", "ledger-xl.toml 的 [mail] report_recipients 为空，未发送"))
+            return plan, ws
+        try:
+            to = config_recipients(recipients)
+        except LedgerError as e:
+            raise LedgerError(f"ledger-xl.toml 的 report_recipients 有误：{e.message}", code="mail-config") from e
+        path = ws.outputs / "reports" / f"{period.code}_总结报告.docx"
+        if not path.exists():
+            path, _ = make_report(root, period.code)
+        title = report_title(ledger, period)
+        with Store(ws.store_path) as store:
+            counts = check_store(ledger, store, period, deadline_days(ws)).counts()
+        summary = "，".join(f"{k}{v}项" for k, v in counts.items() if v)
+        body = (f"各位领导：\n\n　　现将《{title}》呈上，请审阅。\n\n　　本期共有重点任务{len(ledger.tasks)}项：{summary}。"
+                "详细情况见附件。\n" + sign)
+        plan.messages.append(Outgoing("report", period.code, None, to, title, body, path, f"{title}.docx"))
+    else:
+        raise LedgerError(f"未知的邮件类型“{kind}”：可选 templates、remind、report。", code="usage")
+    return plan, ws
+
+
+def mail_drafts(root: Path, plan: MailPlan) -> list[SendResult]:
+    from .mail import SmtpSettings, write_drafts
+
+    ws = open_workspace(root)
+    settings = SmtpSettings.from_config(ws.section("mail"))
+    sender = settings.sender_address() if settings.sender else _placeholder_sender(settings)
+    return write_drafts(plan, ws.outputs / "mail" / plan.period, sender)
+
+
+def _placeholder_sender(settings: SmtpSettings) -> object:
+    from .mail import address
+
+    return address(settings.sender_name or "领导小组办公室", "office@example.invalid", who="发件人")
+
+
+def mail_send(root: Path, plan: MailPlan, password: str | None) -> list[SendResult]:
+    from .mail import SmtpSettings, send_all
+
+    ws = open_workspace(root)
+    settings = SmtpSettings.from_config(ws.section("mail"))
+    with workspace_lock(ws, what="发送邮件"), Store(ws.store_path) as store:
+        return send_all(plan, settings, password, store)

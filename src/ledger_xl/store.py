@@ -65,8 +65,10 @@ CREATE TABLE IF NOT EXISTS mail_log (
     recipient TEXT NOT NULL,
     subject TEXT NOT NULL,
     attachment_sha256 TEXT,
-    message_id TEXT NOT NULL
+    message_id TEXT NOT NULL,
+    content_key TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS mail_key ON mail_log (content_key);
 """
 
 
@@ -208,6 +210,24 @@ class Store:
             FROM vals v JOIN submissions s ON s.id = v.submission_id
             WHERE s.outcome = 'merged' AND v.kind = ? ORDER BY s.id""", (kind,)).fetchall()
         return [(StoredValue(*r[:11]), bool(r[11])) for r in rows]
+
+    def mail_sent(self, content_key: str) -> str | None:
+        row = self.db.execute("SELECT sent_at FROM mail_log WHERE content_key = ?", (content_key,)).fetchone()
+        return row[0] if row else None
+
+    def record_mail(self, *, kind: str, period: str, bureau: str | None, recipient: str, subject: str,
+                    attachment_sha256: str | None, message_id: str, content_key: str) -> None:
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO mail_log (sent_at, kind, period, bureau, recipient, subject, attachment_sha256, message_id, content_key)"
+                " VALUES (?,?,?,?,?,?,?,?,?)",
+                (dt.datetime.now().replace(microsecond=0).isoformat(), kind, period, bureau, recipient, subject, attachment_sha256,
+                 message_id, content_key))
+
+    def submission_findings(self, submission_id: int) -> list[Finding]:
+        rows = self.db.execute("SELECT file, sheet, cell, severity, code, message, value FROM findings WHERE submission_id = ?"
+                               " ORDER BY id", (submission_id,))
+        return [Finding(r[4], r[5], Severity(r[3]), file=r[0], sheet=r[1], cell=r[2], value=r[6]) for r in rows]
 
     def all_findings(self) -> list[tuple[int | None, str, str | None, Finding]]:
         rows = self.db.execute(

@@ -1,0 +1,256 @@
+"""Mail: templates to bureaus, reminders to the late, the report to its readers.
+
+Messages are built with the email package's header objects (Address), so a name holding a comma or a
+line break can never add a recipient. Attachment names carry both an RFC 2231 filename* and RFC 2047
+name=/filename= parameters, unsplit, so Outlook, Foxmail and QQ/163 web mail all show the Chinese name.
+TLS always verifies certificates (a CA file may be configured for an internal server); there is no
+switch to turn that off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import smtplib
+import ssl
+from dataclasses import dataclass, field
+from email import policy
+from email.header import Header
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from urllib.parse import quote
+
+from .findings import LedgerError
+from .fsutil import write_bytes_atomic
+
+# unlimited line length: long parameters stay whole instead of being split into name*0*, name*1*…
+WIRE_POLICY = policy.SMTP.clone(max_line_length=None)
+MIME_TYPES = {".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+              ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+              ".zip": "application/zip", ".pdf": "application/pdf"}
+_SPLIT_RE = re.compile(r"[;；,，、\s]+")
+_CTRL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass
+class Outgoing:
+    kind: str  # templates / remind / report
+    period: str
+    bureau: str | None
+    to: list[Address]
+    subject: str
+    body: str
+    attachment: Path | None = None
+    attachment_name: str | None = None
+
+    @property
+    def attachment_sha256(self) -> str | None:
+        if self.attachment is None:
+            return None
+        return hashlib.sha256(self.attachment.read_bytes()).hexdigest()
+
+    @property
+    def content_key(self) -> str:
+        """Same kind, period, recipients, words and attachment: the same message (sent once)."""
+        h = hashlib.sha256()
+        for part in (self.kind, self.period, ",".join(sorted(a.addr_spec for a in self.to)), self.subject, self.body,
+                     self.attachment_sha256 or ""):
+            h.update(part.encode("utf-8") + b"\0")
+        return h.hexdigest()
+
+
+@dataclass
+class MailPlan:
+    kind: str
+    period: str
+    messages: list[Outgoing] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (who, why)
+
+
+@dataclass
+class SendResult:
+    message: Outgoing
+    outcome: str  # sent / failed / already-sent / draft
+    detail: str = ""
+
+
+@dataclass
+class SmtpSettings:
+    host: str
+    port: int
+    security: str
+    user: str
+    sender: str
+    sender_name: str
+    ca_file: str = ""
+
+    @classmethod
+    def from_config(cls, cfg: dict[str, object]) -> SmtpSettings:
+        return cls(host=str(cfg.get("host") or ""), port=int(cfg.get("port") or 465), security=str(cfg.get("security") or "ssl"),
+                   user=str(cfg.get("user") or ""), sender=str(cfg.get("sender") or cfg.get("user") or ""),
+                   sender_name=str(cfg.get("sender_name") or ""), ca_file=str(cfg.get("ca_file") or ""))
+
+    def sender_address(self) -> Address:
+        if not self.sender:
+            raise LedgerError("ledger-xl.toml 的 [mail] 中没有填写发件地址（sender）。请补填后重试。", code="mail-config")
+        return address(self.sender_name, self.sender, who="发件人")
+
+
+def clean_name(name: str) -> str:
+    """A display name without control characters: a line break can never start a new header."""
+    return " ".join(_CTRL_RE.sub(" ", name or "").split())
+
+
+def address(name: str, addr: str, *, who: str) -> Address:
+    addr = addr.strip()
+    try:
+        a = Address(display_name=clean_name(name), addr_spec=addr)
+    except (ValueError, IndexError, TypeError) as e:
+        raise LedgerError(f"{who}的邮箱“{addr}”格式不对：{e}", code="bad-address") from e
+    if "@" not in a.addr_spec or not a.domain or _CTRL_RE.search(a.addr_spec):
+        raise LedgerError(f"{who}的邮箱“{addr}”格式不对。", code="bad-address")
+    return a
+
+
+def bureau_addresses(name: str, contact: str, emails: str) -> list[Address]:
+    label = f"{name} {contact}".strip()
+    return [address(label, e, who=name) for e in _SPLIT_RE.split(emails or "") if e.strip()]
+
+
+_NAMED_RE = re.compile(r"^\s*(?P<name>.*?)\s*<(?P<addr>[^<>]+)>\s*$")
+
+
+def config_recipients(entries: list[str]) -> list[Address]:
+    """Each entry is one recipient, "name <addr>" or a bare address: a comma in a name never splits it."""
+    out = []
+    for entry in entries:
+        m = _NAMED_RE.match(str(entry))
+        name, addr = (m.group("name").strip().strip('"'), m.group("addr")) if m else ("", str(entry))
+        out.append(address(name, addr, who=f"收件人“{entry}”"))
+    return out
+
+
+def build_message(out: Outgoing, sender: Address) -> EmailMessage:
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["From"] = sender
+    msg["To"] = out.to
+    msg["Subject"] = " ".join(out.subject.split())
+    msg["Date"] = formatdate(localtime=True)
+    msg["Message-ID"] = make_msgid(domain=sender.domain or None)
+    msg.set_content(out.body, charset="utf-8", cte="base64")
+    if out.attachment is not None:
+        name = out.attachment_name or out.attachment.name
+        ctype = MIME_TYPES.get(Path(name).suffix.lower(), "application/octet-stream")
+        maintype, subtype = ctype.split("/")
+        msg.add_attachment(out.attachment.read_bytes(), maintype=maintype, subtype=subtype, filename=name)
+        part = next(iter(msg.iter_attachments()))
+        encoded = Header(name, "utf-8").encode(maxlinelen=10_000)
+        del part["Content-Type"]
+        del part["Content-Disposition"]
+        part.set_raw("Content-Type", f'{ctype}; name="{encoded}"')
+        part.set_raw("Content-Disposition", f"attachment; filename=\"{encoded}\"; filename*=utf-8''{quote(name)}")
+    return msg
+
+
+def wire_bytes(msg: EmailMessage) -> bytes:
+    return msg.as_bytes(policy=WIRE_POLICY)
+
+
+def write_drafts(plan: MailPlan, out_dir: Path, sender: Address) -> list[SendResult]:
+    """--dry-run: each message as an .eml file, nothing sent."""
+    from .templates import safe_filename
+
+    results = []
+    for i, m in enumerate(plan.messages, start=1):
+        path = Path(out_dir) / f"{i:02d}_{plan.kind}_{safe_filename(m.bureau or '报告')}.eml"
+        write_bytes_atomic(path, wire_bytes(build_message(m, sender)))
+        results.append(SendResult(m, "draft", str(path)))
+    return results
+
+
+def tls_context(ca_file: str) -> ssl.SSLContext:
+    """Always verifying: the system store, or the configured CA file for an internal server."""
+    if ca_file and not Path(ca_file).exists():
+        raise LedgerError(f"找不到配置的 CA 证书文件 {ca_file}。请检查 ledger-xl.toml 的 ca_file。", code="mail-config")
+    ctx = ssl.create_default_context(cafile=ca_file or None)
+    ctx.check_hostname = True
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    return ctx
+
+
+def connect(settings: SmtpSettings, password: str | None, *, timeout: float = 30) -> smtplib.SMTP:
+    if not settings.host:
+        raise LedgerError("ledger-xl.toml 的 [mail] 中没有填写邮件服务器（host）。请补填后重试，或先用 --dry-run。", code="mail-config")
+    ctx = tls_context(settings.ca_file)
+    try:
+        if settings.security == "ssl":
+            server: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port, timeout=timeout, context=ctx)
+        elif settings.security == "starttls":
+            server = smtplib.SMTP(settings.host, settings.port, timeout=timeout)
+            server.ehlo()
+            server.starttls(context=ctx)
+            server.ehlo()
+        else:
+            raise LedgerError(f"security = “{settings.security}”无法识别：请填 ssl（465 端口）或 starttls（587 端口）。", code="mail-config")
+        if settings.user:
+            if not (password or "").isascii():
+                raise LedgerError("密码或授权码中含有中文或全角字符，邮件服务器无法接受。请重新复制授权码（只含字母和数字）。", code="mail-auth")
+            server.login(settings.user, password or "")
+    except ssl.SSLCertVerificationError as e:
+        raise LedgerError(f"邮件服务器 {settings.host} 的证书无法验证（{e.verify_message}）。如是单位内部服务器，请在 ca_file 中配置其 CA 证书。",
+                          code="mail-tls") from e
+    except smtplib.SMTPAuthenticationError as e:
+        raise LedgerError(f"邮件服务器拒绝登录（{e.smtp_code}）：请检查用户名和授权码。", code="mail-auth") from e
+    except (OSError, smtplib.SMTPException) as e:
+        raise LedgerError(f"无法连接邮件服务器 {settings.host}:{settings.port}（{e}）。请检查网络和 [mail] 设置。", code="mail-connect") from e
+    return server
+
+
+def send_all(plan: MailPlan, settings: SmtpSettings, password: str | None, store: object) -> list[SendResult]:
+    """Send each message on its own; a failure is reported and the rest go out. Already-sent ones are skipped."""
+    sender = settings.sender_address()
+    results: list[SendResult] = []
+    todo = []
+    for m in plan.messages:
+        when = store.mail_sent(m.content_key)  # type: ignore[attr-defined]
+        if when:
+            results.append(SendResult(m, "already-sent", f"已于 {when.replace('T', ' ')} 发送"))
+        else:
+            todo.append(m)
+    if not todo:
+        return results
+    server = connect(settings, password)
+    try:
+        for m in todo:
+            msg = build_message(m, sender)
+            try:
+                refused = server.sendmail(sender.addr_spec, [a.addr_spec for a in m.to], wire_bytes(msg))
+            except smtplib.SMTPRecipientsRefused as e:
+                why = "；".join(f"{addr} 被拒收（{code} {resp.decode('utf-8', 'replace') if isinstance(resp, bytes) else resp}）"
+                               for addr, (code, resp) in e.recipients.items())
+                results.append(SendResult(m, "failed", why))
+                continue
+            except (smtplib.SMTPException, OSError) as e:
+                results.append(SendResult(m, "failed", f"{type(e).__name__}: {e}"))
+                if isinstance(e, smtplib.SMTPServerDisconnected | OSError):
+                    try:
+                        server = connect(settings, password)
+                    except LedgerError as again:
+                        results += [SendResult(x, "failed", again.message) for x in todo[todo.index(m) + 1 :]]
+                        return results
+                continue
+            for a in m.to:
+                if a.addr_spec not in refused:
+                    store.record_mail(kind=m.kind, period=m.period, bureau=m.bureau, recipient=str(a), subject=m.subject,  # type: ignore[attr-defined]
+                                      attachment_sha256=m.attachment_sha256, message_id=str(msg["Message-ID"]),
+                                      content_key=m.content_key)
+            detail = "部分收件人被拒收：" + "、".join(refused) if refused else ""
+            results.append(SendResult(m, "sent", detail))
+    finally:
+        try:
+            server.quit()
+        except (smtplib.SMTPException, OSError):
+            server.close()
+    return results
