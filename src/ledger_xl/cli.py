@@ -339,6 +339,21 @@ _mail_command("remind", "提醒未报送或被退回的单位（附退回原因�
 _mail_command("report", "把本期总结报告发给配置中的收件人。")
 
 
+@cli.command("demo")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path), default=Path("outputs/demo"))
+@click.option("--samples", type=click.Path(file_okay=False, path_type=Path), help="示例数据目录（默认：源码中的 samples/）。")
+@guarded
+def demo_cmd(directory: Path, samples: Path | None) -> None:
+    """用自带的南阳示例数据演示完整流程（默认写到 outputs/demo）。"""
+    from .demo import run_demo
+
+    result = run_demo(directory, samples=samples, log=click.echo)
+    click.echo("")
+    click.echo("完成。生成的文件：")
+    for what, where, shows in result.lines:
+        click.echo(f"  {what}：{where}\n      {shows}")
+
+
 def main() -> None:
     cli(prog_name="ledger-xl")
 

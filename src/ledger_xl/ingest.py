@@ -277,8 +277,13 @@ def _read_field(fs: FieldSpec, cell: Cell | None, result: ReturnRead, file: str)
                 finding("control-chars", f"{where}含有不可见的控制字符，已去除。", Severity.WARNING)
             text = t.strip()
     except NumberError as e:
+        typed = _short(_raw_text(cell), 30)
+        if str(e).startswith("请"):
+            return finding("bad-value", f"{where}填的“{typed}”不对：{e}。")
         advice = {"number": "请填写数字，例如 5", "integer": "请填写整数，例如 1", "date": "请按 2024-06-30 的样子填写"}.get(kind, "请改正")
-        return finding("bad-value", f"{where}填的“{_short(_raw_text(cell), 30)}”{e}。{advice}。")
+        if "请" in str(e):
+            return finding("bad-value", f"{where}填的“{typed}”{e}。")
+        return finding("bad-value", f"{where}填的“{typed}”{e}。{advice}。")
     result.values.append(Value(fs.task_id, fs.role, fs.kind, fs.index, num, text, fs.cell))
 
 

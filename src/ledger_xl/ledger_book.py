@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .checks import CheckResult
     from .store import Store
 
+MAX_ROW_LINES = 6  # longer texts stay whole in the cell; the row stops growing so the sheet stays scannable
 SEVERITY_CN = {"error": "错误", "warning": "提示", "info": "说明"}
 OUTCOME_CN = {"merged": "已汇入", "refused": "拒收"}
 STATUS_COLORS = {"已完成": "#C6EFCE", "超额": "#C6EFCE", "按进度": "#DDEBF7", "预警": "#FFEB9C", "滞后": "#FFC7CE",
@@ -86,7 +87,7 @@ def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_da
                 ws.set_column(c, c, col_w[-1])  # type: ignore[attr-defined]
             for r, row in enumerate(rows, start=r0 + 1):
                 lines = max(wrapped_lines("" if v is None else str(v), col_w[c]) for c, v in enumerate(row))
-                ws.set_row(r, min(15 * lines + 2, 300))  # type: ignore[attr-defined]
+                ws.set_row(r, 15 * min(lines, MAX_ROW_LINES) + 2)  # type: ignore[attr-defined]
             ws.freeze_panes(r0 + 1, 0)  # type: ignore[attr-defined]
             ws.set_landscape()  # type: ignore[attr-defined]
             ws.set_paper(9)  # type: ignore[attr-defined]

@@ -59,6 +59,7 @@ def pdf_to_png(pdf: Path, prefix: Path, *, dpi: int = 80, first: int = 1, last: 
     exe = shutil.which("pdftoppm")
     if not exe:
         raise LedgerError("没有找到 pdftoppm。请安装 poppler-utils。", code="no-pdftoppm")
+    Path(prefix).parent.mkdir(parents=True, exist_ok=True)
     cmd = [exe, "-png", "-r", str(dpi), "-f", str(first)] + (["-l", str(last)] if last else []) + [str(pdf), str(prefix)]
     subprocess.run(cmd, check=True, capture_output=True, timeout=120)
     return sorted(Path(prefix).parent.glob(Path(prefix).name + "*.png"))

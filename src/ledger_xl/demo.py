@@ -1,0 +1,116 @@
+"""The whole cycle on the bundled sample, in seconds: init, templates, ingest period by period, check,
+master ledger, report, mail drafts. What a new user runs first, and what the end-to-end test runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .findings import LedgerError
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO_MARK = ".ledger-xl-demo"
+DEMO_CONTACTS = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆", "赵磊", "黄敏", "周杰", "吴婷", "徐斌", "孙丽", "马超", "朱琳"]
+
+
+@dataclass
+class DemoResult:
+    root: Path
+    lines: list[tuple[str, Path | None, str]] = field(default_factory=list)  # (what, where, what it shows)
+
+
+def default_samples() -> Path:
+    return REPO / "samples"
+
+
+def default_definition() -> Path:
+    return REPO / "workbook_templates" / "nanyang" / "ledger.xlsx"
+
+
+def _prepare(target: Path) -> None:
+    if target.exists() and any(target.iterdir()):
+        if not (target / DEMO_MARK).exists():
+            raise LedgerError(f"{target} 已存在且不是演示目录，为避免覆盖，未做改动。请指定一个新目录。", code="exists")
+        shutil.rmtree(target)
+    target.mkdir(parents=True, exist_ok=True)
+
+
+def run_demo(target: Path, *, samples: Path | None = None, definition: Path | None = None,
+             log: Callable[[str], None] = print) -> DemoResult:
+    from .definition import load_ledger, save_definition
+    from .pipeline import check, ingest, mail_drafts, make_report, make_templates, plan_mail, status
+    from .workspace import init_workspace
+
+    samples = Path(samples or default_samples())
+    definition = Path(definition or default_definition())
+    returns = samples / "returns"
+    if not returns.is_dir() or not (samples / "identity.json").exists():
+        raise LedgerError(f"找不到示例数据 {returns}。请在 ledger-xl 的源码目录中运行，或用 --samples 指定。", code="no-samples")
+    target = Path(target).resolve()
+    _prepare(target)
+    result = DemoResult(target)
+    staging = target / "_definition.xlsx"
+    # the sample ledger with example addresses, so the mail drafts have someone to go to
+    ledger = load_ledger(definition)
+    for i, b in enumerate(ledger.bureaus):
+        b.contact = b.contact or DEMO_CONTACTS[i % len(DEMO_CONTACTS)]
+        b.email = b.email or f"bureau{i + 1:02d}@example.com"
+        b.phone = b.phone or f"139{i + 1:08d}"
+    save_definition(ledger, staging)
+    identity = json.loads((samples / "identity.json").read_text(encoding="utf-8"))
+    ws = init_workspace(target / "workspace", staging, identity=identity)
+    staging.unlink()
+    (target / DEMO_MARK).write_text("ledger-xl demo\n", encoding="utf-8")
+    cfg = ws.root / "ledger-xl.toml"
+    cfg.write_text(cfg.read_text(encoding="utf-8")
+                   .replace('contact = ""', 'contact = "办公室 张伟 13900000001"')
+                   .replace('sender = ""', 'sender = "office@example.com"')
+                   .replace("report_recipients = []", 'report_recipients = ["领导 <leader@example.com>"]'), encoding="utf-8")
+    log(f"1/6 建立工作目录：{ws.root}（{len(ledger.tasks)} 项任务，{len(ledger.bureaus)} 个单位）")
+
+    periods = [p for p in ledger.periods() if (returns / p.code).is_dir()]
+    if not periods:
+        raise LedgerError(f"{returns} 中没有任何报送期的文件夹。", code="no-samples")
+    log(f"2/6 逐期生成模板并汇总收回的报表（{periods[0].label}—{periods[-1].label}）：")
+    for p in periods:
+        make_templates(ws.root, p.code)
+        rep = ingest(ws.root, [returns / p.code])
+        merged = sum(o.status == "merged" for o in rep.outcomes)
+        superseded = sum(o.superseded for o in rep.outcomes)
+        st = status(ws.root, p.code)
+        late = [b.name for b in st.bureaus if b.state == "逾期"]
+        missing = [b.name for b in st.bureaus if b.state == "未报"]
+        log(f"    {p.label}：汇入 {merged} 份" + (f"（{superseded} 份为更正后重报）" if superseded else "")
+            + (f"；逾期 {'、'.join(late)}" if late else "") + (f"；未报 {'、'.join(missing)}" if missing else ""))
+    latest = periods[-1]
+    bad = samples / "bad"
+    if bad.is_dir():
+        rep = ingest(ws.root, [bad])
+        refused = [o for o in rep.outcomes if o.status == "refused"]
+        log(f"3/6 典型错误样例：{len(refused)} 份被拒收，例如：")
+        for o in refused[:3]:
+            log(f"    {o.findings[0].render()}")
+    run = check(ws.root, latest.code)
+    counts = "，".join(f"{k} {v}" for k, v in run.result.counts().items() if v)
+    log(f"4/6 核对 {latest.label}：{counts}")
+    report_date = dt.date(latest.year + (latest.end_month == 12), latest.end_month % 12 + 1, 15)
+    report, _ = make_report(ws.root, latest.code, date=report_date)
+    log(f"5/6 总结报告：{report}")
+    drafts = []
+    for kind in ("remind", "report"):
+        plan, _ = plan_mail(ws.root, kind, latest.code)
+        drafts += mail_drafts(ws.root, plan) if plan.messages else []
+    log(f"6/6 邮件草稿（未发送）：{len(drafts)} 封")
+    result.lines = [
+        ("总台账", ws.outputs / "master_ledger.xlsx", "各项任务的计划、累计完成、完成率、状态，报送情况和问题清单"),
+        ("填报模板", ws.outputs / "templates" / latest.code, f"{latest.label}每个单位一份的填报表"),
+        ("总结报告", report, "公文格式的进展情况报告，含图表"),
+        ("邮件草稿", ws.outputs / "mail" / latest.code, "催报和报告邮件（.eml，可用邮件客户端打开）"),
+        ("原件存档", ws.archive, "收到的每份文件，按 SHA-256 命名"),
+    ]
+    return result
