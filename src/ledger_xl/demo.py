@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -73,13 +74,26 @@ def run_demo(target: Path, *, samples: Path | None = None, definition: Path | No
                    .replace("report_recipients = []", 'report_recipients = ["领导 <leader@example.com>"]'), encoding="utf-8")
     log(f"1/6 建立工作目录：{ws.root}（{len(ledger.tasks)} 项任务，{len(ledger.bureaus)} 个单位）")
 
+    from .samples import ARRIVALS
+
+    arrivals_file = returns / ARRIVALS
+    arrivals = json.loads(arrivals_file.read_text(encoding="utf-8")) if arrivals_file.exists() else {}
     periods = [p for p in ledger.periods() if (returns / p.code).is_dir()]
     if not periods:
         raise LedgerError(f"{returns} 中没有任何报送期的文件夹。", code="no-samples")
     log(f"2/6 逐期生成模板并汇总收回的报表（{periods[0].label}—{periods[-1].label}）：")
     for p in periods:
         make_templates(ws.root, p.code)
-        rep = ingest(ws.root, [returns / p.code])
+        inbox = ws.inbox / p.code
+        inbox.mkdir(parents=True, exist_ok=True)
+        for src in sorted((returns / p.code).iterdir()):
+            dst = inbox / src.name
+            shutil.copyfile(src, dst)
+            when = arrivals.get(f"{p.code}/{src.name}")
+            if when:  # the file "arrives" at the time the sample says it did
+                ts = dt.datetime.fromisoformat(when).timestamp()
+                os.utime(dst, (ts, ts))
+        rep = ingest(ws.root, [inbox])
         merged = sum(o.status == "merged" for o in rep.outcomes)
         superseded = sum(o.superseded for o in rep.outcomes)
         st = status(ws.root, p.code)

@@ -23,6 +23,7 @@ from .templates import deadline, period_end, safe_filename
 
 DEMO_IDENTITY = {"ledger_id": "0d3e5c1a9b7f4e2d8c6a5b4f3e2d1c0b",
                  "template_key": "6c65646765722d786c2d64656d6f2d6b65792d7075626c69632d6e6f742d736563726574"}
+ARRIVALS = "arrivals.json"
 FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 NAMES = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆", "赵磊", "黄敏", "周杰", "吴婷", "徐斌", "孙丽", "马超", "朱琳"]
 PROBLEMS = ["无", "项目资金到位较慢", "用地审批周期较长", "部分企业参与积极性不高", "数据统计口径尚需统一", "无"]
@@ -228,6 +229,10 @@ def generate(definition: Path, out_dir: Path, *, seed: int = 2024, work: Path | 
             if refused:
                 raise RuntimeError(f"sample returns refused: {[(o.path.name, [f.render() for f in o.findings]) for o in refused]}")
             log(f"  {period.label}：{len(files)} 份（未报 {missing}，逾期 {late}）")
+        arrivals = {f"{p}/{f.name}": dt.datetime.fromtimestamp(f.stat().st_mtime).isoformat()
+                    for p, fs in run.returns.items() for f in fs}
+        # git does not keep modification times: the arrival times travel in a file of their own
+        (out_dir / "returns" / ARRIVALS).write_text(json.dumps(arrivals, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         run.bad = _bad_samples(ledger, ws.outputs / "templates" / periods[-1].code, out_dir / "bad", rng)
         (out_dir / "identity.json").write_text(json.dumps(DEMO_IDENTITY, indent=2) + "\n", encoding="utf-8")
         return run
