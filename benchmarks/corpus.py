@@ -89,7 +89,7 @@ def build(root: Path, cities: int, *, seed: int = 7, log=print) -> tuple[Path, l
     from ledger_xl.templates import deadline
     from ledger_xl.workspace import init_workspace
 
-    definition = write_definition(cities, root / "province.xlsx")
+    definition = write_definition(cities, root / "ledger.xlsx")
     ws = init_workspace(root / "ws", definition, identity=DEMO_IDENTITY)
     ledger = load_ledger(ws.definition_path)
     rng = random.Random(seed)

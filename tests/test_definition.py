@@ -94,3 +94,17 @@ def test_sample_definition_in_repo_matches_the_seed(seed_ledger):
     from conftest import SAMPLE_DEFINITION
 
     assert load_definition(SAMPLE_DEFINITION).ledger == seed_ledger
+
+
+def test_load_cache_returns_the_same_model_and_follows_edits(seed_definition, tmp_path):
+    cache = tmp_path / "cache"
+    first = load_ledger(seed_definition, cache_dir=cache)
+    assert len(list(cache.glob("ledger-*.json"))) == 1
+    assert load_ledger(seed_definition, cache_dir=cache) == first  # from the cache
+    col = _col(seed_definition, "数量指标", "2024年")
+    _edit(seed_definition, "数量指标", f"{col}2", 4)
+    edited = load_ledger(seed_definition, cache_dir=cache)
+    assert next(t for t in edited.tasks if t.id == "9").metrics[0].yearly[2024] == 4
+    assert len(list(cache.glob("ledger-*.json"))) == 1
+    next(cache.glob("ledger-*.json")).write_text("{broken", encoding="utf-8")
+    assert load_ledger(seed_definition, cache_dir=cache) == edited

@@ -222,9 +222,12 @@ def test_refusal__tampered_task_text_and_moved_rows(workspace, templates_2024h1,
     wb.save(g)
     h = fill(templates_2024h1, "市商务局", tmp_path, name="改了隐藏页.xlsx", number=3)
     wb = openpyxl.load_workbook(h)
-    wb["_ledger_xl"]["B3"] = "市财政局"
-    data = wb["_ledger_xl"]["B5"].value
-    wb["_ledger_xl"]["B5"] = data.replace('"bureau": "市商务局"', '"bureau": "市财政局"')
+    meta_sheet = wb["_ledger_xl"]
+    meta_sheet["B3"] = "市财政局"
+    data_row = next(r for r in range(1, meta_sheet.max_row + 1) if meta_sheet.cell(r, 1).value == "data0")
+    data = meta_sheet.cell(data_row, 2).value
+    assert '"bureau":"市商务局"' in data
+    meta_sheet.cell(data_row, 2).value = data.replace('"bureau":"市商务局"', '"bureau":"市财政局"')
     wb.save(h)
     outcomes = {o.path.name: o for o in ingest(workspace, [f, g, h]).outcomes}
     o = outcomes["改了任务.xlsx"]

@@ -170,3 +170,11 @@ def test_libreoffice_converts_the_report_to_pdf(report, tmp_path):
     assert "— 1 —" in text or "—1—" in text.replace(" ", "")
     pages = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "A4" in pages
+
+
+@pytest.mark.parametrize("n, text", [(1, "一"), (10, "十"), (11, "十一"), (20, "二十"), (35, "三十五"), (100, "一百"),
+                                     (105, "一百零五"), (110, "一百一十"), (280, "二百八十"), (1001, "一千零一")])
+def test_section_numbers(n, text):
+    from ledger_xl.report import cn_seq
+
+    assert cn_seq(n) == text

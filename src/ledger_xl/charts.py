@@ -4,6 +4,7 @@ among the installed fonts, and without one no chart is drawn (a chart of empty b
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ class MetricBar:
     status: str
 
 
+@functools.cache
 def cjk_font() -> str | None:
     from matplotlib import font_manager
 
@@ -44,7 +46,7 @@ def _setup() -> object:
 
 def _png(fig: object) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=200, bbox_inches="tight")  # type: ignore[attr-defined]
+    fig.savefig(buf, format="png", dpi=160, bbox_inches="tight")  # type: ignore[attr-defined]
     import matplotlib.pyplot as plt
 
     plt.close(fig)  # type: ignore[arg-type]

@@ -15,6 +15,9 @@ from .findings import Finding, Severity
 from .model import FREQUENCY_LABEL, Indicator, Ledger, Metric, Period, Task, fmt_number
 from .store import StoredValue, Submission
 
+# the stored kinds the checks read (texts such as problems and plans are not needed)
+CHECKED_KINDS = frozenset({"metric", "ind_value", "ind_baseline", "ind_current", "duty_count", "deliv_status", "deliv_date",
+                           "deliv_name", "deliv_no"})
 ORDER = ["未达标", "滞后", "预警", "按进度", "超额", "已完成"]
 BEHIND = {"滞后", "未达标"}
 TOL = 1e-9
@@ -113,18 +116,16 @@ def _final(ledger: Ledger, period: Period) -> bool:
 def run_checks(ledger: Ledger, period: Period, values: list[StoredValue], submissions: list[Submission], *,
                history: list[tuple[StoredValue, bool]] | None = None, late_of: dict[str, bool] | None = None) -> CheckResult:
     """Judge every task at `period` from the current values of all periods up to it."""
-    values = [v for v in values if Period.parse(v.period) <= period]
+    upto = period.codes_up_to()
+    values = [v for v in values if v.period in upto]
     submitted_in: dict[str, set[str]] = defaultdict(set)  # period → bureaus with a current submission
     for s in submissions:
         if s.current and s.period and s.bureau:
             submitted_in[s.period].add(s.bureau)
     by: dict[tuple[str, str, int], dict[str, dict[str, StoredValue]]] = defaultdict(lambda: defaultdict(dict))
-    texts: dict[tuple[str, str], list[StoredValue]] = defaultdict(list)
     for v in values:
-        if v.task_id is None:
-            continue
-        by[(v.task_id, v.kind, v.idx)][v.period][v.bureau] = v
-        texts[(v.task_id, v.kind)].append(v)
+        if v.task_id is not None:
+            by[(v.task_id, v.kind, v.idx)][v.period][v.bureau] = v
 
     findings: list[Finding] = []
     tasks: list[TaskCheck] = []
@@ -136,10 +137,11 @@ def run_checks(ledger: Ledger, period: Period, values: list[StoredValue], submis
     now = submitted_in.get(period.code, set())
     bureaus = []
     late_of = late_of or {}
+    index = ledger.role_index()
     for b in ledger.bureaus_with_tasks():
         sub = b in now
         bureaus.append(BureauCheck(b, sub, late_of.get(b, not sub)))
-        roles = ledger.tasks_for(b)
+        roles = index.get(b, [])
         if not sub and roles and all(r == "responsible" for _, r in roles):
             findings.append(Finding("responsible-missing", f"{b}（责任单位）本期未报送配合工作情况。", Severity.WARNING,
                                     file=period.code))
@@ -209,7 +211,8 @@ def _lead_value(task: Task, per_bureau: dict[str, StoredValue]) -> StoredValue |
 
 def _cumulative(by: dict, task: Task, i: int, period: Period) -> float | None:  # type: ignore[type-arg]
     series = by.get((task.id, "metric", i), {})
-    got = [_lead_value(task, per) for p, per in series.items() if Period.parse(p) <= period]
+    upto = period.codes_up_to()
+    got = [_lead_value(task, per) for p, per in series.items() if p in upto]
     nums = [v.num for v in got if v is not None and v.num is not None]
     return sum(nums) if nums else None
 
@@ -375,8 +378,9 @@ def _cumulative_down(history: list[tuple[StoredValue, bool]], period: Period) ->
     """A resubmission that lowers an earlier figure makes the cumulative go down: say so, never smooth it."""
     out = []
     seen: dict[tuple[str, str, str | None, int], StoredValue] = {}
+    upto = period.codes_up_to()
     for v, _current in history:
-        if Period.parse(v.period) > period or v.num is None:
+        if v.period not in upto or v.num is None:
             continue
         key = (v.bureau, v.period, v.task_id, v.idx)
         prev = seen.get(key)

@@ -417,11 +417,34 @@ def plan_findings(ledger: Ledger, *, file: str | None = None) -> list[Finding]:
     return out
 
 
-def load_ledger(path: Path) -> Ledger:
-    """Load a definition that must be usable: errors stop here, with every finding in the message."""
+def load_ledger(path: Path, *, cache_dir: Path | None = None) -> Ledger:
+    """Load a definition that must be usable: errors stop here, with every finding in the message.
+
+    With cache_dir, a valid definition's model is kept as JSON under the SHA-256 of the file, so later
+    commands skip reading the workbook; any edit to the file changes the hash and is read afresh.
+    """
+    import hashlib
+    import json
+
+    from .fsutil import write_text_atomic
+    from .model import ledger_from_raw, ledger_to_raw
+
+    cached = None
+    if cache_dir is not None and Path(path).exists():
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        cached = Path(cache_dir) / f"ledger-{digest[:32]}.json"
+        if cached.exists():
+            try:
+                return ledger_from_raw(json.loads(cached.read_text(encoding="utf-8")))
+            except (ValueError, KeyError, TypeError):
+                cached.unlink(missing_ok=True)  # a damaged cache is only a cache
     result = load_definition(path)
     errors = [x for x in result.findings if x.severity is Severity.ERROR]
     if errors:
         lines = "\n".join(x.render() for x in errors)
         raise LedgerError(f"台账定义表有 {len(errors)} 处错误，请改正后重试：\n{lines}", code="definition-invalid")
+    if cached is not None:
+        for old in cached.parent.glob("ledger-*.json"):
+            old.unlink(missing_ok=True)
+        write_text_atomic(cached, json.dumps(ledger_to_raw(result.ledger), ensure_ascii=False))
     return result.ledger

@@ -19,8 +19,11 @@ MAX_RATIO = 200
 
 
 @contextlib.contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside target; on success it replaces target in one rename."""
+def atomic_path(target: Path, *, fsync: bool = True) -> Iterator[Path]:
+    """Yield a temporary path beside target; on success it replaces target in one rename.
+
+    fsync=False leaves flushing to the caller (a batch that syncs once before it commits).
+    """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".~" + target.stem[:40] + ".", suffix=target.suffix + ".tmp", dir=target.parent)
@@ -28,8 +31,9 @@ def atomic_path(target: Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
-        with open(tmp_path, "rb+") as fh:
-            os.fsync(fh.fileno())
+        if fsync:
+            with open(tmp_path, "rb+") as fh:
+                os.fsync(fh.fileno())
         try:
             os.replace(tmp_path, target)
         except PermissionError as e:
@@ -69,8 +73,12 @@ def sniff(path: Path) -> str:
 _DOCTYPE_RE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.I)
 
 
-def check_ooxml(path: Path, *, kind: str) -> None:
-    """Refuse a package that is not a sound Office zip before any parser sees it."""
+def check_ooxml(path: Path, *, kind: str, scan_xml: bool = True) -> None:
+    """Refuse a package that is not a sound Office zip before any parser sees it.
+
+    scan_xml=False skips the DOCTYPE scan of every part, for callers whose own parser refuses DOCTYPE
+    in each part it reads (xlsxread); the size, part-count and compression checks always run.
+    """
     name = path.name
     try:
         size = path.stat().st_size
@@ -95,14 +103,13 @@ def check_ooxml(path: Path, *, kind: str) -> None:
         )
     try:
         with zipfile.ZipFile(path) as zf:
+            from .xlsxread import zip_problem
+
             infos = zf.infolist()
-            if len(infos) > MAX_PARTS:
-                raise LedgerError(f"{name}：文件内部结构异常（部件过多），已拒收。", code="zip-parts")
-            total = sum(i.file_size for i in infos)
-            packed = sum(i.compress_size for i in infos) or 1
-            if total > MAX_UNCOMPRESSED or total / packed > MAX_RATIO and total > 10 * 1024 * 1024:
-                raise LedgerError(f"{name}：文件解压后异常庞大（疑似压缩炸弹），已拒收。", code="zip-bomb")
-            for info in infos:
+            problem = zip_problem(infos)
+            if problem:
+                raise LedgerError(f"{name}：{problem}。", code="zip-bomb")
+            for info in infos if scan_xml else ():
                 if info.filename.endswith((".xml", ".rels")) and info.file_size:
                     with zf.open(info) as part:
                         if _DOCTYPE_RE.search(part.read(4096)):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .findings import Finding, LedgerError, Severity
-from .fsutil import check_ooxml, sniff
+from .fsutil import MAX_FILE_BYTES, sniff
 from .layout import FORM_SHEET, KINDS, META_SHEET, STATUS_CHOICES, FieldSpec, TemplateMeta, canonical
 from .model import Ledger, Period
 from .targets import NumberError, parse_count, parse_percent, parse_ratio
@@ -143,13 +143,13 @@ def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger) -> Re
     refusal = refusal_for(path)
     if refusal:
         return refuse(*refusal)
+    if path.stat().st_size > MAX_FILE_BYTES:
+        return refuse("too-large", f"文件过大（{path.stat().st_size // 1024 // 1024} MB），不像是填报模板。请检查后重新报送。")
     try:
-        check_ooxml(path, kind="Excel")
-        pkg = read_package(path, sheets={FORM_SHEET, META_SHEET})
-    except LedgerError as e:
-        return refuse(e.code, e.message.removeprefix(f"{f}："))
+        # read_package checks the zip directory for bombs and refuses DOCTYPE in every part it parses
+        pkg = read_package(path, sheets={FORM_SHEET, META_SHEET}, fast=True)
     except XlsxError as e:
-        return refuse("unreadable", f"{e}。请用 Excel/WPS 打开后重新保存为 .xlsx，再报送。")
+        return refuse(e.code, f"{e}。请用 Excel/WPS 打开后重新保存为 .xlsx，再报送。")
     meta = read_meta(pkg)
     if meta is None:
         if FORM_SHEET not in pkg.sheets:
@@ -160,7 +160,7 @@ def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger) -> Re
     if not meta.verify(key):
         return refuse("meta-tampered", "模板的隐藏信息被改动或已损坏，无法确认报送单位和报送期。请使用下发的原模板重新填写。")
     result.meta = meta
-    if ledger.bureau(meta.bureau) is None and meta.bureau not in ledger.bureaus_with_tasks():
+    if ledger.bureau(meta.bureau) is None:
         return refuse("unknown-bureau", f"模板所属单位“{meta.bureau}”已不在台账定义中。请核对台账定义表的“单位”表。")
     try:
         Period.parse(meta.period)
@@ -173,7 +173,7 @@ def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger) -> Re
     changed = []
     for cell, expected in meta.locked:
         c = form.cells.get(cell)
-        actual = canonical(c.value) if c is not None and c.kind in ("s", "n", "b") else ""
+        actual = canonical(c.value) if c is not None and c.kind in ("s", "n", "b", "d") else ""
         if actual != expected:
             changed.append((cell, expected, actual))
     moved = [fs for fs in meta.fields if resolve_name(pkg, fs.name) not in (None, (FORM_SHEET, fs.cell))]
@@ -214,7 +214,7 @@ def _short(text: str, n: int = 20) -> str:
 def _raw_text(cell: Cell | None) -> str:
     if cell is None:
         return ""
-    if cell.kind == "n":
+    if cell.kind in ("n", "d"):
         return canonical(cell.value)
     return str(cell.value)
 
@@ -288,6 +288,9 @@ def _read_field(fs: FieldSpec, cell: Cell | None, result: ReturnRead, file: str)
 
 
 def _parse_date(cell: Cell) -> dt.date:
+    if cell.kind == "d":
+        v = cell.value
+        return v.date() if isinstance(v, dt.datetime) else v  # type: ignore[return-value]
     if cell.kind == "n":
         serial = float(cell.value)  # type: ignore[arg-type]
         if not 1 <= serial < 2958466:
@@ -321,3 +324,91 @@ def _cross_checks(result: ReturnRead, file: str) -> None:
                 if need not in vals:
                     result.findings.append(Finding("deliverable-incomplete", f"第 {tid} 项成果已完成，但“{label}”未填写。请补填。",
                                                    Severity.WARNING, file=file, sheet=FORM_SHEET, cell=status.cell))
+
+
+# ---------------------------------------------------------------- reading many files
+
+
+_WORKER: dict[str, object] = {}
+MEMORY_LIMIT = 4 * 1024**3  # a worker that tries to allocate more fails instead of taking the machine down
+
+
+def _init_worker(key: bytes, ledger_id: str, ledger: Ledger) -> None:
+    import resource
+
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = MEMORY_LIMIT if hard == resource.RLIM_INFINITY else min(MEMORY_LIMIT, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ValueError, OSError):
+        pass
+    _WORKER.update(key=key, ledger_id=ledger_id, ledger=ledger)
+
+
+def _read_in_worker(path: Path) -> ReturnRead:
+    return read_return(path, key=_WORKER["key"], ledger_id=_WORKER["ledger_id"], ledger=_WORKER["ledger"])  # type: ignore[arg-type]
+
+
+def _crashed(path: Path, why: str) -> ReturnRead:
+    r = ReturnRead(path, sha256_of(path), received_time(path))
+    r.findings.append(Finding("reader-crash", f"读取此文件时读取程序异常退出（{why}），文件可能已损坏或经过特殊构造。"
+                              "请用 Excel/WPS 打开后重新保存为 .xlsx，再报送。", Severity.ERROR, file=path.name))
+    return r
+
+
+def read_many(paths: list[Path], *, key: bytes, ledger_id: str, ledger: Ledger, workers: int | None = None):  # type: ignore[no-untyped-def]
+    """Yield (path, ReturnRead) in the given order, reading in worker processes.
+
+    Workers make use of every core and keep a reader that aborts the process (a native library on a
+    hostile file) from taking ingest down: that file is refused and the others go on. Few files are read
+    in-process. At most a few files per worker are in flight, so memory stays flat however many there are.
+    """
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    n = workers if workers is not None else int(os.environ.get("LEDGER_XL_WORKERS", 0) or min(os.cpu_count() or 1, 4))
+    if n <= 1 or len(paths) < 8:
+        for p in paths:
+            yield p, read_return(p, key=key, ledger_id=ledger_id, ledger=ledger)
+        return
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    window = 4 * n
+    queue = list(paths)
+    pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker, initargs=(key, ledger_id, ledger))
+    try:
+        in_flight: list[tuple[Path, object]] = []
+        i = 0
+        while i < len(queue) or in_flight:
+            while i < len(queue) and len(in_flight) < window:
+                in_flight.append((queue[i], pool.submit(_read_in_worker, queue[i])))
+                i += 1
+            path, fut = in_flight.pop(0)
+            try:
+                yield path, fut.result()  # type: ignore[attr-defined]
+            except BrokenProcessPool:
+                # a worker died: read this file and the others in flight one at a time, each in its own process
+                pool.shutdown(wait=False, cancel_futures=True)
+                for p in [path] + [q for q, _ in in_flight]:
+                    yield p, _read_isolated(p, key, ledger_id, ledger, ctx)
+                in_flight = []
+                pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker,
+                                           initargs=(key, ledger_id, ledger))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _read_isolated(path: Path, key: bytes, ledger_id: str, ledger: Ledger, ctx: object) -> ReturnRead:
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_init_worker,  # type: ignore[arg-type]
+                             initargs=(key, ledger_id, ledger)) as one:
+        try:
+            return one.submit(_read_in_worker, path).result(timeout=300)
+        except BrokenProcessPool:
+            return _crashed(path, "进程被终止")
+        except TimeoutError:
+            return _crashed(path, "超过 300 秒")

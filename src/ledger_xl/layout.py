@@ -10,10 +10,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 FORMAT = "ledger-xl-template"
-VERSION = 1
+VERSION = 2
 META_SHEET = "_ledger_xl"
 FORM_SHEET = "填报表"
 HELP_SHEET = "填报说明"
@@ -70,9 +70,13 @@ class TemplateMeta:
     signature: str = ""
 
     def payload(self) -> bytes:
-        d = asdict(self)
-        d.pop("signature")
-        d["fields"] = [asdict(f) for f in self.fields]
+        """The signed content: every field but the signature, fields and locked cells as plain arrays."""
+        d = {
+            "format": self.format, "version": self.version, "ledger_title": self.ledger_title, "ledger_id": self.ledger_id,
+            "bureau": self.bureau, "period": self.period, "generated_at": self.generated_at,
+            "locked": [[c, v] for c, v in self.locked],
+            "fields": [[f.name, f.task_id, f.role, f.kind, f.index, f.label, f.unit, f.cell] for f in self.fields],
+        }
         return json.dumps(d, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
     def sign(self, key: bytes) -> None:
@@ -83,22 +87,19 @@ class TemplateMeta:
         return hmac.compare_digest(expected, self.signature)
 
     def to_rows(self) -> list[tuple[str, str]]:
-        """The metadata as key/value rows: one JSON document split into cells of at most 30,000 chars."""
-        d = json.loads(self.payload())
-        d["signature"] = self.signature
-        text = json.dumps(d, ensure_ascii=False, sort_keys=True)
+        """The metadata as key/value rows: the signed JSON split into cells of at most 30,000 characters."""
+        text = self.payload().decode("utf-8")
         chunks = [text[i : i + 30000] for i in range(0, len(text), 30000)]
-        return [("format", FORMAT), ("version", str(VERSION)), ("bureau", self.bureau), ("period", self.period)] + [
-            (f"data{i}", c) for i, c in enumerate(chunks)
-        ]
+        return [("format", FORMAT), ("version", str(VERSION)), ("bureau", self.bureau), ("period", self.period),
+                ("signature", self.signature)] + [(f"data{i}", c) for i, c in enumerate(chunks)]
 
     @classmethod
     def from_rows(cls, rows: list[tuple[str, str]]) -> TemplateMeta:
-        data = "".join(v for k, v in rows if k.startswith("data"))
-        d = json.loads(data)
-        d["fields"] = [FieldSpec(**f) for f in d["fields"]]
-        d["locked"] = [tuple(x) for x in d["locked"]]
-        return cls(**d)
+        d = json.loads("".join(v for k, v in rows if k.startswith("data")))
+        sig = next((v for k, v in rows if k == "signature"), "")
+        return cls(ledger_title=d["ledger_title"], ledger_id=d["ledger_id"], bureau=d["bureau"], period=d["period"],
+                   generated_at=d["generated_at"], locked=[(c, v) for c, v in d["locked"]],
+                   fields=[FieldSpec(*f) for f in d["fields"]], format=d["format"], version=d["version"], signature=sig)
 
 
 def canonical(value: object) -> str:
@@ -111,4 +112,6 @@ def canonical(value: object) -> str:
         from .model import fmt_number
 
         return fmt_number(float(value))
+    if hasattr(value, "isoformat"):  # a date cell read by calamine
+        return value.isoformat()[:10] if type(value).__name__ == "date" else value.isoformat()
     return str(value).replace("\r\n", "\n").strip()

@@ -17,7 +17,7 @@ from .textui import width as text_width
 
 if TYPE_CHECKING:
     from .checks import CheckResult
-    from .store import Store
+    from .store import Store, StoredValue
 
 MAX_ROW_LINES = 6  # longer texts stay whole in the cell; the row stops growing so the sheet stays scannable
 SEVERITY_CN = {"error": "错误", "warning": "提示", "info": "说明"}
@@ -31,12 +31,19 @@ def submission_state(received_at: str, period: Period, deadline_days: int) -> st
     return "按时" if dt.datetime.fromisoformat(received_at).date() <= due else "逾期"
 
 
+# the stored kinds the master ledger shows
+MASTER_KINDS = frozenset({"metric", "progress", "ind_value", "duty_count", "deliv_status"})
+
+
 def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_days: int = 10,
-                        checks: CheckResult | None = None) -> None:
+                        checks: CheckResult | None = None, values: list[StoredValue] | None = None) -> None:
+    """`values`: current values including MASTER_KINDS, when the caller already fetched them."""
     import xlsxwriter
 
-    series = store.metric_series(ledger)
-    values = store.current_values()
+    from .store import metric_series
+
+    values = values if values is not None else store.current_values(kinds=MASTER_KINDS)
+    series = metric_series(ledger, values)
     subs = store.submissions()
     current = store.current_submissions()
     periods_with_data = sorted({Period.parse(s.period) for s in subs if s.period})
@@ -157,11 +164,12 @@ def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_da
         # ------------------------------------------------------------ 报送情况
         ws = wb.add_worksheet("报送情况")
         bureaus = ledger.bureaus_with_tasks()
+        index = ledger.role_index()
         headers = ["单位", "任务（牵头/责任）"] + [p.label for p in shown_periods]
         rows = []
         refused_only = {(s.bureau, s.period) for s in subs if s.outcome == "refused"}
         for b in bureaus:
-            tasks = ledger.tasks_for(b)
+            tasks = index.get(b, [])
             n_lead = sum(1 for _, r in tasks if r == "lead")
             row = [b, f"{n_lead}/{len(tasks) - n_lead}"]
             for p in shown_periods:

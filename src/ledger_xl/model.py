@@ -5,6 +5,7 @@ Nothing here knows about files; the Word import and the definition workbook turn
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -162,23 +163,29 @@ class Ledger:
                     out.append(n)
         return out
 
+    def role_index(self) -> dict[str, list[tuple[Task, str]]]:
+        """Bureau → its (task, role) pairs in task order, in one pass (各成员单位 expanded once)."""
+        members = self.members()
+        index: dict[str, list[tuple[Task, str]]] = {}
+        for t in self.tasks:
+            for b in t.lead:
+                index.setdefault(b, []).append((t, "lead"))
+            seen = set(t.lead)
+            for name in t.responsible:
+                for b in members if name == ALL_MEMBERS else [name]:
+                    if b not in seen:
+                        seen.add(b)
+                        index.setdefault(b, []).append((t, "responsible"))
+        return index
+
     def bureaus_with_tasks(self) -> list[str]:
         """Every bureau that leads or shares at least one task, in bureau-sheet order."""
-        involved: set[str] = set()
-        for t in self.tasks:
-            involved.update(t.lead)
-            involved.update(self.responsible_of(t))
+        involved = set(self.role_index())
         ordered = [b.name for b in self.bureaus if b.name in involved]
         return ordered + sorted(involved - set(ordered))
 
     def tasks_for(self, bureau: str) -> list[tuple[Task, str]]:
-        out = []
-        for t in self.tasks:
-            if bureau in t.lead:
-                out.append((t, "lead"))
-            elif bureau in self.responsible_of(t):
-                out.append((t, "responsible"))
-        return out
+        return self.role_index().get(bureau, [])
 
     def periods(self) -> list[Period]:
         return [p for y in self.years for p in Period.all_in_year(y, self.period_kind)]
@@ -211,6 +218,37 @@ class Ledger:
         }
 
 
+def ledger_to_raw(ledger: Ledger) -> dict[str, object]:
+    """The model exactly as defined (各成员单位 not expanded), for the load cache; ledger_from_raw inverts it."""
+    return {
+        "title": ledger.title, "years": ledger.years, "period_kind": ledger.period_kind, "office": ledger.office,
+        "bureaus": [b.to_json() for b in ledger.bureaus],
+        "tasks": [{
+            "id": t.id, "category": t.category, "task": t.task, "item": t.item,
+            "breakdown": [[y, s] for y, s in t.breakdown.items()], "lead": t.lead, "responsible": t.responsible,
+            "metrics": [{"name": m.name, "unit": m.unit, "yearly": [[y, v] for y, v in m.yearly.items()],
+                         "target": [m.target.op, m.target.value] if m.target else None} for m in t.metrics],
+            "indicators": [i.to_json() for i in t.indicators],
+            "frequency": t.frequency, "frequency_count": t.frequency_count, "deliverable": t.deliverable, "note": t.note,
+        } for t in ledger.tasks],
+    }
+
+
+def ledger_from_raw(d: dict) -> Ledger:  # type: ignore[type-arg]
+    return Ledger(
+        title=d["title"], years=list(d["years"]), period_kind=d["period_kind"], office=d["office"],
+        bureaus=[Bureau(**b) for b in d["bureaus"]],
+        tasks=[Task(
+            id=t["id"], category=t["category"], task=t["task"], item=t["item"],
+            breakdown={int(y): s for y, s in t["breakdown"]}, lead=list(t["lead"]), responsible=list(t["responsible"]),
+            metrics=[Metric(m["name"], m["unit"], {int(y): float(v) for y, v in m["yearly"]},
+                            Target(m["target"][0], float(m["target"][1])) if m["target"] else None) for m in t["metrics"]],
+            indicators=[Indicator(**i) for i in t["indicators"]],
+            frequency=t["frequency"], frequency_count=t["frequency_count"], deliverable=t["deliverable"], note=t["note"],
+        ) for t in d["tasks"]],
+    )
+
+
 _PERIOD_RE = re.compile(r"^\s*(\d{4})\s*(?:年)?\s*(H[12]|Q[1-4]|上半年|下半年|第?[一二三四1-4]季度)?\s*$", re.I)
 _QUARTER_WORDS = {"一": 1, "二": 2, "三": 3, "四": 4}
 
@@ -225,6 +263,10 @@ class Period:
 
     @classmethod
     def parse(cls, text: str) -> Period:
+        return _parse_period(text)
+
+    @classmethod
+    def _parse(cls, text: str) -> Period:
         m = _PERIOD_RE.match(text or "")
         if not m:
             raise LedgerError(
@@ -272,6 +314,10 @@ class Period:
     def end_month(self) -> int:
         return {"half-year": 6, "quarter": 3, "year": 12}[self.kind] * self.index
 
+    def codes_up_to(self) -> frozenset[str]:
+        """Codes of every period of this kind up to and including this one (for fast filtering)."""
+        return _codes_up_to(self)
+
     def previous(self) -> Period:
         if self.index > 1:
             return Period(self.year, self.kind, self.index - 1)
@@ -280,6 +326,18 @@ class Period:
 
     def __str__(self) -> str:
         return self.code
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_period(text: str) -> Period:
+    """Periods are parsed for every stored value: a handful of distinct strings, cached."""
+    return Period._parse(text)
+
+
+@functools.lru_cache(maxsize=256)
+def _codes_up_to(period: Period) -> frozenset[str]:
+    first = 1900
+    return frozenset(p.code for y in range(first, period.year + 1) for p in Period.all_in_year(y, period.kind) if p <= period)
 
 
 def check_period_in(ledger: Ledger, period: Period) -> None:

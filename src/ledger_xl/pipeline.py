@@ -7,16 +7,17 @@ checks → report/mail.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .definition import load_ledger
 from .findings import Finding, LedgerError
-from .fsutil import atomic_path
-from .ingest import read_return, sha256_of
+from .ingest import read_many, sha256_of
 from .model import Ledger, Period, check_period_in
-from .store import Store
+from .store import Store, StoredValue
 from .templates import TemplateRun, write_templates
 from .workspace import Workspace, open_workspace, workspace_lock
 
@@ -25,9 +26,14 @@ if TYPE_CHECKING:
     from .mail import MailPlan, SendResult, SmtpSettings
 
 
+def ws_ledger(ws: Workspace) -> Ledger:
+    """The workspace's ledger, through the load cache in outputs/.cache."""
+    return load_ledger(ws.definition_path, cache_dir=ws.outputs / ".cache")
+
+
 def make_templates(root: Path, period_text: str, *, bureaus: list[str] | None = None, make_zip: bool = False) -> TemplateRun:
     ws = open_workspace(root)
-    ledger = load_ledger(ws.definition_path)
+    ledger = ws_ledger(ws)
     period = Period.parse(period_text)
     check_period_in(ledger, period)
     cfg = ws.section("templates")
@@ -70,67 +76,99 @@ class IngestReport:
 
 def collect_files(paths: list[Path]) -> list[Path]:
     """Files to ingest, each folder walked; ordered by arrival (modification time), then name."""
-    out: list[Path] = []
+    found: dict[str, tuple[float, str, Path]] = {}
+
+    def walk(folder: str) -> None:
+        with os.scandir(folder) as it:
+            for entry in it:
+                if entry.name.startswith("."):
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    walk(entry.path)
+                elif entry.is_file(follow_symlinks=False):
+                    found.setdefault(os.path.realpath(entry.path), (entry.stat().st_mtime, entry.name, Path(entry.path)))
+
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            out += [q for q in p.rglob("*") if q.is_file() and not q.name.startswith(".")]
+            walk(str(p))
         elif p.is_file():
-            out.append(p)
+            found.setdefault(os.path.realpath(p), (p.stat().st_mtime, p.name, p))
         else:
             raise LedgerError(f"找不到 {p}。请检查路径。", code="not-found")
-    seen: set[Path] = set()
-    unique = [q for q in out if not (q.resolve() in seen or seen.add(q.resolve()))]  # type: ignore[func-returns-value]
-    return sorted(unique, key=lambda q: (q.stat().st_mtime, q.name))
+    return [p for _, _, p in sorted(found.values(), key=lambda x: (x[0], x[1]))]
 
 
 def archive_original(ws: Workspace, path: Path, sha256: str) -> Path:
-    """Copy the original into archive/ under its SHA-256 (atomic; an existing copy is kept)."""
+    """Copy the original into archive/ under its SHA-256 (atomic; an existing copy is kept).
+
+    Not fsynced one by one: ingest syncs once before the store records the batch.
+    """
     suffix = path.suffix.lower() if len(path.suffix) <= 6 else ""
     target = ws.archive / f"{sha256}{suffix}"
-    if not target.exists():
-        with atomic_path(target) as tmp, open(path, "rb") as src, open(tmp, "wb") as dst:
-            while chunk := src.read(1 << 20):
-                dst.write(chunk)
+    tmp = ws.archive / f".{sha256}.{os.getpid()}.tmp"  # unique per process; the name is the content's
+    try:
+        shutil.copyfile(path, tmp)
+        os.replace(tmp, target)  # the same content under the same name: replacing an existing copy is harmless
+    finally:
+        if tmp.exists():
+            tmp.unlink()
     return target
 
 
 def ingest(root: Path, paths: list[Path] | None = None, *, wait: float = 120.0) -> IngestReport:
     """Validate returned workbooks and merge the valid ones into the store in one transaction."""
     ws = open_workspace(root)
-    ledger = load_ledger(ws.definition_path)
+    ledger = ws_ledger(ws)
     files = collect_files(paths or [ws.inbox])
-    outcomes: list[FileOutcome] = []
+    outcomes: list[FileOutcome | None] = []
     with workspace_lock(ws, wait=wait, what="汇总"), Store(ws.store_path) as store:
         key, ledger_id = store.template_key, store.ledger_id
+        ws.archive.mkdir(exist_ok=True)
+        known = store.known_digests()
+        with_current = {(s.bureau, s.period) for s in store.current_submissions().values()}
+        to_read: list[tuple[int, Path, str]] = []
+        seen: dict[str, Path] = {}
+        for path in files:
+            if path.name.startswith("~$"):
+                outcomes.append(FileOutcome(path, "skipped", note="Excel/WPS 临时文件（~$ 开头），不是报表，已跳过。"))
+                continue
+            if path.suffix.lower() not in ACCEPTED_SUFFIXES:
+                outcomes.append(FileOutcome(path, "skipped", note=f"不是电子表格文件（{path.suffix or '无扩展名'}），已跳过。"))
+                continue
+            digest = sha256_of(path)
+            prior = store.known(digest) if digest in known else None
+            if prior is not None:
+                outcomes.append(FileOutcome(path, "duplicate", prior.bureau, prior.period,
+                                            note=f"与 {prior.received_at[:10]} 收到的 {prior.file_name} 内容相同，未做改动。"))
+                continue
+            if digest in seen:
+                outcomes.append(FileOutcome(path, "duplicate", note=f"与本批中的 {seen[digest].name} 内容相同，未做改动。"))
+                continue
+            seen[digest] = path
+            to_read.append((len(outcomes), path, digest))
+            outcomes.append(None)  # filled in below, in the same order
+        digests = {i: d for i, _, d in to_read}
+        order = [i for i, _, _ in to_read]
         with store.transaction():
-            for path in files:
-                if path.name.startswith("~$"):
-                    outcomes.append(FileOutcome(path, "skipped", note="Excel/WPS 临时文件（~$ 开头），不是报表，已跳过。"))
-                    continue
-                if path.suffix.lower() not in ACCEPTED_SUFFIXES:
-                    outcomes.append(FileOutcome(path, "skipped", note=f"不是电子表格文件（{path.suffix or '无扩展名'}），已跳过。"))
-                    continue
-                digest = sha256_of(path)
-                prior = store.known(digest)
-                if prior is not None:
-                    outcomes.append(FileOutcome(path, "duplicate", prior.bureau, prior.period,
-                                                note=f"与 {prior.received_at[:10]} 收到的 {prior.file_name} 内容相同，未做改动。"))
-                    continue
-                read = read_return(path, key=key, ledger_id=ledger_id, ledger=ledger)
+            reads = read_many([p for _, p, _ in to_read], key=key, ledger_id=ledger_id, ledger=ledger)
+            for slot, (path, read) in zip(order, reads, strict=True):
+                digest = digests[slot]
                 archived = archive_original(ws, path, digest)
                 outcome = "merged" if read.ok else "refused"
                 meta = read.meta
-                had_current = outcome == "merged" and any(
-                    s.bureau == read.bureau and s.period == read.period and s.current for s in store.submissions(
-                        "WHERE s.bureau = ? AND s.period = ?", (read.bureau, read.period)))
+                had_current = outcome == "merged" and (read.bureau, read.period) in with_current
+                if outcome == "merged":
+                    with_current.add((read.bureau, read.period))
                 store.add_submission(
                     sha256=digest, file_name=path.name, archive_path=str(archived.relative_to(ws.root)),
                     bureau=read.bureau, period=read.period, received_at=read.received_at, outcome=outcome,
                     findings=read.findings, values=read.values if read.ok else [],
                     template_generated_at=meta.generated_at if meta else None)
-                outcomes.append(FileOutcome(path, outcome, read.bureau, read.period, read.findings, superseded=had_current))
-        report = IngestReport(outcomes)
+                outcomes[slot] = FileOutcome(path, outcome, read.bureau, read.period, read.findings, superseded=had_current)
+            if to_read:
+                os.sync()  # every archived original is on disk before the store says it was received
+        report = IngestReport([o for o in outcomes if o is not None])
         if any(o.status == "merged" for o in outcomes) or not (ws.outputs / "master_ledger.xlsx").exists():
             report.master_ledger, report.master_note = rebuild_master(ws, ledger, store)
     return report
@@ -143,11 +181,15 @@ def latest_period(ledger: Ledger, store: Store) -> Period | None:
     return max(periods) if periods else None
 
 
-def check_store(ledger: Ledger, store: Store, period: Period, deadline_days: int) -> CheckResult:
-    from .checks import run_checks
+def check_store(ledger: Ledger, store: Store, period: Period, deadline_days: int,
+                values: list[StoredValue] | None = None) -> CheckResult:
+    """The checks at a period; `values` (current values of the kinds checks read) may be passed in to share a fetch."""
+    from .checks import CHECKED_KINDS, run_checks
 
     st = period_status(ledger, store, period, deadline_days)
-    return run_checks(ledger, period, store.current_values(period), store.submissions(),
+    values = values if values is not None else store.current_values(kinds=CHECKED_KINDS)
+    upto = period.codes_up_to()
+    return run_checks(ledger, period, [v for v in values if v.period in upto], store.submissions(),
                       history=store.history_values(), late_of={b.name: b.late for b in st.bureaus})
 
 
@@ -156,15 +198,17 @@ def rebuild_master(ws: Workspace, ledger: Ledger, store: Store, checks: CheckRes
 
     Statuses are those of the given check, or of the latest period with data.
     """
-    from .ledger_book import write_master_ledger
+    from .checks import CHECKED_KINDS
+    from .ledger_book import MASTER_KINDS, write_master_ledger
 
     days = deadline_days(ws)
+    values = store.current_values(kinds=CHECKED_KINDS | MASTER_KINDS)
     if checks is None:
         latest = latest_period(ledger, store)
-        checks = check_store(ledger, store, latest, days) if latest else None
+        checks = check_store(ledger, store, latest, days, values) if latest else None
     target = ws.outputs / "master_ledger.xlsx"
     try:
-        write_master_ledger(ledger, store, target, deadline_days=days, checks=checks)
+        write_master_ledger(ledger, store, target, deadline_days=days, checks=checks, values=values)
     except LedgerError as e:
         return None, e.message + " 数据已安全保存在数据库中，关闭文件后运行 ledger-xl status 或再次 ingest 即可重新生成。"
     return target, ""
@@ -239,7 +283,7 @@ def deadline_days(ws: Workspace) -> int:
 
 def _open(root: Path, period_text: str) -> tuple[Workspace, Ledger, Period]:
     ws = open_workspace(root)
-    ledger = load_ledger(ws.definition_path)
+    ledger = ws_ledger(ws)
     period = Period.parse(period_text)
     check_period_in(ledger, period)
     return ws, ledger, period
@@ -274,19 +318,26 @@ def check(root: Path, period_text: str) -> CheckRun:
 def make_report(root: Path, period_text: str, out: Path | None = None, *, date: dt.date | None = None) -> tuple[Path, CheckResult]:
     """Write the period's summary report from the store and the checks (atomically)."""
     from .report import ReportData, write_report
+    from .store import metric_series
 
     ws, ledger, period = _open(root, period_text)
     cfg = ws.section("report")
     with Store(ws.store_path) as store:
         days = deadline_days(ws)
-        result = check_store(ledger, store, period, days)
+        # one fetch of what the checks read serves both checks and the cumulative figures; texts only for this period
+        from .checks import CHECKED_KINDS
+
+        values = store.current_values(period, kinds=CHECKED_KINDS)
+        texts = [v for v in store.current_values(period, kinds={"problems", "plan"}) if v.period == period.code]
+        result = check_store(ledger, store, period, days, values)
         prev_period = period.previous()
-        previous = check_store(ledger, store, prev_period, days) if prev_period.year in ledger.years else None
+        previous = check_store(ledger, store, prev_period, days, values) if prev_period.year in ledger.years else None
+        before = metric_series(ledger, values, prev_period)
         data = ReportData(
             ledger=ledger, period=period, checks=result, previous=previous,
             status=period_status(ledger, store, period, days),
-            values=[v for v in store.current_values(period) if v.period == period.code],
-            cumulative_before=store.cumulative_before(ledger, period),
+            values=[v for v in values if v.period == period.code] + texts,
+            cumulative_before={k: sum(x[0] for x in s.values()) for k, s in before.items()},
             issuer=str(cfg.get("issuer") or "领导小组办公室"), date=date or dt.date.today(),
             font_profile=str(cfg.get("font_profile", "gb2312")),
         )
@@ -330,11 +381,12 @@ def plan_mail(root: Path, kind: str, period_text: str) -> tuple[MailPlan, Worksp
         return path
 
     if kind == "templates":
+        index = ledger.role_index()
         for name in ledger.bureaus_with_tasks():
             to = addresses_of(name)
             if not to:
                 continue
-            roles = ledger.tasks_for(name)
+            roles = index.get(name, [])
             n_lead = sum(1 for _, r in roles if r == "lead")
             body = (f"{name}：\n\n"
                     f"　　根据《{ledger.title}》工作安排，现开展{period.label}重点任务进展情况报送工作。请按附件模板填写贵单位"

@@ -33,6 +33,7 @@ FONT_PROFILES: dict[str, dict[str, str]] = {
 }
 CN_NUM = "一二三四五六七八九十"
 LINE_TWIPS = 579  # 28.95 pt: 22 lines on the GB/T 9704 type area
+MAX_BARS = 30
 NOTHING = {"", "无", "暂无", "没有", "无。", "暂无。", "-", "—", "/"}
 
 
@@ -55,12 +56,23 @@ def cn_date(d: dt.date) -> str:
 
 
 def cn_seq(i: int) -> str:
-    """1 → 一, 12 → 十二 (section numbers)."""
-    if i <= 10:
-        return CN_NUM[i - 1]
+    """1 → 一, 12 → 十二, 105 → 一百零五, 110 → 一百一十 (section numbers; up to 9999)."""
+    if i <= 0:
+        return str(i)
+    digits = "零一二三四五六七八九"
+    if i < 10:
+        return digits[i]
     if i < 20:
-        return "十" + (CN_NUM[i - 11] if i > 10 else "")
-    return CN_NUM[i // 10 - 1] + "十" + (CN_NUM[i % 10 - 1] if i % 10 else "")
+        return "十" + (digits[i - 10] if i > 10 else "")
+    out, zero = "", False
+    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        d = i // value % 10
+        if d:
+            out += ("零" if zero and out else "") + digits[d] + unit
+            zero = False
+        elif out:
+            zero = True
+    return out
 
 
 def report_title(ledger: Ledger, period: Period) -> str:
@@ -131,6 +143,7 @@ class Writer:
         from docx.shared import Mm, Pt
 
         self.fonts = fonts
+        self._rpr_cache: dict[tuple[str, float, bool], object] = {}
         self.doc = docx.Document()
         self.Pt, self.Mm = Pt, Mm
         doc = self.doc
@@ -182,8 +195,20 @@ class Writer:
     # -------------------------------------------------------------- paragraphs
 
     def run(self, p: object, text: str, font: str, size: float, *, bold: bool = False) -> object:
-        r = p.add_run(text)  # type: ignore[attr-defined]
-        set_fonts(r, font, size, bold=bold)
+        """A run whose rPr is a copy of one built once per (font, size, bold): thousands of runs stay cheap."""
+        import copy
+
+        key = (font, size, bold)
+        rpr = self._rpr_cache.get(key)
+        if rpr is None:
+            probe = self.doc.add_paragraph().add_run("")
+            set_fonts(probe, font, size, bold=bold)
+            rpr = probe._r.rPr
+            probe._r.getparent().getparent().remove(probe._r.getparent())  # drop the probe paragraph
+            self._rpr_cache[key] = rpr
+        r = p.add_run()  # type: ignore[attr-defined]
+        r._r.insert(0, copy.deepcopy(rpr))
+        r.text = text
         return r
 
     def title(self, text: str) -> None:
@@ -251,11 +276,18 @@ class Writer:
         self.run(c, caption, self.fonts["h2"], 14)
 
     def table(self, headers: list[str], rows: list[list[str]], widths_mm: list[float]) -> object:
+        """A grid table in the table font; the header row repeats on every page.
+
+        The header and the first body row are formatted through python-docx; every further row is a copy
+        of that first one with its texts replaced (python-docx's per-cell API is quadratic on long tables).
+        """
+        import copy
+
         from docx.enum.table import WD_TABLE_ALIGNMENT
         from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
         from docx.oxml import OxmlElement
 
-        t = self.doc.add_table(rows=1 + len(rows), cols=len(headers))
+        t = self.doc.add_table(rows=1 + min(len(rows), 1), cols=len(headers))
         t.style = self.doc.styles["Table Grid"]
         t.alignment = WD_TABLE_ALIGNMENT.CENTER
         t.autofit = False
@@ -263,9 +295,8 @@ class Writer:
             t.columns[ci].width = self.Mm(width)  # the grid: what LibreOffice and WPS lay out by
         tr_pr = t.rows[0]._tr.get_or_add_trPr()
         tr_pr.append(OxmlElement("w:tblHeader"))  # repeat the header row on every page
-        for ri, values in enumerate([headers, *rows]):
-            for ci, value in enumerate(values):
-                cell = t.cell(ri, ci)
+        for ri, (row, values) in enumerate(zip(t.rows, [headers, *rows[:1]], strict=True)):
+            for ci, (cell, value) in enumerate(zip(row.cells, values, strict=True)):
                 cell.width = self.Mm(widths_mm[ci])
                 p = cell.paragraphs[0]
                 pf = p.paragraph_format
@@ -274,6 +305,15 @@ class Writer:
                 pf.first_line_indent = self.Pt(0)
                 p.alignment = WD_ALIGN_PARAGRAPH.CENTER if ri == 0 or ci != 1 else WD_ALIGN_PARAGRAPH.LEFT
                 self.run(p, str(value), self.fonts["table_head" if ri == 0 else "table"], 10.5)
+        if len(rows) > 1:
+            proto = t.rows[1]._tr
+            tbl = proto.getparent()
+            t_tag = _qn("w:t")
+            for values in rows[1:]:
+                tr = copy.deepcopy(proto)
+                for node, value in zip(tr.iter(t_tag), values, strict=True):
+                    node.text = str(value)
+                tbl.append(tr)
         self.doc.add_paragraph()
         return t
 
@@ -356,9 +396,13 @@ def compose(data: ReportData) -> Writer:
                     label = f"{t.id}.{m.name}"
                     bars.append(MetricBar(label if len(label) <= 16 else label[:15] + "…", planned_at(m, period) / total,
                                           (mc.actual or 0) / total, mc.status))
-        chart = metric_progress(bars, "数量指标完成进度")
+        title, caption = "数量指标完成进度", "数量指标累计完成情况（占总目标）"
+        if len(bars) > MAX_BARS:  # a chart of hundreds of bars helps no one: show those furthest behind plan
+            bars = sorted(bars, key=lambda b: b.actual_share - b.planned_share)[:MAX_BARS]
+            title, caption = f"进度最落后的{MAX_BARS}个数量指标", f"进度最落后的{MAX_BARS}个数量指标（占总目标）"
+        chart = metric_progress(bars, title)
         if chart:
-            w.picture(chart, f"图{2 if mix else 1}  数量指标累计完成情况（占总目标）")
+            w.picture(chart, f"图{2 if mix else 1}  {caption}")
 
     # 二、重点指标完成情况 ----------------------------------------------
     w.h1("二、重点指标完成情况")
@@ -480,12 +524,17 @@ def _movements(data: ReportData) -> list[str]:
             out.append(f"与上期相比，本期新完成第{'、'.join(done)}项共{len(done)}项任务。")
         if fell:
             out.append(f"第{'、'.join(fell)}项任务本期转为{'滞后或未达标' if len(fell) > 1 else _status(data.checks, fell[0])}，需重点关注。")
+    reporting: dict[str, set[str]] = defaultdict(set)
+    for v in data.values:
+        if v.role == "lead" and v.task_id:
+            reporting[v.task_id].add(v.bureau)
     gains = []
     for v in data.values:
         if v.kind != "metric" or v.role != "lead" or not v.num or v.task_id not in tasks:
             continue
         t = tasks[v.task_id]
-        if v.bureau != _first_reporting_lead(t, data.values) or v.idx >= len(t.metrics):
+        first = next((b for b in t.lead if b in reporting[t.id]), None)
+        if v.bureau != first or v.idx >= len(t.metrics):
             continue
         m = t.metrics[v.idx]
         total = m.target.value if m.target else m.planned_total()
@@ -496,11 +545,6 @@ def _movements(data: ReportData) -> list[str]:
     for _, m, add, cum, total in gains[:3]:
         out.append(f"“{m.name}”本期新增{fmt_number(add)}{m.unit}，累计{fmt_number(cum)}{m.unit}，完成总目标的{cum / total * 100:.1f}%。")
     return out
-
-
-def _first_reporting_lead(t: object, values: list[StoredValue]) -> str | None:
-    reporting = {v.bureau for v in values if v.task_id == t.id and v.role == "lead"}  # type: ignore[attr-defined]
-    return next((b for b in t.lead if b in reporting), None)  # type: ignore[attr-defined]
 
 
 def _status(checks: CheckResult, tid: str) -> str:

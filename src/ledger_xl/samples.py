@@ -43,7 +43,8 @@ class SampleRun:
 
 def _pace(ledger: Ledger) -> dict[str, float]:
     """Every third lead bureau is slow; the rest keep to the plan or run ahead."""
-    leads = [b for b in ledger.bureaus_with_tasks() if any(r == "lead" for _, r in ledger.tasks_for(b))]
+    index = ledger.role_index()
+    leads = [b for b in ledger.bureaus_with_tasks() if any(r == "lead" for _, r in index.get(b, []))]
     return {b: (0.55 if i % 3 == 2 else 1.0 + 0.05 * (i % 3)) for i, b in enumerate(leads)}
 
 
@@ -182,9 +183,10 @@ def generate(definition: Path, out_dir: Path, *, seed: int = 2024, work: Path | 
         periods = periods or ledger.periods()
         run = SampleRun(periods, slow=[b for b, p in pace.items() if p < 0.9])
         bureaus = ledger.bureaus_with_tasks()
-        responsible_only = [b for b in bureaus if all(r == "responsible" for _, r in ledger.tasks_for(b))] or bureaus[-1:]
+        index = ledger.role_index()
+        responsible_only = [b for b in bureaus if all(r == "responsible" for _, r in index.get(b, []))] or bureaus[-1:]
         on_time_pool = [b for b in bureaus if b not in responsible_only]
-        main_lead = max(bureaus, key=lambda b: sum(len(t.metrics) for t, r in ledger.tasks_for(b) if r == "lead"))
+        main_lead = max(bureaus, key=lambda b: sum(len(t.metrics) for t, r in index.get(b, []) if r == "lead"))
         for k, period in enumerate(periods):
             missing = responsible_only[k % len(responsible_only)]
             late = on_time_pool[(3 * k + 1) % len(on_time_pool)]

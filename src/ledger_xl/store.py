@@ -10,10 +10,11 @@ import datetime as dt
 import secrets
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .findings import Finding, Severity
 from .model import Ledger, Period
@@ -88,8 +89,9 @@ class Submission:
     current: bool  # the latest merged file of its bureau and period
 
 
-@dataclass(frozen=True, slots=True)
-class StoredValue:
+class StoredValue(NamedTuple):
+    """One stored input with its provenance (a tuple: hundreds of thousands are read at province scale)."""
+
     submission_id: int
     bureau: str
     period: str
@@ -144,6 +146,9 @@ class Store:
 
     # ------------------------------------------------------------ writing (inside a transaction)
 
+    def known_digests(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT sha256 FROM submissions")}
+
     def known(self, sha256: str) -> Submission | None:
         return next(iter(self.submissions("WHERE s.sha256 = ?", (sha256,))), None)
 
@@ -188,17 +193,21 @@ class Store:
     def current_submissions(self) -> dict[tuple[str, str], Submission]:
         return {(s.bureau, s.period): s for s in self.submissions("WHERE s.outcome = 'merged'") if s.current}  # type: ignore[misc]
 
-    def current_values(self, up_to: Period | None = None) -> list[StoredValue]:
-        """Values of each bureau's current submission per period (periods up to `up_to` when given)."""
-        rows = self.db.execute("""
+    def current_values(self, up_to: Period | None = None, *, kinds: Iterable[str] | None = None) -> list[StoredValue]:
+        """Values of each bureau's current submission per period (periods up to `up_to`, of `kinds`, when given)."""
+        kind_list = sorted(kinds) if kinds is not None else []
+        where = f"WHERE v.kind IN ({','.join('?' * len(kind_list))})" if kinds is not None else ""
+        rows = self.db.execute(f"""
             SELECT v.submission_id, s.bureau, s.period, v.task_id, v.role, v.kind, v.idx, v.num, v.text, v.cell, s.file_name
-            FROM vals v JOIN submissions s ON s.id = v.submission_id
-            WHERE s.outcome = 'merged' AND s.id = (SELECT MAX(id) FROM submissions t
-                  WHERE t.bureau = s.bureau AND t.period = s.period AND t.outcome = 'merged')
-            ORDER BY s.period, s.id""").fetchall()
-        out = [StoredValue(*r) for r in rows]
+            FROM (SELECT MAX(id) AS id FROM submissions WHERE outcome = 'merged' GROUP BY bureau, period) cur
+            JOIN submissions s ON s.id = cur.id
+            JOIN vals v ON v.submission_id = s.id
+            {where}
+            ORDER BY s.period, s.id, v.rowid""", kind_list).fetchall()
+        out = list(map(StoredValue._make, rows))
         if up_to is not None:
-            out = [v for v in out if Period.parse(v.period) <= up_to]
+            upto = up_to.codes_up_to()
+            out = [v for v in out if v.period in upto]
         return out
 
     def history_values(self, kind: str = "metric") -> list[tuple[StoredValue, bool]]:
@@ -234,21 +243,10 @@ class Store:
             "SELECT submission_id, source, period, file, sheet, cell, severity, code, message, value FROM findings ORDER BY id")
         return [(r[0], r[1], r[2], Finding(r[7], r[8], Severity(r[6]), file=r[3], sheet=r[4], cell=r[5], value=r[9])) for r in rows]
 
-    def metric_series(self, ledger: Ledger, up_to: Period | None = None) -> dict[tuple[str, int], dict[str, tuple[float, str, str, str]]]:
+    def metric_series(self, ledger: Ledger, up_to: Period | None = None,
+                      values: list[StoredValue] | None = None) -> dict[tuple[str, int], dict[str, tuple[float, str, str, str]]]:
         """Per (task, metric): period → (value, bureau, file, cell), from the first lead bureau that reported."""
-        leads = {t.id: t.lead for t in ledger.tasks}
-        out: dict[tuple[str, int], dict[str, tuple[float, str, str, str]]] = {}
-        rank: dict[tuple[str, int, str], int] = {}
-        for v in self.current_values(up_to):
-            if v.kind != "metric" or v.role != "lead" or v.num is None or v.task_id not in leads:
-                continue
-            order = leads[v.task_id].index(v.bureau) if v.bureau in leads[v.task_id] else 99
-            key = (v.task_id, v.idx, v.period)
-            if key in rank and rank[key] <= order:
-                continue
-            rank[key] = order
-            out.setdefault((v.task_id, v.idx), {})[v.period] = (v.num, v.bureau, v.file_name, v.cell)
-        return out
+        return metric_series(ledger, values if values is not None else self.current_values(up_to, kinds={"metric"}), up_to)
 
     def cumulative_before(self, ledger: Ledger, period: Period) -> dict[tuple[str, int], float]:
         """Cumulative reported additions per (task, metric) over the periods before `period`."""
@@ -263,3 +261,24 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def metric_series(ledger: Ledger, values: Iterable[StoredValue],
+                  up_to: Period | None = None) -> dict[tuple[str, int], dict[str, tuple[float, str, str, str]]]:
+    """Per (task, metric): period → (value, bureau, file, cell), from the first lead bureau that reported."""
+    leads = {t.id: t.lead for t in ledger.tasks}
+    out: dict[tuple[str, int], dict[str, tuple[float, str, str, str]]] = {}
+    rank: dict[tuple[str, int, str], int] = {}
+    upto = up_to.codes_up_to() if up_to is not None else None
+    for v in values:
+        if upto is not None and v.period not in upto:
+            continue
+        if v.kind != "metric" or v.role != "lead" or v.num is None or v.task_id not in leads:
+            continue
+        order = leads[v.task_id].index(v.bureau) if v.bureau in leads[v.task_id] else 99
+        key = (v.task_id, v.idx, v.period)
+        if key in rank and rank[key] <= order:
+            continue
+        rank[key] = order
+        out.setdefault((v.task_id, v.idx), {})[v.period] = (v.num, v.bureau, v.file_name, v.cell)
+    return out

@@ -27,7 +27,6 @@ from .layout import (
     canonical,
 )
 from .model import FREQUENCY_LABEL, Ledger, Period, Task, check_period_in, fmt_number
-from .textui import width as text_width
 
 # column: (header, width)
 COLUMNS = [
@@ -116,10 +115,11 @@ def _total_plan(task: Task) -> str:
 
 
 def wrapped_lines(text: str, col_width: float) -> int:
+    """Lines a text takes in a column of that width; CJK characters count two (3 UTF-8 bytes ↦ width 2)."""
     if not text:
         return 1
     usable = max(col_width - 1, 2)
-    return sum(max(1, math.ceil(text_width(line) / usable)) for line in str(text).split("\n"))
+    return sum(max(1, math.ceil((len(line.encode("utf-8")) + len(line)) / 2 / usable)) for line in str(text).split("\n"))
 
 
 def write_template(
@@ -135,13 +135,14 @@ def write_template(
     issuer: str = "",
     prior: dict[tuple[str, int], float] | None = None,
     now: dt.datetime | None = None,
+    rows: list[tuple[Task, str]] | None = None,
 ) -> TemplateMeta:
     """Write one bureau's template atomically and return its (signed) metadata."""
     import xlsxwriter
     from xlsxwriter.utility import xl_rowcol_to_cell
 
     check_period_in(ledger, period)
-    rows = ledger.tasks_for(bureau)
+    rows = rows if rows is not None else ledger.tasks_for(bureau)
     if not rows:
         raise LedgerError(f"单位“{bureau}”在台账中没有任务，不生成模板。", code="no-tasks-for-bureau")
     prior = prior or {}
@@ -427,10 +428,11 @@ def write_templates(
     out_dir = Path(out_dir)
     written = []
     now = now or dt.datetime.now().replace(microsecond=0)
+    index = ledger.role_index()
     for name in names:
         path = out_dir / f"{safe_filename(name)}.xlsx"
         meta = write_template(ledger, name, period, path, key=key, ledger_id=ledger_id, deadline_days=deadline_days,
-                              contact=contact, issuer=issuer, prior=prior, now=now)
+                              contact=contact, issuer=issuer, prior=prior, now=now, rows=index.get(name, []))
         written.append((name, path, meta))
     run = TemplateRun(period, written)
     if make_zip:

@@ -25,13 +25,30 @@ _REF_RE = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
 MAX_ROW, MAX_COL = 100_000, 200
 
 
+def zip_problem(infos: list[zipfile.ZipInfo]) -> str | None:
+    """Why a zip directory looks like a bomb or not an Office file, judged before decompressing anything."""
+    from .fsutil import MAX_PARTS, MAX_RATIO, MAX_UNCOMPRESSED
+
+    if len(infos) > MAX_PARTS:
+        return "文件内部结构异常（部件过多），已拒收"
+    total = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos) or 1
+    if total > MAX_UNCOMPRESSED or (total > 10 * 1024 * 1024 and total / packed > MAX_RATIO):
+        return "文件解压后异常庞大（疑似压缩炸弹），已拒收"
+    return None
+
+
 class XlsxError(Exception):
-    """The package is not a readable workbook; the message is for the clerk."""
+    """The package is not a readable workbook; the message is for the clerk, the code for tests and tools."""
+
+    def __init__(self, message: str, code: str = "unreadable") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(slots=True)
 class Cell:
-    kind: str  # "n" number, "s" text, "b" bool, "e" error, "f" formula with no cached value
+    kind: str  # "n" number, "s" text, "b" bool, "d" date (fast reader), "e" error, "f" formula with no cached value
     value: object
 
     @property
@@ -56,6 +73,7 @@ class Package:
     order: list[str]
     defined_names: dict[str, str]
     structure_locked: bool
+    exact: bool = True  # False: values read by calamine; merges, validations and protection not read
 
 
 def col_index(letters: str) -> int:
@@ -75,7 +93,7 @@ def split_ref(ref: str) -> tuple[int, int]:
 def _xml(zf: zipfile.ZipFile, name: str) -> etree._Element:
     data = zf.read(name)
     if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
-        raise XlsxError("文件内含不安全的 XML 声明（DOCTYPE/ENTITY）")
+        raise XlsxError("文件内含不安全的 XML 声明（DOCTYPE/ENTITY）", "xml-doctype")
     return etree.fromstring(data, _PARSER)
 
 
@@ -102,14 +120,115 @@ def _shared_strings(zf: zipfile.ZipFile, rels: dict[str, str], names: set[str]) 
     return out
 
 
-def read_package(path: Path, *, sheets: set[str] | None = None) -> Package:
-    """Read workbook structure and the cells of the named sheets (all when None)."""
+def read_package(path: Path, *, sheets: set[str] | None = None, fast: bool = False) -> Package:
+    """Read a workbook: structure, defined names, and the cells of the named sheets (all when None).
+
+    fast=True reads cell values with python-calamine (several times faster) when that is safe and
+    exact: the sheets' raw XML is scanned first, and a cell beyond sane limits is refused before
+    calamine sees it (calamine aborts the process on absurd extents), while a sheet holding any formula
+    or error cell is read by the lxml reader, which tells those from blanks.
+    """
+    try:
+        if fast:
+            pkg = _read_fast(path, sheets)
+            if pkg is not None:
+                return pkg
+        return _read_package(path, sheets)
+    except XlsxError:
+        raise
+    except Exception as e:  # zip, zlib, XML and calamine errors of a damaged file
+        if type(e).__name__ == "PasswordError":
+            raise XlsxError("文件设置了打开密码", "encrypted") from e
+        raise XlsxError(f"文件已损坏，无法读取（{type(e).__name__}）", "corrupt") from e
+
+
+_ROW_REF_RE = re.compile(rb'<row [^>]*?r="(\d+)"')
+_COL_REF_RE = re.compile(rb'<c r="([A-Z]+)\d+"')
+_FORMULA_OR_ERROR_RE = re.compile(rb'<f[ >/]|t="e"')
+
+
+def _read_fast(path: Path, sheets: set[str] | None) -> Package | None:
+    """Values through calamine, or None when the exact reader must be used."""
+    import datetime as dt
+
+    import python_calamine
+
     path = Path(path)
     try:
         zf = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as e:
-        raise XlsxError("文件已损坏（压缩包不完整）") from e
+    except (zipfile.BadZipFile, OSError) as e:
+        raise XlsxError("文件已损坏（压缩包不完整）", "corrupt") from e
     with zf:
+        problem = zip_problem(zf.infolist())
+        if problem:
+            raise XlsxError(problem, "zip-bomb")
+        names = set(zf.namelist())
+        if "xl/workbook.xml" not in names:
+            raise XlsxError("不是 Excel 工作簿（缺少 xl/workbook.xml）")
+        wb = _xml(zf, "xl/workbook.xml")
+        rels = _rels(zf, "xl/workbook.xml")
+        order, states, targets = [], {}, {}
+        for s in wb.iterfind("m:sheets/m:sheet", NS):
+            name = s.get("name", "")
+            order.append(name)
+            states[name] = s.get("state", "visible")
+            targets[name] = rels.get(s.get(R_ID, ""), "")
+        defined = {d.get("name", ""): (d.text or "").strip() for d in wb.iterfind("m:definedNames/m:definedName", NS)
+                   if d.get("localSheetId") is None and not d.get("name", "").startswith("_xlnm")}
+        locked = any(p.get("lockStructure") in ("1", "true") for p in wb.iterfind("m:workbookProtection", NS))
+        wanted = [n for n in order if sheets is None or n in sheets]
+        for name in wanted:
+            target = targets[name]
+            if target not in names:
+                raise XlsxError(f"工作表“{name}”的内容缺失")
+            raw = zf.read(target)
+            if b"<!DOCTYPE" in raw[:4096] or b"<!ENTITY" in raw[:4096]:
+                raise XlsxError("文件内含不安全的 XML 声明（DOCTYPE/ENTITY）", "xml-doctype")
+            rows = [int(x) for x in _ROW_REF_RE.findall(raw)]
+            cols = [col_index(x.decode()) for x in set(_COL_REF_RE.findall(raw))]
+            if (rows and max(rows) > MAX_ROW) or (cols and max(cols) > MAX_COL):
+                raise XlsxError(f"工作表“{name}”的范围异常（有内容写在第 {max(rows or [0])} 行或很远的列）", "absurd-extent")
+            if _FORMULA_OR_ERROR_RE.search(raw):
+                return None  # formulas or error cells: the exact reader tells them from blanks
+    book = python_calamine.CalamineWorkbook.from_path(str(path))
+    result: dict[str, Sheet] = {n: Sheet(n, states[n]) for n in order}
+    for name in wanted:
+        sheet = book.get_sheet_by_name(name)
+        r0, c0 = sheet.start
+        cells = result[name].cells
+        for ri, row in enumerate(sheet.to_python(skip_empty_area=False)):
+            for ci, value in enumerate(row):
+                if value == "" or value is None:
+                    continue
+                ref = f"{_letters(c0 + ci + 1)}{r0 + ri + 1}"
+                if isinstance(value, str):
+                    cells[ref] = Cell("s", value)
+                elif isinstance(value, bool):
+                    cells[ref] = Cell("b", value)
+                elif isinstance(value, int | float):
+                    cells[ref] = Cell("n", float(value))
+                elif isinstance(value, dt.datetime | dt.date):
+                    cells[ref] = Cell("d", value)
+                else:  # a time or duration: keep it as text
+                    cells[ref] = Cell("s", str(value))
+    return Package(path, result, order, defined, locked, exact=False)
+
+
+def _read_package(path: Path, sheets: set[str] | None) -> Package:
+    """Read workbook structure and the cells of the named sheets (all when None).
+
+    The zip's directory is checked first (part count, sizes, compression ratio), so a bomb is refused
+    before anything is decompressed; every part parsed is refused if it declares a DOCTYPE.
+    """
+    path = Path(path)
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise XlsxError("文件已损坏（压缩包不完整）", "corrupt") from e
+    with zf:
+        problem = zip_problem(zf.infolist())
+        if problem:
+            raise XlsxError(problem, "zip-bomb")
         names = set(zf.namelist())
         if "xl/workbook.xml" not in names:
             raise XlsxError("不是 Excel 工作簿（缺少 xl/workbook.xml）")
@@ -145,9 +264,14 @@ def read_package(path: Path, *, sheets: set[str] | None = None) -> Package:
         return Package(path, result, order, defined, locked)
 
 
+C_TAG, V_TAG, F_TAG, IS_TAG, T_TAG = M + "c", M + "v", M + "f", M + "is", M + "t"
+X14_DV = "{http://schemas.microsoft.com/office/spreadsheetml/2009/9/main}dataValidation"
+XM_SQREF = "{http://schemas.microsoft.com/office/excel/2006/main}sqref"
+
+
 def _read_sheet(zf: zipfile.ZipFile, part: str, sheet: Sheet, strings: list[str]) -> None:
     root = _xml(zf, part)
-    dim = root.find("m:dimension", NS)
+    dim = root.find(M + "dimension")
     if dim is not None:
         last = dim.get("ref", "A1").split(":")[-1]
         try:
@@ -155,23 +279,28 @@ def _read_sheet(zf: zipfile.ZipFile, part: str, sheet: Sheet, strings: list[str]
         except ValueError:
             r, c = 1, 1
         if r > MAX_ROW * 10 or c > 16384:
-            raise XlsxError(f"工作表“{sheet.name}”的范围异常（{last}）")
+            raise XlsxError(f"工作表“{sheet.name}”的范围异常（{last}）", "absurd-extent")
     cells = sheet.cells
-    for c in root.iterfind("m:sheetData/m:row/m:c", NS):
+    data = root.find(M + "sheetData")
+    for c in data.iter(C_TAG) if data is not None else ():
         ref = c.get("r")
         if ref is None:
             continue
         t = c.get("t", "n")
-        v = c.find("m:v", NS)
-        f = c.find("m:f", NS)
+        v = f = is_ = None
+        for child in c:
+            tag = child.tag
+            if tag == V_TAG:
+                v = child
+            elif tag == F_TAG:
+                f = child
+            elif tag == IS_TAG:
+                is_ = child
         if t == "inlineStr":
-            is_ = c.find("m:is", NS)
-            text = "".join(x.text or "" for x in is_.iter(M + "t")) if is_ is not None else ""
-            cells[ref] = Cell("s", text)
+            cells[ref] = Cell("s", "".join(x.text or "" for x in is_.iter(T_TAG)) if is_ is not None else "")
         elif v is None or v.text is None:
             if f is not None:
                 cells[ref] = Cell("f", f.text or "")
-            continue
         elif t == "s":
             try:
                 cells[ref] = Cell("s", strings[int(v.text)])
@@ -188,15 +317,20 @@ def _read_sheet(zf: zipfile.ZipFile, part: str, sheet: Sheet, strings: list[str]
                 cells[ref] = Cell("n", float(v.text))
             except ValueError:
                 cells[ref] = Cell("e", v.text)
-    sheet.merged = [m.get("ref", "") for m in root.iterfind("m:mergeCells/m:mergeCell", NS)]
-    sheet.protected = root.find("m:sheetProtection", NS) is not None and root.find("m:sheetProtection", NS).get("sheet") in ("1", "true")
-    for dv in root.iter(M + "dataValidation"):
-        f1 = dv.find("m:formula1", NS)
-        sheet.validations.append({"sqref": dv.get("sqref", ""), "type": dv.get("type", ""), "formula1": f1.text if f1 is not None and f1.text else ""})
-    # extension-list validations (x14), as Excel writes list validations that point at other sheets
-    for dv in root.iter("{http://schemas.microsoft.com/office/spreadsheetml/2009/9/main}dataValidation"):
-        sq = dv.find("{http://schemas.microsoft.com/office/excel/2006/main}sqref")
-        sheet.validations.append({"sqref": sq.text if sq is not None and sq.text else "", "type": dv.get("type", ""), "formula1": ""})
+    merges = root.find(M + "mergeCells")
+    sheet.merged = [m.get("ref", "") for m in merges] if merges is not None else []
+    prot = root.find(M + "sheetProtection")
+    sheet.protected = prot is not None and prot.get("sheet") in ("1", "true")
+    dvs = root.find(M + "dataValidations")
+    for dv in dvs if dvs is not None else ():
+        f1 = dv.find(M + "formula1")
+        sheet.validations.append({"sqref": dv.get("sqref", ""), "type": dv.get("type", ""),
+                                  "formula1": f1.text if f1 is not None and f1.text else ""})
+    ext = root.find(M + "extLst")
+    if ext is not None:  # list validations Excel writes into the x14 extension
+        for dv in ext.iter(X14_DV):
+            sq = dv.find(XM_SQREF)
+            sheet.validations.append({"sqref": sq.text if sq is not None and sq.text else "", "type": dv.get("type", ""), "formula1": ""})
 
 
 def resolve_name(pkg: Package, name: str) -> tuple[str, str] | None:
