@@ -45,6 +45,25 @@ def atomic_path(target: Path, *, fsync: bool = True) -> Iterator[Path]:
             tmp_path.unlink()
 
 
+def archive_copy(src: Path, digest: str, archive: Path) -> Path:
+    """Copy an original into `archive` under its SHA-256 (atomic rename; an existing copy stays as it is).
+
+    Not fsynced one by one: ingest syncs once before the store records the batch.
+    """
+    import shutil
+
+    suffix = src.suffix.lower() if len(src.suffix) <= 6 else ""
+    target = Path(archive) / f"{digest}{suffix}"
+    tmp = Path(archive) / f".{digest}.{os.getpid()}.tmp"  # unique per process; the name is the content's
+    try:
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, target)  # the same content under the same name: replacing an existing copy is harmless
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return target
+
+
 def write_bytes_atomic(target: Path, data: bytes) -> None:
     with atomic_path(target) as tmp:
         tmp.write_bytes(data)

@@ -17,11 +17,21 @@ from .fsutil import MAX_FILE_BYTES, sniff
 from .layout import FORM_SHEET, KINDS, META_SHEET, STATUS_CHOICES, FieldSpec, TemplateMeta, canonical
 from .model import Ledger, Period
 from .targets import NumberError, parse_count, parse_percent, parse_ratio
-from .xlsxread import Cell, Package, XlsxError, read_package, resolve_name
+from .xlsxread import Cell, Package, XlsxError, exact_cell, name_points_at, read_package
 
 
 def read_meta(pkg: Package) -> TemplateMeta | None:
     """The template metadata from the hidden sheet, or None when the file is not one of ours."""
+    rows = meta_rows(pkg)
+    if rows is None:
+        return None
+    try:
+        return TemplateMeta.from_rows(rows)
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+def meta_rows(pkg: Package) -> list[tuple[str, str]] | None:
     sheet = pkg.sheets.get(META_SHEET)
     if sheet is None:
         return None
@@ -33,10 +43,7 @@ def read_meta(pkg: Package) -> TemplateMeta | None:
         r += 1
     if not rows or rows[0] != ("format", "ledger-xl-template"):
         return None
-    try:
-        return TemplateMeta.from_rows(rows)
-    except (ValueError, TypeError, KeyError):
-        return None
+    return rows
 
 
 
@@ -58,6 +65,7 @@ class ReturnRead:
     path: Path
     sha256: str
     received_at: dt.datetime
+    archived: Path | None = None  # where the original was kept, when read with an archive
     meta: TemplateMeta | None = None
     values: list[Value] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
@@ -150,6 +158,7 @@ def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger) -> Re
         pkg = read_package(path, sheets={FORM_SHEET, META_SHEET}, fast=True)
     except XlsxError as e:
         return refuse(e.code, f"{e}。请用 Excel/WPS 打开后重新保存为 .xlsx，再报送。")
+    rows = meta_rows(pkg)
     meta = read_meta(pkg)
     if meta is None:
         if FORM_SHEET not in pkg.sheets:
@@ -157,7 +166,7 @@ def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger) -> Re
         return refuse("not-template", "找不到模板的隐藏信息，可能是把内容复制到了新建的工作簿。请在下发的原模板中填写后报送。")
     if meta.ledger_id != ledger_id:
         return refuse("other-ledger", f"这是另一份台账（《{meta.ledger_title}》）的模板，不能汇入本台账。请确认文件是否发错。")
-    if not meta.verify(key):
+    if not TemplateMeta.rows_signed(rows or [], key):
         return refuse("meta-tampered", "模板的隐藏信息被改动或已损坏，无法确认报送单位和报送期。请使用下发的原模板重新填写。")
     result.meta = meta
     if ledger.bureau(meta.bureau) is None:
@@ -176,7 +185,7 @@ def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger) -> Re
         actual = canonical(c.value) if c is not None and c.kind in ("s", "n", "b", "d") else ""
         if actual != expected:
             changed.append((cell, expected, actual))
-    moved = [fs for fs in meta.fields if resolve_name(pkg, fs.name) not in (None, (FORM_SHEET, fs.cell))]
+    moved = [fs for fs in meta.fields if fs.name in pkg.defined_names and not name_points_at(pkg, fs.name, FORM_SHEET, fs.cell)]
     if changed or moved:
         detail = "；".join(f"{c} 原为“{a_}”，现为“{b_}”" for c, e, a in changed[:5] for a_, b_ in [_diff(e, a)])
         if len(changed) > 5:
@@ -188,6 +197,8 @@ def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger) -> Re
 
     for fs in meta.fields:
         cell = form.cells.get(fs.cell)
+        if cell is None:
+            cell = exact_cell(pkg, FORM_SHEET, fs.cell)  # blank to the fast reader: a formula or an error?
         _read_field(fs, cell, result, f)
     _cross_checks(result, f)
     return result
@@ -333,7 +344,7 @@ _WORKER: dict[str, object] = {}
 MEMORY_LIMIT = 4 * 1024**3  # a worker that tries to allocate more fails instead of taking the machine down
 
 
-def _init_worker(key: bytes, ledger_id: str, ledger: Ledger) -> None:
+def _init_worker(key: bytes, ledger_id: str, ledger: Ledger, archive: Path | None = None) -> None:
     import resource
 
     try:
@@ -342,22 +353,42 @@ def _init_worker(key: bytes, ledger_id: str, ledger: Ledger) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     except (ValueError, OSError):
         pass
-    _WORKER.update(key=key, ledger_id=ledger_id, ledger=ledger)
+    _WORKER.update(key=key, ledger_id=ledger_id, ledger=ledger, archive=archive)
 
 
-def _read_in_worker(path: Path) -> ReturnRead:
-    return read_return(path, key=_WORKER["key"], ledger_id=_WORKER["ledger_id"], ledger=_WORKER["ledger"])  # type: ignore[arg-type]
+def _read_in_worker(item: tuple[Path, str]) -> ReturnRead:
+    return _read_and_keep(item, _WORKER["key"], _WORKER["ledger_id"], _WORKER["ledger"], _WORKER["archive"])  # type: ignore[arg-type]
 
 
-def _crashed(path: Path, why: str) -> ReturnRead:
-    r = ReturnRead(path, sha256_of(path), received_time(path))
+def _read_and_keep(item: tuple[Path, str], key: bytes, ledger_id: str, ledger: Ledger, archive: Path | None) -> ReturnRead:
+    """Keep the original first (so even a file that crashes the reader is archived), then read it."""
+    from .fsutil import archive_copy
+
+    path, digest = item
+    kept = archive_copy(path, digest, archive) if archive is not None else None
+    read = read_return(path, key=key, ledger_id=ledger_id, ledger=ledger)
+    read.archived = kept
+    if read.meta is not None:  # verified already: the caller needs who, when and for which period, not the layout
+        read.meta.fields, read.meta.locked = [], []
+    return read
+
+
+def _crashed(item: tuple[Path, str], why: str, archive: Path | None) -> ReturnRead:
+    from .fsutil import archive_copy
+
+    path, digest = item
+    r = ReturnRead(path, digest, received_time(path), archive_copy(path, digest, archive) if archive is not None else None)
     r.findings.append(Finding("reader-crash", f"读取此文件时读取程序异常退出（{why}），文件可能已损坏或经过特殊构造。"
                               "请用 Excel/WPS 打开后重新保存为 .xlsx，再报送。", Severity.ERROR, file=path.name))
     return r
 
 
-def read_many(paths: list[Path], *, key: bytes, ledger_id: str, ledger: Ledger, workers: int | None = None):  # type: ignore[no-untyped-def]
-    """Yield (path, ReturnRead) in the given order, reading in worker processes.
+def read_many(items: list[tuple[Path, str]], *, key: bytes, ledger_id: str, ledger: Ledger, archive: Path | None = None,  # type: ignore[no-untyped-def]
+              workers: int | None = None):
+    """Yield (path, ReturnRead) for (path, sha256) items in the given order, reading in worker processes.
+
+    Each original is copied into `archive` (when given) by the process that reads it, so that I/O
+    overlaps with reading.
 
     Workers make use of every core and keep a reader that aborts the process (a native library on a
     hostile file) from taking ingest down: that file is refused and the others go on. Few files are read
@@ -368,47 +399,45 @@ def read_many(paths: list[Path], *, key: bytes, ledger_id: str, ledger: Ledger, 
     from concurrent.futures.process import BrokenProcessPool
 
     n = workers if workers is not None else int(os.environ.get("LEDGER_XL_WORKERS", 0) or min(os.cpu_count() or 1, 4))
-    if n <= 1 or len(paths) < 8:
-        for p in paths:
-            yield p, read_return(p, key=key, ledger_id=ledger_id, ledger=ledger)
+    if n <= 1 or len(items) < 8:
+        for item in items:
+            yield item[0], _read_and_keep(item, key, ledger_id, ledger, archive)
         return
     import multiprocessing
 
     ctx = multiprocessing.get_context("fork")
     window = 4 * n
-    queue = list(paths)
-    pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker, initargs=(key, ledger_id, ledger))
+    init = (key, ledger_id, ledger, archive)
+    pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker, initargs=init)
     try:
-        in_flight: list[tuple[Path, object]] = []
+        in_flight: list[tuple[tuple[Path, str], object]] = []
         i = 0
-        while i < len(queue) or in_flight:
-            while i < len(queue) and len(in_flight) < window:
-                in_flight.append((queue[i], pool.submit(_read_in_worker, queue[i])))
+        while i < len(items) or in_flight:
+            while i < len(items) and len(in_flight) < window:
+                in_flight.append((items[i], pool.submit(_read_in_worker, items[i])))
                 i += 1
-            path, fut = in_flight.pop(0)
+            item, fut = in_flight.pop(0)
             try:
-                yield path, fut.result()  # type: ignore[attr-defined]
+                yield item[0], fut.result()  # type: ignore[attr-defined]
             except BrokenProcessPool:
                 # a worker died: read this file and the others in flight one at a time, each in its own process
                 pool.shutdown(wait=False, cancel_futures=True)
-                for p in [path] + [q for q, _ in in_flight]:
-                    yield p, _read_isolated(p, key, ledger_id, ledger, ctx)
+                for it in [item] + [q for q, _ in in_flight]:
+                    yield it[0], _read_isolated(it, init, ctx)
                 in_flight = []
-                pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker,
-                                           initargs=(key, ledger_id, ledger))
+                pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker, initargs=init)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _read_isolated(path: Path, key: bytes, ledger_id: str, ledger: Ledger, ctx: object) -> ReturnRead:
+def _read_isolated(item: tuple[Path, str], init: tuple[object, ...], ctx: object) -> ReturnRead:
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    with ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_init_worker,  # type: ignore[arg-type]
-                             initargs=(key, ledger_id, ledger)) as one:
+    with ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_init_worker, initargs=init) as one:  # type: ignore[arg-type]
         try:
-            return one.submit(_read_in_worker, path).result(timeout=300)
+            return one.submit(_read_in_worker, item).result(timeout=300)
         except BrokenProcessPool:
-            return _crashed(path, "进程被终止")
+            return _crashed(item, "进程被终止", init[3])  # type: ignore[arg-type]
         except TimeoutError:
-            return _crashed(path, "超过 300 秒")
+            return _crashed(item, "超过 300 秒", init[3])  # type: ignore[arg-type]

@@ -93,6 +93,13 @@ class TemplateMeta:
         return [("format", FORMAT), ("version", str(VERSION)), ("bureau", self.bureau), ("period", self.period),
                 ("signature", self.signature)] + [(f"data{i}", c) for i, c in enumerate(chunks)]
 
+    @staticmethod
+    def rows_signed(rows: list[tuple[str, str]], key: bytes) -> bool:
+        """Whether the stored text carries a valid signature: checked on the text itself, before parsing."""
+        data = "".join(v for k, v in rows if k.startswith("data")).encode("utf-8")
+        sig = next((v for k, v in rows if k == "signature"), "")
+        return hmac.compare_digest(hmac.new(key, data, hashlib.sha256).hexdigest(), sig)
+
     @classmethod
     def from_rows(cls, rows: list[tuple[str, str]]) -> TemplateMeta:
         d = json.loads("".join(v for k, v in rows if k.startswith("data")))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -99,23 +98,6 @@ def collect_files(paths: list[Path]) -> list[Path]:
     return [p for _, _, p in sorted(found.values(), key=lambda x: (x[0], x[1]))]
 
 
-def archive_original(ws: Workspace, path: Path, sha256: str) -> Path:
-    """Copy the original into archive/ under its SHA-256 (atomic; an existing copy is kept).
-
-    Not fsynced one by one: ingest syncs once before the store records the batch.
-    """
-    suffix = path.suffix.lower() if len(path.suffix) <= 6 else ""
-    target = ws.archive / f"{sha256}{suffix}"
-    tmp = ws.archive / f".{sha256}.{os.getpid()}.tmp"  # unique per process; the name is the content's
-    try:
-        shutil.copyfile(path, tmp)
-        os.replace(tmp, target)  # the same content under the same name: replacing an existing copy is harmless
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return target
-
-
 def ingest(root: Path, paths: list[Path] | None = None, *, wait: float = 120.0) -> IngestReport:
     """Validate returned workbooks and merge the valid ones into the store in one transaction."""
     ws = open_workspace(root)
@@ -151,10 +133,10 @@ def ingest(root: Path, paths: list[Path] | None = None, *, wait: float = 120.0) 
         digests = {i: d for i, _, d in to_read}
         order = [i for i, _, _ in to_read]
         with store.transaction():
-            reads = read_many([p for _, p, _ in to_read], key=key, ledger_id=ledger_id, ledger=ledger)
+            reads = read_many([(p, d) for _, p, d in to_read], key=key, ledger_id=ledger_id, ledger=ledger, archive=ws.archive)
             for slot, (path, read) in zip(order, reads, strict=True):
                 digest = digests[slot]
-                archived = archive_original(ws, path, digest)
+                archived = read.archived
                 outcome = "merged" if read.ok else "refused"
                 meta = read.meta
                 had_current = outcome == "merged" and (read.bureau, read.period) in with_current

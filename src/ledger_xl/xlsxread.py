@@ -74,6 +74,7 @@ class Package:
     defined_names: dict[str, str]
     structure_locked: bool
     exact: bool = True  # False: values read by calamine; merges, validations and protection not read
+    raw: dict[str, bytes] = field(default_factory=dict)  # sheet XML kept by the fast reader (see exact_cell)
 
 
 def col_index(letters: str) -> int:
@@ -142,9 +143,10 @@ def read_package(path: Path, *, sheets: set[str] | None = None, fast: bool = Fal
         raise XlsxError(f"文件已损坏，无法读取（{type(e).__name__}）", "corrupt") from e
 
 
-_ROW_REF_RE = re.compile(rb'<row [^>]*?r="(\d+)"')
-_COL_REF_RE = re.compile(rb'<c r="([A-Z]+)\d+"')
-_FORMULA_OR_ERROR_RE = re.compile(rb'<f[ >/]|t="e"')
+_LAST_ROW_RE = re.compile(rb'<row [^>]*?r="(\d+)"')
+# a column from HA (209) on: beyond anything a template uses, and what calamine would have to allocate
+_FAR_COLUMN_RE = re.compile(rb'<c r="(?:[A-Z]{3,}|[H-Z][A-Z])\d')
+FAST_MAX_ROW = 5000
 
 
 def _read_fast(path: Path, sheets: set[str] | None) -> Package | None:
@@ -177,6 +179,7 @@ def _read_fast(path: Path, sheets: set[str] | None) -> Package | None:
                    if d.get("localSheetId") is None and not d.get("name", "").startswith("_xlnm")}
         locked = any(p.get("lockStructure") in ("1", "true") for p in wb.iterfind("m:workbookProtection", NS))
         wanted = [n for n in order if sheets is None or n in sheets]
+        raws: dict[str, bytes] = {}
         for name in wanted:
             target = targets[name]
             if target not in names:
@@ -184,12 +187,11 @@ def _read_fast(path: Path, sheets: set[str] | None) -> Package | None:
             raw = zf.read(target)
             if b"<!DOCTYPE" in raw[:4096] or b"<!ENTITY" in raw[:4096]:
                 raise XlsxError("文件内含不安全的 XML 声明（DOCTYPE/ENTITY）", "xml-doctype")
-            rows = [int(x) for x in _ROW_REF_RE.findall(raw)]
-            cols = [col_index(x.decode()) for x in set(_COL_REF_RE.findall(raw))]
-            if (rows and max(rows) > MAX_ROW) or (cols and max(cols) > MAX_COL):
-                raise XlsxError(f"工作表“{name}”的范围异常（有内容写在第 {max(rows or [0])} 行或很远的列）", "absurd-extent")
-            if _FORMULA_OR_ERROR_RE.search(raw):
-                return None  # formulas or error cells: the exact reader tells them from blanks
+            last = raw.rfind(b"<row ")
+            m = _LAST_ROW_RE.match(raw, last) if last >= 0 else None
+            if (m and int(m.group(1)) > FAST_MAX_ROW) or _FAR_COLUMN_RE.search(raw):
+                return None  # far-flung cells, for which calamine would allocate the whole extent: read exactly
+            raws[name] = raw
     book = python_calamine.CalamineWorkbook.from_path(str(path))
     result: dict[str, Sheet] = {n: Sheet(n, states[n]) for n in order}
     for name in wanted:
@@ -200,7 +202,7 @@ def _read_fast(path: Path, sheets: set[str] | None) -> Package | None:
             for ci, value in enumerate(row):
                 if value == "" or value is None:
                     continue
-                ref = f"{_letters(c0 + ci + 1)}{r0 + ri + 1}"
+                ref = f"{_COLUMN_LETTERS[c0 + ci + 1]}{r0 + ri + 1}"
                 if isinstance(value, str):
                     cells[ref] = Cell("s", value)
                 elif isinstance(value, bool):
@@ -211,7 +213,31 @@ def _read_fast(path: Path, sheets: set[str] | None) -> Package | None:
                     cells[ref] = Cell("d", value)
                 else:  # a time or duration: keep it as text
                     cells[ref] = Cell("s", str(value))
-    return Package(path, result, order, defined, locked, exact=False)
+    return Package(path, result, order, defined, locked, exact=False, raw=raws)
+
+
+def exact_cell(pkg: Package, sheet: str, ref: str) -> Cell | None:
+    """What a cell the fast reader saw as blank really holds: a formula with no result, an error, or nothing.
+
+    calamine reports all three as blank; the cell's own XML tells them apart.
+    """
+    cell = pkg.sheets[sheet].cells.get(ref)
+    if pkg.exact or cell is not None or sheet not in pkg.raw:
+        return cell
+    raw = pkg.raw[sheet]
+    at = raw.find(f'<c r="{ref}"'.encode())
+    if at < 0:
+        return None
+    end = raw.find(b"</c>", at)
+    close = raw.find(b"/>", at)
+    stop = min(x for x in (end + 4 if end >= 0 else len(raw), close + 2 if close >= 0 else len(raw)))
+    xml = raw[at:stop]
+    if b"<f" in xml and not re.search(rb"<v>[^<]+</v>", xml):  # a formula with no cached result (or an empty one)
+        return Cell("f", "")
+    if b't="e"' in xml:
+        m = re.search(rb"<v>([^<]*)</v>", xml)
+        return Cell("e", m.group(1).decode() if m else "#ERROR")
+    return None
 
 
 def _read_package(path: Path, sheets: set[str] | None) -> Package:
@@ -333,6 +359,18 @@ def _read_sheet(zf: zipfile.ZipFile, part: str, sheet: Sheet, strings: list[str]
             sheet.validations.append({"sqref": sq.text if sq is not None and sq.text else "", "type": dv.get("type", ""), "formula1": ""})
 
 
+def name_points_at(pkg: Package, name: str, sheet: str, cell: str) -> bool:
+    """Whether a defined name refers to exactly this cell (as Excel, WPS or LibreOffice write it)."""
+    ref = pkg.defined_names.get(name)
+    if ref is None:
+        return False
+    m = re.fullmatch(r"([A-Z]+)(\d+)", cell)
+    if not m:
+        return False
+    target = f"${m.group(1)}${m.group(2)}"
+    return ref in (f"'{sheet}'!{target}", f"{sheet}!{target}") or resolve_name(pkg, name) == (sheet, cell)
+
+
 def resolve_name(pkg: Package, name: str) -> tuple[str, str] | None:
     """A defined name's (sheet, cell) when it points at a single cell."""
     ref = pkg.defined_names.get(name)
@@ -365,3 +403,6 @@ def _letters(c: int) -> str:
         c, rem = divmod(c - 1, 26)
         s = chr(65 + rem) + s
     return s
+
+
+_COLUMN_LETTERS = [""] + [_letters(c) for c in range(1, 16385)]
