@@ -344,6 +344,10 @@ def test_kill_midway_leaves_the_store_unchanged_and_rerun_finishes(workspace, te
         before = store.submissions()
     proc = subprocess.run([sys.executable, "-c", KILL_SCRIPT, str(workspace), "3"], capture_output=True, timeout=120)
     assert proc.returncode == -signal.SIGKILL
+    from ledger_xl.workspace import open_workspace, workspace_lock
+
+    with workspace_lock(open_workspace(workspace), wait=5):  # the reading workers died with ingest: the lock is free
+        pass
     with Store(db) as store:
         assert store.submissions() == before and store.current_values() == []
     for p in (workspace / "archive").iterdir():  # what was archived is whole

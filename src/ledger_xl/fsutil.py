@@ -26,7 +26,9 @@ def atomic_path(target: Path, *, fsync: bool = True) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".~" + target.stem[:40] + ".", suffix=target.suffix + ".tmp", dir=target.parent)
+    prefix = f".~{target.stem[:40]}.{os.getpid()}."
+    _remove_stale_temps(target)
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=target.suffix + ".tmp", dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -62,6 +64,32 @@ def archive_copy(src: Path, digest: str, archive: Path) -> Path:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
     return target
+
+
+def _remove_stale_temps(target: Path) -> None:
+    """Temporary files a killed writer left beside target (its process no longer exists) are removed."""
+    for tmp in target.parent.glob(f".~{glob_escape(target.stem[:40])}.*{glob_escape(target.suffix)}.tmp"):
+        parts = tmp.name.split(".")
+        pid = next((int(p) for p in parts if p.isdigit()), None)
+        if pid is None or not _alive(pid):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+def glob_escape(text: str) -> str:
+    import glob
+
+    return glob.escape(text)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def write_bytes_atomic(target: Path, data: bytes) -> None:

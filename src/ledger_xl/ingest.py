@@ -6,6 +6,7 @@ whole, so partly-valid data never lands.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import re
@@ -14,10 +15,19 @@ from pathlib import Path
 
 from .findings import Finding, LedgerError, Severity
 from .fsutil import MAX_FILE_BYTES, sniff
-from .layout import FORM_SHEET, KINDS, META_SHEET, STATUS_CHOICES, FieldSpec, TemplateMeta, canonical
+from .layout import (
+    FORM_SHEET,
+    HELP_SHEET,
+    KINDS,
+    META_SHEET,
+    STATUS_CHOICES,
+    FieldSpec,
+    TemplateMeta,
+    canonical,
+)
 from .model import Ledger, Period
 from .targets import NumberError, parse_count, parse_percent, parse_ratio
-from .xlsxread import Cell, Package, XlsxError, exact_cell, name_points_at, read_package
+from .xlsxread import Cell, Package, XlsxError, exact_cell, expand_sqref, name_points_at, read_package
 
 
 def read_meta(pkg: Package) -> TemplateMeta | None:
@@ -195,11 +205,21 @@ def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger) -> Re
         return refuse("tampered", f"模板的锁定内容被改动（行被移动、删除或任务文字被修改）：{detail}。请使用下发的原模板重新填写。",
                       cell=changed[0][0] if changed else moved[0].cell, sheet=FORM_SHEET)
 
+    field_cells = {fs.cell for fs in meta.fields}
+    for rng in form.merged:
+        inside = [c for c in expand_sqref(rng) if c in field_cells] if ":" in rng else []
+        if len(inside) > 1:
+            return refuse("merged-input", f"填写区的单元格被合并了（{rng}），合并会丢掉其中的内容。"
+                          "请取消合并后重新填写，或使用下发的原模板。", cell=inside[0], sheet=FORM_SHEET)
+
     for fs in meta.fields:
         cell = form.cells.get(fs.cell)
         if cell is None:
             cell = exact_cell(pkg, FORM_SHEET, fs.cell)  # blank to the fast reader: a formula or an error?
         _read_field(fs, cell, result, f)
+    extra = [n for n in pkg.order if n not in (FORM_SHEET, META_SHEET, HELP_SHEET)]
+    if extra:
+        _check_other_sheets(path, extra, meta, result, f)
     _cross_checks(result, f)
     return result
 
@@ -215,6 +235,25 @@ def _diff(old: str, new: str, n: int = 12) -> tuple[str, str]:
         return ("…" if start else "") + part + ("…" if start + n < len(t) else "")
 
     return cut(old) or "（空）", cut(new) or "（空）"
+
+
+def _check_other_sheets(path: Path, names: list[str], meta: TemplateMeta, result: ReturnRead, file: str) -> None:
+    """A sheet the template does not have: data pasted onto the wrong sheet, or only an extra sheet."""
+    try:
+        pkg = read_package(path, sheets=set(names))
+    except XlsxError:
+        return
+    with_content = [n for n in names if pkg.sheets[n].cells]
+    if not with_content:
+        return
+    filled = [v for v in result.values if v.kind not in ("filler", "phone", "reviewer", "fill_date")]
+    where = "、".join(f"“{n}”" for n in with_content)
+    if not filled:
+        result.findings.append(Finding("wrong-sheet", f"“{FORM_SHEET}”中没有填写内容，而工作表{where}中有数据：可能把数据粘贴到了错误的工作表。"
+                                       f"请把内容填写在“{FORM_SHEET}”的黄色格子中后重新报送。", Severity.ERROR, file=file, sheet=with_content[0]))
+    else:
+        result.findings.append(Finding("extra-sheet", f"文件中多了工作表{where}，其中的内容不会被汇总。如有需要填报的内容，请填写在“{FORM_SHEET}”中。",
+                                       Severity.WARNING, file=file, sheet=with_content[0]))
 
 
 def _short(text: str, n: int = 20) -> str:
@@ -344,9 +383,18 @@ _WORKER: dict[str, object] = {}
 MEMORY_LIMIT = 4 * 1024**3  # a worker that tries to allocate more fails instead of taking the machine down
 
 
-def _init_worker(key: bytes, ledger_id: str, ledger: Ledger, archive: Path | None = None) -> None:
+def _init_worker(key: bytes, ledger_id: str, ledger: Ledger, archive: Path | None = None, parent: int = 0) -> None:
+    import os
     import resource
 
+    from .workspace import HELD_LOCK_FDS
+
+    _die_with_parent(parent)
+    _quiet()
+    for fd in list(HELD_LOCK_FDS):  # a forked copy of the workspace lock must not outlive the parent's
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    HELD_LOCK_FDS.clear()
     try:
         soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         limit = MEMORY_LIMIT if hard == resource.RLIM_INFINITY else min(MEMORY_LIMIT, hard)
@@ -354,6 +402,32 @@ def _init_worker(key: bytes, ledger_id: str, ledger: Ledger, archive: Path | Non
     except (ValueError, OSError):
         pass
     _WORKER.update(key=key, ledger_id=ledger_id, ledger=ledger, archive=archive)
+
+
+def _quiet() -> None:
+    """A worker prints nothing: a native reader that panics must not leave a traceback on the clerk's screen."""
+    import faulthandler
+    import os
+
+    faulthandler.disable()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker ends when ingest ends, even when ingest is killed: the kernel sends SIGKILL (Linux)."""
+    import ctypes
+    import os
+    import signal
+
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if parent and os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
 
 
 def _read_in_worker(item: tuple[Path, str]) -> ReturnRead:
@@ -390,24 +464,27 @@ def read_many(items: list[tuple[Path, str]], *, key: bytes, ledger_id: str, ledg
     Each original is copied into `archive` (when given) by the process that reads it, so that I/O
     overlaps with reading.
 
-    Workers make use of every core and keep a reader that aborts the process (a native library on a
-    hostile file) from taking ingest down: that file is refused and the others go on. Few files are read
-    in-process. At most a few files per worker are in flight, so memory stays flat however many there are.
+    Reading always happens in worker processes under a memory limit: a reader that aborts its process (a
+    native library on a hostile file) cannot take ingest down — that file is refused, the others go on —
+    and the workers use every core. At most a few files per worker are in flight, so memory stays flat.
     """
     import os
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     n = workers if workers is not None else int(os.environ.get("LEDGER_XL_WORKERS", 0) or min(os.cpu_count() or 1, 4))
-    if n <= 1 or len(items) < 8:
+    if not items:
+        return
+    if n <= 0:  # in-process, for callers that already run in a disposable process
         for item in items:
             yield item[0], _read_and_keep(item, key, ledger_id, ledger, archive)
         return
+    n = min(n, len(items))
     import multiprocessing
 
     ctx = multiprocessing.get_context("fork")
     window = 4 * n
-    init = (key, ledger_id, ledger, archive)
+    init = (key, ledger_id, ledger, archive, os.getpid())
     pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker, initargs=init)
     try:
         in_flight: list[tuple[tuple[Path, str], object]] = []

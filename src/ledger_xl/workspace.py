@@ -121,6 +121,7 @@ def init_workspace(root: Path, definition: Path, *, identity: dict[str, str] | N
 
 
 LOCK_NAME = ".ledger-xl.lock"
+HELD_LOCK_FDS: set[int] = set()  # worker processes close their inherited copies (see ingest._init_worker)
 
 
 @contextlib.contextmanager
@@ -144,6 +145,8 @@ def workspace_lock(ws: Workspace, *, wait: float = 120.0, what: str = "") -> Ite
                 time.sleep(0.05)
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
+        HELD_LOCK_FDS.add(fd)
         yield
     finally:
+        HELD_LOCK_FDS.discard(fd)
         os.close(fd)

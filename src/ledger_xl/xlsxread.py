@@ -93,7 +93,7 @@ def split_ref(ref: str) -> tuple[int, int]:
 
 def _xml(zf: zipfile.ZipFile, name: str) -> etree._Element:
     data = zf.read(name)
-    if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data[:4096]:
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         raise XlsxError("文件内含不安全的 XML 声明（DOCTYPE/ENTITY）", "xml-doctype")
     return etree.fromstring(data, _PARSER)
 
@@ -110,6 +110,14 @@ def _rels(zf: zipfile.ZipFile, part: str) -> dict[str, str]:
     return out
 
 
+_OOXML_ESCAPE_RE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def unescape(text: str) -> str:
+    """OOXML's _xHHHH_ escapes (how Excel stores control characters; _x005F_ is a literal underscore)."""
+    return _OOXML_ESCAPE_RE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
+
+
 def _shared_strings(zf: zipfile.ZipFile, rels: dict[str, str], names: set[str]) -> list[str]:
     part = next((t for t in rels.values() if t.endswith("sharedStrings.xml")), "xl/sharedStrings.xml")
     if part not in names:
@@ -117,7 +125,7 @@ def _shared_strings(zf: zipfile.ZipFile, rels: dict[str, str], names: set[str]) 
     out = []
     for si in _xml(zf, part).iterfind("m:si", NS):
         # plain text, or rich text runs; phonetic runs (rPh) are not part of the value
-        out.append("".join(t.text or "" for t in si.iter(M + "t") if t.getparent().tag != M + "rPh"))
+        out.append(unescape("".join(t.text or "" for t in si.iter(M + "t") if t.getparent().tag != M + "rPh")))
     return out
 
 
@@ -180,12 +188,18 @@ def _read_fast(path: Path, sheets: set[str] | None) -> Package | None:
         locked = any(p.get("lockStructure") in ("1", "true") for p in wb.iterfind("m:workbookProtection", NS))
         wanted = [n for n in order if sheets is None or n in sheets]
         raws: dict[str, bytes] = {}
+        # every other part calamine parses: no DOCTYPE or ENTITY anywhere in them (not only in the first bytes)
+        for part in names:
+            if part in ("xl/sharedStrings.xml", "xl/styles.xml", "[Content_Types].xml") or part.startswith("xl/_rels/"):
+                data = zf.read(part)
+                if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+                    raise XlsxError("文件内含不安全的 XML 声明（DOCTYPE/ENTITY）", "xml-doctype")
         for name in wanted:
             target = targets[name]
             if target not in names:
                 raise XlsxError(f"工作表“{name}”的内容缺失")
             raw = zf.read(target)
-            if b"<!DOCTYPE" in raw[:4096] or b"<!ENTITY" in raw[:4096]:
+            if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:
                 raise XlsxError("文件内含不安全的 XML 声明（DOCTYPE/ENTITY）", "xml-doctype")
             last = raw.rfind(b"<row ")
             m = _LAST_ROW_RE.match(raw, last) if last >= 0 else None
@@ -198,6 +212,8 @@ def _read_fast(path: Path, sheets: set[str] | None) -> Package | None:
         sheet = book.get_sheet_by_name(name)
         r0, c0 = sheet.start
         cells = result[name].cells
+        result[name].merged = [f"{_COLUMN_LETTERS[a[1] + 1]}{a[0] + 1}:{_COLUMN_LETTERS[b[1] + 1]}{b[0] + 1}"
+                               for a, b in (sheet.merged_cell_ranges or [])]
         for ri, row in enumerate(sheet.to_python(skip_empty_area=False)):
             for ci, value in enumerate(row):
                 if value == "" or value is None:
@@ -312,6 +328,10 @@ def _read_sheet(zf: zipfile.ZipFile, part: str, sheet: Sheet, strings: list[str]
         ref = c.get("r")
         if ref is None:
             continue
+        m = _REF_RE.match(ref)
+        if m is None or int(m.group(2)) > MAX_ROW or col_index(m.group(1)) > MAX_COL:
+            raise XlsxError(f"工作表“{sheet.name}”在很远的位置（{ref}）有内容，不像是在模板中填写的。"
+                            "请删除多余内容，或使用下发的原模板重新填写", "absurd-extent")
         t = c.get("t", "n")
         v = f = is_ = None
         for child in c:
@@ -323,7 +343,7 @@ def _read_sheet(zf: zipfile.ZipFile, part: str, sheet: Sheet, strings: list[str]
             elif tag == IS_TAG:
                 is_ = child
         if t == "inlineStr":
-            cells[ref] = Cell("s", "".join(x.text or "" for x in is_.iter(T_TAG)) if is_ is not None else "")
+            cells[ref] = Cell("s", unescape("".join(x.text or "" for x in is_.iter(T_TAG))) if is_ is not None else "")
         elif v is None or v.text is None:
             if f is not None:
                 cells[ref] = Cell("f", f.text or "")
@@ -333,7 +353,7 @@ def _read_sheet(zf: zipfile.ZipFile, part: str, sheet: Sheet, strings: list[str]
             except (ValueError, IndexError) as e:
                 raise XlsxError(f"工作表“{sheet.name}”单元格 {ref} 引用了不存在的文字") from e
         elif t == "str":
-            cells[ref] = Cell("s", v.text)
+            cells[ref] = Cell("s", unescape(v.text))
         elif t == "b":
             cells[ref] = Cell("b", v.text.strip() in ("1", "true"))
         elif t == "e":
