@@ -472,7 +472,8 @@ def read_many(items: list[tuple[Path, str]], *, key: bytes, ledger_id: str, ledg
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    n = workers if workers is not None else int(os.environ.get("LEDGER_XL_WORKERS", 0) or min(os.cpu_count() or 1, 4))
+    # one more worker than cores: part of each worker's time is the archive copy, which waits on the disk
+    n = workers if workers is not None else int(os.environ.get("LEDGER_XL_WORKERS", 0) or min((os.cpu_count() or 1) + 1, 8))
     if not items:
         return
     if n <= 0:  # in-process, for callers that already run in a disposable process
