@@ -39,6 +39,16 @@ def _dump(obj: object) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False, indent=2))
 
 
+def _finish(master: Path | None, label: str, note: str, findings: bool) -> None:
+    """The end of a command that rebuilt the master ledger: where it is, why it could not be written, exit code."""
+    if master:
+        click.echo(f"{label}：{master}")
+    if note:
+        click.echo("注意：" + note, err=True)
+    if findings:
+        sys.exit(EXIT_FINDINGS)
+
+
 def guarded(f: Callable[..., Any]) -> Callable[..., Any]:
     """Turn library refusals into a Chinese message and exit code 2, never a traceback."""
 
@@ -208,12 +218,7 @@ def ingest_cmd(paths: tuple[Path, ...], workspace: Path, as_json: bool) -> None:
                 click.echo("    " + f.render())
         n = {k: sum(1 for o in report.outcomes if o.status == k) for k in label}
         click.echo(f"共 {len(report.outcomes)} 个文件：已汇入 {n['merged']}，拒收 {n['refused']}，重复 {n['duplicate']}，跳过 {n['skipped']}。")
-        if report.master_ledger:
-            click.echo(f"总台账：{report.master_ledger}")
-    if report.master_note:
-        click.echo("注意：" + report.master_note, err=True)
-    if report.refused:
-        sys.exit(EXIT_FINDINGS)
+    _finish(report.master_ledger if not as_json else None, "总台账", report.master_note, bool(report.refused))
 
 
 @cli.command("status")
@@ -260,12 +265,7 @@ def check_cmd(period: str, workspace: Path, as_json: bool) -> None:
         missing = [b.name for b in res.bureaus if not b.submitted]
         if missing:
             click.echo(f"本期未报送：{'、'.join(missing)}")
-        if run.master_ledger:
-            click.echo(f"已写入总台账：{run.master_ledger}")
-    if run.master_note:
-        click.echo("注意：" + run.master_note, err=True)
-    if res.behind:
-        sys.exit(EXIT_FINDINGS)
+    _finish(run.master_ledger if not as_json else None, "已写入总台账", run.master_note, bool(res.behind))
 
 
 @cli.command("report")

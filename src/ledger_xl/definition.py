@@ -334,13 +334,18 @@ def load_definition(path: Path) -> LoadResult:
             find("def-not-number", f"“{header}”的值“{v}”{e}。请填写数字，例如 5。", sheet.name, sheet.cell(ri, header), v)
             return None
 
+    def task_of(sheet: _Sheet, ri: int, row: tuple[object, ...]) -> Task | None:
+        tid = sheet.text(row, "序号")
+        task = by_id.get(tid)
+        if task is None:
+            find("def-unknown-task", f"序号“{tid}”在“任务”表中不存在。请改为正确的序号。", sheet.name, sheet.cell(ri, "序号"), tid)
+        return task
+
     if S_METRICS in wb.sheetnames:
         ms = _Sheet(wb[S_METRICS], f)
         for ri, row in ms.rows:
-            tid = ms.text(row, "序号")
-            task = by_id.get(tid)
+            task = task_of(ms, ri, row)
             if task is None:
-                find("def-unknown-task", f"序号“{tid}”在“任务”表中不存在。请改为正确的序号。", S_METRICS, ms.cell(ri, "序号"), tid)
                 continue
             yearly = {}
             for y in years:
@@ -365,10 +370,8 @@ def load_definition(path: Path) -> LoadResult:
     if S_INDICATORS in wb.sheetnames:
         ins = _Sheet(wb[S_INDICATORS], f)
         for ri, row in ins.rows:
-            tid = ins.text(row, "序号")
-            task = by_id.get(tid)
+            task = task_of(ins, ri, row)
             if task is None:
-                find("def-unknown-task", f"序号“{tid}”在“任务”表中不存在。请改为正确的序号。", S_INDICATORS, ins.cell(ri, "序号"), tid)
                 continue
             op = SYMBOL_OP.get(ins.text(row, "比较"))
             if op not in (">=", "<="):

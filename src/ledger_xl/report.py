@@ -104,22 +104,21 @@ def set_fonts(rpr_owner: object, name: str, size_pt: float | None = None, *, bol
         fonts.set(_qn(attr), name)
     if size_pt is not None:
         for tag in ("w:sz", "w:szCs"):
-            node = rpr.find(_qn(tag))
-            if node is None:
-                from docx.oxml import OxmlElement
-
-                node = OxmlElement(tag)
-                rpr.append(node)
-            node.set(_qn("w:val"), str(int(round(size_pt * 2))))
+            _child_val(rpr, tag, str(int(round(size_pt * 2))))
     if bold is not None:
         for tag in ("w:b", "w:bCs"):
-            node = rpr.find(_qn(tag))
-            if node is None:
-                from docx.oxml import OxmlElement
+            _child_val(rpr, tag, "1" if bold else "0")
 
-                node = OxmlElement(tag)
-                rpr.append(node)
-            node.set(_qn("w:val"), "1" if bold else "0")
+
+def _child_val(parent: object, tag: str, value: str) -> None:
+    """Set w:val on parent's child `tag`, adding the child when it is missing."""
+    from docx.oxml import OxmlElement
+
+    node = parent.find(_qn(tag))  # type: ignore[attr-defined]
+    if node is None:
+        node = OxmlElement(tag)
+        parent.append(node)  # type: ignore[attr-defined]
+    node.set(_qn("w:val"), value)
 
 
 def _ppr_set(paragraph: object, tag: str, **attrs: str) -> None:

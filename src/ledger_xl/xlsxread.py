@@ -157,6 +157,50 @@ _FAR_COLUMN_RE = re.compile(rb'<c r="(?:[A-Z]{3,}|[H-Z][A-Z])\d')
 FAST_MAX_ROW = 5000
 
 
+def _open_zip(path: Path) -> zipfile.ZipFile:
+    """The package, its directory checked for bombs before anything is decompressed."""
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise XlsxError("文件已损坏（压缩包不完整）", "corrupt") from e
+    problem = zip_problem(zf.infolist())
+    if problem:
+        zf.close()
+        raise XlsxError(problem, "zip-bomb")
+    if "xl/workbook.xml" not in set(zf.namelist()):
+        zf.close()
+        raise XlsxError("不是 Excel 工作簿（缺少 xl/workbook.xml）")
+    return zf
+
+
+@dataclass(slots=True)
+class _Book:
+    order: list[str]
+    states: dict[str, str]
+    targets: dict[str, str]
+    defined: dict[str, str]
+    locked: bool
+    rels: dict[str, str]
+
+
+def _book(zf: zipfile.ZipFile) -> _Book:
+    """Sheet names, states and parts, defined names and structure protection, from xl/workbook.xml."""
+    wb = _xml(zf, "xl/workbook.xml")
+    rels = _rels(zf, "xl/workbook.xml")
+    order: list[str] = []
+    states: dict[str, str] = {}
+    targets: dict[str, str] = {}
+    for s in wb.iterfind("m:sheets/m:sheet", NS):
+        name = s.get("name", "")
+        order.append(name)
+        states[name] = s.get("state", "visible")
+        targets[name] = rels.get(s.get(R_ID, ""), "")
+    defined = {d.get("name", ""): (d.text or "").strip() for d in wb.iterfind("m:definedNames/m:definedName", NS)
+               if d.get("localSheetId") is None and not d.get("name", "").startswith("_xlnm")}
+    locked = any(p.get("lockStructure") in ("1", "true") for p in wb.iterfind("m:workbookProtection", NS))
+    return _Book(order, states, targets, defined, locked, rels)
+
+
 def _read_fast(path: Path, sheets: set[str] | None) -> Package | None:
     """Values through calamine, or None when the exact reader must be used."""
     import datetime as dt
@@ -164,28 +208,10 @@ def _read_fast(path: Path, sheets: set[str] | None) -> Package | None:
     import python_calamine
 
     path = Path(path)
-    try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as e:
-        raise XlsxError("文件已损坏（压缩包不完整）", "corrupt") from e
-    with zf:
-        problem = zip_problem(zf.infolist())
-        if problem:
-            raise XlsxError(problem, "zip-bomb")
+    with _open_zip(path) as zf:
         names = set(zf.namelist())
-        if "xl/workbook.xml" not in names:
-            raise XlsxError("不是 Excel 工作簿（缺少 xl/workbook.xml）")
-        wb = _xml(zf, "xl/workbook.xml")
-        rels = _rels(zf, "xl/workbook.xml")
-        order, states, targets = [], {}, {}
-        for s in wb.iterfind("m:sheets/m:sheet", NS):
-            name = s.get("name", "")
-            order.append(name)
-            states[name] = s.get("state", "visible")
-            targets[name] = rels.get(s.get(R_ID, ""), "")
-        defined = {d.get("name", ""): (d.text or "").strip() for d in wb.iterfind("m:definedNames/m:definedName", NS)
-                   if d.get("localSheetId") is None and not d.get("name", "").startswith("_xlnm")}
-        locked = any(p.get("lockStructure") in ("1", "true") for p in wb.iterfind("m:workbookProtection", NS))
+        book = _book(zf)
+        order, states, targets, defined, locked = book.order, book.states, book.targets, book.defined, book.locked
         wanted = [n for n in order if sheets is None or n in sheets]
         raws: dict[str, bytes] = {}
         # every other part calamine parses: no DOCTYPE or ENTITY anywhere in them (not only in the first bytes)
@@ -206,10 +232,10 @@ def _read_fast(path: Path, sheets: set[str] | None) -> Package | None:
             if (m and int(m.group(1)) > FAST_MAX_ROW) or _FAR_COLUMN_RE.search(raw):
                 return None  # far-flung cells, for which calamine would allocate the whole extent: read exactly
             raws[name] = raw
-    book = python_calamine.CalamineWorkbook.from_path(str(path))
+    calamine = python_calamine.CalamineWorkbook.from_path(str(path))
     result: dict[str, Sheet] = {n: Sheet(n, states[n]) for n in order}
     for name in wanted:
-        sheet = book.get_sheet_by_name(name)
+        sheet = calamine.get_sheet_by_name(name)
         r0, c0 = sheet.start
         cells = result[name].cells
         result[name].merged = [f"{_COLUMN_LETTERS[a[1] + 1]}{a[0] + 1}:{_COLUMN_LETTERS[b[1] + 1]}{b[0] + 1}"
@@ -263,47 +289,25 @@ def _read_package(path: Path, sheets: set[str] | None) -> Package:
     before anything is decompressed; every part parsed is refused if it declares a DOCTYPE.
     """
     path = Path(path)
-    try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as e:
-        raise XlsxError("文件已损坏（压缩包不完整）", "corrupt") from e
-    with zf:
-        problem = zip_problem(zf.infolist())
-        if problem:
-            raise XlsxError(problem, "zip-bomb")
+    with _open_zip(path) as zf:
         names = set(zf.namelist())
-        if "xl/workbook.xml" not in names:
-            raise XlsxError("不是 Excel 工作簿（缺少 xl/workbook.xml）")
         try:
-            wb = _xml(zf, "xl/workbook.xml")
-            rels = _rels(zf, "xl/workbook.xml")
-            strings = _shared_strings(zf, rels, names)
+            book = _book(zf)
+            strings = _shared_strings(zf, book.rels, names)
         except (etree.XMLSyntaxError, KeyError) as e:
             raise XlsxError("工作簿结构已损坏") from e
-        order: list[str] = []
-        result: dict[str, Sheet] = {}
-        targets: dict[str, str] = {}
-        for s in wb.iterfind("m:sheets/m:sheet", NS):
-            name = s.get("name", "")
-            order.append(name)
-            result[name] = Sheet(name, s.get("state", "visible"))
-            targets[name] = rels.get(s.get(R_ID, ""), "")
-        defined = {}
-        for d in wb.iterfind("m:definedNames/m:definedName", NS):
-            if d.get("localSheetId") is None and not d.get("name", "").startswith("_xlnm"):
-                defined[d.get("name", "")] = (d.text or "").strip()
-        locked = any(p.get("lockStructure") in ("1", "true") for p in wb.iterfind("m:workbookProtection", NS))
-        for name in order:
+        result = {n: Sheet(n, book.states[n]) for n in book.order}
+        for name in book.order:
             if sheets is not None and name not in sheets:
                 continue
-            target = targets[name]
+            target = book.targets[name]
             if target not in names:
                 raise XlsxError(f"工作表“{name}”的内容缺失")
             try:
                 _read_sheet(zf, target, result[name], strings)
             except etree.XMLSyntaxError as e:
                 raise XlsxError(f"工作表“{name}”已损坏") from e
-        return Package(path, result, order, defined, locked)
+        return Package(path, result, book.order, book.defined, book.locked)
 
 
 C_TAG, V_TAG, F_TAG, IS_TAG, T_TAG = M + "c", M + "v", M + "f", M + "is", M + "t"
