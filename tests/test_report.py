@@ -34,7 +34,7 @@ def paragraphs(path):  # type: ignore[no-untyped-def]
 def test_sections_title_and_signature(report):
     path, *_ = report
     text = paragraphs(path)
-    assert text[0] == "南阳市绿色货运配送示范工程创建2024年下半年工作进展情况报告"
+    assert text[0] == "南阳市绿色货运配送示范工程创建\n2024年下半年工作进展情况报告"  # broken between its two parts
     heads = [t for t in text if t[:2] in ("一、", "二、", "三、", "四、", "五、")]
     assert heads == ["一、总体进展", "二、重点指标完成情况", "三、各单位报送情况", "四、存在的主要问题", "五、下一步工作安排"]
     assert text[-2:] == ["领导小组办公室", "2025年1月10日"]

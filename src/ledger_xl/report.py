@@ -34,6 +34,7 @@ FONT_PROFILES: dict[str, dict[str, str]] = {
 CN_NUM = "一二三四五六七八九十"
 LINE_TWIPS = 579  # 28.95 pt: 22 lines on the GB/T 9704 type area
 MAX_BARS = 30
+TITLE_CHARS = 20  # what one line of 22 pt holds on the GB/T type area
 NOTHING = {"", "无", "暂无", "没有", "无。", "暂无。", "-", "—", "/"}
 
 
@@ -210,15 +211,19 @@ class Writer:
         r.text = text
         return r
 
-    def title(self, text: str) -> None:
-        from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+    def title(self, text: str, *, second_line: str = "") -> None:
+        """The title, centred; a long one breaks where its second part begins, not mid-phrase."""
+        from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_LINE_SPACING
 
         p = self.doc.add_paragraph()
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
         p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
         p.paragraph_format.line_spacing = self.Pt(35)
         p.paragraph_format.space_after = self.Pt(LINE_TWIPS / 20)
-        self.run(p, text, self.fonts["title"], 22)
+        first = self.run(p, text, self.fonts["title"], 22)
+        if second_line:
+            first.add_break(WD_BREAK.LINE)  # type: ignore[attr-defined]
+            self.run(p, second_line, self.fonts["title"], 22)
 
     def body(self, text: str, *, indent: bool = True, lead: str | None = None) -> object:
         """A body paragraph, first line indented two characters; `lead` is a bold-less 楷体 lead-in."""
@@ -367,7 +372,13 @@ def compose(data: ReportData) -> Writer:
     tasks = {t.id: t for t in ledger.tasks}
     tc_of = {t.id: t for t in checks.tasks}
     got_any = any(b.submitted for b in data.status.bureaus)
-    w.title(report_title(ledger, period))
+    title = report_title(ledger, period)
+    tail = f"{period.label}工作进展情况报告"
+    head = title[: -len(tail)]
+    if len(title) > TITLE_CHARS and 0 < len(head) <= TITLE_CHARS and len(tail) <= TITLE_CHARS:
+        w.title(head, second_line=tail)
+    else:
+        w.title(title)
     w.body(f"按照工作安排，领导小组办公室对各成员单位{period.label}重点任务推进情况进行了汇总核对，现将有关情况报告如下。")
 
     # 一、总体进展 ------------------------------------------------------
@@ -522,7 +533,8 @@ def _movements(data: ReportData) -> list[str]:
         if done:
             out.append(f"与上期相比，本期新完成第{'、'.join(done)}项共{len(done)}项任务。")
         if fell:
-            out.append(f"第{'、'.join(fell)}项任务本期转为{'滞后或未达标' if len(fell) > 1 else _status(data.checks, fell[0])}，需重点关注。")
+            kinds = sorted({_status(data.checks, t) for t in fell}, key=["滞后", "未达标"].index)
+            out.append(f"第{'、'.join(fell)}项任务本期转为{'或'.join(kinds)}，需重点关注。")
     reporting: dict[str, set[str]] = defaultdict(set)
     for v in data.values:
         if v.role == "lead" and v.task_id:
