@@ -83,6 +83,7 @@ def cli() -> None:
     """ledger-xl：用 Excel 和 Word 运转重点任务台账。
 
     \b
+    先看演示：ledger-xl demo（用自带示例跑一遍完整流程）
     典型流程：
       ledger-xl import-ledger 台账.docx -o ledger.xlsx   导入 Word 台账
       ledger-xl init 工作目录 --ledger ledger.xlsx       建立工作目录
@@ -90,6 +91,7 @@ def cli() -> None:
       ledger-xl ingest                                 汇总 inbox/ 中收回的报表
       ledger-xl check --period 2024H1                  对照计划核对进度
       ledger-xl report --period 2024H1                 生成总结报告
+      ledger-xl mail remind --period 2024H1            催报未报送的单位
     """
 
 
