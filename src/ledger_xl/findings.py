@@ -6,7 +6,6 @@ what to do.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 
@@ -43,10 +42,6 @@ class Finding:
         d = asdict(self)
         d["severity"] = str(self.severity)
         return d
-
-
-def has_errors(findings: Iterable[Finding]) -> bool:
-    return any(f.severity is Severity.ERROR for f in findings)
 
 
 class LedgerError(Exception):

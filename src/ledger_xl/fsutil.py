@@ -120,11 +120,10 @@ def sniff(path: Path) -> str:
 _DOCTYPE_RE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.I)
 
 
-def check_ooxml(path: Path, *, kind: str, scan_xml: bool = True) -> None:
-    """Refuse a package that is not a sound Office zip before any parser sees it.
+def check_ooxml(path: Path, *, kind: str) -> None:
+    """Refuse a package that is not a sound Office zip before python-docx or openpyxl sees it.
 
-    scan_xml=False skips the DOCTYPE scan of every part, for callers whose own parser refuses DOCTYPE
-    in each part it reads (xlsxread); the size, part-count and compression checks always run.
+    (Ingest does not come here: xlsxread checks the zip itself and refuses DOCTYPE in every part it reads.)
     """
     name = path.name
     try:
@@ -156,7 +155,7 @@ def check_ooxml(path: Path, *, kind: str, scan_xml: bool = True) -> None:
             problem = zip_problem(infos)
             if problem:
                 raise LedgerError(f"{name}：{problem}。", code="zip-bomb")
-            for info in infos if scan_xml else ():
+            for info in infos:
                 if info.filename.endswith((".xml", ".rels")) and info.file_size:
                     with zf.open(info) as part:
                         if _DOCTYPE_RE.search(part.read(4096)):

@@ -396,7 +396,7 @@ def _init_worker(key: bytes, ledger_id: str, ledger: Ledger, archive: Path | Non
             os.close(fd)
     HELD_LOCK_FDS.clear()
     try:
-        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         limit = MEMORY_LIMIT if hard == resource.RLIM_INFINITY else min(MEMORY_LIMIT, hard)
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     except (ValueError, OSError):

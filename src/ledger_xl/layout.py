@@ -22,7 +22,6 @@ ROLE_LABEL = {"lead": "牵头", "responsible": "责任"}
 STATUS_CHOICES = ["未启动", "推进中", "已完成"]
 
 # kind → how ingest reads it
-NUMBER_KINDS = {"metric", "ind_baseline", "ind_current"}
 KINDS = {
     "metric": "number",  # this period's addition, ≥ 0
     "ind_value": "percent-or-ratio",

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 
 MAX_ROW_LINES = 6  # longer texts stay whole in the cell; the row stops growing so the sheet stays scannable
 SEVERITY_CN = {"error": "错误", "warning": "提示", "info": "说明"}
-OUTCOME_CN = {"merged": "已汇入", "refused": "拒收"}
 STATUS_COLORS = {"已完成": "#C6EFCE", "超额": "#C6EFCE", "按进度": "#DDEBF7", "预警": "#FFEB9C", "滞后": "#FFC7CE",
                  "未达标": "#FFC7CE", "未报": "#E7E6E6"}
 

@@ -107,13 +107,6 @@ class Task:
     def title(self) -> str:
         return f"{self.task}—{self.item}" if self.item and self.item != self.task else self.task
 
-    def roles_of(self, bureau: str) -> str | None:
-        if bureau in self.lead:
-            return "lead"
-        if bureau in self.responsible:
-            return "responsible"
-        return None
-
 
 @dataclass(slots=True)
 class Bureau:

@@ -31,7 +31,6 @@ FONT_PROFILES: dict[str, dict[str, str]] = {
     "windows": {"title": "华文中宋", "body": "仿宋", "h1": "黑体", "h2": "楷体", "page": "宋体", "table": "仿宋",
                 "table_head": "黑体"},
 }
-CN_NUM = "一二三四五六七八九十"
 LINE_TWIPS = 579  # 28.95 pt: 22 lines on the GB/T 9704 type area
 MAX_BARS = 30
 TITLE_CHARS = 20  # what one line of 22 pt holds on the GB/T type area

@@ -262,7 +262,7 @@ def _bad_samples(ledger: Ledger, templates: Path, out: Path, rng: random.Random)
     base = {(f.task_id, f.kind, f.index): v for f, v in zip(fields, [None] * len(fields), strict=True)}
     complete: dict[FieldKey, object] = {}
     for key in base:
-        complete[key] = {"metric": 1, "ind_value": 0.1 if True else None, "ind_baseline": 3, "ind_current": 2.8, "duty_count": 1,
+        complete[key] = {"metric": 1, "ind_value": 0.1, "ind_baseline": 3, "ind_current": 2.8, "duty_count": 1,
                          "deliv_status": "推进中", "progress": "按计划推进。", "problems": "无", "plan": "继续推进。",
                          "evidence": "材料.pdf", "filler": "张伟", "phone": "13900000000", "reviewer": "王芳",
                          "fill_date": "2026-01-05"}.get(key[1])

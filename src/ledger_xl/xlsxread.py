@@ -51,10 +51,6 @@ class Cell:
     kind: str  # "n" number, "s" text, "b" bool, "d" date (fast reader), "e" error, "f" formula with no cached value
     value: object
 
-    @property
-    def is_blank(self) -> bool:
-        return self.kind == "s" and self.value == ""
-
 
 @dataclass(slots=True)
 class Sheet:
