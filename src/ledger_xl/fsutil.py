@@ -83,6 +83,8 @@ def glob_escape(text: str) -> str:
 
 
 def _alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill would terminate the process there: keep the file, it is only a leftover
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -385,7 +385,11 @@ MEMORY_LIMIT = 4 * 1024**3  # a worker that tries to allocate more fails instead
 
 def _init_worker(key: bytes, ledger_id: str, ledger: Ledger, archive: Path | None = None, parent: int = 0) -> None:
     import os
-    import resource
+
+    try:
+        import resource
+    except ImportError:  # Windows: no memory limit, the process boundary still isolates the reader
+        resource = None  # type: ignore[assignment]
 
     from .workspace import HELD_LOCK_FDS
 
@@ -396,10 +400,12 @@ def _init_worker(key: bytes, ledger_id: str, ledger: Ledger, archive: Path | Non
             os.close(fd)
     HELD_LOCK_FDS.clear()
     try:
+        if resource is None:
+            raise AttributeError("no resource module")
         _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         limit = MEMORY_LIMIT if hard == resource.RLIM_INFINITY else min(MEMORY_LIMIT, hard)
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    except (ValueError, OSError):
+    except (ValueError, OSError, AttributeError):
         pass
     _WORKER.update(key=key, ledger_id=ledger_id, ledger=ledger, archive=archive)
 
@@ -410,6 +416,8 @@ def _quiet() -> None:
     import os
 
     faulthandler.disable()
+    if os.name == "nt":
+        return
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     os.close(devnull)
@@ -483,7 +491,8 @@ def read_many(items: list[tuple[Path, str]], *, key: bytes, ledger_id: str, ledg
     n = min(n, len(items))
     import multiprocessing
 
-    ctx = multiprocessing.get_context("fork")
+    # fork where there is one (fast: the ledger is already in memory); spawn on Windows
+    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     window = 4 * n
     init = (key, ledger_id, ledger, archive, os.getpid())
     pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker, initargs=init)

@@ -148,7 +148,7 @@ def ingest(root: Path, paths: list[Path] | None = None, *, wait: float = 120.0) 
                     findings=read.findings, values=read.values if read.ok else [],
                     template_generated_at=meta.generated_at if meta else None)
                 outcomes[slot] = FileOutcome(path, outcome, read.bureau, read.period, read.findings, superseded=had_current)
-            if to_read:
+            if to_read and hasattr(os, "sync"):
                 os.sync()  # every archived original is on disk before the store says it was received
         report = IngestReport([o for o in outcomes if o is not None])
         if any(o.status == "merged" for o in outcomes) or not (ws.outputs / "master_ledger.xlsx").exists():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import shutil
 import time
@@ -121,6 +120,18 @@ def init_workspace(root: Path, definition: Path, *, identity: dict[str, str] | N
 
 
 LOCK_NAME = ".ledger-xl.lock"
+
+
+def _try_lock(fd: int) -> None:
+    """An exclusive OS lock, released by the OS when the process ends however it ends."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        return
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 HELD_LOCK_FDS: set[int] = set()  # worker processes close their inherited copies (see ingest._init_worker)
 
 
@@ -136,15 +147,16 @@ def workspace_lock(ws: Workspace, *, wait: float = 120.0, what: str = "") -> Ite
         deadline = time.monotonic() + wait
         while True:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                _try_lock(fd)
                 break
-            except BlockingIOError:
+            except (BlockingIOError, PermissionError):
                 if time.monotonic() >= deadline:
                     raise LedgerError(f"工作目录 {ws.root} 正被另一个 ledger-xl 命令使用（{what or '处理中'}）。请稍后再试。",
                                       code="busy") from None
                 time.sleep(0.05)
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        if os.name != "nt":  # on Windows the locked byte cannot be rewritten; the pid is only a courtesy
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
         HELD_LOCK_FDS.add(fd)
         yield
     finally:
