@@ -171,7 +171,7 @@ def _check_task(ledger: Ledger, task: Task, period: Period, by: dict, submitted_
             tc.reasons.append(f"牵头单位{b}本期未报送")
     parts: list[str] = []
     for i, m in enumerate(task.metrics):
-        mc = _check_metric(task, i, m, period, by, ledger, find)
+        mc = _check_metric(task, i, m, period, by, find)
         tc.metrics.append(mc)
         parts.append(mc.status)
         tc.reasons += _metric_reasons(mc, period)
@@ -217,7 +217,7 @@ def _cumulative(by: dict, task: Task, i: int, period: Period) -> float | None:  
     return sum(nums) if nums else None
 
 
-def _check_metric(task: Task, i: int, m: Metric, period: Period, by: dict, ledger: Ledger, find) -> MetricCheck:  # type: ignore[no-untyped-def,type-arg]
+def _check_metric(task: Task, i: int, m: Metric, period: Period, by: dict, find) -> MetricCheck:  # type: ignore[no-untyped-def,type-arg]
     series = by.get((task.id, "metric", i), {})
     for p, per in series.items():
         leads = {b: v.num for b, v in per.items() if b in task.lead and v.role == "lead" and v.num is not None}

@@ -33,7 +33,10 @@ from .xlsxread import Cell, Package, XlsxError, exact_cell, expand_sqref, name_p
 
 def read_meta(pkg: Package) -> TemplateMeta | None:
     """The template metadata from the hidden sheet, or None when the file is not one of ours."""
-    rows = meta_rows(pkg)
+    return meta_from_rows(meta_rows(pkg))
+
+
+def meta_from_rows(rows: list[tuple[str, str]] | None) -> TemplateMeta | None:
     if rows is None:
         return None
     try:
@@ -148,10 +151,10 @@ def _is_encrypted(path: Path) -> bool:
             return b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00e\x00d\x00P\x00a\x00c\x00k\x00a\x00g\x00e" in fh.read(1 << 20)
 
 
-def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger) -> ReturnRead:
+def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger, sha256: str | None = None) -> ReturnRead:
     """Identify, verify and normalise one returned workbook. Never raises for a bad file: findings say why."""
     path = Path(path)
-    result = ReturnRead(path, sha256_of(path), received_time(path))
+    result = ReturnRead(path, sha256 or sha256_of(path), received_time(path))  # ingest has hashed it already
     f = path.name
 
     def refuse(code: str, message: str, cell: str | None = None, sheet: str | None = None, value: str | None = None) -> ReturnRead:
@@ -169,7 +172,7 @@ def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger) -> Re
     except XlsxError as e:
         return refuse(e.code, f"{e}。请用 Excel/WPS 打开后重新保存为 .xlsx，再报送。")
     rows = meta_rows(pkg)
-    meta = read_meta(pkg)
+    meta = meta_from_rows(rows)
     if meta is None:
         if FORM_SHEET not in pkg.sheets:
             return refuse("not-template", "不是本系统下发的填报模板（找不到“填报表”和隐藏的模板信息）。请在下发的模板中填写后报送。")
@@ -448,7 +451,7 @@ def _read_and_keep(item: tuple[Path, str], key: bytes, ledger_id: str, ledger: L
 
     path, digest = item
     kept = archive_copy(path, digest, archive) if archive is not None else None
-    read = read_return(path, key=key, ledger_id=ledger_id, ledger=ledger)
+    read = read_return(path, key=key, ledger_id=ledger_id, ledger=ledger, sha256=digest)
     read.archived = kept
     if read.meta is not None:  # verified already: the caller needs who, when and for which period, not the layout
         read.meta.fields, read.meta.locked = [], []
