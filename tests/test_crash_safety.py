@@ -117,6 +117,19 @@ def test_kill_during_ingest_50_times_over_loses_nothing(base, tmp_path):
     assert mid >= RUNS_INGEST // 2, f"only {mid} kills landed mid-run"
 
 
+def test_half_made_archive_copies_of_a_killed_ingest_are_cleared_by_the_next(base, tmp_path):
+    """A reader killed mid-copy leaves `.<sha>.<pid>.tmp`; its pid may be reused or still a zombie."""
+    root, base_ws, returns = base
+    ws = tmp_path / "ws"
+    shutil.copytree(base_ws, ws)
+    (ws / "archive").mkdir(exist_ok=True)
+    leftover = ws / "archive" / f".{'ab' * 32}.{os.getpid()}.tmp"  # a pid that is alive: ours
+    leftover.write_bytes(b"PK\x03\x04 half a copy")
+    ingest(ws, [next(iter(sorted(returns.iterdir())))])
+    assert no_temp_files(ws) == []
+    assert_consistent(ws)
+
+
 def test_kill_during_master_ledger_rebuild(base, tmp_path):
     root, base_ws, returns = base
     ws = tmp_path / "ws"

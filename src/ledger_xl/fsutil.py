@@ -66,6 +66,17 @@ def archive_copy(src: Path, digest: str, archive: Path) -> Path:
     return target
 
 
+def clear_archive_temps(archive: Path) -> None:
+    """Remove copies a killed ingest left half-made in `archive`.
+
+    Call only under the workspace lock: then no ingest is running, and the readers of a killed one die
+    with it, so every temporary file there is a leftover (whatever its process id says).
+    """
+    for tmp in Path(archive).glob(".*.tmp"):
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
 def _remove_stale_temps(target: Path) -> None:
     """Temporary files a killed writer left beside target (its process no longer exists) are removed."""
     for tmp in target.parent.glob(f".~{glob_escape(target.stem[:40])}.*{glob_escape(target.suffix)}.tmp"):

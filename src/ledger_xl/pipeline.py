@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from .definition import load_ledger
 from .findings import Finding, LedgerError
+from .fsutil import clear_archive_temps
 from .ingest import read_many, sha256_of
 from .model import Ledger, Period, check_period_in
 from .store import Store, StoredValue
@@ -107,6 +108,7 @@ def ingest(root: Path, paths: list[Path] | None = None, *, wait: float = 120.0) 
     with workspace_lock(ws, wait=wait, what="汇总"), Store(ws.store_path) as store:
         key, ledger_id = store.template_key, store.ledger_id
         ws.archive.mkdir(exist_ok=True)
+        clear_archive_temps(ws.archive)
         known = store.known_digests()
         with_current = {(s.bureau, s.period) for s in store.current_submissions().values()}
         to_read: list[tuple[int, Path, str]] = []
