@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .findings import Finding, LedgerError, Severity
-from .fsutil import atomic_path, check_ooxml
+from .fsutil import XLSXWRITER_OPTIONS, atomic_path, check_ooxml
 from .model import (
     ALL_MEMBERS,
     CHANGE_LABEL,
@@ -67,7 +67,7 @@ def save_definition(ledger: Ledger, path: Path) -> None:
 
     years = ledger.years
     with atomic_path(Path(path)) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False})
+        wb = xlsxwriter.Workbook(str(tmp), XLSXWRITER_OPTIONS)
         head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter", "align": "center"})
         parsed_head = wb.add_format({"bold": True, "bg_color": "#FFF2CC", "border": 1, "text_wrap": True, "valign": "vcenter", "align": "center"})
         wrap = wb.add_format({"text_wrap": True, "valign": "top", "border": 1})
@@ -426,28 +426,40 @@ def load_ledger(path: Path, *, cache_dir: Path | None = None) -> Ledger:
     With cache_dir, a valid definition's model is kept as JSON under the SHA-256 of the file, so later
     commands skip reading the workbook; any edit to the file changes the hash and is read afresh.
     """
-    import hashlib
     import json
 
-    from .fsutil import write_text_atomic
-    from .model import ledger_from_raw, ledger_to_raw
+    from .model import ledger_from_raw
 
-    cached = None
-    if cache_dir is not None and Path(path).exists():
-        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-        cached = Path(cache_dir) / f"ledger-{digest[:32]}.json"
-        if cached.exists():
-            try:
-                return ledger_from_raw(json.loads(cached.read_text(encoding="utf-8")))
-            except (ValueError, KeyError, TypeError):
-                cached.unlink(missing_ok=True)  # a damaged cache is only a cache
+    cached = _cache_file(path, cache_dir) if cache_dir is not None and Path(path).exists() else None
+    if cached is not None and cached.exists():
+        try:
+            return ledger_from_raw(json.loads(cached.read_text(encoding="utf-8")))
+        except (ValueError, KeyError, TypeError):
+            cached.unlink(missing_ok=True)  # a damaged cache is only a cache
     result = load_definition(path)
     errors = [x for x in result.findings if x.severity is Severity.ERROR]
     if errors:
         lines = "\n".join(x.render() for x in errors)
         raise LedgerError(f"台账定义表有 {len(errors)} 处错误，请改正后重试：\n{lines}", code="definition-invalid")
-    if cached is not None:
-        for old in cached.parent.glob("ledger-*.json"):
-            old.unlink(missing_ok=True)
-        write_text_atomic(cached, json.dumps(ledger_to_raw(result.ledger), ensure_ascii=False))
+    if cache_dir is not None:
+        remember_ledger(path, result.ledger, cache_dir)
     return result.ledger
+
+
+def _cache_file(path: Path, cache_dir: Path) -> Path:
+    import hashlib
+
+    return Path(cache_dir) / f"ledger-{hashlib.sha256(Path(path).read_bytes()).hexdigest()[:32]}.json"
+
+
+def remember_ledger(path: Path, ledger: Ledger, cache_dir: Path) -> None:
+    """Keep a valid definition's model for later loads (see load_ledger); the previous one is dropped."""
+    import json
+
+    from .fsutil import write_text_atomic
+    from .model import ledger_to_raw
+
+    cached = _cache_file(path, cache_dir)
+    for old in cached.parent.glob("ledger-*.json"):
+        old.unlink(missing_ok=True)
+    write_text_atomic(cached, json.dumps(ledger_to_raw(ledger), ensure_ascii=False))

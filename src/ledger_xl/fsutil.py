@@ -17,6 +17,10 @@ MAX_PARTS = 2000
 MAX_UNCOMPRESSED = 200 * 1024 * 1024
 MAX_RATIO = 200
 
+# every workbook we write: text stays text (a bureau's "=HYPERLINK(…)" is never a formula), and xlsxwriter
+# assembles the file in memory rather than through temporary files (no churn in /tmp, nothing left behind)
+XLSXWRITER_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False, "in_memory": True}
+
 
 @contextlib.contextmanager
 def atomic_path(target: Path, *, fsync: bool = True) -> Iterator[Path]:
@@ -60,6 +64,25 @@ def archive_copy(src: Path, digest: str, archive: Path) -> Path:
     try:
         shutil.copyfile(src, tmp)
         os.replace(tmp, target)  # the same content under the same name: replacing an existing copy is harmless
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return target
+
+
+def archive_bytes(data: bytes, digest: str, suffix: str, archive: Path) -> Path:
+    """Keep exactly the bytes that were hashed and read, under their SHA-256 (atomic rename).
+
+    Writing what is already in memory, rather than copying the file again, means the archived copy can
+    never differ from what was read, even if the file in the inbox changes meanwhile.
+    """
+    suffix = suffix.lower() if len(suffix) <= 6 else ""
+    target = Path(archive) / f"{digest}{suffix}"
+    tmp = Path(archive) / f".{digest}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -117,7 +140,11 @@ def write_text_atomic(target: Path, text: str) -> None:
 def sniff(path: Path) -> str:
     """What a file really is, from its first bytes: zip, ole, html, text, empty."""
     with open(path, "rb") as fh:
-        head = fh.read(512)
+        return sniff_bytes(fh.read(512))
+
+
+def sniff_bytes(head: bytes) -> str:
+    head = head[:512]
     if not head:
         return "empty"
     if head.startswith(b"PK\x03\x04"):

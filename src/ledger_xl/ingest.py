@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .findings import Finding, LedgerError, Severity
-from .fsutil import MAX_FILE_BYTES, sniff
+from .fsutil import MAX_FILE_BYTES, sniff, sniff_bytes
 from .layout import (
     FORM_SHEET,
     HELP_SHEET,
@@ -28,7 +28,16 @@ from .layout import (
 )
 from .model import Ledger, Period
 from .targets import NumberError, parse_count, parse_percent, parse_ratio
-from .xlsxread import Cell, Package, XlsxError, exact_cell, expand_sqref, name_points_at, read_package
+from .xlsxread import (
+    Cell,
+    Package,
+    XlsxError,
+    cells_within,
+    exact_cell,
+    name_points_at,
+    read_package,
+    split_ref,
+)
 
 
 def read_meta(pkg: Package) -> TemplateMeta | None:
@@ -118,16 +127,16 @@ def received_time(path: Path) -> dt.datetime:
     return dt.datetime.fromtimestamp(Path(path).stat().st_mtime).replace(microsecond=0)
 
 
-def refusal_for(path: Path) -> tuple[str, str] | None:
+def refusal_for(path: Path, data: bytes | None = None) -> tuple[str, str] | None:
     """(code, message) when the file is not an .xlsx/.xlsm we can read, judged by its bytes first."""
     name = path.name
     if name.startswith("~$"):
         return "lock-file", "这是 Excel/WPS 打开文件时产生的临时文件（~$ 开头），不是报表，已跳过。可以删除它。"
-    what = sniff(path)
+    what = sniff(path) if data is None else sniff_bytes(data)
     if what == "empty":
         return "empty-file", "文件是空的（0 字节），可能没有保存完整。请重新保存后再报送。"
     if what == "ole":
-        if _is_encrypted(path):
+        if _is_encrypted(path if data is None else data):
             return "encrypted", "文件设置了打开密码，无法读取。请取消密码后重新报送（文件 → 信息 → 保护工作簿 → 删除密码）。"
         return "old-format", "这是旧格式（.xls/.et）文件。请用 Excel/WPS 打开后“另存为” .xlsx 格式，重新报送。"
     if what == "html":
@@ -139,36 +148,45 @@ def refusal_for(path: Path) -> tuple[str, str] | None:
     return None
 
 
-def _is_encrypted(path: Path) -> bool:
+def _is_encrypted(source: Path | bytes) -> bool:
+    import io
+
+    data = source if isinstance(source, bytes) else Path(source).read_bytes()
     try:
         import msoffcrypto
 
-        with open(path, "rb") as fh:
-            return bool(msoffcrypto.OfficeFile(fh).is_encrypted())
+        return bool(msoffcrypto.OfficeFile(io.BytesIO(data)).is_encrypted())
     except Exception:
         # an OLE file msoffcrypto cannot classify: an old .xls or .et, or a damaged one
-        with open(path, "rb") as fh:
-            return b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00e\x00d\x00P\x00a\x00c\x00k\x00a\x00g\x00e" in fh.read(1 << 20)
+        return b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00e\x00d\x00P\x00a\x00c\x00k\x00a\x00g\x00e" in data[: 1 << 20]
 
 
-def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger, sha256: str | None = None) -> ReturnRead:
-    """Identify, verify and normalise one returned workbook. Never raises for a bad file: findings say why."""
+def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger, sha256: str | None = None,
+                data: bytes | None = None) -> ReturnRead:
+    """Identify, verify and normalise one returned workbook. Never raises for a bad file: findings say why.
+
+    `data`: the file's bytes when the caller has read them already (ingest reads each file once).
+    """
     path = Path(path)
-    result = ReturnRead(path, sha256 or sha256_of(path), received_time(path))  # ingest has hashed it already
+    size = len(data) if data is not None else path.stat().st_size
+    if data is None and size <= MAX_FILE_BYTES:
+        data = path.read_bytes()
+    digest = sha256 or (hashlib.sha256(data).hexdigest() if data is not None else sha256_of(path))
+    result = ReturnRead(path, digest, received_time(path))
     f = path.name
 
     def refuse(code: str, message: str, cell: str | None = None, sheet: str | None = None, value: str | None = None) -> ReturnRead:
         result.findings.append(Finding(code, message, Severity.ERROR, file=f, sheet=sheet, cell=cell, value=value))
         return result
 
-    refusal = refusal_for(path)
+    if size > MAX_FILE_BYTES or data is None:
+        return refuse("too-large", f"文件过大（{size // 1024 // 1024} MB），不像是填报模板。请检查后重新报送。")
+    refusal = refusal_for(path, data)
     if refusal:
         return refuse(*refusal)
-    if path.stat().st_size > MAX_FILE_BYTES:
-        return refuse("too-large", f"文件过大（{path.stat().st_size // 1024 // 1024} MB），不像是填报模板。请检查后重新报送。")
     try:
         # read_package checks the zip directory for bombs and refuses DOCTYPE in every part it parses
-        pkg = read_package(path, sheets={FORM_SHEET, META_SHEET}, fast=True)
+        pkg = read_package(path, sheets={FORM_SHEET, META_SHEET}, fast=True, data=data)
     except XlsxError as e:
         return refuse(e.code, f"{e}。请用 Excel/WPS 打开后重新保存为 .xlsx，再报送。")
     rows = meta_rows(pkg)
@@ -208,9 +226,9 @@ def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger, sha25
         return refuse("tampered", f"模板的锁定内容被改动（行被移动、删除或任务文字被修改）：{detail}。请使用下发的原模板重新填写。",
                       cell=changed[0][0] if changed else moved[0].cell, sheet=FORM_SHEET)
 
-    field_cells = {fs.cell for fs in meta.fields}
+    field_at = [(fs.cell, split_ref(fs.cell)) for fs in meta.fields]
     for rng in form.merged:
-        inside = [c for c in expand_sqref(rng) if c in field_cells] if ":" in rng else []
+        inside = cells_within(rng, field_at) if ":" in rng else []
         if len(inside) > 1:
             return refuse("merged-input", f"填写区的单元格被合并了（{rng}），合并会丢掉其中的内容。"
                           "请取消合并后重新填写，或使用下发的原模板。", cell=inside[0], sheet=FORM_SHEET)
@@ -222,7 +240,7 @@ def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger, sha25
         _read_field(fs, cell, result, f)
     extra = [n for n in pkg.order if n not in (FORM_SHEET, META_SHEET, HELP_SHEET)]
     if extra:
-        _check_other_sheets(path, extra, meta, result, f)
+        _check_other_sheets(path, data, extra, meta, result, f)
     _cross_checks(result, f)
     return result
 
@@ -240,10 +258,10 @@ def _diff(old: str, new: str, n: int = 12) -> tuple[str, str]:
     return cut(old) or "（空）", cut(new) or "（空）"
 
 
-def _check_other_sheets(path: Path, names: list[str], meta: TemplateMeta, result: ReturnRead, file: str) -> None:
+def _check_other_sheets(path: Path, data: bytes, names: list[str], meta: TemplateMeta, result: ReturnRead, file: str) -> None:
     """A sheet the template does not have: data pasted onto the wrong sheet, or only an extra sheet."""
     try:
-        pkg = read_package(path, sheets=set(names))
+        pkg = read_package(path, sheets=set(names), data=data)
     except XlsxError:
         return
     with_content = [n for n in names if pkg.sheets[n].cells]
@@ -383,6 +401,7 @@ def _cross_checks(result: ReturnRead, file: str) -> None:
 
 
 _WORKER: dict[str, object] = {}
+CHUNK_FILES = 8  # files per round trip to a reading worker
 MEMORY_LIMIT = 4 * 1024**3  # a worker that tries to allocate more fails instead of taking the machine down
 
 
@@ -445,24 +464,50 @@ def _read_in_worker(item: tuple[Path, str]) -> ReturnRead:
     return _read_and_keep(item, _WORKER["key"], _WORKER["ledger_id"], _WORKER["ledger"], _WORKER["archive"])  # type: ignore[arg-type]
 
 
-def _read_and_keep(item: tuple[Path, str], key: bytes, ledger_id: str, ledger: Ledger, archive: Path | None) -> ReturnRead:
-    """Keep the original first (so even a file that crashes the reader is archived), then read it."""
-    from .fsutil import archive_copy
+def _read_chunk_in_worker(chunk: list[tuple[Path, str]]) -> list[ReturnRead]:
+    return [_read_in_worker(item) for item in chunk]
 
+
+def _read_and_keep(item: tuple[Path, str], key: bytes, ledger_id: str, ledger: Ledger, archive: Path | None) -> ReturnRead:
+    """Keep the original first (so even a file that crashes the reader is archived), then read it.
+
+    The file is read once: the archive gets, and the reader sees, exactly the bytes whose SHA-256 the
+    caller computed; a file that changed since then is refused rather than kept under a wrong name.
+    """
     path, digest = item
-    kept = archive_copy(path, digest, archive) if archive is not None else None
-    read = read_return(path, key=key, ledger_id=ledger_id, ledger=ledger, sha256=digest)
+    data, kept, problem = _keep(path, digest, archive)
+    if problem is not None:
+        read = ReturnRead(path, digest, dt.datetime.now().replace(microsecond=0))
+        read.findings.append(problem)
+        return read
+    read = read_return(path, key=key, ledger_id=ledger_id, ledger=ledger, sha256=digest, data=data)
     read.archived = kept
     if read.meta is not None:  # verified already: the caller needs who, when and for which period, not the layout
         read.meta.fields, read.meta.locked = [], []
     return read
 
 
-def _crashed(item: tuple[Path, str], why: str, archive: Path | None) -> ReturnRead:
-    from .fsutil import archive_copy
+def _keep(path: Path, digest: str, archive: Path | None) -> tuple[bytes | None, Path | None, Finding | None]:
+    """(the file's bytes, where they were archived, or why neither): one read, checked against `digest`."""
+    from .fsutil import archive_bytes, archive_copy
 
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:  # not held in memory; copied for the record, refused by the reader
+            return None, archive_copy(path, digest, archive) if archive is not None else None, None
+        data = path.read_bytes()
+    except OSError as e:
+        return None, None, Finding("unreadable", f"无法读取文件（{e.strerror or type(e).__name__}），可能已被移走或正被其他程序占用。"
+                                   "请关闭占用它的程序后重新运行汇总。", Severity.ERROR, file=path.name)
+    if hashlib.sha256(data).hexdigest() != digest:
+        return None, None, Finding("changed-while-reading", "文件在汇总过程中被改动（可能仍在保存或复制中），本次未汇入。"
+                                   "请等文件保存完成后重新运行汇总。", Severity.ERROR, file=path.name)
+    return data, archive_bytes(data, digest, path.suffix, archive) if archive is not None else None, None
+
+
+def _crashed(item: tuple[Path, str], why: str, archive: Path | None) -> ReturnRead:
     path, digest = item
-    r = ReturnRead(path, digest, received_time(path), archive_copy(path, digest, archive) if archive is not None else None)
+    _, kept, _ = _keep(path, digest, archive)
+    r = ReturnRead(path, digest, received_time(path), kept)
     r.findings.append(Finding("reader-crash", f"读取此文件时读取程序异常退出（{why}），文件可能已损坏或经过特殊构造。"
                               "请用 Excel/WPS 打开后重新保存为 .xlsx，再报送。", Severity.ERROR, file=path.name))
     return r
@@ -496,26 +541,33 @@ def read_many(items: list[tuple[Path, str]], *, key: bytes, ledger_id: str, ledg
 
     # fork where there is one (fast: the ledger is already in memory); spawn on Windows
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    window = 4 * n
+    # files go to the workers a few at a time: one round trip per chunk instead of per file, while a
+    # small batch still spreads over every worker
+    size = max(1, min(CHUNK_FILES, len(items) // (4 * n)))
+    chunks = [items[k : k + size] for k in range(0, len(items), size)]
+    window = 3 * n
     init = (key, ledger_id, ledger, archive, os.getpid())
     pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker, initargs=init)
     try:
-        in_flight: list[tuple[tuple[Path, str], object]] = []
+        in_flight: list[tuple[list[tuple[Path, str]], object]] = []
         i = 0
-        while i < len(items) or in_flight:
-            while i < len(items) and len(in_flight) < window:
-                in_flight.append((items[i], pool.submit(_read_in_worker, items[i])))
+        while i < len(chunks) or in_flight:
+            while i < len(chunks) and len(in_flight) < window:
+                in_flight.append((chunks[i], pool.submit(_read_chunk_in_worker, chunks[i])))
                 i += 1
-            item, fut = in_flight.pop(0)
+            chunk, fut = in_flight.pop(0)
             try:
-                yield item[0], fut.result()  # type: ignore[attr-defined]
+                reads = fut.result()  # type: ignore[attr-defined]
             except BrokenProcessPool:
-                # a worker died: read this file and the others in flight one at a time, each in its own process
+                # a worker died: read these files and the others in flight one at a time, each in its own process
                 pool.shutdown(wait=False, cancel_futures=True)
-                for it in [item] + [q for q, _ in in_flight]:
+                for it in chunk + [q for c, _ in in_flight for q in c]:
                     yield it[0], _read_isolated(it, init, ctx)
                 in_flight = []
                 pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker, initargs=init)
+                continue
+            for it, read in zip(chunk, reads, strict=True):
+                yield it[0], read
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 

@@ -110,6 +110,8 @@ class TemplateMeta:
 
 def canonical(value: object) -> str:
     """A locked cell's value as text that survives a round trip through Excel, WPS or LibreOffice."""
+    if type(value) is str:  # most locked cells: task text
+        return value.replace("\r\n", "\n").strip()
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -10,7 +10,7 @@ import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .fsutil import atomic_path
+from .fsutil import XLSXWRITER_OPTIONS, atomic_path
 from .model import Ledger, Period
 from .templates import deadline, wrapped_lines
 from .textui import width as text_width
@@ -60,7 +60,7 @@ def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_da
     status_of = {t.id: t for t in checks.tasks} if checks else {}
 
     with atomic_path(Path(path)) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False})
+        wb = xlsxwriter.Workbook(str(tmp), XLSXWRITER_OPTIONS)
         wb.set_properties({"title": f"{ledger.title} 总台账", "author": "ledger-xl"})
         head = wb.add_format({"bold": True, "bg_color": "#1F4E78", "font_color": "#FFFFFF", "border": 1, "text_wrap": True,
                               "align": "center", "valign": "vcenter", "font_name": "黑体"})

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .findings import LedgerError
-from .fsutil import atomic_path
+from .fsutil import XLSXWRITER_OPTIONS, atomic_path
 from .layout import (
     FORM_SHEET,
     HELP_SHEET,
@@ -152,7 +152,7 @@ def write_template(
     fields: list[FieldSpec] = []
 
     with atomic_path(Path(path)) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False})
+        wb = xlsxwriter.Workbook(str(tmp), XLSXWRITER_OPTIONS)
         wb.set_properties({"title": f"{ledger.title} {period.label} 填报表", "author": issuer or "ledger-xl", "company": issuer,
                            "created": now})
         base = {"font_name": "宋体", "font_size": 10, "text_wrap": True, "valign": "vcenter", "border": 1}

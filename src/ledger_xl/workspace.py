@@ -100,13 +100,13 @@ def init_workspace(root: Path, definition: Path, *, identity: dict[str, str] | N
     `identity` (ledger id and template key) is for the bundled samples only, whose returned workbooks were
     signed with a published demo key; a real workspace gets a fresh random one.
     """
-    from .definition import load_ledger
+    from .definition import load_ledger, remember_ledger
     from .store import Store
 
     root = Path(root)
     if (root / CONFIG_NAME).exists():
         raise LedgerError(f"{root} 已经是工作目录（已有 {CONFIG_NAME}），未做改动。", code="exists")
-    load_ledger(definition)  # refuse a broken definition before creating anything
+    ledger = load_ledger(definition)  # refuse a broken definition before creating anything
     root.mkdir(parents=True, exist_ok=True)
     for d in ("inbox", "archive", "outputs"):
         (root / d).mkdir(exist_ok=True)
@@ -116,6 +116,7 @@ def init_workspace(root: Path, definition: Path, *, identity: dict[str, str] | N
     write_text_atomic(root / CONFIG_NAME, DEFAULT_CONFIG)
     ws = open_workspace(root)
     Store(ws.store_path, identity=identity).close()
+    remember_ledger(target, ledger, ws.outputs / ".cache")  # the first command after init need not read the workbook again
     return ws
 
 

@@ -7,9 +7,13 @@ see validations, protection or defined names, and aborts the process on absurd s
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import io
 import posixpath
 import re
 import zipfile
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,7 +60,7 @@ class Cell:
 class Sheet:
     name: str
     state: str  # visible / hidden / veryHidden
-    cells: dict[str, Cell] = field(default_factory=dict)
+    cells: Mapping[str, Cell] = field(default_factory=dict)  # a dict, or GridCells from the fast reader
     merged: list[str] = field(default_factory=list)
     validations: list[dict[str, str]] = field(default_factory=list)
     protected: bool = False
@@ -80,7 +84,9 @@ def col_index(letters: str) -> int:
     return n
 
 
+@functools.lru_cache(maxsize=16384)
 def split_ref(ref: str) -> tuple[int, int]:
+    """(row, column), both from 1; cached, since every file of a ledger names the same cells."""
     m = _REF_RE.match(ref)
     if not m:
         raise ValueError(ref)
@@ -125,8 +131,10 @@ def _shared_strings(zf: zipfile.ZipFile, rels: dict[str, str], names: set[str]) 
     return out
 
 
-def read_package(path: Path, *, sheets: set[str] | None = None, fast: bool = False) -> Package:
+def read_package(path: Path, *, sheets: set[str] | None = None, fast: bool = False, data: bytes | None = None) -> Package:
     """Read a workbook: structure, defined names, and the cells of the named sheets (all when None).
+
+    With `data`, the workbook is read from those bytes (already in memory) and `path` only names it.
 
     fast=True reads cell values with python-calamine (several times faster) when that is safe and
     exact: the sheets' raw XML is scanned first, and a cell beyond sane limits is refused before
@@ -135,10 +143,10 @@ def read_package(path: Path, *, sheets: set[str] | None = None, fast: bool = Fal
     """
     try:
         if fast:
-            pkg = _read_fast(path, sheets)
+            pkg = _read_fast(path, sheets, data)
             if pkg is not None:
                 return pkg
-        return _read_package(path, sheets)
+        return _read_package(path, sheets, data)
     except XlsxError:
         raise
     except Exception as e:  # zip, zlib, XML and calamine errors of a damaged file
@@ -153,10 +161,10 @@ _FAR_COLUMN_RE = re.compile(rb'<c r="(?:[A-Z]{3,}|[H-Z][A-Z])\d')
 FAST_MAX_ROW = 5000
 
 
-def _open_zip(path: Path) -> zipfile.ZipFile:
+def _open_zip(path: Path, data: bytes | None = None) -> zipfile.ZipFile:
     """The package, its directory checked for bombs before anything is decompressed."""
     try:
-        zf = zipfile.ZipFile(path)
+        zf = zipfile.ZipFile(path if data is None else io.BytesIO(data))
     except (zipfile.BadZipFile, OSError) as e:
         raise XlsxError("文件已损坏（压缩包不完整）", "corrupt") from e
     problem = zip_problem(zf.infolist())
@@ -197,14 +205,12 @@ def _book(zf: zipfile.ZipFile) -> _Book:
     return _Book(order, states, targets, defined, locked, rels)
 
 
-def _read_fast(path: Path, sheets: set[str] | None) -> Package | None:
+def _read_fast(path: Path, sheets: set[str] | None, data: bytes | None = None) -> Package | None:
     """Values through calamine, or None when the exact reader must be used."""
-    import datetime as dt
-
     import python_calamine
 
     path = Path(path)
-    with _open_zip(path) as zf:
+    with _open_zip(path, data) as zf:
         names = set(zf.namelist())
         book = _book(zf)
         order, states, targets, defined, locked = book.order, book.states, book.targets, book.defined, book.locked
@@ -213,8 +219,8 @@ def _read_fast(path: Path, sheets: set[str] | None) -> Package | None:
         # every other part calamine parses: no DOCTYPE or ENTITY anywhere in them (not only in the first bytes)
         for part in names:
             if part in ("xl/sharedStrings.xml", "xl/styles.xml", "[Content_Types].xml") or part.startswith("xl/_rels/"):
-                data = zf.read(part)
-                if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+                part_xml = zf.read(part)
+                if b"<!DOCTYPE" in part_xml or b"<!ENTITY" in part_xml:
                     raise XlsxError("文件内含不安全的 XML 声明（DOCTYPE/ENTITY）", "xml-doctype")
         for name in wanted:
             target = targets[name]
@@ -228,30 +234,74 @@ def _read_fast(path: Path, sheets: set[str] | None) -> Package | None:
             if (m and int(m.group(1)) > FAST_MAX_ROW) or _FAR_COLUMN_RE.search(raw):
                 return None  # far-flung cells, for which calamine would allocate the whole extent: read exactly
             raws[name] = raw
-    calamine = python_calamine.CalamineWorkbook.from_path(str(path))
+    calamine = (python_calamine.CalamineWorkbook.from_path(str(path)) if data is None
+                else python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)))
     result: dict[str, Sheet] = {n: Sheet(n, states[n]) for n in order}
     for name in wanted:
         sheet = calamine.get_sheet_by_name(name)
-        r0, c0 = sheet.start
-        cells = result[name].cells
         result[name].merged = [f"{_COLUMN_LETTERS[a[1] + 1]}{a[0] + 1}:{_COLUMN_LETTERS[b[1] + 1]}{b[0] + 1}"
                                for a, b in (sheet.merged_cell_ranges or [])]
-        for ri, row in enumerate(sheet.to_python(skip_empty_area=False)):
-            for ci, value in enumerate(row):
-                if value == "" or value is None:
-                    continue
-                ref = f"{_COLUMN_LETTERS[c0 + ci + 1]}{r0 + ri + 1}"
-                if isinstance(value, str):
-                    cells[ref] = Cell("s", value)
-                elif isinstance(value, bool):
-                    cells[ref] = Cell("b", value)
-                elif isinstance(value, int | float):
-                    cells[ref] = Cell("n", float(value))
-                elif isinstance(value, dt.datetime | dt.date):
-                    cells[ref] = Cell("d", value)
-                else:  # a time or duration: keep it as text
-                    cells[ref] = Cell("s", str(value))
+        result[name].cells = GridCells(sheet.to_python(skip_empty_area=False))  # the grid starts at A1
     return Package(path, result, order, defined, locked, exact=False, raw=raws)
+
+
+class GridCells(Mapping[str, Cell]):
+    """A sheet's values as calamine returns them (rows from A1), made into Cells only when looked up.
+
+    Ingest looks at the locked and the input cells of a form, a small part of its grid; building every
+    cell up front was a third of the reading time.
+    """
+
+    __slots__ = ("rows",)
+
+    def __init__(self, rows: list[list[object]]) -> None:
+        self.rows = rows
+
+    def get(self, ref: str, default: Cell | None = None) -> Cell | None:  # type: ignore[override]
+        try:
+            r, c = split_ref(ref)
+        except ValueError:
+            return default
+        rows = self.rows
+        if r > len(rows) or c > len(rows[r - 1]):
+            return default
+        return _cell_of(rows[r - 1][c - 1]) or default
+
+    def __getitem__(self, ref: str) -> Cell:
+        cell = self.get(ref)
+        if cell is None:
+            raise KeyError(ref)
+        return cell
+
+    def __contains__(self, ref: object) -> bool:
+        return isinstance(ref, str) and self.get(ref) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        for ri, row in enumerate(self.rows):
+            for ci, value in enumerate(row):
+                if value != "" and value is not None:
+                    yield f"{_COLUMN_LETTERS[ci + 1]}{ri + 1}"
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __bool__(self) -> bool:
+        return any(v != "" and v is not None for row in self.rows for v in row)
+
+
+def _cell_of(value: object) -> Cell | None:
+    """A calamine value as a Cell: blank is None; a time or duration is kept as text."""
+    if value == "" or value is None:
+        return None
+    if isinstance(value, str):
+        return Cell("s", value)
+    if isinstance(value, bool):
+        return Cell("b", value)
+    if isinstance(value, int | float):
+        return Cell("n", float(value))
+    if isinstance(value, dt.datetime | dt.date):
+        return Cell("d", value)
+    return Cell("s", str(value))
 
 
 def exact_cell(pkg: Package, sheet: str, ref: str) -> Cell | None:
@@ -278,14 +328,14 @@ def exact_cell(pkg: Package, sheet: str, ref: str) -> Cell | None:
     return None
 
 
-def _read_package(path: Path, sheets: set[str] | None) -> Package:
+def _read_package(path: Path, sheets: set[str] | None, data: bytes | None = None) -> Package:
     """Read workbook structure and the cells of the named sheets (all when None).
 
     The zip's directory is checked first (part count, sizes, compression ratio), so a bomb is refused
     before anything is decompressed; every part parsed is refused if it declares a DOCTYPE.
     """
     path = Path(path)
-    with _open_zip(path) as zf:
+    with _open_zip(path, data) as zf:
         names = set(zf.namelist())
         try:
             book = _book(zf)
@@ -322,7 +372,8 @@ def _read_sheet(zf: zipfile.ZipFile, part: str, sheet: Sheet, strings: list[str]
             r, c = 1, 1
         if r > MAX_ROW * 10 or c > 16384:
             raise XlsxError(f"工作表“{sheet.name}”的范围异常（{last}）", "absurd-extent")
-    cells = sheet.cells
+    cells: dict[str, Cell] = {}
+    sheet.cells = cells
     data = root.find(M + "sheetData")
     for c in data.iter(C_TAG) if data is not None else ():
         ref = c.get("r")
@@ -384,10 +435,11 @@ def name_points_at(pkg: Package, name: str, sheet: str, cell: str) -> bool:
     ref = pkg.defined_names.get(name)
     if ref is None:
         return False
-    m = re.fullmatch(r"([A-Z]+)(\d+)", cell)
-    if not m:
+    try:
+        r, c = split_ref(cell)
+    except ValueError:
         return False
-    target = f"${m.group(1)}${m.group(2)}"
+    target = f"${_COLUMN_LETTERS[c]}${r}"
     return ref in (f"'{sheet}'!{target}", f"{sheet}!{target}") or resolve_name(pkg, name) == (sheet, cell)
 
 
@@ -415,6 +467,13 @@ def expand_sqref(sqref: str) -> set[str]:
             for c in range(c1, c2 + 1):
                 out.add(f"{_letters(c)}{r}")
     return out
+
+
+def cells_within(rng: str, cells: list[tuple[str, tuple[int, int]]]) -> list[str]:
+    """Which of `cells` (ref, (row, col)) lie inside the range "A1:C3", without listing the range's cells."""
+    a, _, b = rng.partition(":")
+    (r1, c1), (r2, c2) = split_ref(a), split_ref(b or a)
+    return [ref for ref, (r, c) in cells if r1 <= r <= r2 and c1 <= c <= c2]
 
 
 def _letters(c: int) -> str:
