@@ -410,3 +410,28 @@ def test_lock_file_is_skipped(workspace, templates_2024h1):
     shutil.copy(templates_2024h1 / "市商务局.xlsx", workspace / "inbox" / "~$市商务局.xlsx")
     (o,) = ingest(workspace).outcomes
     assert o.status == "skipped" and "临时文件" in o.note
+
+
+def test_a_file_that_changes_after_hashing_is_refused_and_not_archived_under_a_wrong_name(workspace, templates_2024h1, tmp_path):
+    """The archive keeps exactly the bytes that were hashed and read; anything else is refused, nothing kept."""
+    from ledger_xl.definition import load_ledger
+    from ledger_xl.ingest import read_many, sha256_of
+
+    src = fill(templates_2024h1, "市交通运输局", tmp_path)
+    stale_digest = sha256_of(src)
+    src.write_bytes(src.read_bytes() + b"\0")  # saved again after ingest hashed it
+    gone = tmp_path / "已删除.xlsx"
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    with Store(workspace / "ledger.sqlite") as store:
+        key, ledger_id = store.template_key, store.ledger_id
+    ledger = load_ledger(workspace / "ledger.xlsx")
+    reads = dict(read_many([(src, stale_digest), (gone, "0" * 64)], key=key, ledger_id=ledger_id, ledger=ledger,
+                           archive=archive, workers=0))
+    assert [f.code for f in reads[src].findings] == ["changed-while-reading"] and not reads[src].ok
+    assert [f.code for f in reads[gone].findings] == ["unreadable"] and "请" in reads[gone].findings[0].message
+    assert list(archive.iterdir()) == []
+    # read again with its true digest, the same file is kept byte for byte under that digest
+    digest = sha256_of(src)
+    (_, read), = read_many([(src, digest)], key=key, ledger_id=ledger_id, ledger=ledger, archive=archive, workers=0)
+    assert read.archived is not None and read.archived.read_bytes() == src.read_bytes() and read.archived.stem == digest
