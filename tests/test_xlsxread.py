@@ -9,7 +9,7 @@ import xlsxwriter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger_xl.xlsxread import GridCells, cells_within, read_package
+from ledger_xl.xlsxread import GridCells, by_column, cells_within, read_package
 
 TEXT = st.text(alphabet=st.sampled_from("abcXYZ 019，。填报进展约个%-_"), min_size=1, max_size=10).filter(str.strip)
 VALUES = st.one_of(TEXT, st.integers(-10**6, 10**6), st.floats(-1e9, 1e9, allow_nan=False, allow_infinity=False), st.booleans())
@@ -51,7 +51,7 @@ def test_fast_reader_from_bytes_in_memory(tmp_path):
 
 
 def test_cells_within_a_range():
-    at = [("B2", (2, 2)), ("C5", (5, 3)), ("D9", (9, 4))]
+    at = by_column(["B2", "C5", "D9"])
     assert cells_within("B2:C5", at) == ["B2", "C5"]
     assert cells_within("A1:A9", at) == []
     assert cells_within("D9", at) == ["D9"]

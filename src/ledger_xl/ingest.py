@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -30,13 +31,14 @@ from .model import Ledger, Period
 from .targets import NumberError, parse_count, parse_percent, parse_ratio
 from .xlsxread import (
     Cell,
+    GridCells,
     Package,
     XlsxError,
+    by_column,
     cells_within,
     exact_cell,
     name_points_at,
     read_package,
-    split_ref,
 )
 
 
@@ -212,8 +214,7 @@ def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger, sha25
 
     changed = []
     for cell, expected in meta.locked:
-        c = form.cells.get(cell)
-        actual = canonical(c.value) if c is not None and c.kind in ("s", "n", "b", "d") else ""
+        actual = _locked_text(form.cells, cell)
         if actual != expected:
             changed.append((cell, expected, actual))
     moved = [fs for fs in meta.fields if fs.name in pkg.defined_names and not name_points_at(pkg, fs.name, FORM_SHEET, fs.cell)]
@@ -226,9 +227,9 @@ def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger, sha25
         return refuse("tampered", f"模板的锁定内容被改动（行被移动、删除或任务文字被修改）：{detail}。请使用下发的原模板重新填写。",
                       cell=changed[0][0] if changed else moved[0].cell, sheet=FORM_SHEET)
 
-    field_at = [(fs.cell, split_ref(fs.cell)) for fs in meta.fields]
+    field_columns = by_column(fs.cell for fs in meta.fields)
     for rng in form.merged:
-        inside = cells_within(rng, field_at) if ":" in rng else []
+        inside = cells_within(rng, field_columns) if ":" in rng else []
         if len(inside) > 1:
             return refuse("merged-input", f"填写区的单元格被合并了（{rng}），合并会丢掉其中的内容。"
                           "请取消合并后重新填写，或使用下发的原模板。", cell=inside[0], sheet=FORM_SHEET)
@@ -243,6 +244,16 @@ def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger, sha25
         _check_other_sheets(path, data, extra, meta, result, f)
     _cross_checks(result, f)
     return result
+
+
+def _locked_text(cells: Mapping[str, Cell], ref: str) -> str:
+    """A locked cell's content as compared with the template's digest (text read without making a Cell)."""
+    if isinstance(cells, GridCells):
+        raw = cells.raw(ref)
+        if type(raw) is str:
+            return canonical(raw)
+    c = cells.get(ref)
+    return canonical(c.value) if c is not None and c.kind in ("s", "n", "b", "d") else ""
 
 
 def _diff(old: str, new: str, n: int = 12) -> tuple[str, str]:
@@ -524,6 +535,7 @@ def read_many(items: list[tuple[Path, str]], *, key: bytes, ledger_id: str, ledg
     native library on a hostile file) cannot take ingest down — that file is refused, the others go on —
     and the workers use every core. At most a few files per worker are in flight, so memory stays flat.
     """
+    import gc
     import os
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
@@ -547,6 +559,9 @@ def read_many(items: list[tuple[Path, str]], *, key: bytes, ledger_id: str, ledg
     chunks = [items[k : k + size] for k in range(0, len(items), size)]
     window = 3 * n
     init = (key, ledger_id, ledger, archive, os.getpid())
+    # the ledger and everything else already in memory is shared with the forked workers: keep their
+    # garbage collector off those objects, so it neither walks them for every file nor copies their pages
+    gc.freeze()
     pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker, initargs=init)
     try:
         in_flight: list[tuple[list[tuple[Path, str]], object]] = []
@@ -570,6 +585,7 @@ def read_many(items: list[tuple[Path, str]], *, key: bytes, ledger_id: str, ledg
                 yield it[0], read
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        gc.unfreeze()
 
 
 def _read_isolated(item: tuple[Path, str], init: tuple[object, ...], ctx: object) -> ReturnRead:

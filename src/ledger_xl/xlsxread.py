@@ -13,7 +13,7 @@ import io
 import posixpath
 import re
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -267,6 +267,12 @@ class GridCells(Mapping[str, Cell]):
             return default
         return _cell_of(rows[r - 1][c - 1]) or default
 
+    def raw(self, ref: str) -> object:
+        """The value as calamine gave it ("" when blank or outside the grid)."""
+        r, c = split_ref(ref)
+        rows = self.rows
+        return rows[r - 1][c - 1] if r <= len(rows) and c <= len(rows[r - 1]) else ""
+
     def __getitem__(self, ref: str) -> Cell:
         cell = self.get(ref)
         if cell is None:
@@ -469,11 +475,20 @@ def expand_sqref(sqref: str) -> set[str]:
     return out
 
 
-def cells_within(rng: str, cells: list[tuple[str, tuple[int, int]]]) -> list[str]:
-    """Which of `cells` (ref, (row, col)) lie inside the range "A1:C3", without listing the range's cells."""
+def by_column(refs: Iterable[str]) -> dict[int, list[tuple[int, str]]]:
+    """Cell references grouped by column, as (row, ref): for asking which of them a range covers."""
+    out: dict[int, list[tuple[int, str]]] = {}
+    for ref in refs:
+        r, c = split_ref(ref)
+        out.setdefault(c, []).append((r, ref))
+    return out
+
+
+def cells_within(rng: str, columns: dict[int, list[tuple[int, str]]]) -> list[str]:
+    """Which of the cells indexed by `by_column` lie inside the range "A1:C3", without listing the range's cells."""
     a, _, b = rng.partition(":")
     (r1, c1), (r2, c2) = split_ref(a), split_ref(b or a)
-    return [ref for ref, (r, c) in cells if r1 <= r <= r2 and c1 <= c <= c2]
+    return [ref for c in range(c1, min(c2, MAX_COL) + 1) for r, ref in columns.get(c, ()) if r1 <= r <= r2]
 
 
 def _letters(c: int) -> str:
