@@ -140,6 +140,36 @@ def test_two_charts_embedded(report):
     assert captions == ["图1  重点任务进展状态分布", "图2  数量指标累计完成情况（占总目标）"]
 
 
+def _pictures(path):  # type: ignore[no-untyped-def]
+    with zipfile.ZipFile(path) as z:
+        return sorted(z.read(n) for n in z.namelist() if n.startswith("word/media/"))
+
+
+@pytest.mark.parametrize("how", ["in-process", "drawing-process-dies"])
+def test_charts_are_the_same_however_they_are_drawn(report, monkeypatch, tmp_path, how):
+    """Charts are drawn in a forked process while the document is composed; drawn here instead when there
+    is no such process, or when it dies, the report is the same."""
+    import os
+
+    import ledger_xl.charts as charts
+
+    path, _, ws, *_ = report
+    if how == "in-process":
+        monkeypatch.setenv("LEDGER_XL_WORKERS", "0")
+    else:
+        parent, real = os.getpid(), charts.render
+
+        def dies_in_the_child(jobs):  # type: ignore[no-untyped-def]
+            if os.getpid() != parent:
+                os._exit(3)
+            return real(jobs)
+
+        monkeypatch.setattr(charts, "render", dies_in_the_child)
+    again, _ = make_report(ws, "2024H2", tmp_path / "again.docx", date=dt.date(2025, 1, 10))
+    assert _pictures(again) == _pictures(path) and len(_pictures(path)) == 2
+    assert [p for p in paragraphs(again) if p.startswith("图")] == [p for p in paragraphs(path) if p.startswith("图")]
+
+
 def test_a_period_with_no_data_gives_a_sensible_report(workspace, tmp_path):
     path, result = make_report(workspace, "2023H1", tmp_path / "empty.docx", date=dt.date(2023, 7, 15))
     text = paragraphs(path)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import io
 from dataclasses import dataclass
+from typing import Any
 
 CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
              "Microsoft YaHei", "SimHei", "PingFang SC", "Heiti SC", "Noto Serif CJK SC"]
@@ -30,36 +31,37 @@ def cjk_font() -> str | None:
     return next((n for n in CJK_FONTS if n in names), None)
 
 
-def _setup() -> object:
-    import matplotlib
+def _figure(width: float, height: float) -> tuple[Any, Any] | None:
+    """A figure and its axes on the Agg canvas, or None without a CJK font.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    The object-oriented API, not pyplot: no global figure registry to close, and a third less to import.
+    """
     font = cjk_font()
     if font is None:
         return None
-    plt.rcParams["font.family"] = [font]
-    plt.rcParams["axes.unicode_minus"] = False
-    return plt
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    matplotlib.rcParams["font.family"] = [font]
+    matplotlib.rcParams["axes.unicode_minus"] = False
+    fig = Figure(figsize=(width, height))
+    FigureCanvasAgg(fig)
+    return fig, fig.subplots()
 
 
 def _png(fig: object) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=160, bbox_inches="tight")  # type: ignore[attr-defined]
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)  # type: ignore[arg-type]
     return buf.getvalue()
 
 
 def metric_progress(bars: list[MetricBar], title: str) -> bytes | None:
     """Horizontal bars: actual against total target, with a mark where the plan stands now."""
-    plt = _setup()
-    if plt is None or not bars:
+    made = _figure(7.2, 0.42 * len(bars) + 1.2) if bars else None
+    if made is None:
         return None
-    h = 0.42 * len(bars) + 1.2
-    fig, ax = plt.subplots(figsize=(7.2, h))  # type: ignore[attr-defined]
+    fig, ax = made
     ys = list(range(len(bars)))[::-1]
     for y, b in zip(ys, bars, strict=True):
         ax.barh(y, min(b.actual_share, 1.5) * 100, color=STATUS_COLORS.get(b.status, "#1E88E5"), height=0.6)
@@ -72,7 +74,9 @@ def metric_progress(bars: list[MetricBar], title: str) -> bytes | None:
     ax.set_xlabel("占总目标的比例（%）；黑色竖线为截至本期的计划进度", fontsize=8)
     ax.set_title(title, fontsize=11)
     ax.spines[["top", "right"]].set_visible(False)
-    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for s, c in STATUS_COLORS.items() if any(b.status == s for b in bars)]  # type: ignore[attr-defined]
+    from matplotlib.patches import Rectangle
+
+    handles = [Rectangle((0, 0), 1, 1, color=c) for s, c in STATUS_COLORS.items() if any(b.status == s for b in bars)]
     labels = [s for s in STATUS_COLORS if any(b.status == s for b in bars)]
     ax.legend(handles, labels, fontsize=7, loc="lower right", frameon=False)
     return _png(fig)
@@ -80,11 +84,11 @@ def metric_progress(bars: list[MetricBar], title: str) -> bytes | None:
 
 def status_mix(counts: dict[str, int], title: str) -> bytes | None:
     """How many tasks are in each status: one horizontal stacked bar with counts, easy to read in grey print."""
-    plt = _setup()
     items = [(s, n) for s, n in counts.items() if n]
-    if plt is None or not items:
+    made = _figure(7.2, 1.9) if items else None
+    if made is None:
         return None
-    fig, ax = plt.subplots(figsize=(7.2, 1.9))  # type: ignore[attr-defined]
+    fig, ax = made
     left = 0
     total = sum(n for _, n in items)
     for s, n in items:
@@ -101,3 +105,72 @@ def status_mix(counts: dict[str, int], title: str) -> bytes | None:
     if small:
         ax.text(total, -0.55, "；".join(small), ha="right", va="top", fontsize=7)
     return _png(fig)
+
+
+def _warm() -> None:
+    import matplotlib.backends.backend_agg  # noqa: F401
+    import matplotlib.figure  # noqa: F401
+
+    cjk_font()
+
+
+def render(jobs: list[tuple[str, tuple[Any, ...]]]) -> list[bytes | None]:
+    """Draw charts given as (name of a chart function here, its arguments); None where one is not drawn."""
+    drawers = {"metric_progress": metric_progress, "status_mix": status_mix}
+    return [drawers[name](*args) for name, args in jobs]
+
+
+class Rendering:
+    """Charts drawn in a forked process while the caller goes on composing; result() waits for them.
+
+    Importing matplotlib and drawing take most of a report's time, and none of it needs the document: on
+    a machine with a second core the report is done in about the time the slower of the two takes. Where
+    there is no fork (Windows), or the process fails, the charts are drawn here instead.
+    """
+
+    def __init__(self) -> None:
+        """Start the drawing process now, so that it imports matplotlib while the caller runs its checks."""
+        import multiprocessing
+        import os
+
+        self.jobs: list[tuple[str, tuple[Any, ...]]] = []
+        self._pool: Any = None
+        self._future: Any = None
+        if "fork" not in multiprocessing.get_all_start_methods() or os.environ.get("LEDGER_XL_WORKERS") == "0":
+            return
+        from concurrent.futures import ProcessPoolExecutor
+
+        try:
+            from .workspace import forked_child
+
+            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"),
+                                             initializer=forked_child, initargs=(os.getpid(),))
+            self._pool.submit(_warm)
+        except (OSError, RuntimeError):
+            self._pool = None
+
+    def draw(self, jobs: list[tuple[str, tuple[Any, ...]]]) -> None:
+        self.jobs = jobs
+        if self._pool is not None and jobs:
+            try:
+                self._future = self._pool.submit(render, jobs)
+            except RuntimeError:  # the process is gone: result() draws here
+                self._future = None
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    def result(self) -> list[bytes | None]:
+        if self._future is not None:
+            if not self._future.done():
+                _warm()  # idle otherwise: the next report of this process forks a child that has matplotlib already
+            try:
+                return self._future.result(timeout=300)  # type: ignore[no-any-return]
+            except Exception:  # the drawing process died or hung: draw here, the report must not fail for it
+                pass
+            finally:
+                self.close()
+        self.close()
+        return render(self.jobs)

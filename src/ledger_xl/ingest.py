@@ -6,7 +6,6 @@ whole, so partly-valid data never lands.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import re
@@ -417,21 +416,16 @@ MEMORY_LIMIT = 4 * 1024**3  # a worker that tries to allocate more fails instead
 
 
 def _init_worker(key: bytes, ledger_id: str, ledger: Ledger, archive: Path | None = None, parent: int = 0) -> None:
-    import os
 
     try:
         import resource
     except ImportError:  # Windows: no memory limit, the process boundary still isolates the reader
         resource = None  # type: ignore[assignment]
 
-    from .workspace import HELD_LOCK_FDS
+    from .workspace import forked_child
 
-    _die_with_parent(parent)
+    forked_child(parent)
     _quiet()
-    for fd in list(HELD_LOCK_FDS):  # a forked copy of the workspace lock must not outlive the parent's
-        with contextlib.suppress(OSError):
-            os.close(fd)
-    HELD_LOCK_FDS.clear()
     try:
         if resource is None:
             raise AttributeError("no resource module")
@@ -454,21 +448,6 @@ def _quiet() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     os.close(devnull)
-
-
-def _die_with_parent(parent: int) -> None:
-    """A worker ends when ingest ends, even when ingest is killed: the kernel sends SIGKILL (Linux)."""
-    import ctypes
-    import os
-    import signal
-
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-    if parent and os.getppid() != parent:  # the parent died before the request took effect
-        os._exit(1)
 
 
 def _read_in_worker(item: tuple[Path, str]) -> ReturnRead:

@@ -166,15 +166,21 @@ def latest_period(ledger: Ledger, store: Store) -> Period | None:
 
 
 def check_store(ledger: Ledger, store: Store, period: Period, deadline_days: int,
-                values: list[StoredValue] | None = None) -> CheckResult:
-    """The checks at a period; `values` (current values of the kinds checks read) may be passed in to share a fetch."""
+                values: list[StoredValue] | None = None, *, status: StatusReport | None = None,
+                shared: dict[str, object] | None = None) -> CheckResult:
+    """The checks at a period. A caller judging several periods passes what they share: `values` (current
+    values of the kinds checks read), the period's `status`, and a `shared` dict that keeps the store's
+    submissions and value history between calls."""
     from .checks import CHECKED_KINDS, run_checks
 
-    st = period_status(ledger, store, period, deadline_days)
+    st = status or period_status(ledger, store, period, deadline_days)
     values = values if values is not None else store.current_values(kinds=CHECKED_KINDS)
+    shared = shared if shared is not None else {}
+    if "subs" not in shared:
+        shared["subs"], shared["history"] = store.submissions(), store.history_values()
     upto = period.codes_up_to()
-    return run_checks(ledger, period, [v for v in values if v.period in upto], store.submissions(),
-                      history=store.history_values(), late_of={b.name: b.late for b in st.bureaus})
+    return run_checks(ledger, period, [v for v in values if v.period in upto], shared["subs"],  # type: ignore[arg-type]
+                      history=shared["history"], late_of={b.name: b.late for b in st.bureaus})  # type: ignore[arg-type]
 
 
 def rebuild_master(ws: Workspace, ledger: Ledger, store: Store, checks: CheckResult | None = None) -> tuple[Path | None, str]:
@@ -301,32 +307,39 @@ def check(root: Path, period_text: str) -> CheckRun:
 
 def make_report(root: Path, period_text: str, out: Path | None = None, *, date: dt.date | None = None) -> tuple[Path, CheckResult]:
     """Write the period's summary report from the store and the checks (atomically)."""
+    from .charts import Rendering
     from .report import ReportData, write_report
     from .store import metric_series
 
     ws, ledger, period = _open(root, period_text)
-    cfg = ws.section("report")
-    with Store(ws.store_path) as store:
-        days = deadline_days(ws)
-        # one fetch of what the checks read serves both checks and the cumulative figures; texts only for this period
-        from .checks import CHECKED_KINDS
+    drawing = Rendering()  # the chart process gets matplotlib ready while the checks run
+    try:
+        cfg = ws.section("report")
+        with Store(ws.store_path) as store:
+            days = deadline_days(ws)
+            # one fetch of what the checks read serves both checks and the cumulative figures; texts only for this period
+            from .checks import CHECKED_KINDS
 
-        values = store.current_values(period, kinds=CHECKED_KINDS)
-        texts = [v for v in store.current_values(period, kinds={"problems", "plan"}) if v.period == period.code]
-        result = check_store(ledger, store, period, days, values)
-        prev_period = period.previous()
-        previous = check_store(ledger, store, prev_period, days, values) if prev_period.year in ledger.years else None
-        before = metric_series(ledger, values, prev_period)
-        data = ReportData(
-            ledger=ledger, period=period, checks=result, previous=previous,
-            status=period_status(ledger, store, period, days),
-            values=[v for v in values if v.period == period.code] + texts,
-            cumulative_before={k: sum(x[0] for x in s.values()) for k, s in before.items()},
-            issuer=str(cfg.get("issuer") or "领导小组办公室"), date=date or dt.date.today(),
-            font_profile=str(cfg.get("font_profile", "gb2312")),
-        )
-    target = out or ws.outputs / "reports" / f"{period.code}_总结报告.docx"
-    return write_report(data, target), result
+            values = store.current_values(period, kinds=CHECKED_KINDS)
+            texts = [v for v in store.current_values(period, kinds={"problems", "plan"}) if v.period == period.code]
+            status = period_status(ledger, store, period, days)
+            shared: dict[str, object] = {}
+            result = check_store(ledger, store, period, days, values, status=status, shared=shared)
+            prev_period = period.previous()
+            previous = check_store(ledger, store, prev_period, days, values, shared=shared) if prev_period.year in ledger.years else None
+            before = metric_series(ledger, values, prev_period)
+            data = ReportData(
+                ledger=ledger, period=period, checks=result, previous=previous,
+                status=status,
+                values=[v for v in values if v.period == period.code] + texts,
+                cumulative_before={k: sum(x[0] for x in s.values()) for k, s in before.items()},
+                issuer=str(cfg.get("issuer") or "领导小组办公室"), date=date or dt.date.today(),
+                font_profile=str(cfg.get("font_profile", "gb2312")),
+            )
+        target = out or ws.outputs / "reports" / f"{period.code}_总结报告.docx"
+        return write_report(data, target, drawing), result
+    finally:
+        drawing.close()
 
 
 # ---------------------------------------------------------------- mail

@@ -13,13 +13,14 @@ import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .checks import BEHIND, CheckResult, TaskCheck
 from .fsutil import atomic_path
 from .model import Ledger, Period, fmt_number
 
 if TYPE_CHECKING:
+    from .charts import Rendering
     from .pipeline import StatusReport
     from .store import StoredValue
 
@@ -33,6 +34,7 @@ FONT_PROFILES: dict[str, dict[str, str]] = {
 }
 LINE_TWIPS = 579  # 28.95 pt: 22 lines on the GB/T 9704 type area
 MAX_BARS = 30
+STATUS_ORDER = ["已完成", "超额", "按进度", "预警", "滞后", "未达标", "未报"]
 TITLE_CHARS = 20  # what one line of 22 pt holds on the GB/T type area
 NOTHING = {"", "无", "暂无", "没有", "无。", "暂无。", "-", "—", "/"}
 
@@ -266,16 +268,27 @@ class Writer:
             _ppr_set(p, "w:ind", rightChars=str(right_chars * 100), right=str(right_chars * 320))
             self.run(p, text, self.fonts["body"], 16)
 
-    def picture(self, png: bytes, caption: str) -> None:
+    def picture_slot(self) -> tuple[object, object]:
+        """The paragraphs of a figure and its caption, filled in by fill_picture once the chart is drawn."""
         from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 
         p = self.doc.add_paragraph()
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
         p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
         p.paragraph_format.keep_with_next = True
-        p.add_run().add_picture(io.BytesIO(png), width=self.Mm(150))
         c = self.doc.add_paragraph(style="Caption")
         c.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        return p, c
+
+    def fill_picture(self, slot: tuple[object, object], png: bytes | None, caption: str) -> None:
+        """Put the chart and its caption into their slot; without a chart the slot goes."""
+        p, c = slot
+        if png is None:
+            for para in (p, c):
+                el = para._element  # type: ignore[attr-defined]
+                el.getparent().remove(el)
+            return
+        p.add_run().add_picture(io.BytesIO(png), width=self.Mm(150))  # type: ignore[attr-defined]
         self.run(c, caption, self.fonts["h2"], 14)
 
     def table(self, headers: list[str], rows: list[list[str]], widths_mm: list[float]) -> object:
@@ -362,11 +375,42 @@ def _list(names: list[str]) -> str:
     return "、".join(names) if names else "无"
 
 
-def compose(data: ReportData) -> Writer:
-    from .charts import MetricBar, metric_progress, status_mix
+def _chart_jobs(data: ReportData) -> list[tuple[str, tuple[Any, ...], str]]:
+    """The report's charts as (chart, arguments, caption): the status mix, then metrics against plan."""
+    from .charts import MetricBar
     from .checks import planned_at
 
     ledger, period, checks = data.ledger, data.period, data.checks
+    if not any(b.submitted for b in data.status.bureaus):
+        return []
+    counts = checks.counts()
+    tc_of = {t.id: t for t in checks.tasks}
+    bars = []
+    for t in ledger.tasks:
+        for i, m in enumerate(t.metrics):
+            mc = tc_of[t.id].metrics[i]
+            total = m.target.value if m.target else m.planned_total()
+            if total:
+                label = f"{t.id}.{m.name}"
+                bars.append(MetricBar(label if len(label) <= 16 else label[:15] + "…", planned_at(m, period) / total,
+                                      (mc.actual or 0) / total, mc.status))
+    title, caption = "数量指标完成进度", "数量指标累计完成情况（占总目标）"
+    if len(bars) > MAX_BARS:  # a chart of hundreds of bars helps no one: show those furthest behind plan
+        bars = sorted(bars, key=lambda b: b.actual_share - b.planned_share)[:MAX_BARS]
+        title, caption = f"进度最落后的{MAX_BARS}个数量指标", f"进度最落后的{MAX_BARS}个数量指标（占总目标）"
+    return [("status_mix", ({s: counts.get(s, 0) for s in STATUS_ORDER}, f"{period.label}重点任务进展状态"), "重点任务进展状态分布"),
+            ("metric_progress", (bars, title), caption)]
+
+
+def compose(data: ReportData, drawing: Rendering | None = None) -> Writer:
+    """The report as a document. `drawing`: a chart process the caller started early (see charts.Rendering)."""
+    from .charts import Rendering
+
+    ledger, period, checks = data.ledger, data.period, data.checks
+    charts = _chart_jobs(data)
+    drawing = drawing or Rendering()
+    drawing.draw([(name, args) for name, args, _ in charts])  # drawn meanwhile, in another process
+    slots = []
     w = Writer(FONT_PROFILES.get(data.font_profile, FONT_PROFILES["gb2312"]))
     tasks = {t.id: t for t in ledger.tasks}
     tc_of = {t.id: t for t in checks.tasks}
@@ -383,7 +427,7 @@ def compose(data: ReportData) -> Writer:
     # 一、总体进展 ------------------------------------------------------
     w.h1("一、总体进展")
     counts = checks.counts()
-    order = ["已完成", "超额", "按进度", "预警", "滞后", "未达标", "未报"]
+    order = STATUS_ORDER
     words = {"已完成": "已完成", "超额": "超额推进", "按进度": "按进度推进", "预警": "进度预警", "滞后": "进度滞后",
              "未达标": "指标未达标", "未报": "牵头单位未报送"}
     parts = [f"{words[s]}{counts[s]}项" for s in order if counts.get(s)]
@@ -393,25 +437,7 @@ def compose(data: ReportData) -> Writer:
         w.body(f"截至{period.label}，台账共有重点任务{len(ledger.tasks)}项，其中{'，'.join(parts)}。")
         for sentence in _movements(data):
             w.body(sentence)
-        mix = status_mix({s: counts.get(s, 0) for s in order}, f"{period.label}重点任务进展状态")
-        if mix:
-            w.picture(mix, "图1  重点任务进展状态分布")
-        bars = []
-        for t in ledger.tasks:
-            for i, m in enumerate(t.metrics):
-                mc = tc_of[t.id].metrics[i]
-                total = m.target.value if m.target else m.planned_total()
-                if total:
-                    label = f"{t.id}.{m.name}"
-                    bars.append(MetricBar(label if len(label) <= 16 else label[:15] + "…", planned_at(m, period) / total,
-                                          (mc.actual or 0) / total, mc.status))
-        title, caption = "数量指标完成进度", "数量指标累计完成情况（占总目标）"
-        if len(bars) > MAX_BARS:  # a chart of hundreds of bars helps no one: show those furthest behind plan
-            bars = sorted(bars, key=lambda b: b.actual_share - b.planned_share)[:MAX_BARS]
-            title, caption = f"进度最落后的{MAX_BARS}个数量指标", f"进度最落后的{MAX_BARS}个数量指标（占总目标）"
-        chart = metric_progress(bars, title)
-        if chart:
-            w.picture(chart, f"图{2 if mix else 1}  {caption}")
+        slots = [w.picture_slot() for _ in charts]
 
     # 二、重点指标完成情况 ----------------------------------------------
     w.h1("二、重点指标完成情况")
@@ -501,6 +527,11 @@ def compose(data: ReportData) -> Writer:
     if not plans and not trouble and not (missing or refused):
         w.body("各单位继续按计划推进各项重点任务。")
     w.signature(data.issuer, data.date)
+    pngs = drawing.result()
+    figure = 0
+    for slot, png, (_, _, caption) in zip(slots, pngs if slots else [], charts, strict=False):
+        figure += png is not None
+        w.fill_picture(slot, png, f"图{figure}  {caption}")
     return w
 
 
@@ -562,8 +593,8 @@ def _status(checks: CheckResult, tid: str) -> str:
     return tc.status
 
 
-def write_report(data: ReportData, path: Path) -> Path:
-    w = compose(data)
+def write_report(data: ReportData, path: Path, drawing: Rendering | None = None) -> Path:
+    w = compose(data, drawing)
     with atomic_path(Path(path)) as tmp:
         w.doc.save(str(tmp))
     return Path(path)

@@ -133,7 +133,26 @@ def _try_lock(fd: int) -> None:
         msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
         return
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-HELD_LOCK_FDS: set[int] = set()  # worker processes close their inherited copies (see ingest._init_worker)
+HELD_LOCK_FDS: set[int] = set()  # forked helpers close their inherited copies (see forked_child)
+
+
+def forked_child(parent: int) -> None:
+    """Set up a forked helper (a reading worker, the chart process): it ends when its parent ends, even
+    when the parent is killed (Linux: the kernel sends SIGKILL), and it does not keep the workspace lock."""
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if parent and os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+    for fd in list(HELD_LOCK_FDS):  # a forked copy of the workspace lock must not outlive the parent's
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    HELD_LOCK_FDS.clear()
 
 
 @contextlib.contextmanager
