@@ -208,3 +208,13 @@ def test_section_numbers(n, text):
     from ledger_xl.report import cn_seq
 
     assert cn_seq(n) == text
+
+
+def test_a_long_list_of_task_numbers_is_cut_in_the_summary_sentence():
+    """At province scale hundreds of tasks can move in one period: the sentence names ten, the tables all."""
+    from ledger_xl.report import MAX_IDS, _ids
+
+    assert _ids(["1", "2", "3"]) == "1、2、3"
+    many = [f"C{i:02d}-5" for i in range(40)]
+    cut = _ids(many)
+    assert cut.endswith("等") and cut.count("、") == MAX_IDS - 1 and "C39-5" not in cut

@@ -34,6 +34,7 @@ FONT_PROFILES: dict[str, dict[str, str]] = {
 }
 LINE_TWIPS = 579  # 28.95 pt: 22 lines on the GB/T 9704 type area
 MAX_BARS = 30
+MAX_IDS = 10  # task numbers named in one sentence of the summary
 STATUS_ORDER = ["已完成", "超额", "按进度", "预警", "滞后", "未达标", "未报"]
 TITLE_CHARS = 20  # what one line of 22 pt holds on the GB/T type area
 NOTHING = {"", "无", "暂无", "没有", "无。", "暂无。", "-", "—", "/"}
@@ -552,6 +553,11 @@ def _texts(values: list[StoredValue], kind: str, *, lead_only: bool = False) -> 
     return dict(out)
 
 
+def _ids(ids: list[str]) -> str:
+    """Task numbers for a sentence; a long list is cut (the tables and section 四 list every task)."""
+    return "、".join(ids) if len(ids) <= MAX_IDS else "、".join(ids[:MAX_IDS]) + "等"
+
+
 def _movements(data: ReportData) -> list[str]:
     """One sentence each on what moved most since the previous period."""
     out = []
@@ -561,10 +567,11 @@ def _movements(data: ReportData) -> list[str]:
         done = [t.id for t in data.checks.tasks if t.status == "已完成" and prev.get(t.id) != "已完成"]
         fell = [t.id for t in data.checks.tasks if t.status in BEHIND and prev.get(t.id) not in BEHIND]
         if done:
-            out.append(f"与上期相比，本期新完成第{'、'.join(done)}项共{len(done)}项任务。")
+            out.append(f"与上期相比，本期新完成第{_ids(done)}项共{len(done)}项任务。")
         if fell:
             kinds = sorted({_status(data.checks, t) for t in fell}, key=["滞后", "未达标"].index)
-            out.append(f"第{'、'.join(fell)}项任务本期转为{'或'.join(kinds)}，需重点关注。")
+            whole = f"共{len(fell)}项" if len(fell) > MAX_IDS else ""
+            out.append(f"第{_ids(fell)}项{whole}任务本期转为{'或'.join(kinds)}，需重点关注（详见第四部分）。")
     reporting: dict[str, set[str]] = defaultdict(set)
     for v in data.values:
         if v.role == "lead" and v.task_id:
