@@ -52,7 +52,8 @@ def _figure(width: float, height: float) -> tuple[Any, Any] | None:
 
 def _png(fig: object) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=160, bbox_inches="tight")  # type: ignore[attr-defined]
+    # zlib level 1: a fifth of the encoding time, and these flat-coloured charts come out no bigger
+    fig.savefig(buf, format="png", dpi=160, bbox_inches="tight", pil_kwargs={"compress_level": 1})  # type: ignore[attr-defined]
     return buf.getvalue()
 
 
