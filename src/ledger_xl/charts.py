@@ -168,7 +168,7 @@ class Rendering:
             if not self._future.done():
                 _warm()  # idle otherwise: the next report of this process forks a child that has matplotlib already
             try:
-                return self._future.result(timeout=300)  # type: ignore[no-any-return]
+                return self._future.result(timeout=60)  # type: ignore[no-any-return]  # charts take about a second
             except Exception:  # the drawing process died or hung: draw here, the report must not fail for it
                 pass
             finally:
