@@ -38,7 +38,7 @@ def test_fast_reader_agrees_with_the_exact_reader_wherever_the_first_cell_is(tmp
     f, e = fast.sheets["表"].cells, exact.sheets["表"].cells
     assert isinstance(f, GridCells)
     assert dict(f) == e  # every cell at its own address (calamine's grid starts at A1, not at the first cell)
-    for ref in list(e) + ["A1", "Z99", "XFD1"]:
+    for ref in list(e) + ["A1", "Z99", "XFD1", "A0", "not a cell"]:
         assert f.get(ref) == e.get(ref) and (ref in f) == (ref in e)
     assert bool(f) == bool(e) and len(f) == len(e)
 

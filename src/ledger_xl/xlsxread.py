@@ -263,7 +263,7 @@ class GridCells(Mapping[str, Cell]):
         except ValueError:
             return default
         rows = self.rows
-        if r > len(rows) or c > len(rows[r - 1]):
+        if not (0 < r <= len(rows) and 0 < c <= len(rows[r - 1])):
             return default
         return _cell_of(rows[r - 1][c - 1]) or default
 
@@ -271,7 +271,7 @@ class GridCells(Mapping[str, Cell]):
         """The value as calamine gave it ("" when blank or outside the grid)."""
         r, c = split_ref(ref)
         rows = self.rows
-        return rows[r - 1][c - 1] if r <= len(rows) and c <= len(rows[r - 1]) else ""
+        return rows[r - 1][c - 1] if 0 < r <= len(rows) and 0 < c <= len(rows[r - 1]) else ""
 
     def __getitem__(self, ref: str) -> Cell:
         cell = self.get(ref)
