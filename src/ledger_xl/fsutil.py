@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .findings import LedgerError
@@ -23,11 +24,8 @@ XLSXWRITER_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "s
 
 
 @contextlib.contextmanager
-def atomic_path(target: Path, *, fsync: bool = True) -> Iterator[Path]:
-    """Yield a temporary path beside target; on success it replaces target in one rename.
-
-    fsync=False leaves flushing to the caller (a batch that syncs once before it commits).
-    """
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside target; on success it replaces target in one rename."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     prefix = f".~{target.stem[:40]}.{os.getpid()}."
@@ -37,9 +35,8 @@ def atomic_path(target: Path, *, fsync: bool = True) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
-        if fsync:
-            with open(tmp_path, "rb+") as fh:
-                os.fsync(fh.fileno())
+        with open(tmp_path, "rb+") as fh:
+            os.fsync(fh.fileno())
         try:
             os.replace(tmp_path, target)
         except PermissionError as e:
@@ -52,36 +49,32 @@ def atomic_path(target: Path, *, fsync: bool = True) -> Iterator[Path]:
 
 
 def archive_copy(src: Path, digest: str, archive: Path) -> Path:
-    """Copy an original into `archive` under its SHA-256 (atomic rename; an existing copy stays as it is).
-
-    Not fsynced one by one: ingest syncs once before the store records the batch.
-    """
+    """Copy an original too big to hold in memory into `archive` under its SHA-256 (see _archive)."""
     import shutil
 
-    suffix = src.suffix.lower() if len(src.suffix) <= 6 else ""
-    target = Path(archive) / f"{digest}{suffix}"
-    tmp = Path(archive) / f".{digest}.{os.getpid()}.tmp"  # unique per process; the name is the content's
-    try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, target)  # the same content under the same name: replacing an existing copy is harmless
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    return target
+    return _archive(digest, src.suffix, archive, lambda tmp: shutil.copyfile(src, tmp))
 
 
 def archive_bytes(data: bytes, digest: str, suffix: str, archive: Path) -> Path:
-    """Keep exactly the bytes that were hashed and read, under their SHA-256 (atomic rename).
+    """Keep exactly the bytes that were hashed and read, under their SHA-256 (see _archive).
 
     Writing what is already in memory, rather than copying the file again, means the archived copy can
     never differ from what was read, even if the file in the inbox changes meanwhile.
+    """
+    return _archive(digest, suffix, archive, lambda tmp: tmp.write_bytes(data))
+
+
+def _archive(digest: str, suffix: str, archive: Path, write: Callable[[Path], object]) -> Path:
+    """Write through a temporary file named by process (clear_archive_temps removes a killed one's) and
+    rename: the same content under the same name, so replacing an existing copy is harmless.
+
+    Not fsynced one by one: ingest syncs once before the store records the batch.
     """
     suffix = suffix.lower() if len(suffix) <= 6 else ""
     target = Path(archive) / f"{digest}{suffix}"
     tmp = Path(archive) / f".{digest}.{os.getpid()}.tmp"
     try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
+        write(tmp)
         os.replace(tmp, target)
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -102,18 +95,12 @@ def clear_archive_temps(archive: Path) -> None:
 
 def _remove_stale_temps(target: Path) -> None:
     """Temporary files a killed writer left beside target (its process no longer exists) are removed."""
-    for tmp in target.parent.glob(f".~{glob_escape(target.stem[:40])}.*{glob_escape(target.suffix)}.tmp"):
+    for tmp in target.parent.glob(f".~{glob.escape(target.stem[:40])}.*{glob.escape(target.suffix)}.tmp"):
         parts = tmp.name.split(".")
         pid = next((int(p) for p in parts if p.isdigit()), None)
         if pid is None or not _alive(pid):
             with contextlib.suppress(OSError):
                 tmp.unlink()
-
-
-def glob_escape(text: str) -> str:
-    import glob
-
-    return glob.escape(text)
 
 
 def _alive(pid: int) -> bool:
