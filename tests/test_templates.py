@@ -13,7 +13,19 @@ from ledger_xl.ingest import read_meta
 from ledger_xl.layout import META_SHEET, canonical
 from ledger_xl.model import Period
 from ledger_xl.templates import write_templates
-from ledger_xl.xlsxread import expand_sqref, read_package, resolve_name
+from ledger_xl.xlsxread import read_package, resolve_name, split_ref
+
+
+def expand_sqref(sqref: str) -> set[str]:
+    """Every cell an sqref names ("A1 B2:C3")."""
+    from openpyxl.utils import get_column_letter
+
+    out: set[str] = set()
+    for part in sqref.split():
+        a, _, b = part.partition(":")
+        (r1, c1), (r2, c2) = split_ref(a), split_ref(b or a)
+        out |= {f"{get_column_letter(c)}{r}" for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)}
+    return out
 
 KEY = b"k" * 32
 

@@ -93,11 +93,15 @@ def split_ref(ref: str) -> tuple[int, int]:
     return int(m.group(2)), col_index(m.group(1))
 
 
-def _xml(zf: zipfile.ZipFile, name: str) -> etree._Element:
-    data = zf.read(name)
+def _no_dtd(data: bytes) -> bytes:
+    """The part's XML, refused if it declares a DOCTYPE or entities anywhere (not only in its first bytes)."""
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         raise XlsxError("文件内含不安全的 XML 声明（DOCTYPE/ENTITY）", "xml-doctype")
-    return etree.fromstring(data, _PARSER)
+    return data
+
+
+def _xml(zf: zipfile.ZipFile, name: str) -> etree._Element:
+    return etree.fromstring(_no_dtd(zf.read(name)), _PARSER)
 
 
 def _rels(zf: zipfile.ZipFile, part: str) -> dict[str, str]:
@@ -216,19 +220,15 @@ def _read_fast(path: Path, sheets: set[str] | None, data: bytes | None = None) -
         order, states, targets, defined, locked = book.order, book.states, book.targets, book.defined, book.locked
         wanted = [n for n in order if sheets is None or n in sheets]
         raws: dict[str, bytes] = {}
-        # every other part calamine parses: no DOCTYPE or ENTITY anywhere in them (not only in the first bytes)
+        # every other part calamine parses is held to the same rule
         for part in names:
             if part in ("xl/sharedStrings.xml", "xl/styles.xml", "[Content_Types].xml") or part.startswith("xl/_rels/"):
-                part_xml = zf.read(part)
-                if b"<!DOCTYPE" in part_xml or b"<!ENTITY" in part_xml:
-                    raise XlsxError("文件内含不安全的 XML 声明（DOCTYPE/ENTITY）", "xml-doctype")
+                _no_dtd(zf.read(part))
         for name in wanted:
             target = targets[name]
             if target not in names:
                 raise XlsxError(f"工作表“{name}”的内容缺失")
-            raw = zf.read(target)
-            if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:
-                raise XlsxError("文件内含不安全的 XML 声明（DOCTYPE/ENTITY）", "xml-doctype")
+            raw = _no_dtd(zf.read(target))
             last = raw.rfind(b"<row ")
             m = _LAST_ROW_RE.match(raw, last) if last >= 0 else None
             if (m and int(m.group(1)) > FAST_MAX_ROW) or _FAR_COLUMN_RE.search(raw):
@@ -259,16 +259,12 @@ class GridCells(Mapping[str, Cell]):
 
     def get(self, ref: str, default: Cell | None = None) -> Cell | None:  # type: ignore[override]
         try:
-            r, c = split_ref(ref)
-        except ValueError:
+            return _cell_of(self.raw(ref)) or default
+        except ValueError:  # not a cell reference
             return default
-        rows = self.rows
-        if not (0 < r <= len(rows) and 0 < c <= len(rows[r - 1])):
-            return default
-        return _cell_of(rows[r - 1][c - 1]) or default
 
     def raw(self, ref: str) -> object:
-        """The value as calamine gave it ("" when blank or outside the grid)."""
+        """The value as calamine gave it ("" when blank or outside the grid), without making a Cell."""
         r, c = split_ref(ref)
         rows = self.rows
         return rows[r - 1][c - 1] if 0 < r <= len(rows) and 0 < c <= len(rows[r - 1]) else ""
@@ -458,21 +454,6 @@ def resolve_name(pkg: Package, name: str) -> tuple[str, str] | None:
     if not m:
         return None
     return m.group(1), f"{m.group(2)}{m.group(3)}"
-
-
-def expand_sqref(sqref: str) -> set[str]:
-    """Every cell an sqref names ("A1 B2:C3"), capped so a whole-column rule stays cheap."""
-    out: set[str] = set()
-    for part in sqref.split():
-        a, _, b = part.partition(":")
-        r1, c1 = split_ref(a)
-        r2, c2 = split_ref(b) if b else (r1, c1)
-        if (r2 - r1 + 1) * (c2 - c1 + 1) > 50_000:
-            r2 = min(r2, r1 + 2000)
-        for r in range(r1, r2 + 1):
-            for c in range(c1, c2 + 1):
-                out.add(f"{_letters(c)}{r}")
-    return out
 
 
 def by_column(refs: Iterable[str]) -> dict[int, list[tuple[int, str]]]:
