@@ -17,7 +17,7 @@ from .findings import Finding, LedgerError
 from .fsutil import clear_archive_temps
 from .ingest import read_many, sha256_of
 from .model import Ledger, Period, check_period_in
-from .store import Store, StoredValue
+from .store import Store, StoredValue, Submission
 from .templates import TemplateRun, write_templates
 from .workspace import Workspace, open_workspace, workspace_lock
 
@@ -167,20 +167,18 @@ def latest_period(ledger: Ledger, store: Store) -> Period | None:
 
 def check_store(ledger: Ledger, store: Store, period: Period, deadline_days: int,
                 values: list[StoredValue] | None = None, *, status: StatusReport | None = None,
-                shared: dict[str, object] | None = None) -> CheckResult:
-    """The checks at a period. A caller judging several periods passes what they share: `values` (current
-    values of the kinds checks read), the period's `status`, and a `shared` dict that keeps the store's
-    submissions and value history between calls."""
+                subs: list[Submission] | None = None, history: list[tuple[StoredValue, bool]] | None = None) -> CheckResult:
+    """The checks at a period. A caller judging several periods passes what they share, fetched once:
+    `values` (current values of the kinds checks read), the period's `status`, the store's `subs` and `history`."""
     from .checks import CHECKED_KINDS, run_checks
 
     st = status or period_status(ledger, store, period, deadline_days)
     values = values if values is not None else store.current_values(kinds=CHECKED_KINDS)
-    shared = shared if shared is not None else {}
-    if "subs" not in shared:
-        shared["subs"], shared["history"] = store.submissions(), store.history_values()
     upto = period.codes_up_to()
-    return run_checks(ledger, period, [v for v in values if v.period in upto], shared["subs"],  # type: ignore[arg-type]
-                      history=shared["history"], late_of={b.name: b.late for b in st.bureaus})  # type: ignore[arg-type]
+    return run_checks(ledger, period, [v for v in values if v.period in upto],
+                      subs if subs is not None else store.submissions(),
+                      history=history if history is not None else store.history_values(),
+                      late_of={b.name: b.late for b in st.bureaus})
 
 
 def rebuild_master(ws: Workspace, ledger: Ledger, store: Store, checks: CheckResult | None = None) -> tuple[Path | None, str]:
@@ -323,10 +321,11 @@ def make_report(root: Path, period_text: str, out: Path | None = None, *, date: 
             values = store.current_values(period, kinds=CHECKED_KINDS)
             texts = [v for v in store.current_values(period, kinds={"problems", "plan"}) if v.period == period.code]
             status = period_status(ledger, store, period, days)
-            shared: dict[str, object] = {}
-            result = check_store(ledger, store, period, days, values, status=status, shared=shared)
+            subs, history = store.submissions(), store.history_values()
+            result = check_store(ledger, store, period, days, values, status=status, subs=subs, history=history)
             prev_period = period.previous()
-            previous = check_store(ledger, store, prev_period, days, values, shared=shared) if prev_period.year in ledger.years else None
+            previous = (check_store(ledger, store, prev_period, days, values, subs=subs, history=history)
+                        if prev_period.year in ledger.years else None)
             before = metric_series(ledger, values, prev_period)
             data = ReportData(
                 ledger=ledger, period=period, checks=result, previous=previous,
