@@ -108,3 +108,14 @@ def test_load_cache_returns_the_same_model_and_follows_edits(seed_definition, tm
     assert len(list(cache.glob("ledger-*.json"))) == 1
     next(cache.glob("ledger-*.json")).write_text("{broken", encoding="utf-8")
     assert load_ledger(seed_definition, cache_dir=cache) == edited
+
+
+def test_a_yes_no_column_with_anything_else_is_a_finding_at_its_cell(seed_definition):
+    from ledger_xl.definition import S_BUREAUS, S_INDICATORS
+
+    member, baseline = _col(seed_definition, S_BUREAUS, "领导小组成员"), _col(seed_definition, S_INDICATORS, "对照期初")
+    _edit(seed_definition, S_BUREAUS, f"{member}2", "可能")
+    _edit(seed_definition, S_INDICATORS, f"{baseline}2", "x")
+    got = {(f.sheet, f.cell, f.value): f.message for f in load_definition(seed_definition).findings if f.code == "def-choice"}
+    assert got == {(S_BUREAUS, f"{member}2", "可能"): "“领导小组成员”应填“是”或“否”，现为“可能”。",
+                   (S_INDICATORS, f"{baseline}2", "x"): "“对照期初”应填“是”或“否”，现为“x”。"}

@@ -225,6 +225,13 @@ def load_definition(path: Path) -> LoadResult:
              severity: Severity = Severity.ERROR) -> None:
         findings.append(Finding(code, msg, severity, file=f, sheet=sheet, cell=cell, value=None if value is None else str(value)))
 
+    def yes_no(sheet: _Sheet, ri: int, row: tuple[object, ...], header: str, default: str) -> str:
+        """The 是/否 in a column (default when blank); anything else is a finding."""
+        raw = sheet.text(row, header) or default
+        if raw not in (YES, NO):
+            find("def-choice", f"“{header}”应填“是”或“否”，现为“{raw}”。", sheet.name, sheet.cell(ri, header), raw)
+        return raw
+
     missing = [s for s in (S_SETTINGS, S_TASKS, S_BUREAUS) if s not in wb.sheetnames]
     if missing:
         raise LedgerError(f"{f}：缺少工作表“{'”“'.join(missing)}”，不是 ledger-xl 的台账定义表。", code="def-missing-sheet")
@@ -258,9 +265,7 @@ def load_definition(path: Path) -> LoadResult:
         if any(b.name == name for b in bureaus):
             find("def-duplicate", f"单位“{name}”重复出现。请删除重复的行。", S_BUREAUS, bs.cell(ri, "单位名称"), name)
             continue
-        member_raw = bs.text(row, "领导小组成员") or YES
-        if member_raw not in (YES, NO):
-            find("def-choice", f"“领导小组成员”应填“是”或“否”，现为“{member_raw}”。", S_BUREAUS, bs.cell(ri, "领导小组成员"), member_raw)
+        member_raw = yes_no(bs, ri, row, "领导小组成员", YES)
         email = bs.text(row, "电子邮箱")
         if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
             find("def-email", f"电子邮箱“{email}”格式不对。请填写如 name@example.gov.cn。", S_BUREAUS, bs.cell(ri, "电子邮箱"), email)
@@ -382,9 +387,7 @@ def load_definition(path: Path) -> LoadResult:
             if unit_raw not in ("%", RATIO_LABEL):
                 find("def-choice", f"单位“{unit_raw}”无法识别。请选择 % 或 比值。", S_INDICATORS, ins.cell(ri, "单位"), unit_raw)
                 continue
-            base_raw = ins.text(row, "对照期初") or NO
-            if base_raw not in (YES, NO):
-                find("def-choice", f"“对照期初”应填“是”或“否”，现为“{base_raw}”。", S_INDICATORS, ins.cell(ri, "对照期初"), base_raw)
+            base_raw = yes_no(ins, ri, row, "对照期初", NO)
             change_raw = ins.text(row, "变化方向")
             change = LABEL_CHANGE.get(change_raw) if change_raw else None
             if change_raw and change is None:
