@@ -7,6 +7,7 @@ whole, so partly-valid data never lands.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 from collections.abc import Mapping
@@ -29,6 +30,7 @@ from .layout import (
 from .model import Ledger, Period
 from .targets import NumberError, parse_count, parse_percent, parse_ratio
 from .xlsxread import (
+    COLUMN_LETTERS,
     Cell,
     GridCells,
     Package,
@@ -38,6 +40,7 @@ from .xlsxread import (
     exact_cell,
     name_points_at,
     read_package,
+    split_ref,
 )
 
 
@@ -211,12 +214,10 @@ def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger, sha25
     if form is None:
         return refuse("missing-sheet", f"找不到“{FORM_SHEET}”工作表（可能被改名或删除）。请使用下发的原模板重新填写。")
 
-    changed = []
-    for cell, expected in meta.locked:
-        actual = _locked_text(form.cells, cell)
-        if actual != expected:
-            changed.append((cell, expected, actual))
-    moved = [fs for fs in meta.fields if fs.name in pkg.defined_names and not name_points_at(pkg, fs.name, FORM_SHEET, fs.cell)]
+    changed = _changed_locked(form.cells, meta.locked)
+    names = pkg.defined_names
+    moved = [fs for fs in meta.fields if (ref := names.get(fs.name)) is not None and ref != _form_ref(fs.cell)
+             and not name_points_at(pkg, fs.name, FORM_SHEET, fs.cell)]
     if changed or moved:
         detail = "；".join(f"{c} 原为“{a_}”，现为“{b_}”" for c, e, a in changed[:5] for a_, b_ in [_diff(e, a)])
         if len(changed) > 5:
@@ -226,15 +227,21 @@ def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger, sha25
         return refuse("tampered", f"模板的锁定内容被改动（行被移动、删除或任务文字被修改）：{detail}。请使用下发的原模板重新填写。",
                       cell=changed[0][0] if changed else moved[0].cell, sheet=FORM_SHEET)
 
-    field_columns = by_column(fs.cell for fs in meta.fields)
-    for rng in form.merged:
-        inside = cells_within(rng, field_columns) if ":" in rng else []
-        if len(inside) > 1:
-            return refuse("merged-input", f"填写区的单元格被合并了（{rng}），合并会丢掉其中的内容。"
-                          "请取消合并后重新填写，或使用下发的原模板。", cell=inside[0], sheet=FORM_SHEET)
+    merged = _merged_over_fields(form.merged, meta.fields)
+    if merged:
+        rng, inside = merged
+        return refuse("merged-input", f"填写区的单元格被合并了（{rng}），合并会丢掉其中的内容。"
+                      "请取消合并后重新填写，或使用下发的原模板。", cell=inside[0], sheet=FORM_SHEET)
 
+    cells = form.cells
+    raw_of = cells.raw if isinstance(cells, GridCells) else None
     for fs in meta.fields:
-        cell = form.cells.get(fs.cell)
+        if raw_of is not None and fs.kind in _PLAIN_TEXT_KINDS:  # most fields: text, kept as it is
+            raw = raw_of(fs.cell)
+            if type(raw) is str and not _CTRL_RE.search(raw) and (text := raw.strip()):
+                result.values.append(Value(fs.task_id, fs.role, fs.kind, fs.index, None, text, fs.cell))
+                continue
+        cell = cells.get(fs.cell)
         if cell is None:
             cell = exact_cell(pkg, FORM_SHEET, fs.cell)  # blank to the fast reader: a formula or an error?
         _read_field(fs, cell, result, f)
@@ -245,13 +252,59 @@ def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger, sha25
     return result
 
 
+_PLAIN_TEXT_KINDS = frozenset(k for k, how in KINDS.items() if how == "text")
+
+
+@functools.lru_cache(maxsize=16384)
+def _form_ref(cell: str) -> str:
+    """How the templates write the defined name of an input cell, e.g. '填报表'!$J$4."""
+    r, c = split_ref(cell)
+    return f"'{FORM_SHEET}'!${COLUMN_LETTERS[c]}${r}"
+
+
+def _merged_over_fields(merged: list[str], fields: list[FieldSpec]) -> tuple[str, list[str]] | None:
+    """The first merged range covering more than one input cell, and those cells."""
+    if not merged:
+        return None
+    at = {split_ref(fs.cell) for fs in fields}
+    for rng in merged:
+        a, _, b = rng.partition(":")
+        if not b:
+            continue
+        (r1, c1), (r2, c2) = split_ref(a), split_ref(b)
+        if (r2 - r1 + 1) * (c2 - c1 + 1) <= len(at):  # a small range (most): look up its cells
+            hits = sum((r, c) in at for r in range(r1, r2 + 1) for c in range(c1, c2 + 1))
+        else:
+            hits = sum(r1 <= r <= r2 and c1 <= c <= c2 for r, c in at)
+        if hits > 1:
+            return rng, cells_within(rng, by_column(fs.cell for fs in fields))
+    return None
+
+
+def _changed_locked(cells: Mapping[str, Cell], locked: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
+    """(cell, expected, found) of each locked cell whose content is not the template's.
+
+    About a hundred locked cells a file, most of them text the fast reader holds as it was written: those
+    are compared straight from its grid (a Cell for each, or a call per cell, cost 10–20% of reading)."""
+    if not isinstance(cells, GridCells):
+        return [(ref, expected, found) for ref, expected in locked if (found := _locked_text(cells, ref)) != expected]
+    rows = cells.rows
+    n = len(rows)
+    changed = []
+    for ref, expected in locked:
+        r, c = split_ref(ref)
+        row = rows[r - 1] if 0 < r <= n else ()
+        raw = row[c - 1] if 0 < c <= len(row) else ""
+        if raw == expected:  # the expected text is canonical already: so is this
+            continue
+        found = canonical(raw) if type(raw) is str else _locked_text(cells, ref)
+        if found != expected:
+            changed.append((ref, expected, found))
+    return changed
+
+
 def _locked_text(cells: Mapping[str, Cell], ref: str) -> str:
-    """A locked cell's content as compared with the template's digest. Text (most locked cells) is read
-    straight from the fast reader's grid: making a Cell for each of ~100 locked cells a file costs 10%."""
-    if isinstance(cells, GridCells):
-        raw = cells.raw(ref)
-        if type(raw) is str:
-            return canonical(raw)
+    """A locked cell's content as compared with the template's digest."""
     c = cells.get(ref)
     return canonical(c.value) if c is not None and c.kind in ("s", "n", "b", "d") else ""
 

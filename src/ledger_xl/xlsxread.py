@@ -239,7 +239,7 @@ def _read_fast(path: Path, sheets: set[str] | None, data: bytes | None = None) -
     result: dict[str, Sheet] = {n: Sheet(n, states[n]) for n in order}
     for name in wanted:
         sheet = calamine.get_sheet_by_name(name)
-        result[name].merged = [f"{_COLUMN_LETTERS[a[1] + 1]}{a[0] + 1}:{_COLUMN_LETTERS[b[1] + 1]}{b[0] + 1}"
+        result[name].merged = [f"{COLUMN_LETTERS[a[1] + 1]}{a[0] + 1}:{COLUMN_LETTERS[b[1] + 1]}{b[0] + 1}"
                                for a, b in (sheet.merged_cell_ranges or [])]
         result[name].cells = GridCells(sheet.to_python(skip_empty_area=False))  # the grid starts at A1
     return Package(path, result, order, defined, locked, exact=False, raw=raws)
@@ -282,7 +282,7 @@ class GridCells(Mapping[str, Cell]):
         for ri, row in enumerate(self.rows):
             for ci, value in enumerate(row):
                 if value != "" and value is not None:
-                    yield f"{_COLUMN_LETTERS[ci + 1]}{ri + 1}"
+                    yield f"{COLUMN_LETTERS[ci + 1]}{ri + 1}"
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
@@ -441,7 +441,7 @@ def name_points_at(pkg: Package, name: str, sheet: str, cell: str) -> bool:
         r, c = split_ref(cell)
     except ValueError:
         return False
-    target = f"${_COLUMN_LETTERS[c]}${r}"
+    target = f"${COLUMN_LETTERS[c]}${r}"
     return ref in (f"'{sheet}'!{target}", f"{sheet}!{target}") or resolve_name(pkg, name) == (sheet, cell)
 
 
@@ -480,4 +480,4 @@ def _letters(c: int) -> str:
     return s
 
 
-_COLUMN_LETTERS = [""] + [_letters(c) for c in range(1, 16385)]
+COLUMN_LETTERS = [""] + [_letters(c) for c in range(1, 16385)]
