@@ -17,7 +17,7 @@ from .textui import width as text_width
 
 if TYPE_CHECKING:
     from .checks import CheckResult
-    from .store import Store, StoredValue
+    from .store import Store, StoredValue, Submission
 
 MAX_ROW_LINES = 6  # longer texts stay whole in the cell; the row stops growing so the sheet stays scannable
 SEVERITY_CN = {"error": "错误", "warning": "提示", "info": "说明"}
@@ -35,16 +35,18 @@ MASTER_KINDS = frozenset({"metric", "progress", "ind_value", "duty_count", "deli
 
 
 def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_days: int = 10,
-                        checks: CheckResult | None = None, values: list[StoredValue] | None = None) -> None:
-    """`values`: current values including MASTER_KINDS, when the caller already fetched them."""
+                        checks: CheckResult | None = None, values: list[StoredValue] | None = None,
+                        subs: list[Submission] | None = None) -> None:
+    """`values` (current values including MASTER_KINDS) and `subs` (every submission): when the caller
+    has fetched them already."""
     import xlsxwriter
 
     from .store import metric_series
 
     values = values if values is not None else store.current_values(kinds=MASTER_KINDS)
     series = metric_series(ledger, values)
-    subs = store.submissions()
-    current = store.current_submissions()
+    subs = subs if subs is not None else store.submissions()
+    current = {(s.bureau, s.period): s for s in subs if s.current}
     periods_with_data = sorted({Period.parse(s.period) for s in subs if s.period})
     all_periods = ledger.periods()
     shown_periods = [p for p in all_periods if not periods_with_data or p <= max(periods_with_data)] or all_periods[:1]
@@ -91,8 +93,16 @@ def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_da
                 longest = max([text_width(str(row[c] or "")) for row in rows[:200]] + [text_width(headers[c])]) if rows else w
                 col_w.append(max(6, min(w, longest + 2)))
                 ws.set_column(c, c, col_w[-1])  # type: ignore[attr-defined]
+            # a text of n characters takes at most 2.5n/2 columns (see wrapped_lines): shorter than its
+            # column, it takes one line, whatever its characters (most cells: this spares measuring them)
+            one_line = [2 * max(w - 1, 2) // 5 for w in col_w]
             for r, row in enumerate(rows, start=r0 + 1):
-                lines = max(wrapped_lines("" if v is None else str(v), col_w[c]) for c, v in enumerate(row))
+                lines = 1
+                for c, v in enumerate(row):
+                    if v is not None and v != "":
+                        shown = v if type(v) is str else str(v)
+                        if len(shown) > one_line[c] or "\n" in shown:
+                            lines = max(lines, wrapped_lines(shown, col_w[c]))
                 ws.set_row(r, 15 * min(lines, MAX_ROW_LINES) + 2)  # type: ignore[attr-defined]
             ws.freeze_panes(r0 + 1, 0)  # type: ignore[attr-defined]
             ws.set_landscape()  # type: ignore[attr-defined]

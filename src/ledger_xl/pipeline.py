@@ -158,9 +158,9 @@ def ingest(root: Path, paths: list[Path] | None = None, *, wait: float = 120.0) 
     return report
 
 
-def latest_period(ledger: Ledger, store: Store) -> Period | None:
+def latest_period(ledger: Ledger, store: Store, subs: list[Submission] | None = None) -> Period | None:
     """The latest period of the programme for which anything was received."""
-    got = {s.period for s in store.submissions() if s.period}
+    got = {s.period for s in (subs if subs is not None else store.submissions()) if s.period}
     periods = [p for p in ledger.periods() if p.code in got]
     return max(periods) if periods else None
 
@@ -172,7 +172,7 @@ def check_store(ledger: Ledger, store: Store, period: Period, deadline_days: int
     `values` (current values of the kinds checks read), the period's `status`, the store's `subs` and `history`."""
     from .checks import CHECKED_KINDS, run_checks
 
-    st = status or period_status(ledger, store, period, deadline_days)
+    st = status or period_status(ledger, store, period, deadline_days, subs=subs)
     values = values if values is not None else store.current_values(kinds=CHECKED_KINDS)
     upto = period.codes_up_to()
     return run_checks(ledger, period, [v for v in values if v.period in upto],
@@ -191,12 +191,13 @@ def rebuild_master(ws: Workspace, ledger: Ledger, store: Store, checks: CheckRes
 
     days = deadline_days(ws)
     values = store.current_values(kinds=CHECKED_KINDS | MASTER_KINDS)
+    subs = store.submissions()
     if checks is None:
-        latest = latest_period(ledger, store)
-        checks = check_store(ledger, store, latest, days, values) if latest else None
+        latest = latest_period(ledger, store, subs)
+        checks = check_store(ledger, store, latest, days, values, subs=subs) if latest else None
     target = ws.outputs / "master_ledger.xlsx"
     try:
-        write_master_ledger(ledger, store, target, deadline_days=days, checks=checks, values=values)
+        write_master_ledger(ledger, store, target, deadline_days=days, checks=checks, values=values, subs=subs)
     except LedgerError as e:
         return None, e.message + " 数据已安全保存在数据库中，关闭文件后运行 ledger-xl status 或再次 ingest 即可重新生成。"
     return target, ""
@@ -239,19 +240,25 @@ class StatusReport:
         return {"period": self.period.code, "deadline": self.deadline, "bureaus": [b.to_json() for b in self.bureaus]}
 
 
-def period_status(ledger: object, store: Store, period: Period, deadline_days: int, *, today: dt.date | None = None) -> StatusReport:
-    """Who has submitted for a period, on time or late, who was refused, who is missing."""
+def period_status(ledger: object, store: Store, period: Period, deadline_days: int, *, today: dt.date | None = None,
+                  subs: list[Submission] | None = None) -> StatusReport:
+    """Who has submitted for a period, on time or late, who was refused, who is missing.
+
+    `subs`: every submission in the store, when the caller has fetched them already."""
     from .ledger_book import submission_state
     from .templates import deadline
 
     due = deadline(period, deadline_days)
     today = today or dt.date.today()
-    current = store.current_submissions()
-    subs = store.submissions("WHERE s.period = ?", (period.code,))
+    of_period = ([s for s in subs if s.period == period.code] if subs is not None
+                 else store.submissions("WHERE s.period = ?", (period.code,)))
+    by_bureau: dict[str | None, list[Submission]] = {}
+    for s in of_period:
+        by_bureau.setdefault(s.bureau, []).append(s)
     out = []
     for b in ledger.bureaus_with_tasks():  # type: ignore[attr-defined]
-        mine = [s for s in subs if s.bureau == b]
-        cur = current.get((b, period.code))
+        mine = by_bureau.get(b, [])
+        cur = next((s for s in reversed(mine) if s.current), None)
         n_findings = sum(s.n_errors + s.n_warnings for s in mine if s.current or s.outcome == "refused")
         if cur:
             st = BureauStatus(b, submission_state(cur.received_at, period, deadline_days), cur.file_name, cur.received_at, n_findings)
