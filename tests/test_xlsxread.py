@@ -1,4 +1,5 @@
-"""The fast reader (calamine) must see exactly what the exact reader (zip + lxml) sees."""
+"""The fast reader (calamine) must see exactly what the exact reader (zip + lxml) sees, and ingest's
+shortcuts on its grid must find what the plain, cell-by-cell way finds."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import xlsxwriter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger_xl.xlsxread import GridCells, by_column, cells_within, read_package
+from ledger_xl.ingest import _changed_locked, _locked_text, _merged_over_fields
+from ledger_xl.layout import FieldSpec
+from ledger_xl.xlsxread import COLUMN_LETTERS, GridCells, _cell_of, by_column, cells_within, read_package
 
 TEXT = st.text(alphabet=st.sampled_from("abcXYZ 019，。填报进展约个%-_"), min_size=1, max_size=10).filter(str.strip)
 VALUES = st.one_of(TEXT, st.integers(-10**6, 10**6), st.floats(-1e9, 1e9, allow_nan=False, allow_infinity=False), st.booleans())
@@ -55,3 +58,37 @@ def test_cells_within_a_range():
     assert cells_within("B2:C5", at) == ["B2", "C5"]
     assert cells_within("A1:A9", at) == []
     assert cells_within("D9", at) == ["D9"]
+
+
+# ---------------------------------------------------------------- ingest's shortcuts on the fast reader's grid
+
+LOCKED_VALUES = st.one_of(st.text(alphabet=st.sampled_from("ab 任务\r\n\t"), max_size=6), st.integers(-5, 5),
+                          st.floats(-1e3, 1e3, allow_nan=False), st.booleans(), st.just(""))
+
+
+@given(st.lists(st.lists(LOCKED_VALUES, max_size=6), max_size=6),
+       st.lists(st.tuples(st.integers(1, 8), st.integers(1, 8), st.booleans(), st.text(alphabet="ab 任", max_size=3)), max_size=12))
+def test_locked_cells_compared_on_the_grid_as_cell_by_cell(rows, wanted):
+    """The grid shortcut finds the same changed cells, with the same texts, as comparing each Cell."""
+    grid = GridCells(rows)
+    cells = {f"{COLUMN_LETTERS[c + 1]}{r + 1}": cell for r, row in enumerate(rows) for c, v in enumerate(row)
+             if (cell := _cell_of(v)) is not None}
+    locked = []
+    for r, c, same, other in wanted:
+        ref = f"{COLUMN_LETTERS[c]}{r}"
+        locked.append((ref, _locked_text(cells, ref) if same else other))
+    assert _changed_locked(grid, locked) == _changed_locked(cells, locked)
+
+
+def _field(cell: str) -> FieldSpec:
+    return FieldSpec(f"lx_{cell}", "T1", "lead", "progress", 0, "进展", "", cell)
+
+
+@given(st.sets(st.tuples(st.integers(1, 30), st.integers(1, 12)), max_size=40),
+       st.lists(st.tuples(st.integers(1, 30), st.integers(1, 12), st.integers(0, 25), st.integers(0, 11)), max_size=12))
+def test_merged_ranges_over_input_cells_found_as_by_scanning_columns(at, ranges):
+    fields = [_field(f"{COLUMN_LETTERS[c]}{r}") for r, c in sorted(at)]
+    merged = [f"{COLUMN_LETTERS[c]}{r}:{COLUMN_LETTERS[c + w]}{r + h}" for r, c, h, w in ranges]
+    columns = by_column(fs.cell for fs in fields)
+    expected = next(((rng, inside) for rng in merged if len(inside := cells_within(rng, columns)) > 1), None)
+    assert _merged_over_fields(merged, fields) == expected
