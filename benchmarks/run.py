@@ -146,24 +146,30 @@ def bench_province(tmp: Path, args: argparse.Namespace) -> None:
         return ws
 
     # the three readers on the same files, in the same run: each in a fresh interpreter, timed after its
-    # imports, the median of three runs (ingest: three fresh workspaces; naive: a sample, scaled)
+    # imports (ingest: into a fresh workspace; naive: a sample, scaled). They take turns, three rounds,
+    # so that the machine speeding up or slowing down meanwhile touches all three alike; the figures are
+    # the medians, and each round's ratios are shown too.
     returns = tmp / "province" / "returns"
     listing = tmp / "files.json"
     sample = files[:: max(1, n // 140)]
     listing.write_text(json.dumps({"all": [str(f) for f in files], "sample": [str(f) for f in sample]}))
     load = f"import json\nfrom pathlib import Path\nfrom benchmarks.run import _floor, _naive\nL = json.loads(Path({str(listing)!r}).read_text())\n"
-    floor = statistics.median(_child_seconds(load, "_floor([Path(f) for f in L['all']])") for _ in range(3))
-    t_naive = statistics.median(_child_seconds(load + "import pandas\n", "_naive([Path(f) for f in L['sample']])")
-                                for _ in range(3)) * n / len(sample)
-    t_ingest = statistics.median(
-        _child_seconds("from pathlib import Path\nfrom ledger_xl.pipeline import ingest\n",
-                       f"r = ingest(Path({str(fresh(f'ingest-{i}'))!r}), [Path({str(returns)!r})])\n"
-                       f"assert sum(o.status == 'merged' for o in r.outcomes) == {n}")
-        for i in range(3))
+    rounds: list[tuple[float, float, float]] = []
+    for i in range(3):
+        ws = fresh(f"ingest-{i}")
+        t_in = _child_seconds("from pathlib import Path\nfrom ledger_xl.pipeline import ingest\n",
+                              f"r = ingest(Path({str(ws)!r}), [Path({str(returns)!r})])\n"
+                              f"assert sum(o.status == 'merged' for o in r.outcomes) == {n}")
+        t_floor = _child_seconds(load, "_floor([Path(f) for f in L['all']])")
+        t_nv = _child_seconds(load + "import pandas\n", "_naive([Path(f) for f in L['sample']])") * n / len(sample)
+        rounds.append((t_in, t_floor, t_nv))
+    t_ingest, floor, t_naive = (statistics.median(r[k] for r in rounds) for k in range(3))
     print(f"ingest (validate + merge + archive + master ledger): {t_ingest:.2f} s, {n / t_ingest:.0f} workbooks/s")
     print(f"  floor (unzip + lxml parse of every sheet): {floor:.2f} s — ingest / floor = {t_ingest / floor:.2f}× (target ≤ 3×)")
     print(f"  naive pandas.read_excel(engine='openpyxl'), {len(sample)} files scaled to {n}: {t_naive:.1f} s — "
           f"naive / ingest = {t_naive / t_ingest:.1f}× (target ≥ 10×)")
+    print("  by round (ingest, floor, naive): " + "; ".join(
+        f"{a:.2f} s, {b:.2f} s, {c:.1f} s → {a / b:.2f}× floor, {c / a:.1f}× faster than naive" for a, b, c in rounds))
     cold = _cli_seconds(["ingest", "-w", str(fresh("ingest-cli")), str(tmp / "province" / "returns")])
     print(f"  the same as the clerk runs it (`ledger-xl ingest`, a new process: imports and workers started cold): {cold:.2f} s")
 
