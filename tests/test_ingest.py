@@ -435,3 +435,16 @@ def test_a_file_that_changes_after_hashing_is_refused_and_not_archived_under_a_w
     digest = sha256_of(src)
     (_, read), = read_many([(src, digest)], key=key, ledger_id=ledger_id, ledger=ledger, archive=archive, workers=0)
     assert read.archived is not None and read.archived.read_bytes() == src.read_bytes() and read.archived.stem == digest
+
+
+def test_files_found_once_however_they_are_reached(tmp_path):
+    """A folder named twice, through a link, or a file also named on its own: each file is read once."""
+    from ledger_xl.pipeline import collect_files
+
+    inbox = tmp_path / "inbox"
+    (inbox / "sub").mkdir(parents=True)
+    for name in ("a.xlsx", "sub/b.xlsx", ".hidden.xlsx"):
+        (inbox / name).write_bytes(b"x")
+    os.symlink(inbox, tmp_path / "link")
+    found = collect_files([inbox, tmp_path / "link", inbox / "a.xlsx", tmp_path / "link" / "sub"])
+    assert sorted(p.name for p in found) == ["a.xlsx", "b.xlsx"]

@@ -81,6 +81,7 @@ def collect_files(paths: list[Path]) -> list[Path]:
     found: dict[str, tuple[float, str, Path]] = {}
 
     def walk(folder: str) -> None:
+        real = os.path.realpath(folder)  # a file found here (never a link) is this plus its name
         with os.scandir(folder) as it:
             for entry in it:
                 if entry.name.startswith("."):
@@ -88,7 +89,7 @@ def collect_files(paths: list[Path]) -> list[Path]:
                 if entry.is_dir(follow_symlinks=False):
                     walk(entry.path)
                 elif entry.is_file(follow_symlinks=False):
-                    found.setdefault(os.path.realpath(entry.path), (entry.stat().st_mtime, entry.name, Path(entry.path)))
+                    found.setdefault(os.path.join(real, entry.name), (entry.stat().st_mtime, entry.name, Path(entry.path)))
 
     for p in paths:
         p = Path(p)
