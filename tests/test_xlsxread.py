@@ -4,6 +4,7 @@ shortcuts on its grid must find what the plain, cell-by-cell way finds."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import xlsxwriter
@@ -92,3 +93,45 @@ def test_merged_ranges_over_input_cells_found_as_by_scanning_columns(at, ranges)
     columns = by_column(fs.cell for fs in fields)
     expected = next(((rng, inside) for rng in merged if len(inside := cells_within(rng, columns)) > 1), None)
     assert _merged_over_fields(merged, fields) == expected
+
+
+def test_every_part_calamine_parses_is_refused_with_a_doctype(tmp_path):
+    """Which parts calamine reads is found out, not assumed: a part it fails on when garbled is one it
+    parses, and a DOCTYPE there must be refused before calamine sees it."""
+    import io
+    import zipfile
+
+    import python_calamine
+
+    from ledger_xl.xlsxread import XlsxError
+
+    path = tmp_path / "t.xlsx"
+    _write(path, {(0, 0): "标题", (2, 1): 5.0})
+    original = path.read_bytes()
+
+    def with_part(name: str, change: Callable[[bytes], bytes]) -> bytes:
+        out = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(original)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+            for info in src.infolist():
+                data = src.read(info.filename)
+                dst.writestr(info.filename, change(data) if info.filename == name else data)
+        return out.getvalue()
+
+    parsed = []
+    for name in zipfile.ZipFile(io.BytesIO(original)).namelist():
+        try:
+            book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(with_part(name, lambda _: b"<garbage")))
+            for sheet in book.sheet_names:
+                book.get_sheet_by_name(sheet).to_python()
+        except Exception:  # any failure: calamine parses this part
+            parsed.append(name)
+    assert "[Content_Types].xml" not in parsed and "xl/styles.xml" in parsed
+    bomb = b'<!DOCTYPE x [<!ENTITY e "e">]>'
+    for name in parsed:
+        data = with_part(name, lambda d: d.replace(b"?>", b"?>" + bomb, 1) if d.startswith(b"<?xml") else bomb + d)
+        try:
+            read_package(Path("t.xlsx"), fast=True, data=data)
+        except XlsxError as e:
+            assert e.code == "xml-doctype", name
+        else:
+            raise AssertionError(f"a DOCTYPE in {name} was not refused")

@@ -191,6 +191,9 @@ class _Book:
     rels: dict[str, str]
 
 
+WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
+
+
 def _book(zf: zipfile.ZipFile) -> _Book:
     """Sheet names, states and parts, defined names and structure protection, from xl/workbook.xml."""
     wb = _xml(zf, "xl/workbook.xml")
@@ -220,9 +223,11 @@ def _read_fast(path: Path, sheets: set[str] | None, data: bytes | None = None) -
         order, states, targets, defined, locked = book.order, book.states, book.targets, book.defined, book.locked
         wanted = [n for n in order if sheets is None or n in sheets]
         raws: dict[str, bytes] = {}
-        # every other part calamine parses is held to the same rule
+        # the other parts calamine parses are held to the same rule (workbook.xml and its rels were, by _book;
+        # [Content_Types].xml calamine does not read)
         for part in names:
-            if part in ("xl/sharedStrings.xml", "xl/styles.xml", "[Content_Types].xml") or part.startswith("xl/_rels/"):
+            if (part in ("xl/sharedStrings.xml", "xl/styles.xml", "_rels/.rels")
+                    or (part.startswith("xl/_rels/") and part != WORKBOOK_RELS)):
                 _no_dtd(zf.read(part))
         for name in wanted:
             target = targets[name]
