@@ -100,6 +100,15 @@ class ReturnRead:
     def ok(self) -> bool:
         return self.meta is not None and not any(f.severity is Severity.ERROR for f in self.findings)
 
+    # from a reading worker to ingest, the values travel as plain tuples: pickling ~55 named tuples a file
+    # one by one was most of the cost of sending a result
+    def __getstate__(self) -> dict[str, object]:
+        return {**self.__dict__, "values": [tuple(v) for v in self.values]}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        state["values"] = list(map(Value._make, state["values"]))  # type: ignore[call-overload]
+        self.__dict__.update(state)
+
     @property
     def bureau(self) -> str | None:
         return self.meta.bureau if self.meta else None

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 FORMAT = "ledger-xl-template"
 VERSION = 2
@@ -43,8 +44,9 @@ KINDS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class FieldSpec:
+class FieldSpec(NamedTuple):
+    """An input cell of a template (a tuple: a province's ingest makes ~100,000 of them from metadata)."""
+
     name: str  # defined name in the workbook
     task_id: str | None  # None for the footer fields
     role: str | None  # lead / responsible
