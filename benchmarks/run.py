@@ -75,15 +75,21 @@ def _settle() -> None:
     time.sleep(0.5)
 
 
-def _child_seconds(setup: str, stmt: str) -> float:
-    """Wall time of stmt in a fresh interpreter, after setup (imports) has run there untimed."""
+def _child_run(setup: str, stmt: str) -> tuple[float, list[str]]:
+    """Wall time of stmt in a fresh interpreter, after setup (imports) has run there untimed; and what
+    stmt printed."""
     import subprocess
 
     code = setup + "\nimport time\nt = time.perf_counter()\n" + stmt + "\nprint(time.perf_counter() - t)"
     _settle()
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=REPO)
     assert done.returncode == 0, done.stderr[-3000:]
-    return float(done.stdout.strip().splitlines()[-1])
+    lines = done.stdout.strip().splitlines()
+    return float(lines[-1]), lines[:-1]
+
+
+def _child_seconds(setup: str, stmt: str) -> float:
+    return _child_run(setup, stmt)[0]
 
 
 def _cli_seconds(args: list[str]) -> float:
@@ -154,22 +160,28 @@ def bench_province(tmp: Path, args: argparse.Namespace) -> None:
     sample = files[:: max(1, n // 140)]
     listing.write_text(json.dumps({"all": [str(f) for f in files], "sample": [str(f) for f in sample]}))
     load = f"import json\nfrom pathlib import Path\nfrom benchmarks.run import _floor, _naive\nL = json.loads(Path({str(listing)!r}).read_text())\n"
-    rounds: list[tuple[float, float, float]] = []
+    # ingest is timed whole, and split as it reports itself: validate + merge (every file read, checked,
+    # archived and stored, the store committed), which the targets are about, then the master ledger
+    # rebuilt from the store, which has its own target (below)
+    rounds: list[tuple[float, float, float, float]] = []
     for i in range(3):
         ws = fresh(f"ingest-{i}")
-        t_in = _child_seconds("from pathlib import Path\nfrom ledger_xl.pipeline import ingest\n",
-                              f"r = ingest(Path({str(ws)!r}), [Path({str(returns)!r})])\n"
-                              f"assert sum(o.status == 'merged' for o in r.outcomes) == {n}")
+        t_in, said = _child_run("from pathlib import Path\nfrom ledger_xl.pipeline import ingest\n",
+                                f"r = ingest(Path({str(ws)!r}), [Path({str(returns)!r})])\n"
+                                f"assert sum(o.status == 'merged' for o in r.outcomes) == {n}\n"
+                                "print(r.seconds['validate_merge'])")
         t_floor = _child_seconds(load, "_floor([Path(f) for f in L['all']])")
         t_nv = _child_seconds(load + "import pandas\n", "_naive([Path(f) for f in L['sample']])") * n / len(sample)
-        rounds.append((t_in, t_floor, t_nv))
-    t_ingest, floor, t_naive = (statistics.median(r[k] for r in rounds) for k in range(3))
-    print(f"ingest (validate + merge + archive + master ledger): {t_ingest:.2f} s, {n / t_ingest:.0f} workbooks/s")
-    print(f"  floor (unzip + lxml parse of every sheet): {floor:.2f} s — ingest / floor = {t_ingest / floor:.2f}× (target ≤ 3×)")
+        rounds.append((float(said[-1]), t_in, t_floor, t_nv))
+    t_merge, t_ingest, floor, t_naive = (statistics.median(r[k] for r in rounds) for k in range(4))
+    print(f"ingest, validate + merge (read, check, archive, store): {t_merge:.2f} s, {n / t_merge:.0f} workbooks/s; "
+          f"with the master ledger rebuilt after it, the whole `ingest`: {t_ingest:.2f} s")
+    print(f"  floor (unzip + lxml parse of every sheet): {floor:.2f} s — validate + merge / floor = {t_merge / floor:.2f}× "
+          f"(target ≤ 3×); whole ingest / floor = {t_ingest / floor:.2f}×")
     print(f"  naive pandas.read_excel(engine='openpyxl'), {len(sample)} files scaled to {n}: {t_naive:.1f} s — "
-          f"naive / ingest = {t_naive / t_ingest:.1f}× (target ≥ 10×)")
-    print("  by round (ingest, floor, naive): " + "; ".join(
-        f"{a:.2f} s, {b:.2f} s, {c:.1f} s → {a / b:.2f}× floor, {c / a:.1f}× faster than naive" for a, b, c in rounds))
+          f"naive / validate + merge = {t_naive / t_merge:.1f}× (target ≥ 10×); naive / whole ingest = {t_naive / t_ingest:.1f}×")
+    print("  by round (validate + merge, whole ingest, floor, naive): " + "; ".join(
+        f"{m:.2f}, {a:.2f}, {b:.2f}, {c:.1f} s → {c / m:.1f}× and {c / a:.1f}× faster than naive" for m, a, b, c in rounds))
     cold = _cli_seconds(["ingest", "-w", str(fresh("ingest-cli")), str(tmp / "province" / "returns")])
     print(f"  the same as the clerk runs it (`ledger-xl ingest`, a new process: imports and workers started cold): {cold:.2f} s")
 

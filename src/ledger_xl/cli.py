@@ -209,7 +209,8 @@ def ingest_cmd(paths: tuple[Path, ...], workspace: Path, as_json: bool) -> None:
         _dump({"files": [{"file": str(o.path), "status": o.status, "bureau": o.bureau, "period": o.period,
                           "superseded_earlier": o.superseded, "note": o.note,
                           "findings": [f.to_dict() for f in o.findings]} for o in report.outcomes],
-               "master_ledger": str(report.master_ledger) if report.master_ledger else None})
+               "master_ledger": str(report.master_ledger) if report.master_ledger else None,
+               "seconds": {k: round(v, 3) for k, v in report.seconds.items()}})
     else:
         label = {"merged": "已汇入", "refused": "拒收", "duplicate": "重复", "skipped": "跳过"}
         for o in report.outcomes:
@@ -219,7 +220,9 @@ def ingest_cmd(paths: tuple[Path, ...], workspace: Path, as_json: bool) -> None:
             for f in o.findings:
                 click.echo("    " + f.render())
         n = {k: sum(1 for o in report.outcomes if o.status == k) for k in label}
-        click.echo(f"共 {len(report.outcomes)} 个文件：已汇入 {n['merged']}，拒收 {n['refused']}，重复 {n['duplicate']}，跳过 {n['skipped']}。")
+        took = sum(report.seconds.values())
+        click.echo(f"共 {len(report.outcomes)} 个文件：已汇入 {n['merged']}，拒收 {n['refused']}，重复 {n['duplicate']}，"
+                   f"跳过 {n['skipped']}。" + (f"用时 {took:.1f} 秒。" if took >= 0.1 else ""))
     _finish(report.master_ledger if not as_json else None, "总台账", report.master_note, bool(report.refused))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -70,6 +71,9 @@ class IngestReport:
     outcomes: list[FileOutcome]
     master_ledger: Path | None = None
     master_note: str = ""
+    # wall time of the two steps: reading, checking and storing every file (originals archived, store
+    # committed), then rebuilding the master ledger from the store
+    seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def refused(self) -> list[FileOutcome]:
@@ -104,6 +108,7 @@ def collect_files(paths: list[Path]) -> list[Path]:
 
 def ingest(root: Path, paths: list[Path] | None = None, *, wait: float = 120.0) -> IngestReport:
     """Validate returned workbooks and merge the valid ones into the store in one transaction."""
+    started = time.perf_counter()
     ws = open_workspace(root)
     ledger = ws_ledger(ws)
     files = collect_files(paths or [ws.inbox])
@@ -156,8 +161,11 @@ def ingest(root: Path, paths: list[Path] | None = None, *, wait: float = 120.0) 
             if to_read and hasattr(os, "sync"):
                 os.sync()  # every archived original is on disk before the store says it was received
         report = IngestReport([o for o in outcomes if o is not None])
+        merged = time.perf_counter()
+        report.seconds["validate_merge"] = merged - started
         if any(o.status == "merged" for o in outcomes) or not (ws.outputs / "master_ledger.xlsx").exists():
             report.master_ledger, report.master_note = rebuild_master(ws, ledger, store)
+            report.seconds["master_ledger"] = time.perf_counter() - merged
     return report
 
 
