@@ -146,9 +146,12 @@ def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_da
             for i, m in enumerate(measures):
                 row: list[object] = [t.id, t.category, t.title, "、".join(t.lead), m.name if m else "", m.unit if m else ""]
                 s = series.get((t.id, i), {}) if m else {}
+                by_year: dict[int, float] = {}  # reported additions per year, for the years with any
+                for p, v in s.items():
+                    y = Period.parse(p).year
+                    by_year[y] = by_year.get(y, 0) + v[0]
                 for y in years:
-                    actual = sum(v[0] for p, v in s.items() if Period.parse(p).year == y) if s else None
-                    row += [m.yearly.get(y, 0) if m else None, actual if any(Period.parse(p).year == y for p in s) else None]
+                    row += [m.yearly.get(y, 0) if m else None, by_year.get(y)]
                 planned = m.planned_total() if m else None
                 actual_total = sum(v[0] for v in s.values()) if s else None
                 target = m.target.value if m and m.target else planned
