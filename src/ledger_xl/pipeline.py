@@ -218,16 +218,16 @@ def rebuild_master(ws: Workspace, ledger: Ledger, store: Store, checks: CheckRes
 
     days = deadline_days(ws)
     target = ws.outputs / "master_ledger.xlsx"
-    try:
-        with _collector_paused():
-            values = store.current_values(kinds=CHECKED_KINDS | MASTER_KINDS)
-            subs = store.submissions()
-            if checks is None:
-                latest = latest_period(ledger, store, subs)
-                checks = check_store(ledger, store, latest, days, values, subs=subs) if latest else None
+    with _collector_paused():
+        values = store.current_values(kinds=CHECKED_KINDS | MASTER_KINDS)
+        subs = store.submissions()
+        if checks is None:
+            latest = latest_period(ledger, store, subs)
+            checks = check_store(ledger, store, latest, days, values, subs=subs) if latest else None
+        try:
             write_master_ledger(ledger, store, target, deadline_days=days, checks=checks, values=values, subs=subs)
-    except LedgerError as e:
-        return None, e.message + " 数据已安全保存在数据库中，关闭文件后运行 ledger-xl status 或再次 ingest 即可重新生成。"
+        except LedgerError as e:
+            return None, e.message + " 数据已安全保存在数据库中，关闭文件后运行 ledger-xl status 或再次 ingest 即可重新生成。"
     return target, ""
 
 
@@ -355,8 +355,8 @@ def make_report(root: Path, period_text: str, out: Path | None = None, *, date: 
 
             values = store.current_values(period, kinds=CHECKED_KINDS)
             texts = [v for v in store.current_values(period, kinds={"problems", "plan"}) if v.period == period.code]
-            status = period_status(ledger, store, period, days)
             subs, history = store.submissions(), store.history_values()
+            status = period_status(ledger, store, period, days, subs=subs)
             result = check_store(ledger, store, period, days, values, status=status, subs=subs, history=history)
             prev_period = period.previous()
             previous = (check_store(ledger, store, prev_period, days, values, subs=subs, history=history)
