@@ -17,8 +17,9 @@ from conftest import complete_values, fields_of, soffice
 
 from ledger_xl.fill import fill_template
 from ledger_xl.findings import Severity
-from ledger_xl.pipeline import ingest, status
+from ledger_xl.pipeline import ingest, status, ws_ledger
 from ledger_xl.store import Store
+from ledger_xl.workspace import open_workspace
 
 ON_TIME = dt.datetime(2024, 7, 5, 9, 0)
 LATE = dt.datetime(2024, 7, 20, 9, 0)
@@ -288,6 +289,14 @@ def test_status_json_and_submission_sheet(workspace, templates_2024h1):
     assert sheet["市公安局"]["2024年上半年"] == "拒收（待重报）" and sheet["市邮政管理局"]["2024年上半年"] == "未报"
     problems = master_rows(workspace, "问题清单")
     assert any(p["文件"] == "公安.xlsx" and p["级别"] == "错误" for p in problems)
+    # the master ledger and the report judge status from submissions they fetched once: the same judgement
+    from ledger_xl.model import Period
+    from ledger_xl.pipeline import period_status
+
+    ledger, period = ws_ledger(open_workspace(workspace)), Period.parse("2024H1")
+    with Store(workspace / "ledger.sqlite") as store:
+        asked, given = (period_status(ledger, store, period, 10, subs=subs) for subs in (None, store.submissions()))
+    assert [vars(b) for b in asked.bureaus] == [vars(b) for b in given.bureaus]
 
 
 def test_bureau_text_is_never_a_formula_in_the_master_ledger(workspace, templates_2024h1):
