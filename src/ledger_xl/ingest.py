@@ -7,7 +7,6 @@ whole, so partly-valid data never lands.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import re
 from collections.abc import Mapping
@@ -30,7 +29,6 @@ from .layout import (
 from .model import Ledger, Period
 from .targets import NumberError, parse_count, parse_percent, parse_ratio
 from .xlsxread import (
-    COLUMN_LETTERS,
     Cell,
     GridCells,
     Package,
@@ -224,9 +222,7 @@ def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger, sha25
         return refuse("missing-sheet", f"找不到“{FORM_SHEET}”工作表（可能被改名或删除）。请使用下发的原模板重新填写。")
 
     changed = _changed_locked(form.cells, meta.locked)
-    names = pkg.defined_names
-    moved = [fs for fs in meta.fields if (ref := names.get(fs.name)) is not None and ref != _form_ref(fs.cell)
-             and not name_points_at(pkg, fs.name, FORM_SHEET, fs.cell)]
+    moved = [fs for fs in meta.fields if fs.name in pkg.defined_names and not name_points_at(pkg, fs.name, FORM_SHEET, fs.cell)]
     if changed or moved:
         detail = "；".join(f"{c} 原为“{a_}”，现为“{b_}”" for c, e, a in changed[:5] for a_, b_ in [_diff(e, a)])
         if len(changed) > 5:
@@ -262,13 +258,6 @@ def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger, sha25
 
 
 _PLAIN_TEXT_KINDS = frozenset(k for k, how in KINDS.items() if how == "text")
-
-
-@functools.lru_cache(maxsize=16384)
-def _form_ref(cell: str) -> str:
-    """How the templates write the defined name of an input cell, e.g. '填报表'!$J$4."""
-    r, c = split_ref(cell)
-    return f"'{FORM_SHEET}'!${COLUMN_LETTERS[c]}${r}"
 
 
 def _merged_over_fields(merged: list[str], fields: list[FieldSpec]) -> tuple[str, list[str]] | None:

@@ -41,12 +41,12 @@ def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_da
     has fetched them already."""
     import xlsxwriter
 
-    from .store import metric_series
+    from .store import current_of, metric_series
 
     values = values if values is not None else store.current_values(kinds=MASTER_KINDS)
     series = metric_series(ledger, values)
     subs = subs if subs is not None else store.submissions()
-    current = {(s.bureau, s.period): s for s in subs if s.current}
+    current = current_of(subs)
     periods_with_data = sorted({Period.parse(s.period) for s in subs if s.period})
     all_periods = ledger.periods()
     shown_periods = [p for p in all_periods if not periods_with_data or p <= max(periods_with_data)] or all_periods[:1]

@@ -191,7 +191,7 @@ class Store:
         return [Submission(*row[:11], bool(row[11])) for row in self.db.execute(sql, params)]
 
     def current_submissions(self) -> dict[tuple[str, str], Submission]:
-        return {(s.bureau, s.period): s for s in self.submissions("WHERE s.outcome = 'merged'") if s.current}  # type: ignore[misc]
+        return current_of(self.submissions("WHERE s.outcome = 'merged'"))
 
     def current_values(self, up_to: Period | None = None, *, kinds: Iterable[str] | None = None) -> list[StoredValue]:
         """Values of each bureau's current submission per period (periods up to `up_to`, of `kinds`, when given)."""
@@ -261,6 +261,11 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def current_of(subs: Iterable[Submission]) -> dict[tuple[str, str], Submission]:
+    """(bureau, period) → its current submission, among those given."""
+    return {(s.bureau, s.period): s for s in subs if s.current}  # type: ignore[misc]
 
 
 def metric_series(ledger: Ledger, values: Iterable[StoredValue],

@@ -443,11 +443,19 @@ def name_points_at(pkg: Package, name: str, sheet: str, cell: str) -> bool:
     if ref is None:
         return False
     try:
-        r, c = split_ref(cell)
+        written = _absolute_refs(sheet, cell)
     except ValueError:
         return False
+    return ref in written or resolve_name(pkg, name) == (sheet, cell)
+
+
+@functools.lru_cache(maxsize=16384)
+def _absolute_refs(sheet: str, cell: str) -> tuple[str, str]:
+    """The usual ways a defined name writes one cell, '表'!$J$4 and 表!$J$4 (cached: every form of a
+    ledger names the same cells, ~55 a file)."""
+    r, c = split_ref(cell)
     target = f"${COLUMN_LETTERS[c]}${r}"
-    return ref in (f"'{sheet}'!{target}", f"{sheet}!{target}") or resolve_name(pkg, name) == (sheet, cell)
+    return f"'{sheet}'!{target}", f"{sheet}!{target}"
 
 
 def resolve_name(pkg: Package, name: str) -> tuple[str, str] | None:
