@@ -22,7 +22,7 @@ def test_import_then_show_json(tmp_path, seed_docx):
     assert set(data) >= {"title", "years", "bureaus", "tasks"}
     t13 = next(t for t in data["tasks"] if t["id"] == "13")
     assert [m["name"] for m in t13["metrics"]] == ["充电站", "充电桩"]
-    assert t13["metrics"][1] == {"name": "充电桩", "unit": "个", "yearly": {"2023": 30, "2024": 85, "2025": 85}, "target": {"op": "==", "value": 200}}
+    assert t13["metrics"][1] == {"name": "充电桩", "unit": "个", "yearly": {"2023": 30, "2024": 85, "2025": 85}, "target": {"op": "==", "value": 200}, "accumulation": "additions"}
     assert t13["indicators"][0]["unit"] == "ratio"
     t1 = next(t for t in data["tasks"] if t["id"] == "1")
     assert t1["frequency"] == "year" and len(t1["responsible"]) == 13 and "各成员单位" not in t1["responsible"]

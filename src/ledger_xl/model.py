@@ -5,6 +5,7 @@ Nothing here knows about files; the Word import and the definition workbook turn
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from typing import Literal
 from .findings import LedgerError
 
 Op = Literal[">=", "<=", "=="]
+Accumulation = Literal["additions", "year_end", "per_year"]
 Frequency = Literal["half-year", "quarter", "year"]
 PeriodKind = Literal["half-year", "quarter", "year"]
 
@@ -42,15 +44,25 @@ class Target:
 
 @dataclass(slots=True)
 class Metric:
-    """A counted quantity; the yearly figures are that year's additions."""
+    """A counted quantity with a figure per year.
+
+    `accumulation` says what a yearly figure means: "additions" (that year's new amount; the total is the
+    sum), "year_end" (the level reached at the year's end; the total is the last) or "per_year" (that
+    year's own figure, e.g. annual revenue; judged year by year).
+    """
 
     name: str
     unit: str
     yearly: dict[int, float]
     target: Target | None = None
+    accumulation: Accumulation = "additions"
 
     def planned_total(self) -> float:
-        return sum(self.yearly.values())
+        if not self.yearly:
+            return 0.0
+        if self.accumulation == "additions":
+            return sum(self.yearly.values())
+        return self.yearly[max(self.yearly)]
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -58,6 +70,7 @@ class Metric:
             "unit": self.unit,
             "yearly": {str(y): v for y, v in sorted(self.yearly.items())},
             "target": self.target.to_json() if self.target else None,
+            "accumulation": self.accumulation,
         }
 
 
@@ -71,6 +84,11 @@ class Indicator:
     unit: Literal["%", "ratio"]
     baseline: bool = False
     change: Literal["decrease", "increase"] | None = None
+    yearly: dict[int, Target] = field(default_factory=dict)  # a threshold per year, when it rises year by year
+
+    def threshold_for(self, year: int) -> Target:
+        """The threshold in force in `year`: that year's own, else the programme's (op, value)."""
+        return self.yearly.get(year) or Target(self.op, self.value)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -80,6 +98,7 @@ class Indicator:
             "unit": self.unit,
             "baseline": self.baseline,
             "change": self.change,
+            "yearly": {str(y): t.to_json() for y, t in sorted(self.yearly.items())},
         }
 
     def threshold_label(self) -> str:
@@ -102,6 +121,9 @@ class Task:
     frequency_count: int = 1
     deliverable: str | None = None
     note: str = ""
+    leaders: list[str] = field(default_factory=list)  # 牵头市领导/责任领导: persons, never units
+    target_text: str | None = None  # 具体目标/工作目标, when the ledger has such a column
+    deadline: dt.date | None = None  # 完成时限
 
     @property
     def title(self) -> str:
@@ -205,6 +227,9 @@ class Ledger:
                     "frequency_count": t.frequency_count,
                     "deliverable": t.deliverable,
                     "note": t.note,
+                    "leaders": list(t.leaders),
+                    "target_text": t.target_text,
+                    "deadline": t.deadline.isoformat() if t.deadline else None,
                 }
                 for t in self.tasks
             ],
@@ -220,9 +245,13 @@ def ledger_to_raw(ledger: Ledger) -> dict[str, object]:
             "id": t.id, "category": t.category, "task": t.task, "item": t.item,
             "breakdown": [[y, s] for y, s in t.breakdown.items()], "lead": t.lead, "responsible": t.responsible,
             "metrics": [{"name": m.name, "unit": m.unit, "yearly": [[y, v] for y, v in m.yearly.items()],
-                         "target": [m.target.op, m.target.value] if m.target else None} for m in t.metrics],
-            "indicators": [i.to_json() for i in t.indicators],
+                         "target": [m.target.op, m.target.value] if m.target else None,
+                         "accumulation": m.accumulation} for m in t.metrics],
+            "indicators": [{**i.to_json(), "yearly": [[y, tg.op, tg.value] for y, tg in i.yearly.items()]}
+                           for i in t.indicators],
             "frequency": t.frequency, "frequency_count": t.frequency_count, "deliverable": t.deliverable, "note": t.note,
+            "leaders": t.leaders, "target_text": t.target_text,
+            "deadline": t.deadline.isoformat() if t.deadline else None,
         } for t in ledger.tasks],
     }
 
@@ -235,11 +264,19 @@ def ledger_from_raw(d: dict) -> Ledger:  # type: ignore[type-arg]
             id=t["id"], category=t["category"], task=t["task"], item=t["item"],
             breakdown={int(y): s for y, s in t["breakdown"]}, lead=list(t["lead"]), responsible=list(t["responsible"]),
             metrics=[Metric(m["name"], m["unit"], {int(y): float(v) for y, v in m["yearly"]},
-                            Target(m["target"][0], float(m["target"][1])) if m["target"] else None) for m in t["metrics"]],
-            indicators=[Indicator(**i) for i in t["indicators"]],
+                            Target(m["target"][0], float(m["target"][1])) if m["target"] else None,
+                            m.get("accumulation", "additions")) for m in t["metrics"]],
+            indicators=[_indicator_from_raw(i) for i in t["indicators"]],
             frequency=t["frequency"], frequency_count=t["frequency_count"], deliverable=t["deliverable"], note=t["note"],
+            leaders=list(t.get("leaders", [])), target_text=t.get("target_text"),
+            deadline=dt.date.fromisoformat(t["deadline"]) if t.get("deadline") else None,
         ) for t in d["tasks"]],
     )
+
+
+def _indicator_from_raw(i: dict) -> Indicator:  # type: ignore[type-arg]
+    yearly = {int(y): Target(op, float(v)) for y, op, v in i.get("yearly", [])}
+    return Indicator(**{k: v for k, v in i.items() if k != "yearly"}, yearly=yearly)
 
 
 _PERIOD_RE = re.compile(r"^\s*(\d{4})\s*(?:年)?\s*(H[12]|Q[1-4]|上半年|下半年|第?[一二三四1-4]季度)?\s*$", re.I)
