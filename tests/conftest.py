@@ -1,15 +1,17 @@
 from __future__ import annotations
 
+import functools
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-SEED_DOCX = SHARED / "seed" / "nanyang_key_task_ledger.docx"
-SEED_TXT = SHARED / "seed" / "nanyang_key_task_ledger.txt"
 REPO = Path(__file__).resolve().parents[1]
+SEED_DOCX = REPO / "samples" / "nanyang_key_task_ledger.docx"
 SAMPLE_DEFINITION = REPO / "workbook_templates" / "nanyang" / "ledger.xlsx"
 
 
@@ -58,8 +60,8 @@ def make_docx(
 
 @pytest.fixture
 def seed_docx() -> Path:
-    if not SEED_DOCX.exists():
-        pytest.skip(f"seed not found at {SEED_DOCX}")
+    """The seed ledger shipped in samples/; a clone without it is broken, so the test fails (never skips)."""
+    assert SEED_DOCX.is_file(), f"{SEED_DOCX} is missing from the repository"
     return SEED_DOCX
 
 
@@ -90,6 +92,27 @@ def workspace(tmp_path: Path, seed_definition: Path) -> Path:
 
 def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+@functools.cache
+def uno_python() -> str | None:
+    """A Python that can `import uno`: LibreOffice's own (bundled builds), this one, or the system's (Debian)."""
+    candidates = [os.environ.get("LEDGER_XL_UNO_PYTHON")]
+    office = soffice()
+    if office:
+        program = Path(os.path.realpath(office)).parent
+        candidates += [str(program / "python"), str(program / "python.bin")]
+    candidates += [sys.executable, "/usr/bin/python3", shutil.which("python3")]
+    for exe in dict.fromkeys(c for c in candidates if c):
+        if not os.access(exe, os.X_OK):
+            continue
+        try:
+            ok = subprocess.run([exe, "-c", "import uno"], capture_output=True, timeout=60).returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            ok = False
+        if ok:
+            return exe
+    return None
 
 
 def fields_of(path: Path):  # type: ignore[no-untyped-def]

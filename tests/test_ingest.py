@@ -13,7 +13,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import complete_values, fields_of, soffice
+from conftest import complete_values, fields_of, soffice, uno_python
 
 from ledger_xl.fill import fill_template
 from ledger_xl.findings import Severity
@@ -386,8 +386,8 @@ def test_two_ingests_at_once_lose_nothing(workspace, templates_2024h1, tmp_path)
 
 
 @pytest.mark.libreoffice
-@pytest.mark.skipif(soffice() is None or not Path("/usr/lib/python3/dist-packages/uno.py").exists(),
-                    reason="LibreOffice with its Python bridge (python3-uno) is not installed")
+@pytest.mark.skipif(soffice() is None or uno_python() is None,
+                    reason="LibreOffice with its Python bridge (uno; Debian: python3-uno) is not installed")
 def test_filled_and_saved_by_libreoffice_gives_exactly_the_typed_values(workspace, templates_2024h1, tmp_path):
     src = templates_2024h1 / "市发展改革委.xlsx"
     typed = {("13", "metric", 0): 2, ("13", "metric", 1): "１２", ("13", "ind_value", 0): "3.5:1",
@@ -400,7 +400,7 @@ def test_filled_and_saved_by_libreoffice_gives_exactly_the_typed_values(workspac
     vj.write_text(json.dumps(values, ensure_ascii=False), encoding="utf-8")
     out = workspace / "inbox" / "发改委_LibreOffice.xlsx"
     lo_fill = Path(__file__).resolve().parents[1] / "src" / "ledger_xl" / "lo_fill.py"
-    subprocess.run(["/usr/bin/python3", str(lo_fill), str(src), str(out), str(vj)], check=True, timeout=180,
+    subprocess.run([uno_python(), str(lo_fill), str(src), str(out), str(vj)], check=True, timeout=180,
                    env={**os.environ, "SOFFICE": soffice()})
     (o,) = ingest(workspace).outcomes
     assert o.status == "merged", [f.render() for f in o.findings]
