@@ -17,14 +17,17 @@ from .fsutil import XLSXWRITER_OPTIONS, atomic_path, check_ooxml
 from .model import (
     ALL_MEMBERS,
     CHANGE_LABEL,
+    DEFINITION_RULE_SOURCE,
     FREQUENCY_LABEL,
     LABEL_CHANGE,
     LABEL_FREQUENCY,
     LABEL_PERIOD_KIND,
     OP_SYMBOL,
+    PERIOD_KIND_ALIASES,
     PERIOD_KIND_LABEL,
     SYMBOL_OP,
     Bureau,
+    DeadlineRule,
     Indicator,
     Ledger,
     Metric,
@@ -39,6 +42,7 @@ YES, NO = "是", "否"
 RATIO_LABEL = "比值"
 
 K_TITLE, K_YEARS, K_KIND, K_OFFICE = "台账标题", "年份", "报送周期", "领导小组办公室"
+K_DEADLINE = "报送截止"  # the office's rule, e.g. 次月28日前; blank: ledger-xl.toml's deadline_days
 
 TASK_HEAD = ["序号", "指标分类", "重点任务", "子项"]  # then one column per year, then TASK_TAIL
 TASK_TAIL = ["牵头单位", "责任单位", "频次", "每期次数", "成果（文件名称）", "备注"]
@@ -101,6 +105,7 @@ def save_definition(ledger: Ledger, path: Path) -> None:
             (K_YEARS, "、".join(str(y) for y in years)),
             (K_KIND, PERIOD_KIND_LABEL[ledger.period_kind]),
             (K_OFFICE, ledger.office),
+            (K_DEADLINE, ledger.deadline_rule.text if ledger.deadline_rule else ""),
         ]
         for r, (k, v) in enumerate(settings, start=1):
             put(ws, r, 0, k)
@@ -248,10 +253,17 @@ def load_definition(path: Path) -> LoadResult:
     if not years:
         find("def-years", "年份没有填写或无法识别。请填写如“2023、2024、2025”。", S_SETTINGS, years_cell, years_raw)
     kind_raw, kind_cell = settings.get(K_KIND, ("半年", ""))
-    kind = LABEL_PERIOD_KIND.get(str(kind_raw or "半年").strip())
+    kind = PERIOD_KIND_ALIASES.get(str(kind_raw or "半年").strip())
     if kind is None:
-        find("def-choice", f"报送周期“{kind_raw}”无法识别。请选择：半年、季度或年度。", S_SETTINGS, kind_cell, kind_raw)
+        find("def-choice", f"报送周期“{kind_raw}”无法识别。请选择：月、季度、半年或年度。", S_SETTINGS, kind_cell, kind_raw)
         kind = "half-year"
+    rule_raw, rule_cell = settings.get(K_DEADLINE, ("", ""))
+    rule = None
+    if str(rule_raw or "").strip():
+        try:
+            rule = DeadlineRule.parse(rule_raw, source=DEFINITION_RULE_SOURCE)
+        except LedgerError as e:
+            find("def-deadline-rule", e.message, S_SETTINGS, rule_cell, rule_raw)
     office = str(settings.get(K_OFFICE, ("", ""))[0] or "").strip()
 
     # bureaus
@@ -400,7 +412,8 @@ def load_definition(path: Path) -> LoadResult:
 
     if office and office not in known:
         find("def-unknown-bureau", f"领导小组办公室“{office}”不在“单位”表中。请检查名称。", S_SETTINGS, "B5", office)
-    ledger = Ledger(title=title, years=years, bureaus=bureaus, tasks=tasks, period_kind=kind, office=office)  # type: ignore[arg-type]
+    ledger = Ledger(title=title, years=years, bureaus=bureaus, tasks=tasks, period_kind=kind, office=office,  # type: ignore[arg-type]
+                    deadline_rule=rule)
     findings += plan_findings(ledger, file=f)
     return LoadResult(ledger, findings)
 

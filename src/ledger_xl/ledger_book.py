@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .fsutil import XLSXWRITER_OPTIONS, atomic_path
-from .model import Ledger, Period
+from .model import DeadlineRule, Ledger, Period
 from .templates import deadline, wrapped_lines
 from .textui import width as text_width
 
@@ -25,8 +25,8 @@ STATUS_COLORS = {"已完成": "#C6EFCE", "超额": "#C6EFCE", "按进度": "#DDE
                  "未达标": "#FFC7CE", "未报": "#E7E6E6"}
 
 
-def submission_state(received_at: str, period: Period, deadline_days: int) -> str:
-    due = deadline(period, deadline_days)
+def submission_state(received_at: str, period: Period, rule: DeadlineRule) -> str:
+    due = deadline(period, rule)
     return "按时" if dt.datetime.fromisoformat(received_at).date() <= due else "逾期"
 
 
@@ -34,7 +34,7 @@ def submission_state(received_at: str, period: Period, deadline_days: int) -> st
 MASTER_KINDS = frozenset({"metric", "progress", "ind_value", "duty_count", "deliv_status"})
 
 
-def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_days: int = 10,
+def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_rule: DeadlineRule | None = None,
                         checks: CheckResult | None = None, values: list[StoredValue] | None = None,
                         subs: list[Submission] | None = None) -> None:
     """`values` (current values including MASTER_KINDS) and `subs` (every submission): when the caller
@@ -43,6 +43,7 @@ def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_da
 
     from .store import current_of, metric_series
 
+    rule = deadline_rule or DeadlineRule()
     values = values if values is not None else store.current_values(kinds=MASTER_KINDS)
     series = metric_series(ledger, values)
     subs = subs if subs is not None else store.submissions()
@@ -187,7 +188,7 @@ def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_da
             for p in shown_periods:
                 s = current.get((b, p.code))
                 if s:
-                    row.append(f"{submission_state(s.received_at, p, deadline_days)}｜{s.file_name}")
+                    row.append(f"{submission_state(s.received_at, p, rule)}｜{s.file_name}")
                 elif (b, p.code) in refused_only:
                     row.append("拒收（待重报）")
                 else:

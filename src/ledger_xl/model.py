@@ -16,7 +16,7 @@ from .findings import LedgerError
 Op = Literal[">=", "<=", "=="]
 Accumulation = Literal["additions", "year_end", "per_year"]
 Frequency = Literal["half-year", "quarter", "year"]
-PeriodKind = Literal["half-year", "quarter", "year"]
+PeriodKind = Literal["month", "quarter", "half-year", "year"]
 
 ALL_MEMBERS = "各成员单位"
 
@@ -24,8 +24,21 @@ OP_SYMBOL: dict[str, str] = {">=": "≥", "<=": "≤", "==": "="}
 SYMBOL_OP: dict[str, str] = {v: k for k, v in OP_SYMBOL.items()}
 FREQUENCY_LABEL: dict[str, str] = {"half-year": "每半年", "quarter": "每季度", "year": "每年"}
 LABEL_FREQUENCY: dict[str, str] = {v: k for k, v in FREQUENCY_LABEL.items()}
-PERIOD_KIND_LABEL: dict[str, str] = {"half-year": "半年", "quarter": "季度", "year": "年度"}
+PERIOD_KIND_LABEL: dict[str, str] = {"half-year": "半年", "quarter": "季度", "year": "年度", "month": "月"}
 LABEL_PERIOD_KIND: dict[str, str] = {v: k for k, v in PERIOD_KIND_LABEL.items()}
+# other ways a clerk or a ledger's notes write the reporting period (设置 › 报送周期)
+PERIOD_KIND_ALIASES: dict[str, str] = {
+    **LABEL_PERIOD_KIND, "月度": "month", "每月": "month", "按月": "month", "季": "quarter", "每季度": "quarter",
+    "按季度": "quarter", "每半年": "half-year", "半年度": "half-year", "年": "year", "每年": "year", "全年": "year",
+}
+PERIODS_IN_YEAR: dict[str, int] = {"month": 12, "quarter": 4, "half-year": 2, "year": 1}
+# units counted in whole things: a plan for them is shown and judged in whole units, and a template takes whole numbers
+COUNTABLE_UNITS = frozenset("个家座辆户人所项处条台艘架间栋幢套名位次件只部张本册篇批场起宗")
+
+
+def is_countable(unit: str) -> bool:
+    """个、家、座、辆、户、人…: a count of whole things (万人, 公里 and 吨 are not)."""
+    return unit.strip() in COUNTABLE_UNITS
 CHANGE_LABEL: dict[str, str] = {"decrease": "降低", "increase": "提高"}
 LABEL_CHANGE: dict[str, str] = {v: k for k, v in CHANGE_LABEL.items()}
 
@@ -158,6 +171,7 @@ class Ledger:
     tasks: list[Task]
     period_kind: PeriodKind = "half-year"
     office: str = ""
+    deadline_rule: DeadlineRule | None = None  # 报送截止 as the office states it (设置 or the ledger's notes)
 
     def bureau_names(self) -> list[str]:
         return [b.name for b in self.bureaus]
@@ -211,6 +225,7 @@ class Ledger:
             "years": list(self.years),
             "period_kind": self.period_kind,
             "office": self.office,
+            "deadline_rule": self.deadline_rule.text if self.deadline_rule else None,
             "bureaus": [b.to_json() for b in self.bureaus],
             "tasks": [
                 {
@@ -240,6 +255,7 @@ def ledger_to_raw(ledger: Ledger) -> dict[str, object]:
     """The model exactly as defined (各成员单位 not expanded), for the load cache; ledger_from_raw inverts it."""
     return {
         "title": ledger.title, "years": ledger.years, "period_kind": ledger.period_kind, "office": ledger.office,
+        "deadline_rule": ledger.deadline_rule.text if ledger.deadline_rule else None,
         "bureaus": [b.to_json() for b in ledger.bureaus],
         "tasks": [{
             "id": t.id, "category": t.category, "task": t.task, "item": t.item,
@@ -259,6 +275,7 @@ def ledger_to_raw(ledger: Ledger) -> dict[str, object]:
 def ledger_from_raw(d: dict) -> Ledger:  # type: ignore[type-arg]
     return Ledger(
         title=d["title"], years=list(d["years"]), period_kind=d["period_kind"], office=d["office"],
+        deadline_rule=DeadlineRule.parse(d["deadline_rule"], source=DEFINITION_RULE_SOURCE) if d.get("deadline_rule") else None,
         bureaus=[Bureau(**b) for b in d["bureaus"]],
         tasks=[Task(
             id=t["id"], category=t["category"], task=t["task"], item=t["item"],
@@ -279,13 +296,40 @@ def _indicator_from_raw(i: dict) -> Indicator:  # type: ignore[type-arg]
     return Indicator(**{k: v for k, v in i.items() if k != "yearly"}, yearly=yearly)
 
 
+_CN_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def cn_number(text: str) -> int | None:
+    """A small number as written in Chinese or digits (7, ０７, 七, 十二, 二十八, 三十一); None if it is not one."""
+    t = text.strip().translate(_FULLWIDTH)
+    if t.isdigit():
+        return int(t)
+    if not t or any(c not in _CN_DIGITS and c != "十" for c in t):
+        return None
+    if "十" not in t:
+        return _CN_DIGITS[t] if len(t) == 1 else None
+    tens, _, ones = t.partition("十")
+    if len(tens) > 1 or len(ones) > 1:
+        return None
+    return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
+
+
+_FULLWIDTH = str.maketrans("０１２３４５６７８９ＭＨＱｍｈｑ－／．", "0123456789MHQmhq-/.")
+_NUM = r"[0-9〇零一二两三四五六七八九十]{1,3}"
 _PERIOD_RE = re.compile(r"^\s*(\d{4})\s*(?:年)?\s*(H[12]|Q[1-4]|上半年|下半年|第?[一二三四1-4]季度)?\s*$", re.I)
+_MONTH_RES = (
+    re.compile(r"^\s*(\d{4})\s*[-/.]\s*(\d{1,2})\s*$"),  # 2025-07, 2025/7, 2025.07
+    re.compile(r"^\s*(\d{4})\s*M\s*(\d{1,2})\s*$", re.I),  # 2025M07
+    re.compile(rf"^\s*(\d{{4}})\s*年\s*({_NUM})\s*月(?:份)?\s*$"),  # 2025年7月, 2025年07月, 2025年七月份
+)
 _QUARTER_WORDS = {"一": 1, "二": 2, "三": 3, "四": 4}
+_MONTHS_OF_KIND = {"month": 1, "quarter": 3, "half-year": 6, "year": 12}
+_PERIOD_HELP = "请写成 2025M07（月，也可写 2025-07 或 2025年7月）、2024Q1（季度）、2024H1（上半年）、2024H2（下半年）或 2024（全年）。"
 
 
 @dataclass(frozen=True, slots=True, order=True)
 class Period:
-    """A reporting period: 2024H1, 2024Q3 or 2024 (whole year)."""
+    """A reporting period: 2025M07 (a month), 2024Q3, 2024H1 or 2024 (whole year)."""
 
     year: int
     kind: PeriodKind
@@ -297,12 +341,17 @@ class Period:
 
     @classmethod
     def _parse(cls, text: str) -> Period:
-        m = _PERIOD_RE.match(text or "")
+        norm = (text or "").translate(_FULLWIDTH)
+        for rx in _MONTH_RES:
+            m = rx.match(norm)
+            if m:
+                month = cn_number(m.group(2))
+                if month is None or not 1 <= month <= 12:
+                    raise LedgerError(f"报送期“{text}”的月份不对：应在 1—12 月之间。{_PERIOD_HELP}", code="period-format")
+                return cls(int(m.group(1)), "month", month)
+        m = _PERIOD_RE.match(norm)
         if not m:
-            raise LedgerError(
-                f"报送期“{text}”写法不对。请写成 2024H1（上半年）、2024H2（下半年）、2024Q1（季度）或 2024（全年）。",
-                code="period-format",
-            )
+            raise LedgerError(f"报送期“{text}”写法不对。{_PERIOD_HELP}", code="period-format")
         year, part = int(m.group(1)), (m.group(2) or "").upper()
         if not part:
             return cls(year, "year", 1)
@@ -317,11 +366,12 @@ class Period:
 
     @staticmethod
     def all_in_year(year: int, kind: PeriodKind) -> list[Period]:
-        n = {"half-year": 2, "quarter": 4, "year": 1}[kind]
-        return [Period(year, kind, i) for i in range(1, n + 1)]
+        return [Period(year, kind, i) for i in range(1, PERIODS_IN_YEAR[kind] + 1)]
 
     @property
     def code(self) -> str:
+        if self.kind == "month":
+            return f"{self.year}M{self.index:02d}"
         if self.kind == "half-year":
             return f"{self.year}H{self.index}"
         if self.kind == "quarter":
@@ -330,6 +380,8 @@ class Period:
 
     @property
     def label(self) -> str:
+        if self.kind == "month":
+            return f"{self.year}年{self.index}月"
         if self.kind == "half-year":
             return f"{self.year}年{'上' if self.index == 1 else '下'}半年"
         if self.kind == "quarter":
@@ -338,11 +390,30 @@ class Period:
 
     @property
     def is_year_end(self) -> bool:
-        return self.index == {"half-year": 2, "quarter": 4, "year": 1}[self.kind]
+        return self.index == PERIODS_IN_YEAR[self.kind]
+
+    @property
+    def months(self) -> int:
+        """How many months the period spans."""
+        return _MONTHS_OF_KIND[self.kind]
 
     @property
     def end_month(self) -> int:
-        return {"half-year": 6, "quarter": 3, "year": 12}[self.kind] * self.index
+        return self.months * self.index
+
+    @property
+    def year_fraction(self) -> float:
+        """The share of the year elapsed at the period's end (months elapsed ÷ 12): the pro-rata basis."""
+        return self.end_month / 12
+
+    @property
+    def start_date(self) -> dt.date:
+        return dt.date(self.year, self.end_month - self.months + 1, 1)
+
+    @property
+    def end_date(self) -> dt.date:
+        m = self.end_month
+        return dt.date(self.year + (m == 12), m % 12 + 1, 1) - dt.timedelta(days=1)
 
     def codes_up_to(self) -> frozenset[str]:
         """Codes of every period of this kind up to and including this one (for fast filtering)."""
@@ -351,8 +422,7 @@ class Period:
     def previous(self) -> Period:
         if self.index > 1:
             return Period(self.year, self.kind, self.index - 1)
-        last = {"half-year": 2, "quarter": 4, "year": 1}[self.kind]
-        return Period(self.year - 1, self.kind, last)
+        return Period(self.year - 1, self.kind, PERIODS_IN_YEAR[self.kind])
 
     def __str__(self) -> str:
         return self.code
@@ -370,6 +440,9 @@ def _codes_up_to(period: Period) -> frozenset[str]:
     return frozenset(p.code for y in range(first, period.year + 1) for p in Period.all_in_year(y, period.kind) if p <= period)
 
 
+_EXAMPLE_CODE = {"half-year": "2024H1", "quarter": "2024Q1", "year": "2024", "month": "2024M01（或 2024-01、2024年1月）"}
+
+
 def check_period_in(ledger: Ledger, period: Period) -> None:
     if period.year not in ledger.years:
         years = f"{ledger.years[0]}—{ledger.years[-1]}年" if ledger.years else "（未设定）"
@@ -377,9 +450,101 @@ def check_period_in(ledger: Ledger, period: Period) -> None:
     if period.kind != ledger.period_kind:
         raise LedgerError(
             f"本台账按{PERIOD_KIND_LABEL[ledger.period_kind]}报送，报送期 {period.code} 与之不符。"
-            f"请改用{'2024H1' if ledger.period_kind == 'half-year' else '2024Q1' if ledger.period_kind == 'quarter' else '2024'}这样的写法。",
+            f"请改用{_EXAMPLE_CODE[ledger.period_kind]}这样的写法。",
             code="period-kind",
         )
+
+
+# ---------------------------------------------------------------- when a period's return is due
+
+DEFINITION_RULE_SOURCE = "台账定义表 设置 › 报送截止"
+_FULL_DATE_RE = re.compile(r"\d{4}\s*[年/.-]\s*\d{1,2}\s*[月/.-]\s*\d{1,2}")
+_WORKDAY_RE = re.compile(r"工作日")
+_DAYS_AFTER_RE = re.compile(rf"(?:结束|期满|期末|月末|季末|年末|终了|届满|报送期)?\s*后\s*({_NUM})\s*(?:个)?\s*(?:日|天)")
+_DAY_OF_MONTH_RE = re.compile(rf"({_NUM})\s*[日号]\s*(?:前|之前|以前|止|为止)?")
+
+
+@dataclass(slots=True)
+class DeadlineRule:
+    """When a period's return is due, as the office states it: `days` after the period ends (today's
+    default, 10), or `day` D of the month after the period (每月28日前报送上月情况); `dates` name a
+    period's own deadline (period code → date) and win over the rule for that period. A return received
+    on the due date is on time."""
+
+    days: int | None = 10
+    day: int | None = None
+    dates: dict[str, dt.date] = field(default_factory=dict)
+    source: str = ""  # where it was stated, for the clerk: "ledger-xl.toml", "台账定义表 设置 › 报送截止"
+
+    def due(self, period: Period) -> dt.date:
+        own = self.dates.get(period.code)
+        if own is not None:
+            return own
+        end = period.end_date
+        if self.day is not None:
+            y, m = end.year + (end.month == 12), end.month % 12 + 1
+            last = (dt.date(y + (m == 12), m % 12 + 1, 1) - dt.timedelta(days=1)).day
+            return dt.date(y, m, min(self.day, last))
+        return end + dt.timedelta(days=self.days or 0)
+
+    @property
+    def text(self) -> str:
+        """The rule in the words 设置 › 报送截止 takes back (DeadlineRule.parse(rule.text) == the rule)."""
+        if self.day is not None:
+            return f"报送期结束后次月{self.day}日前"
+        return f"报送期结束后{self.days or 0}日内"
+
+    def describe(self, period: Period) -> str:
+        """'2025年8月28日（次月28日前）' style wording of where a period's deadline comes from."""
+        if period.code in self.dates:
+            return f"{self.source or 'ledger-xl.toml'} 中为 {period.code} 单独规定的日期"
+        return self.text + (f"，见{self.source}" if self.source else "")
+
+    @classmethod
+    def parse(cls, text: object, *, where: str = "报送截止", source: str = "") -> DeadlineRule:
+        """'10', '期末后10日内', '每季度结束后15天内' → days after; '每月28日前', '次月10日前' → a day of the next month."""
+        t = str(text if text is not None else "").translate(_FULLWIDTH).strip()
+        if re.fullmatch(r"\d{1,3}", t):
+            return cls(days=int(t), source=source)
+        if _WORKDAY_RE.search(t):
+            raise LedgerError(f"{where}“{text}”按工作日计算，ledger-xl 只按自然日计算截止日期。"
+                              "请改写为“报送期结束后10日内”或“次月28日前”这样的自然日规则，或在 ledger-xl.toml 的 [deadlines] 中逐期写明日期。",
+                              code="deadline-rule")
+        if _FULL_DATE_RE.search(t):
+            raise LedgerError(f"{where}“{text}”是某一天的日期，不是每期适用的规则。请写成“报送期结束后10日内”或“次月28日前”；"
+                              "个别报送期的截止日期请写在 ledger-xl.toml 的 [deadlines] 中，例如 2025M07 = 2025-08-28。",
+                              code="deadline-rule")
+        m = _DAYS_AFTER_RE.search(t)
+        if m and (n := cn_number(m.group(1))) is not None and n <= 366:
+            return cls(days=n, source=source)
+        m = _DAY_OF_MONTH_RE.search(t)
+        if m and (d := cn_number(m.group(1))) is not None and 1 <= d <= 31:
+            return cls(days=None, day=d, source=source)
+        raise LedgerError(f"{where}“{text}”无法识别。请写成“报送期结束后10日内”（结束后第几天）或“次月28日前”"
+                          "（结束后下个月的第几日），或在 ledger-xl.toml 的 [deadlines] 中逐期写明日期。", code="deadline-rule")
+
+
+def default_period(ledger: Ledger, rule: DeadlineRule, today: dt.date, *, collecting: bool = False) -> tuple[Period, str]:
+    """The period a command takes when --period is left out, and the sentence that says so.
+
+    Judging (status, check, report): the latest period whose deadline has passed, else the current one.
+    Collecting (templates, reminders): the latest period that has ended — its returns are being collected —
+    else the first. Outside the programme's years the nearest end is taken."""
+    periods = ledger.periods()
+    if not periods:
+        raise LedgerError("台账定义表的“设置”中没有年份，无法确定报送期。请填写年份，或用 --period 指定。", code="period-range")
+    ended = [p for p in periods if p.end_date < today]
+    current = next((p for p in periods if p.start_date <= today <= p.end_date), None)
+    if not collecting:
+        passed = [p for p in periods if rule.due(p) < today]
+        if passed:
+            p = passed[-1]
+            return p, f"未指定报送期，取截止日期（{rule.due(p).isoformat()}）已过的最近一期：{p.label}（{p.code}）"
+        p = current or (ended[-1] if ended else periods[0])
+        return p, f"未指定报送期，尚无截止日期已过的报送期，取当前报送期：{p.label}（{p.code}）"
+    p = ended[-1] if ended else periods[0]
+    why = "已结束的最近一期" if ended else "第一期"
+    return p, f"未指定报送期，取{why}：{p.label}（{p.code}，截止 {rule.due(p).isoformat()}）"
 
 
 def fmt_number(v: float | int | None) -> str:

@@ -19,7 +19,7 @@ from .definition import load_ledger
 from .findings import Finding, LedgerError
 from .fsutil import clear_archive_temps
 from .ingest import read_many, sha256_of
-from .model import Ledger, Period, check_period_in
+from .model import DeadlineRule, Ledger, Period, check_period_in
 from .store import Store, StoredValue, Submission
 from .templates import TemplateRun, write_templates
 from .workspace import Workspace, open_workspace, workspace_lock
@@ -44,7 +44,7 @@ def make_templates(root: Path, period_text: str, *, bureaus: list[str] | None = 
         prior = store.cumulative_before(ledger, period)
         return write_templates(
             ledger, period, ws.outputs / "templates" / period.code, key=store.template_key, ledger_id=store.ledger_id,
-            bureaus=bureaus, deadline_days=deadline_days(ws), contact=str(cfg.get("contact", "")),
+            bureaus=bureaus, deadline_rule=ws.deadline_rule(ledger), contact=str(cfg.get("contact", "")),
             issuer=str(cfg.get("issuer", "")), prior=prior, make_zip=make_zip,
         )
 
@@ -176,14 +176,14 @@ def latest_period(ledger: Ledger, store: Store, subs: list[Submission] | None = 
     return max(periods) if periods else None
 
 
-def check_store(ledger: Ledger, store: Store, period: Period, deadline_days: int,
+def check_store(ledger: Ledger, store: Store, period: Period, rule: DeadlineRule,
                 values: list[StoredValue] | None = None, *, status: StatusReport | None = None,
                 subs: list[Submission] | None = None, history: list[tuple[StoredValue, bool]] | None = None) -> CheckResult:
     """The checks at a period. A caller judging several periods passes what they share, fetched once:
     `values` (current values of the kinds checks read), the period's `status`, the store's `subs` and `history`."""
     from .checks import CHECKED_KINDS, run_checks
 
-    st = status or period_status(ledger, store, period, deadline_days, subs=subs)
+    st = status or period_status(ledger, store, period, rule, subs=subs)
     values = values if values is not None else store.current_values(kinds=CHECKED_KINDS)
     upto = period.codes_up_to()
     return run_checks(ledger, period, [v for v in values if v.period in upto],
@@ -216,16 +216,16 @@ def rebuild_master(ws: Workspace, ledger: Ledger, store: Store, checks: CheckRes
     from .checks import CHECKED_KINDS
     from .ledger_book import MASTER_KINDS, write_master_ledger
 
-    days = deadline_days(ws)
+    rule = ws.deadline_rule(ledger)
     target = ws.outputs / "master_ledger.xlsx"
     with _collector_paused():
         values = store.current_values(kinds=CHECKED_KINDS | MASTER_KINDS)
         subs = store.submissions()
         if checks is None:
             latest = latest_period(ledger, store, subs)
-            checks = check_store(ledger, store, latest, days, values, subs=subs) if latest else None
+            checks = check_store(ledger, store, latest, rule, values, subs=subs) if latest else None
         try:
-            write_master_ledger(ledger, store, target, deadline_days=days, checks=checks, values=values, subs=subs)
+            write_master_ledger(ledger, store, target, deadline_rule=rule, checks=checks, values=values, subs=subs)
         except LedgerError as e:
             return None, e.message + " 数据已安全保存在数据库中，关闭文件后运行 ledger-xl status 或再次 ingest 即可重新生成。"
     return target, ""
@@ -268,15 +268,14 @@ class StatusReport:
         return {"period": self.period.code, "deadline": self.deadline, "bureaus": [b.to_json() for b in self.bureaus]}
 
 
-def period_status(ledger: object, store: Store, period: Period, deadline_days: int, *, today: dt.date | None = None,
+def period_status(ledger: object, store: Store, period: Period, rule: DeadlineRule, *, today: dt.date | None = None,
                   subs: list[Submission] | None = None) -> StatusReport:
     """Who has submitted for a period, on time or late, who was refused, who is missing.
 
     `subs`: every submission in the store, when the caller has fetched them already."""
     from .ledger_book import submission_state
-    from .templates import deadline
 
-    due = deadline(period, deadline_days)
+    due = rule.due(period)
     today = today or dt.date.today()
     of_period = ([s for s in subs if s.period == period.code] if subs is not None
                  else store.submissions("WHERE s.period = ?", (period.code,)))
@@ -289,7 +288,7 @@ def period_status(ledger: object, store: Store, period: Period, deadline_days: i
         cur = next((s for s in reversed(mine) if s.current), None)
         n_findings = sum(s.n_errors + s.n_warnings for s in mine if s.current or s.outcome == "refused")
         if cur:
-            st = BureauStatus(b, submission_state(cur.received_at, period, deadline_days), cur.file_name, cur.received_at, n_findings)
+            st = BureauStatus(b, submission_state(cur.received_at, period, rule), cur.file_name, cur.received_at, n_findings)
         elif mine:
             last = mine[-1]
             st = BureauStatus(b, "拒收", last.file_name, last.received_at, n_findings)
@@ -298,10 +297,6 @@ def period_status(ledger: object, store: Store, period: Period, deadline_days: i
         st._overdue = today > due
         out.append(st)
     return StatusReport(period, due.isoformat(), out)
-
-
-def deadline_days(ws: Workspace) -> int:
-    return int(ws.section("templates").get("deadline_days", 10))
 
 
 def _open(root: Path, period_text: str) -> tuple[Workspace, Ledger, Period]:
@@ -315,7 +310,7 @@ def _open(root: Path, period_text: str) -> tuple[Workspace, Ledger, Period]:
 def status(root: Path, period_text: str) -> StatusReport:
     ws, ledger, period = _open(root, period_text)
     with Store(ws.store_path) as store:
-        return period_status(ledger, store, period, deadline_days(ws))
+        return period_status(ledger, store, period, ws.deadline_rule(ledger))
 
 
 @dataclass
@@ -329,7 +324,7 @@ def check(root: Path, period_text: str) -> CheckRun:
     """Judge the period, keep its findings in the store, and write the statuses into the master ledger."""
     ws, ledger, period = _open(root, period_text)
     with workspace_lock(ws, what="核对"), Store(ws.store_path) as store:
-        result = check_store(ledger, store, period, deadline_days(ws))
+        result = check_store(ledger, store, period, ws.deadline_rule(ledger))
         store.replace_check_findings(period.code, result.findings)
         path, note = rebuild_master(ws, ledger, store, result)
     return CheckRun(result, path, note)
@@ -349,7 +344,7 @@ def make_report(root: Path, period_text: str, out: Path | None = None, *, date: 
     try:
         cfg = ws.section("report")
         with Store(ws.store_path) as store:
-            days = deadline_days(ws)
+            days = ws.deadline_rule(ledger)
             # one fetch of what the checks read serves both checks and the cumulative figures; texts only for this period
             from .checks import CHECKED_KINDS
 
@@ -383,13 +378,13 @@ def plan_mail(root: Path, kind: str, period_text: str) -> tuple[MailPlan, Worksp
     """Who gets what: templates to every bureau, reminders to the missing and refused, the report to its readers."""
     from .mail import MailPlan, Outgoing, bureau_addresses, config_recipients
     from .report import cn_date, report_title
-    from .templates import deadline, safe_filename
+    from .templates import safe_filename
 
     ws, ledger, period = _open(root, period_text)
     cfg_t, cfg_m = ws.section("templates"), ws.section("mail")
     sender_name = str(cfg_m.get("sender_name") or cfg_t.get("issuer") or "领导小组办公室")
     contact = str(cfg_t.get("contact") or "")
-    due = cn_date(deadline(period, deadline_days(ws)))
+    due = cn_date(ws.deadline_rule(ledger).due(period))
     today = cn_date(dt.date.today())
     plan = MailPlan(kind, period.code)
     sign = f"\n\n{sender_name}\n{today}\n"
@@ -466,7 +461,7 @@ def plan_mail(root: Path, kind: str, period_text: str) -> tuple[MailPlan, Worksp
             path, _ = make_report(root, period.code)
         title = report_title(ledger, period)
         with Store(ws.store_path) as store:
-            counts = check_store(ledger, store, period, deadline_days(ws)).counts()
+            counts = check_store(ledger, store, period, ws.deadline_rule(ledger)).counts()
         summary = "，".join(f"{k}{v}项" for k, v in counts.items() if v)
         body = (f"各位领导：\n\n　　现将《{title}》呈上，请审阅。\n\n　　本期共有重点任务{len(ledger.tasks)}项：{summary}。"
                 "详细情况见附件。\n" + sign)

@@ -26,7 +26,7 @@ from .layout import (
     TemplateMeta,
     canonical,
 )
-from .model import FREQUENCY_LABEL, Ledger, Period, Task, check_period_in, fmt_number
+from .model import FREQUENCY_LABEL, DeadlineRule, Ledger, Period, Task, check_period_in, fmt_number
 
 # column: (header, width)
 COLUMNS = [
@@ -42,13 +42,14 @@ LINE_PT = 13.5
 
 
 def period_end(period: Period) -> dt.date:
-    m = period.end_month
-    nxt = dt.date(period.year + (m == 12), m % 12 + 1, 1)
-    return nxt - dt.timedelta(days=1)
+    return period.end_date
 
 
-def deadline(period: Period, days: int) -> dt.date:
-    return period_end(period) + dt.timedelta(days=days)
+def deadline(period: Period, rule: DeadlineRule | int | None = None) -> dt.date:
+    """The period's due date under the office's rule (an int: that many days after the period ends)."""
+    if rule is None or isinstance(rule, int):
+        rule = DeadlineRule(days=10 if rule is None else rule)
+    return rule.due(period)
 
 
 def cn_date(d: dt.date) -> str:
@@ -130,7 +131,7 @@ def write_template(
     *,
     key: bytes,
     ledger_id: str,
-    deadline_days: int = 10,
+    deadline_rule: DeadlineRule | None = None,
     contact: str = "",
     issuer: str = "",
     prior: dict[tuple[str, int], float] | None = None,
@@ -147,7 +148,7 @@ def write_template(
         raise LedgerError(f"单位“{bureau}”在台账中没有任务，不生成模板。", code="no-tasks-for-bureau")
     prior = prior or {}
     now = now or dt.datetime.now().replace(microsecond=0)
-    due = deadline(period, deadline_days)
+    due = deadline(period, deadline_rule)
     locked: list[tuple[str, str]] = []
     fields: list[FieldSpec] = []
 
@@ -411,7 +412,7 @@ def write_templates(
     key: bytes,
     ledger_id: str,
     bureaus: list[str] | None = None,
-    deadline_days: int = 10,
+    deadline_rule: DeadlineRule | None = None,
     contact: str = "",
     issuer: str = "",
     prior: dict[tuple[str, int], float] | None = None,
@@ -431,7 +432,7 @@ def write_templates(
     index = ledger.role_index()
     for name in names:
         path = out_dir / f"{safe_filename(name)}.xlsx"
-        meta = write_template(ledger, name, period, path, key=key, ledger_id=ledger_id, deadline_days=deadline_days,
+        meta = write_template(ledger, name, period, path, key=key, ledger_id=ledger_id, deadline_rule=deadline_rule,
                               contact=contact, issuer=issuer, prior=prior, now=now, rows=index.get(name, []))
         written.append((name, path, meta))
     run = TemplateRun(period, written)

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
+import re
 import shutil
 import time
 import tomllib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from .findings import LedgerError
 from .fsutil import write_text_atomic
+from .model import DeadlineRule, Ledger, Period
 
 CONFIG_NAME = "ledger-xl.toml"
 DEFINITION_NAME = "ledger.xlsx"
@@ -26,9 +29,12 @@ DEFAULT_CONFIG = """\
 definition = "ledger.xlsx"        # 台账定义表
 
 [templates]
-deadline_days = 10                # 报送截止：报送期结束后第几天
+deadline_days = 10                # 报送截止：报送期结束后第几天（台账定义表“设置”写明“报送截止”的，以定义表为准）
+deadline = ""                     # 或在这里写明规则（优先于定义表），例如 "次月28日前" 或 "报送期结束后15日内"
 contact = ""                      # 填报说明里的联系人和电话，例如 "张三 0377-12345678"
 issuer = "领导小组办公室"          # 发文单位
+
+[deadlines]                       # 个别报送期另定的截止日期（优先于规则），例如 2025M07 = 2025-08-28
 
 [report]
 font_profile = "gb2312"           # gb2312：仿宋_GB2312 等公文字体；windows：仿宋、楷体、黑体等系统自带字体
@@ -74,6 +80,44 @@ class Workspace:
 
     def section(self, name: str) -> dict[str, Any]:
         return dict(self.config.get(name, {}))
+
+    def deadline_rule(self, ledger: Ledger) -> DeadlineRule:
+        """When returns are due: the rule written in ledger-xl.toml ([templates] deadline), else the one the
+        definition's 设置 states, else deadline_days after the period ends; [deadlines] dates win for their periods."""
+        cfg = self.section("templates")
+        where = f"{CONFIG_NAME} › [templates] deadline"
+        if str(cfg.get("deadline") or "").strip():
+            rule = DeadlineRule.parse(cfg["deadline"], where=where, source=CONFIG_NAME)
+        elif ledger.deadline_rule is not None:
+            rule = replace(ledger.deadline_rule, dates={})
+        else:
+            rule = DeadlineRule.parse(cfg.get("deadline_days", 10), where=f"{CONFIG_NAME} › [templates] deadline_days",
+                                      source=CONFIG_NAME)
+        rule.dates = _explicit_deadlines(self.section("deadlines"))
+        return rule
+
+
+def _explicit_deadlines(table: dict[str, Any]) -> dict[str, dt.date]:
+    """[deadlines] in ledger-xl.toml: period (any spelling) → date (a TOML date or '2025-08-28' / '2025年8月28日')."""
+    out: dict[str, dt.date] = {}
+    for key, value in table.items():
+        where = f"{CONFIG_NAME} › [deadlines] {key}"
+        try:
+            period = Period.parse(str(key))
+        except LedgerError as e:
+            raise LedgerError(f"{where}：{e.message}", code="config") from e
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        if not isinstance(value, dt.date):
+            m = re.fullmatch(r"\s*(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})\s*日?\s*", str(value))
+            try:
+                value = dt.date(*map(int, m.groups())) if m else None
+            except ValueError:
+                value = None
+        if value is None:
+            raise LedgerError(f"{where}：截止日期无法识别。请写成 2025-08-28。", code="config")
+        out[period.code] = value
+    return out
 
 
 def open_workspace(root: Path | str = ".") -> Workspace:
