@@ -290,12 +290,12 @@ def test_status_json_and_submission_sheet(workspace, templates_2024h1):
     problems = master_rows(workspace, "问题清单")
     assert any(p["文件"] == "公安.xlsx" and p["级别"] == "错误" for p in problems)
     # the master ledger and the report judge status from submissions they fetched once: the same judgement
-    from ledger_xl.model import Period
+    from ledger_xl.model import DeadlineRule, Period
     from ledger_xl.pipeline import period_status
 
     ledger, period = ws_ledger(open_workspace(workspace)), Period.parse("2024H1")
     with Store(workspace / "ledger.sqlite") as store:
-        asked, given = (period_status(ledger, store, period, 10, subs=subs) for subs in (None, store.submissions()))
+        asked, given = (period_status(ledger, store, period, DeadlineRule(), subs=subs) for subs in (None, store.submissions()))
     assert [vars(b) for b in asked.bureaus] == [vars(b) for b in given.bureaus]
 
 

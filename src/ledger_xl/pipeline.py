@@ -344,17 +344,17 @@ def make_report(root: Path, period_text: str, out: Path | None = None, *, date: 
     try:
         cfg = ws.section("report")
         with Store(ws.store_path) as store:
-            days = ws.deadline_rule(ledger)
+            rule = ws.deadline_rule(ledger)
             # one fetch of what the checks read serves both checks and the cumulative figures; texts only for this period
             from .checks import CHECKED_KINDS
 
             values = store.current_values(period, kinds=CHECKED_KINDS)
             texts = [v for v in store.current_values(period, kinds={"problems", "plan"}) if v.period == period.code]
             subs, history = store.submissions(), store.history_values()
-            status = period_status(ledger, store, period, days, subs=subs)
-            result = check_store(ledger, store, period, days, values, status=status, subs=subs, history=history)
+            status = period_status(ledger, store, period, rule, subs=subs)
+            result = check_store(ledger, store, period, rule, values, status=status, subs=subs, history=history)
             prev_period = period.previous()
-            previous = (check_store(ledger, store, prev_period, days, values, subs=subs, history=history)
+            previous = (check_store(ledger, store, prev_period, rule, values, subs=subs, history=history)
                         if prev_period.year in ledger.years else None)
             before = metric_series(ledger, values, prev_period)
             data = ReportData(
