@@ -30,13 +30,19 @@ def corpus(workspace, templates_2024h1, tmp_path, seed_definition):  # type: ign
 
     src = templates_2024h1 / "市交通运输局.xlsx"
     good = fill_template(src, tmp_path / "good.xlsx", complete_values(src))
-    other = tmp_path / "other"
-    init_workspace(other, seed_definition)
-    make_templates(other, "2024H1", bureaus=["市商务局"])
-    osrc = other / "outputs" / "templates" / "2024H1" / "市商务局.xlsx"
-    other_file = fill_template(osrc, tmp_path / "other.xlsx", complete_values(osrc))
+    from ledger_xl.definition import load_ledger, save_definition
+
+    renamed = load_ledger(seed_definition)
+    renamed.title = "另一个市重点任务台账"
+    save_definition(renamed, tmp_path / "other_ledger.xlsx")
+    signed = {}
+    for name, definition in (("other", tmp_path / "other_ledger.xlsx"), ("same_title", seed_definition)):
+        init_workspace(tmp_path / name, definition)  # same_title: the same ledger, init run again elsewhere
+        make_templates(tmp_path / name, "2024H1", bureaus=["市商务局"])
+        osrc = tmp_path / name / "outputs" / "templates" / "2024H1" / "市商务局.xlsx"
+        signed[name] = fill_template(osrc, tmp_path / f"{name}.xlsx", complete_values(osrc))
     fields = {(f.task_id, f.kind, f.index): f.cell for f in fields_of(src)}
-    return build(good, fields, tmp_path / "bad_inputs", other_file)
+    return build(good, fields, tmp_path / "bad_inputs", signed["other"], signed["same_title"])
 
 
 def test_every_bad_input_gets_its_own_refusal_and_nothing_half_merges(workspace, corpus):

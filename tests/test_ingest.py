@@ -194,22 +194,29 @@ def test_refusals__each_bad_file_named_with_what_to_do(workspace, templates_2024
         assert [f.code for f in o.findings] == [code], kind
         assert words in o.findings[0].message and o.findings[0].file == p.name, kind
     # every original kept, under its SHA-256
-    archived = {q.stem for q in (workspace / "archive").iterdir()}
+    archived = {q.stem for q in (workspace / "archive").iterdir() if not q.name.startswith(".")}  # .arrivals.jsonl: names and times
     from ledger_xl.ingest import sha256_of
 
     assert {sha256_of(p) for p, _, _ in bad.values()} | {sha256_of(good)} == archived
 
 
-def test_refusal__template_of_another_ledger(workspace, tmp_path, seed_definition):
+def test_refusal__template_of_another_ledger_or_of_this_ledger_from_another_workspace(workspace, tmp_path, seed_definition):
+    """Another ledger's template, and this ledger's signed by another workspace (init run again on a new PC),
+    are told apart: the second says to restore the workspace from its backup."""
+    from ledger_xl.definition import load_ledger, save_definition
     from ledger_xl.pipeline import make_templates
     from ledger_xl.workspace import init_workspace
 
-    other = tmp_path / "other"
-    init_workspace(other, seed_definition)
-    make_templates(other, "2024H1", bureaus=["市商务局"])
-    f = fill(other / "outputs" / "templates" / "2024H1", "市商务局", tmp_path)
-    (o,) = ingest(workspace, [f]).outcomes
-    assert o.status == "refused" and o.findings[0].code == "other-ledger"
+    renamed = load_ledger(seed_definition)
+    renamed.title = "别的重点任务台账"
+    save_definition(renamed, tmp_path / "renamed.xlsx")
+    for name, definition, code in (("other", tmp_path / "renamed.xlsx", "other-ledger"), ("again", seed_definition, "other-workspace")):
+        init_workspace(tmp_path / name, definition)
+        make_templates(tmp_path / name, "2024H1", bureaus=["市商务局"])
+        f = fill(tmp_path / name / "outputs" / "templates" / "2024H1", "市商务局", tmp_path, name=f"{name}.xlsx")
+        (o,) = ingest(workspace, [f]).outcomes
+        assert o.status == "refused" and o.findings[0].code == code, (name, o.findings)
+    assert "ledger-xl restore" in o.findings[0].message and "另一个工作目录" in o.findings[0].message
 
 
 def test_refusal__tampered_task_text_and_moved_rows(workspace, templates_2024h1, tmp_path):

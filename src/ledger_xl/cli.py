@@ -344,6 +344,53 @@ _mail_command("remind", "提醒未报送或被退回的单位（附退回原因�
 _mail_command("report", "把本期总结报告发给配置中的收件人。")
 
 
+@cli.command("backup")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="备份文件（.zip）；默认 outputs/backups/台账备份_<时间>.zip。")
+@workspace_option
+@guarded
+def backup_cmd(output: Path | None, workspace: Path) -> None:
+    """备份工作目录：数据库、签名密钥、配置、定义表和存档清单，合成一个文件。"""
+    from .recovery import backup
+
+    rep = backup(workspace, output)
+    click.echo(f"已备份：{rep.path}（提交记录 {rep.n_submissions} 条，存档原件清单 {rep.n_archived} 份）")
+    click.echo("请把备份文件另存到 U 盘或其他电脑；恢复时运行 ledger-xl restore 备份文件。")
+
+
+@cli.command("restore")
+@click.argument("backup_file", metavar="BACKUP.zip", type=click.Path(dir_okay=False, path_type=Path))
+@workspace_option
+@guarded
+def restore_cmd(backup_file: Path, workspace: Path) -> None:
+    """从备份恢复工作目录（原有的数据库等文件改名保留，不删除）。"""
+    from .recovery import restore
+
+    rep = restore(workspace, backup_file)
+    click.echo(f"已恢复到 {rep.root}：提交记录 {rep.n_submissions} 条。")
+    for p in rep.set_aside:
+        click.echo(f"  原有文件已改名保留：{p.name}")
+    if rep.missing_originals:
+        click.echo(f"注意：archive/ 中缺少 {len(rep.missing_originals)} 份原件（如 {rep.missing_originals[0]}）；"
+                   "数据已在数据库中，缺少的只是原件存档。如有原件备份，请放回 archive/。", err=True)
+    click.echo("请运行 ledger-xl status 核对，再运行 ledger-xl check 重新生成总台账。")
+
+
+@cli.command("rebuild")
+@workspace_option
+@guarded
+def rebuild_cmd(workspace: Path) -> None:
+    """数据库丢失或损坏时，用 archive/ 中的原件按收到顺序重建数据库。"""
+    from .recovery import rebuild
+
+    rep = rebuild(workspace)
+    if rep.set_aside:
+        click.echo(f"损坏的数据库已改名保留：{rep.set_aside.name}")
+    click.echo(f"已用 archive/ 中的 {rep.n_files} 份原件重建数据库。")
+    if rep.without_record:
+        click.echo(f"注意：其中 {rep.without_record} 份没有收件记录，文件名和收到时间按存档文件计。", err=True)
+    click.echo("邮件发送记录无法重建；请运行 ledger-xl check 重新核对。")
+
+
 @cli.command("demo")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path), default=Path("outputs/demo"))
 @click.option("--samples", type=click.Path(file_okay=False, path_type=Path), help="示例数据目录（默认：源码中的 samples/）。")

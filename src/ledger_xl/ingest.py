@@ -207,6 +207,10 @@ def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger, sha25
             return refuse("not-template", "不是本系统下发的填报模板（找不到“填报表”和隐藏的模板信息）。请在下发的模板中填写后报送。")
         return refuse("not-template", "找不到模板的隐藏信息，可能是把内容复制到了新建的工作簿。请在下发的原模板中填写后报送。")
     if meta.ledger_id != ledger_id:
+        if meta.ledger_title == ledger.title:
+            return refuse("other-workspace", f"这是《{meta.ledger_title}》的模板，但由另一个工作目录签发（签名密钥不同，"
+                          "可能是换了电脑或重新运行了 init）。请用原工作目录的备份恢复（ledger-xl restore 备份文件）后再汇总；"
+                          "如已找不回，请用本工作目录重新生成模板下发。")
         return refuse("other-ledger", f"这是另一份台账（《{meta.ledger_title}》）的模板，不能汇入本台账。请确认文件是否发错。")
     if not TemplateMeta.rows_signed(rows or [], key):
         return refuse("meta-tampered", "模板的隐藏信息被改动或已损坏，无法确认报送单位和报送期。请使用下发的原模板重新填写。")

@@ -22,7 +22,7 @@ from .ingest import read_many, sha256_of
 from .model import DeadlineRule, Ledger, Period, check_period_in
 from .store import Store, StoredValue, Submission
 from .templates import TemplateRun, write_templates
-from .workspace import Workspace, open_workspace, workspace_lock
+from .workspace import Workspace, open_store, open_workspace, record_arrivals, workspace_lock
 
 if TYPE_CHECKING:
     from .checks import CheckResult
@@ -40,7 +40,7 @@ def make_templates(root: Path, period_text: str, *, bureaus: list[str] | None = 
     period = Period.parse(period_text)
     check_period_in(ledger, period)
     cfg = ws.section("templates")
-    with Store(ws.store_path) as store:
+    with open_store(ws) as store:
         prior = store.cumulative_before(ledger, period)
         return write_templates(
             ledger, period, ws.outputs / "templates" / period.code, key=store.template_key, ledger_id=store.ledger_id,
@@ -113,7 +113,7 @@ def ingest(root: Path, paths: list[Path] | None = None, *, wait: float = 120.0) 
     ledger = ws_ledger(ws)
     files = collect_files(paths or [ws.inbox])
     outcomes: list[FileOutcome | None] = []
-    with workspace_lock(ws, wait=wait, what="汇总"), Store(ws.store_path) as store:
+    with workspace_lock(ws, wait=wait, what="汇总"), open_store(ws) as store:
         key, ledger_id = store.template_key, store.ledger_id
         ws.archive.mkdir(exist_ok=True)
         clear_archive_temps(ws.archive)
@@ -142,6 +142,7 @@ def ingest(root: Path, paths: list[Path] | None = None, *, wait: float = 120.0) 
             outcomes.append(None)  # filled in below, in the same order
         digests = {i: d for i, _, d in to_read}
         order = [i for i, _, _ in to_read]
+        arrivals: list[dict[str, str]] = []
         with store.transaction():
             reads = read_many([(p, d) for _, p, d in to_read], key=key, ledger_id=ledger_id, ledger=ledger, archive=ws.archive)
             for slot, (path, read) in zip(order, reads, strict=True):
@@ -153,11 +154,15 @@ def ingest(root: Path, paths: list[Path] | None = None, *, wait: float = 120.0) 
                 if outcome == "merged":
                     with_current.add((read.bureau, read.period))
                 store.add_submission(
-                    sha256=digest, file_name=path.name, archive_path=str(archived.relative_to(ws.root)),
+                    sha256=digest, file_name=path.name, archive_path=str(archived.relative_to(ws.root)) if archived else "",
                     bureau=read.bureau, period=read.period, received_at=read.received_at, outcome=outcome,
                     findings=read.findings, values=read.values if read.ok else [],
                     template_generated_at=meta.generated_at if meta else None)
                 outcomes[slot] = FileOutcome(path, outcome, read.bureau, read.period, read.findings, superseded=had_current)
+                if archived is not None:
+                    arrivals.append({"sha256": digest, "file_name": path.name, "received_at": read.received_at.isoformat(),
+                                     "archive_path": str(archived.relative_to(ws.root))})
+            record_arrivals(ws, arrivals)
             if to_read and hasattr(os, "sync"):
                 os.sync()  # every archived original is on disk before the store says it was received
         report = IngestReport([o for o in outcomes if o is not None])
@@ -309,7 +314,7 @@ def _open(root: Path, period_text: str) -> tuple[Workspace, Ledger, Period]:
 
 def status(root: Path, period_text: str) -> StatusReport:
     ws, ledger, period = _open(root, period_text)
-    with Store(ws.store_path) as store:
+    with open_store(ws, readonly=True) as store:
         return period_status(ledger, store, period, ws.deadline_rule(ledger))
 
 
@@ -323,7 +328,7 @@ class CheckRun:
 def check(root: Path, period_text: str) -> CheckRun:
     """Judge the period, keep its findings in the store, and write the statuses into the master ledger."""
     ws, ledger, period = _open(root, period_text)
-    with workspace_lock(ws, what="核对"), Store(ws.store_path) as store:
+    with workspace_lock(ws, what="核对"), open_store(ws) as store:
         result = check_store(ledger, store, period, ws.deadline_rule(ledger))
         store.replace_check_findings(period.code, result.findings)
         path, note = rebuild_master(ws, ledger, store, result)
@@ -343,7 +348,7 @@ def make_report(root: Path, period_text: str, out: Path | None = None, *, date: 
     drawing = Rendering()  # the chart process gets matplotlib ready while the checks run
     try:
         cfg = ws.section("report")
-        with Store(ws.store_path) as store:
+        with open_store(ws) as store:
             rule = ws.deadline_rule(ledger)
             # one fetch of what the checks read serves both checks and the cumulative figures; texts only for this period
             from .checks import CHECKED_KINDS
@@ -425,7 +430,7 @@ def plan_mail(root: Path, kind: str, period_text: str) -> tuple[MailPlan, Worksp
                                           template_of(name), f"{safe_filename(name)}_{period.code}_填报模板.xlsx"))
     elif kind == "remind":
         st = status(root, period.code)
-        with Store(ws.store_path) as store:
+        with open_store(ws) as store:
             for b in st.bureaus:
                 if b.submitted:
                     continue
@@ -460,7 +465,7 @@ def plan_mail(root: Path, kind: str, period_text: str) -> tuple[MailPlan, Worksp
         if not path.exists():
             path, _ = make_report(root, period.code)
         title = report_title(ledger, period)
-        with Store(ws.store_path) as store:
+        with open_store(ws) as store:
             counts = check_store(ledger, store, period, ws.deadline_rule(ledger)).counts()
         summary = "，".join(f"{k}{v}项" for k, v in counts.items() if v)
         body = (f"各位领导：\n\n　　现将《{title}》呈上，请审阅。\n\n　　本期共有重点任务{len(ledger.tasks)}项：{summary}。"
@@ -491,5 +496,5 @@ def mail_send(root: Path, plan: MailPlan, password: str | None) -> list[SendResu
 
     ws = open_workspace(root)
     settings = SmtpSettings.from_config(ws.section("mail"))
-    with workspace_lock(ws, what="发送邮件"), Store(ws.store_path) as store:
+    with workspace_lock(ws, what="发送邮件"), open_store(ws) as store:
         return send_all(plan, settings, password, store)

@@ -165,9 +165,8 @@ def generate(definition: Path, out_dir: Path, *, seed: int = 2024, work: Path | 
 
     from .definition import load_ledger
     from .pipeline import ingest
-    from .store import Store
     from .templates import write_templates
-    from .workspace import init_workspace
+    from .workspace import init_workspace, open_store
 
     out_dir = Path(out_dir)
     tmp = None
@@ -192,7 +191,7 @@ def generate(definition: Path, out_dir: Path, *, seed: int = 2024, work: Path | 
             late = on_time_pool[(3 * k + 1) % len(on_time_pool)]
             run.missing[period.code], run.late[period.code] = missing, late
             due = deadline(period, 10)
-            with Store(ws.store_path) as store:
+            with open_store(ws) as store:
                 prior = store.cumulative_before(ledger, period)
                 key, ledger_id = store.template_key, store.ledger_id
             gen_time = dt.datetime.combine(period_end(period), dt.time(9, 0))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from .findings import Finding, Severity
+from .findings import Finding, LedgerError, Severity
 from .model import Ledger, Period
 
 SCHEMA_VERSION = 1
@@ -105,19 +105,55 @@ class StoredValue(NamedTuple):
     file_name: str
 
 
+STORE_ADVICE = ("请用备份恢复（ledger-xl restore 备份文件），或用 archive/ 中的原件重建（ledger-xl rebuild）；"
+                "现有的数据库文件请不要删除。")
+
+
 class Store:
-    def __init__(self, path: Path, *, identity: dict[str, str] | None = None) -> None:
-        """Open (or create) the store; `identity` ({ledger_id, template_key}) seeds a new store only."""
+    def __init__(self, path: Path, *, identity: dict[str, str] | None = None, create: bool = False,
+                 readonly: bool = False) -> None:
+        """Open the store. Only `create=True` (init, rebuild) may make a new one: a store that went missing
+        in a workspace is refused, never silently replaced by an empty one with a new signing key.
+
+        `identity` ({ledger_id, template_key}) seeds a new store only. `readonly`: for commands that only
+        read (status), so that they work in a workspace the clerk cannot write to.
+        """
         self.path = Path(path)
-        self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        if not create and not self.path.is_file():
+            what = "不是文件" if self.path.exists() else "不存在"
+            raise LedgerError(f"数据库 {self.path.name}（{self.path.parent}）{what}。{STORE_ADVICE}", code="store-missing")
+        try:
+            self.db = self._connect(readonly)
+            if not readonly:
+                self._prepare(identity)
+        except sqlite3.DatabaseError as e:
+            raise store_error(self.path, e) from e
+
+    def _connect(self, readonly: bool) -> sqlite3.Connection:
+        if readonly:
+            from urllib.parse import quote
+
+            uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
+            try:
+                db = sqlite3.connect(uri, uri=True, timeout=60, isolation_level=None)
+                db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            except sqlite3.OperationalError:
+                # a WAL store on a read-only disk cannot make its shared-memory file: nothing can be writing it then
+                db = sqlite3.connect(uri + "&immutable=1", uri=True, timeout=60, isolation_level=None)
+        else:
+            db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        db.execute("PRAGMA busy_timeout=60000")
+        db.execute("PRAGMA foreign_keys=ON")
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()  # "file is not a database" shows here, not at connect
+        return db
+
+    def _prepare(self, identity: dict[str, str] | None) -> None:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.execute("PRAGMA busy_timeout=60000")
         self.db.executescript(SCHEMA)  # idempotent; executescript would commit an open transaction
+        ident = identity or {}
         with self.transaction():
             self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-            ident = identity or {}
             self.db.execute("INSERT OR IGNORE INTO meta VALUES ('ledger_id', ?)", (ident.get("ledger_id") or uuid.uuid4().hex,))
             self.db.execute("INSERT OR IGNORE INTO meta VALUES ('template_key', ?)", (ident.get("template_key") or secrets.token_hex(32),))
 
@@ -261,6 +297,19 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def store_error(path: Path, e: sqlite3.Error) -> LedgerError:
+    """A store SQLite cannot use, in one plain line: damaged, full disk, read-only, or another cause."""
+    text = str(e).lower()
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return LedgerError(f"数据库 {path.name} 已损坏（{e}），无法使用。{STORE_ADVICE}", code="store-damaged")
+    if "disk is full" in text or "disk i/o" in text:
+        return LedgerError(f"写入数据库 {path.name} 失败：磁盘已满或出错（{e}）。请清理磁盘空间后重新运行同一命令。", code="disk-full")
+    if "readonly" in text or "read-only" in text or "unable to open" in text:
+        return LedgerError(f"无法写入数据库 {path.name}：工作目录 {path.parent} 是只读的或没有写入权限。"
+                           "请把工作目录复制到可写的位置，或取消只读属性后重试。", code="read-only")
+    return LedgerError(f"数据库 {path.name} 出错（{e}）。{STORE_ADVICE}", code="store-error")
 
 
 def current_of(subs: Iterable[Submission]) -> dict[tuple[str, str], Submission]:

@@ -12,15 +12,19 @@ import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .findings import LedgerError
 from .fsutil import write_text_atomic
 from .model import DeadlineRule, Ledger, Period
 
+if TYPE_CHECKING:
+    from .store import Store
+
 CONFIG_NAME = "ledger-xl.toml"
 DEFINITION_NAME = "ledger.xlsx"
 STORE_NAME = "ledger.sqlite"
+KEY_NAME = "ledger-xl.key"  # the template signing key, beside the store so that losing one never loses the other
 
 DEFAULT_CONFIG = """\
 # ledger-xl 工作目录配置。改完保存即可，下次运行命令时生效。
@@ -65,6 +69,10 @@ class Workspace:
     @property
     def store_path(self) -> Path:
         return self.root / STORE_NAME
+
+    @property
+    def key_path(self) -> Path:
+        return self.root / KEY_NAME
 
     @property
     def inbox(self) -> Path:
@@ -150,6 +158,9 @@ def init_workspace(root: Path, definition: Path, *, identity: dict[str, str] | N
     root = Path(root)
     if (root / CONFIG_NAME).exists():
         raise LedgerError(f"{root} 已经是工作目录（已有 {CONFIG_NAME}），未做改动。", code="exists")
+    if (root / STORE_NAME).exists() or (root / KEY_NAME).exists():
+        raise LedgerError(f"{root} 中已有数据库或密钥文件（{STORE_NAME}、{KEY_NAME}），未做改动。"
+                          "请换一个空文件夹，或用 ledger-xl restore 从备份恢复。", code="exists")
     ledger = load_ledger(definition)  # refuse a broken definition before creating anything
     root.mkdir(parents=True, exist_ok=True)
     for d in ("inbox", "archive", "outputs"):
@@ -159,9 +170,57 @@ def init_workspace(root: Path, definition: Path, *, identity: dict[str, str] | N
         shutil.copyfile(definition, target)
     write_text_atomic(root / CONFIG_NAME, DEFAULT_CONFIG)
     ws = open_workspace(root)
-    Store(ws.store_path, identity=identity).close()
+    with Store(ws.store_path, identity=identity, create=True) as store:
+        write_key(ws, {"ledger_id": store.ledger_id, "template_key": store.template_key.hex()})
     remember_ledger(target, ledger, ws.outputs / ".cache")  # the first command after init need not read the workbook again
     return ws
+
+
+def read_key(ws: Workspace) -> dict[str, str] | None:
+    """The workspace's identity (ledger id and template signing key) from its key file, None when absent."""
+    import json
+
+    try:
+        data = json.loads(ws.key_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as e:
+        raise LedgerError(f"密钥文件 {KEY_NAME} 已损坏，无法读取（{e}）。请用备份恢复（ledger-xl restore 备份文件）。",
+                          code="key-damaged") from e
+    if not isinstance(data, dict) or not data.get("ledger_id") or not data.get("template_key"):
+        raise LedgerError(f"密钥文件 {KEY_NAME} 内容不完整。请用备份恢复（ledger-xl restore 备份文件）。", code="key-damaged")
+    return {"ledger_id": str(data["ledger_id"]), "template_key": str(data["template_key"])}
+
+
+def write_key(ws: Workspace, identity: dict[str, str]) -> None:
+    """Keep the signing key in its own file, readable by its owner only."""
+    import json
+
+    text = json.dumps({"format": "ledger-xl-key", "ledger_id": identity["ledger_id"], "template_key": identity["template_key"],
+                       "note": "模板签名密钥。请勿删除或外传；丢失后已下发的模板将无法汇总。"}, ensure_ascii=False, indent=2)
+    write_text_atomic(ws.key_path, text + "\n")
+    with contextlib.suppress(OSError):
+        os.chmod(ws.key_path, 0o600)
+
+
+def open_store(ws: Workspace, *, readonly: bool = False) -> Store:
+    """The workspace's store, never a new one; its key agrees with the key file (an older workspace, whose key
+    lived only in the store, gets its key file now)."""
+    from .store import Store
+
+    store = Store(ws.store_path, readonly=readonly)
+    try:
+        key = read_key(ws)
+        mine = {"ledger_id": store.ledger_id, "template_key": store.template_key.hex()}
+        if key is None and not readonly:
+            write_key(ws, mine)
+        elif key is not None and key != mine:
+            raise LedgerError(f"数据库 {STORE_NAME} 与密钥文件 {KEY_NAME} 不属于同一个工作目录（可能复制时混用了两个工作目录的文件）。"
+                              "请用备份恢复（ledger-xl restore 备份文件）。", code="key-mismatch")
+    except BaseException:
+        store.close()
+        raise
+    return store
 
 
 LOCK_NAME = ".ledger-xl.lock"
@@ -226,3 +285,43 @@ def workspace_lock(ws: Workspace, *, wait: float = 120.0, what: str = "") -> Ite
     finally:
         HELD_LOCK_FDS.discard(fd)
         os.close(fd)
+
+
+ARRIVALS_NAME = ".arrivals.jsonl"  # in archive/ (a dot: not an original): what each original was called and when it arrived, for a rebuild
+
+
+def record_arrivals(ws: Workspace, entries: list[dict[str, str]]) -> None:
+    """Append one line per file received to archive/.arrivals.jsonl (synced with the archive copies).
+
+    Without it, a lost store would leave archive/ a heap of SHA-256 names: no file names, no received
+    times, no order in which corrections arrived. A line of a killed run is harmless: its file comes again.
+    """
+    import json
+
+    if not entries:
+        return
+    text = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries).encode("utf-8")
+    fd = os.open(ws.archive / ARRIVALS_NAME, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    try:
+        os.write(fd, text)
+    finally:
+        os.close(fd)
+
+
+def read_arrivals(ws: Workspace) -> dict[str, dict[str, str]]:
+    """sha256 → its first arrival (file name, received time, order), from archive/.arrivals.jsonl."""
+    import json
+
+    out: dict[str, dict[str, str]] = {}
+    try:
+        lines = (ws.archive / ARRIVALS_NAME).read_text(encoding="utf-8", errors="replace").splitlines()
+    except FileNotFoundError:
+        return out
+    for line in lines:
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue  # a line cut short by a killed run
+        if isinstance(e, dict) and isinstance(e.get("sha256"), str):
+            out.setdefault(e["sha256"], e)
+    return out

@@ -50,8 +50,10 @@ def _set_cell_xml(src: Path, dst: Path, ref: str, cell_xml: str, sheet: str = "x
     return _rewrite(src, dst, change)
 
 
-def build(good: Path, fields: dict[tuple[str | None, str, int], str], out: Path, other_ledger_file: Path) -> list[tuple[Path, Case]]:
-    """good: a complete filled return; fields: (task, kind, index) → cell; out: where to write the corpus."""
+def build(good: Path, fields: dict[tuple[str | None, str, int], str], out: Path, other_ledger_file: Path,
+          other_workspace_file: Path) -> list[tuple[Path, Case]]:
+    """good: a complete filled return; fields: (task, kind, index) → cell; out: where to write the corpus;
+    other_ledger_file: a return of another ledger; other_workspace_file: of this ledger, signed by another workspace."""
     out.mkdir(parents=True, exist_ok=True)
     metric = next(c for k, c in fields.items() if k[1] == "metric")
     progress = sorted((c for k, c in fields.items() if k[1] == "progress"), key=lambda c: int(c[1:]))
@@ -138,6 +140,7 @@ def build(good: Path, fields: dict[tuple[str | None, str, int], str], out: Path,
     other.append(["本期新增", 5])
     wb.save(p)
     shutil.copy(other_ledger_file, add("另一台账.xlsx", "refused", "other-ledger", "另一份台账"))
+    shutil.copy(other_workspace_file, add("另一工作目录签发.xlsx", "refused", "other-workspace", "ledger-xl restore"))
     p = add("改了任务文字.xlsx", "refused", "tampered", "锁定内容被改动")
     wb = openpyxl.load_workbook(good)
     wb["填报表"]["D4"] = "（改）" + str(wb["填报表"]["D4"].value)
