@@ -239,3 +239,20 @@ def test_drafts_never_need_a_server(workspace):
     plan, _ = plan_mail(workspace, "templates", "2024H1")
     (res,) = mail_drafts(workspace, plan)
     assert Path(res.detail).exists()
+
+
+def test_answering_n_sends_nothing_and_exits_0(mail_ws, smtp):
+    inbox, *_ = smtp
+    for answer in ("n\n", ""):  # "n", and end of input
+        r = CliRunner().invoke(cli, ["mail", "templates", "-w", str(mail_ws), "--period", "2024H1"], input=answer)
+        assert r.exit_code == 0, r.output
+        assert r.output.rstrip().endswith("已取消，未发送。") and "内部错误" not in r.output
+    assert inbox.messages == []
+
+
+def test_mail_settings_are_checked_before_asking_to_send(mail_ws, smtp):
+    cfg = mail_ws / "ledger-xl.toml"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace('host = "127.0.0.1"', 'host = ""'), encoding="utf-8")
+    r = CliRunner().invoke(cli, ["mail", "templates", "-w", str(mail_ws), "--period", "2024H1"], input="y\n")
+    assert r.exit_code == 2
+    assert "没有填写邮件服务器（host）" in r.output and "确认发送" not in r.output

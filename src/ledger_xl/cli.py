@@ -16,7 +16,10 @@ from typing import Any
 import click
 
 from . import __version__
+from .cli_zh import ZhGroup, install
 from .findings import Finding, LedgerError, Severity
+
+install()  # click's own texts (usage errors, help labels) in Chinese
 
 EXIT_OK, EXIT_FINDINGS, EXIT_REFUSED = 0, 1, 2
 
@@ -77,8 +80,8 @@ def guarded(f: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="ledger-xl")
+@click.group(cls=ZhGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ledger-xl", message="%(prog)s 版本 %(version)s")
 def cli() -> None:
     """ledger-xl：用 Excel 和 Word 运转重点任务台账。
 
@@ -163,7 +166,7 @@ def ledger_show_cmd(ledger_path: Path | None, workspace: Path, as_json: bool) ->
 
 
 @cli.command("init")
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", metavar="目录", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False, path_type=Path), required=True, help="台账定义表。")
 @guarded
 def init_cmd(directory: Path, ledger_path: Path) -> None:
@@ -196,7 +199,7 @@ def templates_cmd(period: str, bureaus: tuple[str, ...], make_zip: bool, workspa
 
 
 @cli.command("ingest")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", metavar="[文件或目录]...", nargs=-1, type=click.Path(path_type=Path))
 @workspace_option
 @json_option
 @guarded
@@ -300,6 +303,14 @@ def mail_group() -> None:
     """发送邮件：模板、催报、报告（--dry-run 只写出 .eml，不发送）。"""
 
 
+def _confirmed(question: str) -> bool:
+    """y/n from the clerk; "n", Ctrl-D or an empty input all mean no."""
+    try:
+        return click.confirm(question, default=False)
+    except click.Abort:
+        return False
+
+
 def _mail_command(kind: str, help_text: str) -> None:
     @mail_group.command(kind, help=help_text)
     @click.option("--period", required=True, help="报送期，如 2024H1。")
@@ -308,7 +319,7 @@ def _mail_command(kind: str, help_text: str) -> None:
     @workspace_option
     @guarded
     def command(period: str, dry_run: bool, yes: bool, workspace: Path) -> None:
-        from .pipeline import mail_drafts, mail_send, plan_mail
+        from .pipeline import check_mail_settings, mail_drafts, mail_send, plan_mail
         from .textui import table
 
         plan, ws = plan_mail(workspace, kind, period)
@@ -322,8 +333,10 @@ def _mail_command(kind: str, help_text: str) -> None:
             results = mail_drafts(workspace, plan)
             click.echo(f"已写出 {len(results)} 封邮件草稿（未发送）：{Path(results[0].detail).parent}")
             return
-        if not yes:
-            click.confirm(f"确认发送以上 {len(plan.messages)} 封邮件？", abort=True)
+        check_mail_settings(workspace)
+        if not yes and not _confirmed(f"确认发送以上 {len(plan.messages)} 封邮件？"):
+            click.echo("已取消，未发送。")
+            return
         env = str(ws.section("mail").get("password_env") or "LEDGER_XL_SMTP_PASSWORD")
         password = os.environ.get(env)
         if password is None and ws.section("mail").get("user"):
@@ -392,7 +405,7 @@ def rebuild_cmd(workspace: Path) -> None:
 
 
 @cli.command("demo")
-@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path), default=Path("outputs/demo"))
+@click.argument("directory", metavar="[目录]", required=False, type=click.Path(file_okay=False, path_type=Path), default=Path("outputs/demo"))
 @click.option("--samples", type=click.Path(file_okay=False, path_type=Path), help="示例数据目录（默认：源码中的 samples/）。")
 @guarded
 def demo_cmd(directory: Path, samples: Path | None) -> None:

@@ -92,6 +92,16 @@ class SmtpSettings:
                    user=str(cfg.get("user") or ""), sender=str(cfg.get("sender") or cfg.get("user") or ""),
                    sender_name=str(cfg.get("sender_name") or ""), ca_file=str(cfg.get("ca_file") or ""))
 
+    def check(self) -> None:
+        """Refuse settings that cannot send, before anyone is asked to confirm a send (no connection made)."""
+        if not self.host:
+            raise LedgerError("ledger-xl.toml 的 [mail] 中没有填写邮件服务器（host）。请补填后重试，或先用 --dry-run。", code="mail-config")
+        if self.security not in ("ssl", "starttls"):
+            raise LedgerError(f"security = “{self.security}”无法识别：请填 ssl（465 端口）或 starttls（587 端口）。", code="mail-config")
+        if self.ca_file and not Path(self.ca_file).exists():
+            raise LedgerError(f"找不到配置的 CA 证书文件 {self.ca_file}。请检查 ledger-xl.toml 的 ca_file。", code="mail-config")
+        self.sender_address()
+
     def sender_address(self) -> Address:
         if not self.sender:
             raise LedgerError("ledger-xl.toml 的 [mail] 中没有填写发件地址（sender）。请补填后重试。", code="mail-config")

@@ -491,6 +491,13 @@ def _placeholder_sender(settings: SmtpSettings) -> object:
     return address(settings.sender_name or "领导小组办公室", "office@example.invalid", who="发件人")
 
 
+def check_mail_settings(root: Path) -> None:
+    """The [mail] settings that sending needs, checked before the clerk is asked to confirm."""
+    from .mail import SmtpSettings
+
+    SmtpSettings.from_config(open_workspace(root).section("mail")).check()
+
+
 def mail_send(root: Path, plan: MailPlan, password: str | None) -> list[SendResult]:
     from .mail import SmtpSettings, send_all
 
