@@ -298,6 +298,23 @@ def report_cmd(period: str, output: Path | None, date_text: str | None, workspac
     click.echo(f"{result.period.label}：{counts}。")
 
 
+@cli.command("export")
+@click.option("--period", help="只导出这一报送期，如 2024H1。")
+@click.option("--all", "all_periods", is_flag=True, help="导出全部报送期。")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="导出文件：.xlsx 或 .csv（UTF-8，Excel 可直接打开）。")
+@workspace_option
+@guarded
+def export_cmd(period: str | None, all_periods: bool, output: Path, workspace: Path) -> None:
+    """导出已汇总的数据，每个填报值一行（单位、报送期、任务、项目、值、来源），便于分析。"""
+    from .pipeline import export_values
+
+    if bool(period) == all_periods:
+        raise LedgerError("请用 --period 指定一个报送期（如 2024H1），或用 --all 导出全部，二者选一。", code="usage")
+    path, n = export_values(workspace, output, period)
+    click.echo(f"已导出 {n} 行：{path}")
+
+
 @cli.group("mail")
 def mail_group() -> None:
     """发送邮件：模板、催报、报告（--dry-run 只写出 .eml，不发送）。"""

@@ -376,6 +376,24 @@ def make_report(root: Path, period_text: str, out: Path | None = None, *, date: 
         drawing.close()
 
 
+# ---------------------------------------------------------------- export
+
+
+def export_values(root: Path, out: Path, period_text: str | None) -> tuple[Path, int]:
+    """Write the stored values (of one period, or of all when `period_text` is None) as .xlsx or .csv."""
+    from .export import frame, tidy_rows, write_export
+
+    ws = open_workspace(root)
+    ledger = ws_ledger(ws)
+    period = None
+    if period_text is not None:
+        period = Period.parse(period_text)
+        check_period_in(ledger, period)
+    with Store(ws.store_path) as store:
+        rows = tidy_rows(ledger, store, period)
+    return write_export(frame(rows), out), len(rows)
+
+
 # ---------------------------------------------------------------- mail
 
 
