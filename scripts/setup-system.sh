@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # System packages ledger-xl's real-program tests and renderings need: LibreOffice (headless, with its
-# Python bridge), CJK fonts, and pdftoppm. Installs only what is missing; needs root (or sudo).
+# Python bridge), CJK fonts, Carlito (Calibri's metrics), and pdftoppm. Installs only what is missing; needs root (or sudo).
 set -euo pipefail
 need=()
 command -v soffice >/dev/null 2>&1 || need+=(libreoffice-calc libreoffice-writer)
 [ -e /usr/lib/python3/dist-packages/uno.py ] || need+=(python3-uno)
 fc-list 2>/dev/null | grep -qi "Noto Serif CJK" || need+=(fonts-noto-cjk)
+# Carlito has Calibri's metrics: without it LibreOffice sizes Excel's columns in DejaVu Sans, ~25% wider
+fc-list 2>/dev/null | grep -qi "Carlito" || need+=(fonts-crosextra-carlito)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

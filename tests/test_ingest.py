@@ -98,6 +98,7 @@ def test_normalise__ratios(workspace, templates_2024h1, typed, expected):
 
 @pytest.mark.parametrize("typed, expected", [
     ("2024-06-30", "2024-06-30"), ("2024年6月30日", "2024-06-30"), ("2024/6/3", "2024-06-03"), (dt.datetime(2024, 6, 30), "2024-06-30"),
+    ("2024-6-30", "2024-06-30"), ("2024.6.30", "2024-06-30"), ("2024/6/30", "2024-06-30"), ("２０２４．６．３０", "2024-06-30"),
 ])
 def test_normalise__dates(workspace, templates_2024h1, typed, expected):
     fill(templates_2024h1, "市交通运输局", workspace / "inbox", {("6", "deliv_status", 0): "已完成", ("6", "deliv_date", 0): typed,

@@ -167,3 +167,96 @@ def test_libreoffice_opens_and_saves_back_every_template(run_2024h1, tmp_path):
         for f in meta.fields:
             assert resolve_name(pkg, f.name) == ("填报表", f.cell), (p.name, f.name)
             assert f.cell in validated, (p.name, f.cell)
+
+
+def _form_xml(path) -> str:  # type: ignore[no-untyped-def]
+    with zipfile.ZipFile(path) as z:
+        return z.read("xl/worksheets/sheet2.xml").decode("utf-8")
+
+
+def test_number_formats_never_show_a_trailing_point(run_2024h1):
+    """Excel and WPS show 5 under `0.##` as "5."; whole numbers must show as 5."""
+    _, run = run_2024h1
+    for _, p, _ in run.written:
+        with zipfile.ZipFile(p) as z:
+            styles = z.read("xl/styles.xml").decode("utf-8")
+        assert '0.##"' not in styles and "0.##%" not in styles, p.name
+    wb = openpyxl.load_workbook(run.written[0][1])
+    formats = {c.number_format for row in wb["填报表"].iter_rows() for c in row if c.protection.locked is False}
+    assert not any(f.endswith(".##") for f in formats) and "General" in formats
+
+
+def test_page_breaks_fall_only_between_task_blocks(run_2024h1):
+    """Every manual break is the first row of a task block (or of the footer), and what lies between two
+    breaks fits the printed page at the sheet's scale."""
+    import re
+
+    from ledger_xl.templates import COLUMNS, FIRST_ROW, MARGIN_TB_IN, PAGE_FILL, PAGE_H_PT, print_scale
+
+    _, run = run_2024h1
+    checked = 0
+    for _, p, meta in run.written:
+        xml = _form_xml(p)
+        starts = {split_ref(f.cell)[0] for f in meta.fields if f.kind == "progress"} | {
+            split_ref(f.cell)[0] for f in meta.fields if f.kind == "filler"}
+        breaks = [int(b) for b in re.findall(r'<brk id="(\d+)"', xml)]  # 0-based row before which the page breaks
+        assert all(b + 1 in starts for b in breaks), (p.name, breaks, sorted(starts))
+        scale = int(re.search(r'scale="(\d+)"', xml).group(1))
+        assert scale == print_scale([w for _, w in COLUMNS]) and "fitToPage" not in xml
+        heights = {int(r): float(h) for r, h in re.findall(r'<row r="(\d+)"[^>]*? ht="([\d.]+)"', xml)}
+        page = (PAGE_H_PT - 2 * MARGIN_TB_IN * 72) * PAGE_FILL * 100 / scale
+        edges = [0, *(b for b in breaks), max(heights)]
+        for a, b in zip(edges, edges[1:], strict=False):
+            used = sum(heights.get(r, 15) for r in range(a + 1, b + 1)) + (heights[FIRST_ROW] if a else 0)
+            assert used <= page * 1.02, (p.name, a, b, used, page)  # Excel rounds row heights to 0.75 pt
+        checked += len(breaks)
+    assert checked > 0  # the seed's larger bureaus need more than one page
+
+
+def test_page_breaks_keep_each_block_whole():
+    from ledger_xl.templates import page_breaks
+
+    # a page holds (595.3 - 86.4) * 0.94 = 478 pt at 100%
+    assert page_breaks(80, 30, [(3, 200), (5, 150), (7, 100), (9, 400)], 100) == [7, 9]
+    assert page_breaks(80, 30, [(3, 900), (9, 10)], 100) == [9]  # a block taller than a page runs on
+    assert page_breaks(80, 30, [(3, 900), (9, 10)], 100)[0] != 3  # never a blank first page
+
+
+def test_document_names_get_a_wide_wrapped_cell_and_dates_accept_how_people_write_them(run_2024h1):
+    from ledger_xl.templates import C_LABEL, C_VALUE, COLUMNS, LINE_PT
+
+    assert COLUMNS[C_VALUE][1] >= COLUMNS[C_LABEL][1]
+    ledger, run = run_2024h1
+    path, meta = next((p, m) for _, p, m in run.written if any(f.kind == "deliv_name" for f in m.fields))
+    wb = openpyxl.load_workbook(path)
+    ws = wb["填报表"]
+    for f in meta.fields:
+        if f.kind in ("deliv_name", "deliv_no"):
+            row = split_ref(f.cell)[0]
+            assert ws.row_dimensions[row].height >= 3 * LINE_PT and ws[f.cell].alignment.wrap_text
+    date_cells = {f.cell for f in meta.fields if f.kind in ("deliv_date", "fill_date")}
+    rules = [dv for dv in ws.data_validations.dataValidation if expand_sqref(str(dv.sqref)) & date_cells]
+    assert len(rules) == len(date_cells)
+    for dv in rules:
+        assert dv.type == "custom" and "ISNUMBER" in dv.formula1 and "LEN" in dv.formula1  # text dates pass
+        assert "2024.6.30" in dv.error and "2024年6月30日" in dv.error
+
+
+@pytest.mark.libreoffice
+def test_a_printed_template_never_cuts_a_task(run_2024h1, tmp_path):
+    """LibreOffice prints the largest template: every task's number and its last 填报项目 are on one page."""
+    import re
+
+    from ledger_xl.office import convert
+
+    _, run = run_2024h1
+    _, path, meta = max(run.written, key=lambda w: len(w[2].fields))
+    pdf = convert(path, "pdf", tmp_path)
+    n_pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout)[1])
+    pages = [subprocess.run(["pdftotext", "-f", str(i), "-l", str(i), "-layout", str(pdf), "-"], capture_output=True,
+                            text=True).stdout for i in range(1, n_pages + 1)]
+    form_pages = [t for t in pages if "填报项目" in t]
+    assert len(form_pages) >= 2 and len(form_pages) == n_pages - 1  # one page wide: no page of leftover columns
+    for tid in dict.fromkeys(f.task_id for f in meta.fields if f.task_id):
+        on = [i for i, t in enumerate(form_pages) if re.search(rf"^\s*{re.escape(tid)}\s+(牵头|责任)", t, re.M)]
+        assert len(on) == 1, (tid, on)

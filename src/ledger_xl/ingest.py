@@ -417,7 +417,7 @@ def _read_field(fs: FieldSpec, cell: Cell | None, result: ReturnRead, file: str)
         typed = _short(_raw_text(cell), 30)
         if str(e).startswith("请"):
             return finding("bad-value", f"{where}填的“{typed}”不对：{e}。")
-        advice = {"number": "请填写数字，例如 5", "integer": "请填写整数，例如 1", "date": "请按 2024-06-30 的样子填写"}.get(kind, "请改正")
+        advice = {"number": "请填写数字，例如 5", "integer": "请填写整数，例如 1", "date": "请按 2024-6-30、2024.6.30 或 2024年6月30日 的样子填写"}.get(kind, "请改正")
         if "请" in str(e):
             return finding("bad-value", f"{where}填的“{typed}”{e}。")
         return finding("bad-value", f"{where}填的“{typed}”{e}。{advice}。")

@@ -30,9 +30,9 @@ from .model import FREQUENCY_LABEL, DeadlineRule, Ledger, Period, Task, check_pe
 
 # column: (header, width)
 COLUMNS = [
-    ("序号", 5), ("职责", 5), ("指标分类", 10), ("重点任务", 26), ("本年度计划", 16), ("总体目标", 15),
-    ("截至上期累计", 8), ("填报项目", 17), ("本期填报", 11),
-    ("工作进展", 30), ("存在问题", 16), ("下一步计划", 16), ("佐证材料", 13),
+    ("序号", 5), ("职责", 5), ("指标分类", 10), ("重点任务", 24), ("本年度计划", 16), ("总体目标", 15),
+    ("截至上期累计", 8), ("填报项目", 17), ("本期填报", 17),
+    ("工作进展", 26), ("存在问题", 16), ("下一步计划", 16), ("佐证材料", 13),
 ]
 C_ID, C_ROLE, C_CAT, C_TASK, C_YEAR, C_TOTAL, C_CUM, C_LABEL, C_VALUE, C_PROGRESS, C_PROBLEMS, C_PLAN, C_EVIDENCE = range(13)
 TEXT_COLUMNS = {C_PROGRESS: "progress", C_PROBLEMS: "problems", C_PLAN: "plan", C_EVIDENCE: "evidence"}
@@ -123,6 +123,268 @@ def wrapped_lines(text: str, col_width: float) -> int:
     return sum(max(1, math.ceil((len(line.encode("utf-8")) + len(line)) / 2 / usable)) for line in str(text).split("\n"))
 
 
+# page geometry of the printed 填报表: landscape A4, margins in inches as set in _print_setup
+PAGE_W_PT, PAGE_H_PT = 841.9, 595.3
+MARGIN_LR_IN, MARGIN_TB_IN = 0.4, 0.6
+PAGE_FILL = 0.94  # of the printable height: room for the renderer's rounding and the footer
+WIDTH_FILL = 0.93  # of the printable width: LibreOffice lays columns out ~5% wider than Excel (measured)
+
+
+def column_points(width_chars: float) -> float:
+    """A column's printed width in points, as Excel sizes it (7 px a character plus 5 px padding, 0.75 pt a px)."""
+    return (int(width_chars * 7 + 5) if width_chars >= 1 else int(width_chars * 12)) * 0.75
+
+
+def print_scale(widths: list[float]) -> int:
+    """The print scale (%) that fits every column on one page width; an explicit scale, not fit-to-page,
+    because Excel ignores manual page breaks under fit-to-page."""
+    usable = (PAGE_W_PT - 2 * MARGIN_LR_IN * 72) * WIDTH_FILL
+    return max(10, min(100, int(usable / sum(column_points(w) for w in widths) * 100)))
+
+
+def page_breaks(head_pt: float, repeat_pt: float, blocks: list[tuple[int, float]], scale: int) -> list[int]:
+    """Rows before which a page must break so that no task block is split: `blocks` are (first row,
+    height in points) in order; the first page starts with `head_pt` of title and header, later pages
+    with the repeated header row (`repeat_pt`). A block taller than a page starts a page and runs on."""
+    usable = (PAGE_H_PT - 2 * MARGIN_TB_IN * 72) * PAGE_FILL * 100 / scale
+    breaks, used, on_page = [], head_pt, 0
+    for row, height in blocks:
+        if used + height > usable and on_page:
+            breaks.append(row)
+            used, on_page = repeat_pt, 0
+        used += height
+        on_page += 1
+    return breaks
+
+
+@dataclass
+class _Formats:
+    """The cell formats of a template, made once per workbook."""
+
+    title: object
+    note: object
+    head: object
+    head_in: object
+    lock: object
+    lock_c: object
+    lock_num: object
+    na: object
+    in_text: object
+    in_num: object
+    in_pct: object
+    in_txtfmt: object
+    in_date: object
+    foot: object
+
+    @classmethod
+    def make(cls, wb: object) -> _Formats:
+        add = wb.add_format  # type: ignore[attr-defined]
+        base = {"font_name": "宋体", "font_size": 10, "text_wrap": True, "valign": "vcenter", "border": 1}
+        grey, yellow = {"bg_color": "#F2F2F2"}, {"locked": False, "bg_color": "#FFF9DB"}
+        return cls(
+            title=add({"font_name": "黑体", "font_size": 15, "align": "center", "valign": "vcenter", "locked": True}),
+            note=add({"font_name": "宋体", "font_size": 10, "text_wrap": True, "valign": "vcenter", "font_color": "#444444"}),
+            head=add({**base, "bold": True, "align": "center", "bg_color": "#D9E1F2"}),
+            head_in=add({**base, "bold": True, "align": "center", "bg_color": "#FFE699"}),
+            lock=add({**base, **grey}),
+            lock_c=add({**base, **grey, "align": "center"}),
+            # General, not 0.##: Excel and WPS show 5 under 0.## as "5."
+            lock_num=add({**base, **grey, "align": "center", "num_format": "General"}),
+            na=add({**base, "bg_color": "#D9D9D9", "pattern": 1}),
+            in_text=add({**base, **yellow, "valign": "top"}),
+            in_num=add({**base, **yellow, "align": "center", "num_format": "General"}),
+            in_pct=add({**base, **yellow, "align": "center", "num_format": "0.00%"}),
+            in_txtfmt=add({**base, **yellow, "align": "center", "num_format": "@"}),
+            in_date=add({**base, **yellow, "align": "center", "num_format": "yyyy-mm-dd"}),
+            foot=add({**base, "bold": True, "align": "right", **grey}),
+        )
+
+
+def _write_help_sheet(wb: object, ledger: Ledger, bureau: str, period: Period, rows: list[tuple[Task, str]],
+                      due: dt.date, contact: str, issuer: str, f_title: object) -> object:
+    """The 填报说明 sheet: period, bureau, deadline, whom to call and how to fill in, in plain Chinese."""
+    hs = wb.add_worksheet(HELP_SHEET)  # type: ignore[attr-defined]
+    hs.set_column(0, 0, 16)
+    hs.set_column(1, 1, 72)
+    hs.merge_range(0, 0, 0, 1, f"{ledger.title}", f_title)
+    hs.set_row(0, 30)
+    f_k = wb.add_format({"font_name": "黑体", "font_size": 11, "valign": "top"})  # type: ignore[attr-defined]
+    f_v = wb.add_format({"font_name": "宋体", "font_size": 11, "text_wrap": True, "valign": "top"})  # type: ignore[attr-defined]
+    n_lead = sum(1 for _, r in rows if r == "lead")
+    info = [
+        ("报送期", period.label),
+        ("填报单位", bureau),
+        ("任务数", f"共 {len(rows)} 项（牵头 {n_lead} 项，责任 {len(rows) - n_lead} 项）"),
+        ("报送截止", f"{cn_date(due)}前，将本表发回{issuer or '领导小组办公室'}"),
+        ("联系人", contact or "（见通知）"),
+        ("怎么填", "1. 打开“填报表”，黄色格子是要填写的地方，灰色格子是计划内容，不能修改。\n"
+                   "2. “本期填报”只填本报送期内新增或完成的数字，不要填累计数；系统会自动累计。\n"
+                   "3. 数字直接填阿拉伯数字，如 5、12.5；不要写“约”“余”等字，也不要写单位。\n"
+                   "4. 百分数直接填，如 18%；比值填成 3.5:1 的样子。日期填成 2024-6-30、2024.6.30 或 2024年6月30日 都可以。\n"
+                   "5. 牵头任务请填写数字和文字；责任（配合）任务只需填写配合工作进展等文字。\n"
+                   "6. 没有进展也请如实填写“暂无”，不要留空；佐证材料写文件名或链接。\n"
+                   "7. 表格最下方填写填报人、联系电话、审核人（单位负责人）和填报日期。"),
+        ("注意", "请勿增删行列、改动工作表名称或另存为其他格式（如 .xls、.et、.csv）；保存为 .xlsx 后原文件发回即可。"),
+    ]
+    for r, (k, v) in enumerate(info, start=2):
+        hs.write_string(r, 0, k, f_k)
+        hs.write_string(r, 1, v, f_v)
+        hs.set_row(r, max(18, 16 * wrapped_lines(v, 72 * 0.95)))
+    hs.set_paper(9)
+    hs.fit_to_pages(1, 0)
+    hs.set_margins(left=0.6, right=0.6, top=0.8, bottom=0.8)
+    hs.protect("", {"select_locked_cells": True, "select_unlocked_cells": True})
+    return hs
+
+
+class _Form:
+    """The 填报表 being written: its cells, the locked content and the input fields it collects."""
+
+    def __init__(self, wb: object, ws: object, fmt: _Formats) -> None:
+        self.wb, self.ws, self.fmt = wb, ws, fmt
+        self.locked: list[tuple[str, str]] = []
+        self.fields: list[FieldSpec] = []
+        self.heights: dict[int, float] = {}
+
+    def row_height(self, r: int, height: float) -> None:
+        self.heights[r] = height
+        self.ws.set_row(r, height)  # type: ignore[attr-defined]
+
+    def lock(self, r: int, c: int, value: object, fmt: object, r2: int | None = None, c2: int | None = None) -> None:
+        """A locked cell (or merged range) whose content ingest compares with the signed copy."""
+        from xlsxwriter.utility import xl_rowcol_to_cell
+
+        ws = self.ws
+        r2 = r if r2 is None else r2
+        c2 = c if c2 is None else c2
+        if (r2, c2) != (r, c):
+            ws.merge_range(r, c, r2, c2, "" if isinstance(value, int | float) else str(value), fmt)  # type: ignore[attr-defined]
+            if isinstance(value, int | float):
+                ws.write_number(r, c, value, fmt)  # type: ignore[attr-defined]
+        elif isinstance(value, int | float):
+            ws.write_number(r, c, value, fmt)  # type: ignore[attr-defined]
+        elif value in (None, ""):
+            ws.write_blank(r, c, None, fmt)  # type: ignore[attr-defined]
+        else:
+            ws.write_string(r, c, str(value), fmt)  # type: ignore[attr-defined]
+        if value not in (None, ""):
+            self.locked.append((xl_rowcol_to_cell(r, c), canonical(value)))
+
+    def add_field(self, kind: str, task: Task | None, role: str | None, index: int, label: str, unit: str, r: int, c: int) -> None:
+        from xlsxwriter.utility import xl_rowcol_to_cell
+
+        name = f"lx_{len(self.fields) + 1:03d}_{kind}"
+        self.fields.append(FieldSpec(name, task.id if task else None, role, kind, index, label, unit, xl_rowcol_to_cell(r, c)))
+        self.wb.define_name(name, f"='{FORM_SHEET}'!{xl_rowcol_to_cell(r, c, row_abs=True, col_abs=True)}")  # type: ignore[attr-defined]
+
+    def head(self, ledger: Ledger, bureau: str, period: Period, due: dt.date) -> None:
+        ncol, f = len(COLUMNS), self.fmt
+        self.lock(0, 0, f"{ledger.title}  {period.label}填报表", f.title, 0, ncol - 1)
+        self.row_height(0, 28)
+        self.lock(1, 0, f"填报单位：{bureau}    报送截止：{cn_date(due)}    黄色格为填写区，灰色格为计划内容（已锁定）。", f.note, 1, ncol - 1)
+        self.row_height(1, 20)
+        for c, (h, _) in enumerate(COLUMNS):
+            self.lock(HEADER_ROW, c, f"{period.year}年计划" if c == C_YEAR else h, f.head_in if c >= C_VALUE else f.head)
+        self.row_height(HEADER_ROW, 30)
+
+    def task_block(self, ledger: Ledger, task: Task, role: str, period: Period, prior: dict[tuple[str, int], float], r: int) -> int:
+        """One task's rows: the plan locked and merged down the block, one input row per measure. Returns the next row."""
+        f = self.fmt
+        measures: list[_Measure | None] = list(_measures(ledger, task, role, prior)) or [None]
+        r_end = r + len(measures) - 1
+        plan = {C_CAT: task.category, C_TASK: task.title, C_YEAR: _year_plan(task, period.year), C_TOTAL: _total_plan(task)}
+        self.lock(r, C_ID, task.id, f.lock_c, r_end, C_ID)
+        self.lock(r, C_ROLE, ROLE_LABEL[role], f.lock_c, r_end, C_ROLE)
+        for c, text in plan.items():
+            self.lock(r, c, text, f.lock, r_end, c)
+        for k, m in enumerate(measures):
+            self._measure_row(task, role, m, r + k)
+        self._text_cells(task, role, r, r_end)
+        # row heights: a merged block must be tall enough for its longest text
+        need = max(wrapped_lines(t, COLUMNS[c][1]) for c, t in plan.items()) * LINE_PT + 4
+        per_row = [_measure_height(m) for m in measures]
+        extra = max(0.0, need - sum(per_row)) / len(per_row)
+        for k, h in enumerate(per_row):
+            self.row_height(r + k, min(h + extra, 400))
+        return r_end + 1
+
+    def _measure_row(self, task: Task, role: str, m: _Measure | None, rr: int) -> None:
+        f = self.fmt
+        if m is None:
+            self.lock(rr, C_CUM, "", f.lock_c)
+            self.lock(rr, C_LABEL, "文字填报（配合工作进展）" if role == "responsible" else "文字填报", f.lock)
+            self.ws.write_blank(rr, C_VALUE, None, f.na)  # type: ignore[attr-defined]
+            return
+        self.lock(rr, C_CUM, m.cumulative if m.kind == "metric" else "", f.lock_num if m.kind == "metric" else f.lock_c)
+        self.lock(rr, C_LABEL, m.label, f.lock)
+        self.add_field(m.kind, task, role, m.index, m.label, m.unit, rr, C_VALUE)
+        _input_cell(self.ws, rr, C_VALUE, m, f)
+
+    def _text_cells(self, task: Task, role: str, r: int, r_end: int) -> None:
+        f, ws = self.fmt, self.ws
+        for c, kind in TEXT_COLUMNS.items():
+            label = COLUMNS[c][0] if not (role == "responsible" and kind == "progress") else "配合工作进展"
+            if r_end > r:
+                ws.merge_range(r, c, r_end, c, "", f.in_text)  # type: ignore[attr-defined]
+            else:
+                ws.write_blank(r, c, None, f.in_text)  # type: ignore[attr-defined]
+            self.add_field(kind, task, role, 0, label, "", r, c)
+            ws.data_validation(r, c, r, c, {"validate": "length", "criteria": "<=", "value": 2000,  # type: ignore[attr-defined]
+                                            "input_title": label[:31], "input_message": _TEXT_HELP[kind],
+                                            "error_title": "文字过长", "error_message": "每格最多 2000 字，较长的材料请写在佐证材料中。"})
+
+    def footer(self, r: int) -> int:
+        """Who filled, phone, who signed off, date; returns the last row."""
+        f, ws = self.fmt, self.ws
+        foot = [("填报人", "filler", f.in_text, None), ("联系电话", "phone", f.in_txtfmt, "phone"),
+                ("审核人（单位负责人）", "reviewer", f.in_text, None), ("填报日期", "fill_date", f.in_date, "date")]
+        for k, (label, kind, fmt, check) in enumerate(foot):
+            rr = r + k // 2
+            c0 = 0 if k % 2 == 0 else 6
+            self.lock(rr, c0, label, f.foot, rr, c0 + 2)
+            ws.merge_range(rr, c0 + 3, rr, c0 + 4, "", fmt)  # type: ignore[attr-defined]
+            self.add_field(kind, None, None, 0, label, "", rr, c0 + 3)
+            if check == "phone":
+                rule = {"validate": "length", "criteria": "between", "minimum": 7, "maximum": 20,
+                        "input_title": "联系电话", "input_message": "手机或座机号码，如 13800000000 或 0377-12345678",
+                        "error_title": "电话号码不对", "error_message": "请填写 7 到 20 位的电话号码，如 0377-12345678。"}
+            elif check == "date":
+                rule = _date_rule(rr, c0 + 3)
+            else:
+                rule = {"validate": "length", "criteria": "between", "minimum": 1, "maximum": 50,
+                        "input_title": label[:31], "input_message": "填写姓名（和职务）。",
+                        "error_title": "内容过长", "error_message": "最多 50 字。"}
+            ws.data_validation(rr, c0 + 3, rr, c0 + 3, rule)  # type: ignore[attr-defined]
+            self.row_height(rr, 24)
+        return r + 1
+
+    def print_setup(self, bureau: str, period: Period, blocks: list[tuple[int, float]], last_row: int) -> None:
+        """Landscape A4, one page wide, header row repeated, and page breaks only between task blocks."""
+        ws = self.ws
+        ws.freeze_panes(FIRST_ROW, C_CAT)  # type: ignore[attr-defined]
+        ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True, "format_columns": True,  # type: ignore[attr-defined]
+                        "format_rows": True})
+        ws.set_landscape()  # type: ignore[attr-defined]
+        ws.set_paper(9)  # type: ignore[attr-defined]
+        ws.set_margins(left=MARGIN_LR_IN, right=MARGIN_LR_IN, top=MARGIN_TB_IN, bottom=MARGIN_TB_IN)  # type: ignore[attr-defined]
+        scale = print_scale([w for _, w in COLUMNS])
+        ws.set_print_scale(scale)  # type: ignore[attr-defined]
+        head = sum(self.heights.get(r, 15) for r in range(FIRST_ROW))
+        ws.set_h_pagebreaks(page_breaks(head, self.heights.get(HEADER_ROW, 30), blocks, scale))  # type: ignore[attr-defined]
+        ws.repeat_rows(HEADER_ROW)  # type: ignore[attr-defined]
+        ws.print_area(0, 0, last_row, len(COLUMNS) - 1)  # type: ignore[attr-defined]
+        ws.set_footer(f"&C{safe_filename(bureau)}  {period.label}  第 &P 页，共 &N 页")  # type: ignore[attr-defined]
+
+
+def _measure_height(m: _Measure | None) -> float:
+    if m is None:
+        return 30
+    lines = wrapped_lines(m.label, COLUMNS[C_LABEL][1])
+    if m.kind in ("deliv_name", "deliv_no"):
+        lines = max(lines, 3)  # room to read a document's name or 文号 as typed: the cell wraps
+    return max(lines * LINE_PT + 4, 20)
+
+
 def write_template(
     ledger: Ledger,
     bureau: str,
@@ -140,206 +402,63 @@ def write_template(
 ) -> TemplateMeta:
     """Write one bureau's template atomically and return its (signed) metadata."""
     import xlsxwriter
-    from xlsxwriter.utility import xl_rowcol_to_cell
 
     check_period_in(ledger, period)
     rows = rows if rows is not None else ledger.tasks_for(bureau)
     if not rows:
         raise LedgerError(f"单位“{bureau}”在台账中没有任务，不生成模板。", code="no-tasks-for-bureau")
-    prior = prior or {}
     now = now or dt.datetime.now().replace(microsecond=0)
     due = deadline(period, deadline_rule)
-    locked: list[tuple[str, str]] = []
-    fields: list[FieldSpec] = []
-
     with atomic_path(Path(path)) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), XLSXWRITER_OPTIONS)
         wb.set_properties({"title": f"{ledger.title} {period.label} 填报表", "author": issuer or "ledger-xl", "company": issuer,
                            "created": now})
-        base = {"font_name": "宋体", "font_size": 10, "text_wrap": True, "valign": "vcenter", "border": 1}
-        f_title = wb.add_format({"font_name": "黑体", "font_size": 15, "align": "center", "valign": "vcenter", "locked": True})
-        f_note = wb.add_format({"font_name": "宋体", "font_size": 10, "text_wrap": True, "valign": "vcenter", "font_color": "#444444"})
-        f_head = wb.add_format({**base, "bold": True, "align": "center", "bg_color": "#D9E1F2"})
-        f_head_in = wb.add_format({**base, "bold": True, "align": "center", "bg_color": "#FFE699"})
-        f_lock = wb.add_format({**base, "bg_color": "#F2F2F2"})
-        f_lock_c = wb.add_format({**base, "bg_color": "#F2F2F2", "align": "center"})
-        f_lock_num = wb.add_format({**base, "bg_color": "#F2F2F2", "align": "center", "num_format": "0.##"})
-        f_na = wb.add_format({**base, "bg_color": "#D9D9D9", "pattern": 1})
-        f_in_text = wb.add_format({**base, "locked": False, "bg_color": "#FFF9DB", "valign": "top"})
-        f_in_num = wb.add_format({**base, "locked": False, "bg_color": "#FFF9DB", "align": "center", "num_format": "0.##"})
-        f_in_pct = wb.add_format({**base, "locked": False, "bg_color": "#FFF9DB", "align": "center", "num_format": "0.00%"})
-        f_in_txtfmt = wb.add_format({**base, "locked": False, "bg_color": "#FFF9DB", "align": "center", "num_format": "@"})
-        f_in_date = wb.add_format({**base, "locked": False, "bg_color": "#FFF9DB", "align": "center", "num_format": "yyyy-mm-dd"})
-        f_foot = wb.add_format({**base, "bold": True, "align": "right", "bg_color": "#F2F2F2"})
-
-        # ---------------------------------------------------------------- 填报说明
-        hs = wb.add_worksheet(HELP_SHEET)
-        hs.set_column(0, 0, 16)
-        hs.set_column(1, 1, 72)
-        hs.merge_range(0, 0, 0, 1, f"{ledger.title}", f_title)
-        hs.set_row(0, 30)
-        f_k = wb.add_format({"font_name": "黑体", "font_size": 11, "valign": "top"})
-        f_v = wb.add_format({"font_name": "宋体", "font_size": 11, "text_wrap": True, "valign": "top"})
-        n_lead = sum(1 for _, r in rows if r == "lead")
-        info = [
-            ("报送期", period.label),
-            ("填报单位", bureau),
-            ("任务数", f"共 {len(rows)} 项（牵头 {n_lead} 项，责任 {len(rows) - n_lead} 项）"),
-            ("报送截止", f"{cn_date(due)}前，将本表发回{issuer or '领导小组办公室'}"),
-            ("联系人", contact or "（见通知）"),
-            ("怎么填", "1. 打开“填报表”，黄色格子是要填写的地方，灰色格子是计划内容，不能修改。\n"
-                       "2. “本期填报”只填本报送期内新增或完成的数字，不要填累计数；系统会自动累计。\n"
-                       "3. 数字直接填阿拉伯数字，如 5、12.5；不要写“约”“余”等字，也不要写单位。\n"
-                       "4. 百分数直接填，如 18%；比值填成 3.5:1 的样子。日期填成 2024-06-30 的样子。\n"
-                       "5. 牵头任务请填写数字和文字；责任（配合）任务只需填写配合工作进展等文字。\n"
-                       "6. 没有进展也请如实填写“暂无”，不要留空；佐证材料写文件名或链接。\n"
-                       "7. 表格最下方填写填报人、联系电话、审核人（单位负责人）和填报日期。"),
-            ("注意", "请勿增删行列、改动工作表名称或另存为其他格式（如 .xls、.et、.csv）；保存为 .xlsx 后原文件发回即可。"),
-        ]
-        for r, (k, v) in enumerate(info, start=2):
-            hs.write_string(r, 0, k, f_k)
-            hs.write_string(r, 1, v, f_v)
-            hs.set_row(r, max(18, 16 * wrapped_lines(v, 72 * 0.95)))
-        hs.set_paper(9)
-        hs.fit_to_pages(1, 0)
-        hs.set_margins(left=0.6, right=0.6, top=0.8, bottom=0.8)
-        hs.protect("", {"select_locked_cells": True, "select_unlocked_cells": True})
-
-        # ---------------------------------------------------------------- 填报表
+        fmt = _Formats.make(wb)
+        hs = _write_help_sheet(wb, ledger, bureau, period, rows, due, contact, issuer, fmt.title)
         ws = wb.add_worksheet(FORM_SHEET)
-        ncol = len(COLUMNS)
         for c, (_, w) in enumerate(COLUMNS):
             ws.set_column(c, c, w)
-
-        def lock(r: int, c: int, value: object, fmt: object, r2: int | None = None, c2: int | None = None) -> None:
-            if (r2 is not None and r2 != r) or (c2 is not None and c2 != c):
-                if isinstance(value, int | float):
-                    ws.merge_range(r, c, r2 if r2 is not None else r, c2 if c2 is not None else c, "", fmt)
-                    ws.write_number(r, c, value, fmt)
-                else:
-                    ws.merge_range(r, c, r2 if r2 is not None else r, c2 if c2 is not None else c, str(value), fmt)
-            elif isinstance(value, int | float):
-                ws.write_number(r, c, value, fmt)
-            elif value in (None, ""):
-                ws.write_blank(r, c, None, fmt)
-            else:
-                ws.write_string(r, c, str(value), fmt)
-            if value not in (None, ""):
-                locked.append((xl_rowcol_to_cell(r, c), canonical(value)))
-
-        title = f"{ledger.title}  {period.label}填报表"
-        lock(0, 0, title, f_title, 0, ncol - 1)
-        ws.set_row(0, 28)
-        lock(1, 0, f"填报单位：{bureau}    报送截止：{cn_date(due)}    黄色格为填写区，灰色格为计划内容（已锁定）。", f_note, 1, ncol - 1)
-        ws.set_row(1, 20)
-        year_header = f"{period.year}年计划"
-        for c, (h, _) in enumerate(COLUMNS):
-            lock(HEADER_ROW, c, year_header if c == C_YEAR else h, f_head_in if c >= C_VALUE else f_head)
-        ws.set_row(HEADER_ROW, 30)
-
-        def add_field(kind: str, task: Task | None, role: str | None, index: int, label: str, unit: str, r: int, c: int) -> str:
-            seq = len(fields) + 1
-            name = f"lx_{seq:03d}_{kind}"
-            cell = xl_rowcol_to_cell(r, c)
-            fields.append(FieldSpec(name, task.id if task else None, role, kind, index, label, unit, cell))
-            wb.define_name(name, f"='{FORM_SHEET}'!{xl_rowcol_to_cell(r, c, row_abs=True, col_abs=True)}")
-            return name
-
-        r = FIRST_ROW
+        form = _Form(wb, ws, fmt)
+        form.head(ledger, bureau, period, due)
+        r, blocks = FIRST_ROW, []
         for task, role in rows:
-            measures = _measures(ledger, task, role, prior) or [None]
-            r_end = r + len(measures) - 1
-            plan_lines = {c: wrapped_lines(t, COLUMNS[c][1]) for c, t in (
-                (C_TASK, task.title), (C_YEAR, _year_plan(task, period.year)), (C_TOTAL, _total_plan(task)), (C_CAT, task.category))}
-            lock(r, C_ID, task.id, f_lock_c, r_end, C_ID)
-            lock(r, C_ROLE, ROLE_LABEL[role], f_lock_c, r_end, C_ROLE)
-            lock(r, C_CAT, task.category, f_lock, r_end, C_CAT)
-            lock(r, C_TASK, task.title, f_lock, r_end, C_TASK)
-            lock(r, C_YEAR, _year_plan(task, period.year), f_lock, r_end, C_YEAR)
-            lock(r, C_TOTAL, _total_plan(task), f_lock, r_end, C_TOTAL)
-            for k, m in enumerate(measures):
-                rr = r + k
-                if m is None:
-                    lock(rr, C_CUM, "", f_lock_c)
-                    lock(rr, C_LABEL, "文字填报（配合工作进展）" if role == "responsible" else "文字填报", f_lock)
-                    ws.write_blank(rr, C_VALUE, None, f_na)
-                    continue
-                lock(rr, C_CUM, m.cumulative if m.kind == "metric" else "", f_lock_num if m.kind == "metric" else f_lock_c)
-                lock(rr, C_LABEL, m.label, f_lock)
-                add_field(m.kind, task, role, m.index, m.label, m.unit, rr, C_VALUE)
-                _input_cell(ws, rr, C_VALUE, m, f_in_num, f_in_pct, f_in_txtfmt, f_in_date, f_in_text)
-            for c, kind in TEXT_COLUMNS.items():
-                label = COLUMNS[c][0] if not (role == "responsible" and kind == "progress") else "配合工作进展"
-                if r_end > r:
-                    ws.merge_range(r, c, r_end, c, "", f_in_text)
-                else:
-                    ws.write_blank(r, c, None, f_in_text)
-                add_field(kind, task, role, 0, label, "", r, c)
-                ws.data_validation(r, c, r, c, {"validate": "length", "criteria": "<=", "value": 2000,
-                                                "input_title": label[:31], "input_message": _TEXT_HELP[kind],
-                                                "error_title": "文字过长", "error_message": "每格最多 2000 字，较长的材料请写在佐证材料中。"})
-            # row heights: a merged block must be tall enough for its longest text
-            need = max(plan_lines.values()) * LINE_PT + 4
-            per_row = [max(wrapped_lines(m.label, COLUMNS[C_LABEL][1]) * LINE_PT + 4, 20) if m else 30 for m in measures]
-            extra = max(0.0, need - sum(per_row)) / len(per_row)
-            for k, h in enumerate(per_row):
-                ws.set_row(r + k, min(h + extra, 400))
-            r = r_end + 1
-
-        # footer: who filled, phone, who signed off, date
-        r += 1
-        foot = [("填报人", "filler", f_in_text, None), ("联系电话", "phone", f_in_txtfmt, "phone"),
-                ("审核人（单位负责人）", "reviewer", f_in_text, None), ("填报日期", "fill_date", f_in_date, "date")]
-        for k, (label, kind, fmt, check) in enumerate(foot):
-            rr = r + k // 2
-            c0 = 0 if k % 2 == 0 else 6
-            lock(rr, c0, label, f_foot, rr, c0 + 2)
-            ws.merge_range(rr, c0 + 3, rr, c0 + 4, "", fmt)
-            add_field(kind, None, None, 0, label, "", rr, c0 + 3)
-            if check == "phone":
-                ws.data_validation(rr, c0 + 3, rr, c0 + 3, {"validate": "length", "criteria": "between", "minimum": 7, "maximum": 20,
-                                                          "input_title": "联系电话", "input_message": "手机或座机号码，如 13800000000 或 0377-12345678",
-                                                          "error_title": "电话号码不对", "error_message": "请填写 7 到 20 位的电话号码，如 0377-12345678。"})
-            elif check == "date":
-                ws.data_validation(rr, c0 + 3, rr, c0 + 3, _DATE_RULE)
-            else:
-                ws.data_validation(rr, c0 + 3, rr, c0 + 3, {"validate": "length", "criteria": "between", "minimum": 1, "maximum": 50,
-                                                          "input_title": label[:31], "input_message": "填写姓名（和职务）。",
-                                                          "error_title": "内容过长", "error_message": "最多 50 字。"})
-            ws.set_row(rr, 24)
-        last_row = r + 1
-
-        ws.freeze_panes(FIRST_ROW, C_CAT)
-        ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True, "format_columns": True, "format_rows": True})
-        ws.set_landscape()
-        ws.set_paper(9)
-        ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-        ws.fit_to_pages(1, 0)
-        ws.repeat_rows(HEADER_ROW)
-        ws.print_area(0, 0, last_row, ncol - 1)
-        ws.set_footer(f"&C{safe_filename(bureau)}  {period.label}  第 &P 页，共 &N 页")
+            nxt = form.task_block(ledger, task, role, period, prior or {}, r)
+            blocks.append((r, sum(form.heights[k] for k in range(r, nxt))))
+            r = nxt
+        last_row = form.footer(r + 1)
+        blocks[-1] = (blocks[-1][0], blocks[-1][1] + 15)  # the blank row before the footer ends the last task's page
+        blocks.append((r + 1, sum(form.heights.get(k, 15) for k in range(r + 1, last_row + 1))))  # the footer stays whole
+        form.print_setup(bureau, period, blocks, last_row)
         ws.activate()
-        hs.set_first_sheet()
-
-        meta = TemplateMeta(
-            ledger_title=ledger.title, ledger_id=ledger_id, bureau=bureau, period=period.code,
-            generated_at=now.isoformat(), locked=locked, fields=fields,
-        )
+        hs.set_first_sheet()  # type: ignore[attr-defined]
+        meta = TemplateMeta(ledger_title=ledger.title, ledger_id=ledger_id, bureau=bureau, period=period.code,
+                            generated_at=now.isoformat(), locked=form.locked, fields=form.fields)
         meta.sign(key)
-        ms = wb.add_worksheet(META_SHEET)
-        for i, (k, v) in enumerate(meta.to_rows()):
-            ms.write_string(i, 0, k)
-            ms.write_string(i, 1, v)
-        ms.protect("", {"select_locked_cells": False, "select_unlocked_cells": False})
-        ms.very_hidden()
+        _write_meta_sheet(wb, meta)
         wb.close()
         _lock_structure(tmp)
     return meta
 
 
-_DATE_RULE = {"validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1), "maximum": dt.date(2100, 12, 31),
-              "input_title": "日期", "input_message": "请填写日期，如 2024-06-30",
-              "error_title": "日期格式不对", "error_message": "请按 2024-06-30 的样子填写日期。"}
+def _write_meta_sheet(wb: object, meta: TemplateMeta) -> None:
+    ms = wb.add_worksheet(META_SHEET)  # type: ignore[attr-defined]
+    for i, (k, v) in enumerate(meta.to_rows()):
+        ms.write_string(i, 0, k)
+        ms.write_string(i, 1, v)
+    ms.protect("", {"select_locked_cells": False, "select_unlocked_cells": False})
+    ms.very_hidden()
+
+
+def _date_rule(r: int, c: int) -> dict[str, object]:
+    """A date typed as Excel understands it (a serial) or as people here write it (2024.6.30, 2024年6月30日,
+    which Excel keeps as text): ingest reads all of them, so the cell must accept both."""
+    from xlsxwriter.utility import xl_rowcol_to_cell
+
+    cell = xl_rowcol_to_cell(r, c)
+    return {"validate": "custom", "value": f"=OR(ISNUMBER({cell}),AND(LEN({cell})>=8,LEN({cell})<=11))",
+            "input_title": "日期", "input_message": "请填写日期，如 2024-6-30、2024.6.30 或 2024年6月30日",
+            "error_title": "日期格式不对", "error_message": "请按 2024-6-30、2024.6.30 或 2024年6月30日 的样子填写日期。"}
+
 
 _TEXT_HELP = {
     "progress": "本期做了什么、做到什么程度。没有进展请填“暂无”。",
@@ -349,8 +468,10 @@ _TEXT_HELP = {
 }
 
 
-def _input_cell(ws: object, r: int, c: int, m: _Measure, f_num: object, f_pct: object, f_txt: object, f_date: object, f_text: object) -> None:
+def _input_cell(ws: object, r: int, c: int, m: _Measure, fmt: _Formats) -> None:
+    """The input cell of one measure: its number format, and a validation with a Chinese message."""
     kind = m.kind
+    f_num, f_pct, f_txt, f_date, f_text = fmt.in_num, fmt.in_pct, fmt.in_txtfmt, fmt.in_date, fmt.in_text
     if kind in ("metric", "ind_baseline", "ind_current"):
         ws.write_blank(r, c, None, f_num)  # type: ignore[attr-defined]
         msg = f"只填数字，单位为{m.unit}，不要写单位或“约”字。本期没有新增填 0。" if kind == "metric" else "只填数字，如 1250 或 3.6。"
@@ -376,7 +497,7 @@ def _input_cell(ws: object, r: int, c: int, m: _Measure, f_num: object, f_pct: o
                 "error_title": "请从列表中选择", "error_message": "请选择：未启动、推进中或已完成。"}
     elif kind == "deliv_date":
         ws.write_blank(r, c, None, f_date)  # type: ignore[attr-defined]
-        rule = _DATE_RULE
+        rule = _date_rule(r, c)
     else:
         ws.write_blank(r, c, None, f_text)  # type: ignore[attr-defined]
         rule = {"validate": "length", "criteria": "<=", "value": 200, "input_title": m.label[:31],
