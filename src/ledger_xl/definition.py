@@ -9,6 +9,7 @@ sheet and cell; loading never guesses.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,18 +46,25 @@ K_TITLE, K_YEARS, K_KIND, K_OFFICE = "台账标题", "年份", "报送周期", "
 K_DEADLINE = "报送截止"  # the office's rule, e.g. 次月28日前; blank: ledger-xl.toml's deadline_days
 
 TASK_HEAD = ["序号", "指标分类", "重点任务", "子项"]  # then one column per year, then TASK_TAIL
-TASK_TAIL = ["牵头单位", "责任单位", "频次", "每期次数", "成果（文件名称）", "备注"]
+TASK_TAIL = ["牵头单位", "责任单位", "频次", "每期次数", "成果（文件名称）", "备注", "具体目标", "责任领导", "完成时限"]
 METRIC_HEAD = ["序号", "原文（重点任务）", "指标名称", "单位"]  # then years, then
-METRIC_TAIL = ["比较", "总目标"]
-IND_HEAD = ["序号", "原文", "指标内容", "比较", "阈值", "单位", "对照期初", "变化方向"]
-BUREAU_HEAD = ["单位名称", "简称", "领导小组成员", "联系人", "电子邮箱", "联系电话"]
+METRIC_TAIL = ["比较", "总目标", "累计方式"]
+IND_HEAD = ["序号", "原文", "指标内容", "比较", "阈值", "单位", "对照期初", "变化方向"]  # then one 年阈值 column per year
+BUREAU_HEAD = ["单位名称", "简称", "领导小组成员", "联系人", "电子邮箱", "联系电话", "包含单位"]
+ACCUMULATION_LABEL: dict[str, str] = {"additions": "逐年新增", "year_end": "年末累计", "per_year": "当年数"}
+LABEL_ACCUMULATION: dict[str, str] = {v: k for k, v in ACCUMULATION_LABEL.items()}
 
 HELP_LINES = [
     "本工作簿是台账的“定义表”，ledger-xl 的所有模板、汇总和报告都以它为准。",
-    "“任务”表每行一项任务；“频次”“每期次数”“成果”是程序从原文读出的结果，读错了直接改。",
-    "“数量指标”表每行一个数量指标：各年数字是当年新增量；“比较”填 ≥、≤ 或 =，“总目标”填数字。",
-    "“比例指标”表每行一个比例/比值指标：单位填 % 或 比值；按期初对比的在“对照期初”填“是”。",
-    "“单位”表列出所有单位；牵头、责任单位须与这里的名称完全一致。“领导小组成员”为“是”的单位包含在“各成员单位”中。",
+    "“任务”表每行一项任务；“频次”“每期次数”“成果”是程序从原文读出的结果，读错了直接改。“责任领导”填人名（不是单位），"
+    "“完成时限”填日期，如 2025-06-30，没有就留空。",
+    "“数量指标”表每行一个数量指标；“累计方式”：逐年新增（各年数字是当年新增量，总数为各年之和）、年末累计（各年数字是"
+    "年末应达到的水平，总数为最后一年）、当年数（各年数字是当年自身的量，如当年营业收入，逐年考核）。"
+    "“比较”填 ≥、≤ 或 =，“总目标”填数字。",
+    "“比例指标”表每行一个比例/比值指标：单位填 % 或 比值；按期初对比的在“对照期初”填“是”；阈值逐年提高的，在各“年阈值”列"
+    "填当年的阈值（留空则各年都按“阈值”）。",
+    "“单位”表列出所有单位；牵头、责任单位须与这里的名称完全一致。“领导小组成员”为“是”的单位包含在“各成员单位”中。"
+    "“各县（市、区）政府”这类统称，可在“包含单位”列填写具体单位（顿号分隔，且都列在本表中），模板就发给这些单位。",
     "多个单位之间用顿号“、”分隔。改完保存后，运行 ledger-xl ledger show 检查。",
 ]
 
@@ -65,106 +73,122 @@ def _year_label(y: int) -> str:
     return f"{y}年"
 
 
+def _threshold_label(y: int) -> str:
+    return f"{y}年阈值"
+
+
+class _Writer:
+    """The definition workbook's formats and the typed writes every sheet shares."""
+
+    def __init__(self, wb: object) -> None:
+        self.wb = wb
+        add = wb.add_format  # type: ignore[attr-defined]
+        base = {"bold": True, "border": 1, "text_wrap": True, "valign": "vcenter", "align": "center"}
+        self.head = add({**base, "bg_color": "#DDEBF7"})
+        self.parsed_head = add({**base, "bg_color": "#FFF2CC"})
+        self.wrap = add({"text_wrap": True, "valign": "top", "border": 1})
+        self.num = add({"valign": "top", "border": 1, "num_format": "General"})
+
+    def sheet(self, name: str, headers: list[str], widths: list[int], parsed: set[int] | frozenset[int] = frozenset()) -> object:
+        ws = self.wb.add_worksheet(name)  # type: ignore[attr-defined]
+        for ci, (h, w) in enumerate(zip(headers, widths, strict=True)):
+            ws.write_string(0, ci, h, self.parsed_head if ci in parsed else self.head)
+            ws.set_column(ci, ci, w)
+        ws.freeze_panes(1, 0)
+        ws.set_row(0, 30)
+        return ws
+
+    def put(self, ws: object, r: int, c: int, v: object) -> None:
+        if v is None or v == "":
+            ws.write_blank(r, c, None, self.wrap)  # type: ignore[attr-defined]
+        elif isinstance(v, int | float) and not isinstance(v, bool):
+            ws.write_number(r, c, v, self.num)  # type: ignore[attr-defined]
+        else:
+            ws.write_string(r, c, str(v), self.wrap)  # type: ignore[attr-defined]
+
+    def rows(self, ws: object, rows: list[list[object]]) -> None:
+        for r, row in enumerate(rows, start=1):
+            for c, v in enumerate(row):
+                self.put(ws, r, c, v)
+
+
 def save_definition(ledger: Ledger, path: Path) -> None:
     """Write the definition workbook atomically (xlsxwriter: typed writes, no formulas from text)."""
     import xlsxwriter
 
-    years = ledger.years
     with atomic_path(Path(path)) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), XLSXWRITER_OPTIONS)
-        head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter", "align": "center"})
-        parsed_head = wb.add_format({"bold": True, "bg_color": "#FFF2CC", "border": 1, "text_wrap": True, "valign": "vcenter", "align": "center"})
-        wrap = wb.add_format({"text_wrap": True, "valign": "top", "border": 1})
-        num = wb.add_format({"valign": "top", "border": 1, "num_format": "General"})
-
-        def sheet(name: str, headers: list[str], widths: list[int], parsed: set[int] = frozenset()) -> object:  # type: ignore[assignment]
-            ws = wb.add_worksheet(name)
-            for ci, (h, w) in enumerate(zip(headers, widths, strict=True)):
-                ws.write_string(0, ci, h, parsed_head if ci in parsed else head)
-                ws.set_column(ci, ci, w)
-            ws.freeze_panes(1, 0)
-            ws.set_row(0, 30)
-            return ws
-
-        def put(ws: object, r: int, c: int, v: object) -> None:
-            if v is None or v == "":
-                ws.write_blank(r, c, None, wrap)  # type: ignore[attr-defined]
-            elif isinstance(v, int | float) and not isinstance(v, bool):
-                ws.write_number(r, c, v, num)  # type: ignore[attr-defined]
-            else:
-                ws.write_string(r, c, str(v), wrap)  # type: ignore[attr-defined]
-
+        w = _Writer(wb)
         hs = wb.add_worksheet(S_HELP)
         hs.set_column(0, 0, 110)
         for i, line in enumerate(HELP_LINES):
             hs.write_string(i, 0, line, wb.add_format({"text_wrap": True}) if i else wb.add_format({"bold": True, "font_size": 12}))
-
-        ws = sheet(S_SETTINGS, ["项目", "值"], [18, 60])
-        settings = [
-            (K_TITLE, ledger.title),
-            (K_YEARS, "、".join(str(y) for y in years)),
-            (K_KIND, PERIOD_KIND_LABEL[ledger.period_kind]),
-            (K_OFFICE, ledger.office),
-            (K_DEADLINE, ledger.deadline_rule.text if ledger.deadline_rule else ""),
-        ]
-        for r, (k, v) in enumerate(settings, start=1):
-            put(ws, r, 0, k)
-            put(ws, r, 1, v)
-        ws.data_validation(3, 1, 3, 1, {"validate": "list", "source": list(LABEL_PERIOD_KIND)})  # type: ignore[attr-defined]
-
-        headers = TASK_HEAD + [f"{_year_label(y)}工作分解" for y in years] + TASK_TAIL
-        widths = [6, 14, 26, 22] + [24] * len(years) + [18, 28, 9, 8, 24, 16]
-        first_parsed = len(TASK_HEAD) + len(years) + 2
-        ws = sheet(S_TASKS, headers, widths, parsed={first_parsed, first_parsed + 1, first_parsed + 2})
-        for r, t in enumerate(ledger.tasks, start=1):
-            row = [t.id, t.category, t.task, t.item or ""] + [t.breakdown.get(y, "") for y in years] + [
-                "、".join(t.lead),
-                "、".join(t.responsible),
-                FREQUENCY_LABEL.get(t.frequency or "", ""),
-                t.frequency_count if t.frequency else "",
-                t.deliverable or "",
-                t.note,
-            ]
-            for c, v in enumerate(row):
-                put(ws, r, c, v)
-        n = max(len(ledger.tasks), 1) + 200
-        ws.data_validation(1, first_parsed, n, first_parsed, {"validate": "list", "source": list(LABEL_FREQUENCY)})  # type: ignore[attr-defined]
-        ws.data_validation(1, first_parsed + 1, n, first_parsed + 1, {"validate": "integer", "criteria": ">=", "value": 1})  # type: ignore[attr-defined]
-
-        headers = METRIC_HEAD + [_year_label(y) for y in years] + METRIC_TAIL
-        ws = sheet(S_METRICS, headers, [6, 40, 26, 6] + [9] * len(years) + [6, 9], parsed=set(range(2, len(headers))))
-        r = 1
-        for t in ledger.tasks:
-            for m in t.metrics:
-                row = [t.id, t.task if not t.item else f"{t.task}—{t.item}", m.name, m.unit] + [m.yearly.get(y, 0) for y in years]
-                row += [OP_SYMBOL[m.target.op] if m.target else "", m.target.value if m.target else ""]
-                for c, v in enumerate(row):
-                    put(ws, r, c, v)
-                r += 1
-        col = len(METRIC_HEAD) + len(years)
-        ws.data_validation(1, col, 500, col, {"validate": "list", "source": list(SYMBOL_OP)})  # type: ignore[attr-defined]
-
-        ws = sheet(S_INDICATORS, IND_HEAD, [6, 40, 36, 6, 8, 6, 9, 9], parsed=set(range(2, len(IND_HEAD))))
-        r = 1
-        for t in ledger.tasks:
-            source = "\n".join(dict.fromkeys(x for x in [t.task, t.item or "", *t.breakdown.values()] if x))
-            for i in t.indicators:
-                row = [t.id, source, i.text, OP_SYMBOL[i.op], i.value, "%" if i.unit == "%" else RATIO_LABEL,
-                       YES if i.baseline else NO, CHANGE_LABEL.get(i.change or "", "")]
-                for c, v in enumerate(row):
-                    put(ws, r, c, v)
-                r += 1
-        for c, src in ((3, ["≥", "≤"]), (5, ["%", RATIO_LABEL]), (6, [YES, NO]), (7, list(LABEL_CHANGE))):
-            ws.data_validation(1, c, 500, c, {"validate": "list", "source": src})  # type: ignore[attr-defined]
-
-        ws = sheet(S_BUREAUS, BUREAU_HEAD, [28, 18, 12, 10, 28, 16])
-        for r, b in enumerate(ledger.bureaus, start=1):
-            for c, v in enumerate([b.name, b.short_name, YES if b.member else NO, b.contact, b.email, b.phone]):
-                put(ws, r, c, v)
-        ws.data_validation(1, 2, 500, 2, {"validate": "list", "source": [YES, NO]})  # type: ignore[attr-defined]
+        _save_settings(w, ledger)
+        _save_tasks(w, ledger)
+        _save_metrics(w, ledger)
+        _save_indicators(w, ledger)
+        _save_bureaus(w, ledger)
         wb.worksheets_objs.sort(key=lambda s: [S_HELP, S_SETTINGS, S_TASKS, S_METRICS, S_INDICATORS, S_BUREAUS].index(s.name))
         wb.get_worksheet_by_name(S_TASKS).activate()
         wb.close()
+
+
+def _save_settings(w: _Writer, ledger: Ledger) -> None:
+    ws = w.sheet(S_SETTINGS, ["项目", "值"], [18, 60])
+    w.rows(ws, [[K_TITLE, ledger.title], [K_YEARS, "、".join(str(y) for y in ledger.years)],
+                [K_KIND, PERIOD_KIND_LABEL[ledger.period_kind]], [K_OFFICE, ledger.office],
+                [K_DEADLINE, ledger.deadline_rule.text if ledger.deadline_rule else ""]])
+    ws.data_validation(3, 1, 3, 1, {"validate": "list", "source": list(LABEL_PERIOD_KIND)})  # type: ignore[attr-defined]
+
+
+def _save_tasks(w: _Writer, ledger: Ledger) -> None:
+    years = ledger.years
+    headers = TASK_HEAD + [f"{_year_label(y)}工作分解" for y in years] + TASK_TAIL
+    widths = [6, 14, 26, 22] + [24] * len(years) + [18, 28, 9, 8, 24, 16, 28, 14, 12]
+    first_parsed = len(TASK_HEAD) + len(years) + 2
+    ws = w.sheet(S_TASKS, headers, widths, parsed={first_parsed, first_parsed + 1, first_parsed + 2, len(headers) - 1})
+    w.rows(ws, [[t.id, t.category, t.task, t.item or ""] + [t.breakdown.get(y, "") for y in years] + [
+        "、".join(t.lead), "、".join(t.responsible), FREQUENCY_LABEL.get(t.frequency or "", ""),
+        t.frequency_count if t.frequency else "", t.deliverable or "", t.note, t.target_text or "", "、".join(t.leaders),
+        t.deadline.isoformat() if t.deadline else ""] for t in ledger.tasks])
+    n = max(len(ledger.tasks), 1) + 200
+    ws.data_validation(1, first_parsed, n, first_parsed, {"validate": "list", "source": list(LABEL_FREQUENCY)})  # type: ignore[attr-defined]
+    ws.data_validation(1, first_parsed + 1, n, first_parsed + 1, {"validate": "integer", "criteria": ">=", "value": 1})  # type: ignore[attr-defined]
+
+
+def _save_metrics(w: _Writer, ledger: Ledger) -> None:
+    years = ledger.years
+    headers = METRIC_HEAD + [_year_label(y) for y in years] + METRIC_TAIL
+    ws = w.sheet(S_METRICS, headers, [6, 40, 26, 6] + [9] * len(years) + [6, 9, 10], parsed=set(range(2, len(headers))))
+    w.rows(ws, [[t.id, t.task if not t.item else f"{t.task}—{t.item}", m.name, m.unit] + [m.yearly.get(y, 0) for y in years]
+                + [OP_SYMBOL[m.target.op] if m.target else "", m.target.value if m.target else "", ACCUMULATION_LABEL[m.accumulation]]
+                for t in ledger.tasks for m in t.metrics])
+    col = len(METRIC_HEAD) + len(years)
+    ws.data_validation(1, col, 500, col, {"validate": "list", "source": list(SYMBOL_OP)})  # type: ignore[attr-defined]
+    ws.data_validation(1, col + 2, 500, col + 2, {"validate": "list", "source": list(LABEL_ACCUMULATION)})  # type: ignore[attr-defined]
+
+
+def _save_indicators(w: _Writer, ledger: Ledger) -> None:
+    years = ledger.years
+    headers = IND_HEAD + [_threshold_label(y) for y in years]
+    ws = w.sheet(S_INDICATORS, headers, [6, 40, 36, 6, 8, 6, 9, 9] + [9] * len(years), parsed=set(range(2, len(headers))))
+    rows = []
+    for t in ledger.tasks:
+        source = "\n".join(dict.fromkeys(x for x in [t.task, t.item or "", *t.breakdown.values()] if x))
+        for i in t.indicators:
+            rows.append([t.id, source, i.text, OP_SYMBOL[i.op], i.value, "%" if i.unit == "%" else RATIO_LABEL,
+                         YES if i.baseline else NO, CHANGE_LABEL.get(i.change or "", "")]
+                        + [i.yearly[y].value if y in i.yearly else "" for y in years])
+    w.rows(ws, rows)
+    for c, src in ((3, ["≥", "≤"]), (5, ["%", RATIO_LABEL]), (6, [YES, NO]), (7, list(LABEL_CHANGE))):
+        ws.data_validation(1, c, 500, c, {"validate": "list", "source": src})  # type: ignore[attr-defined]
+
+
+def _save_bureaus(w: _Writer, ledger: Ledger) -> None:
+    ws = w.sheet(S_BUREAUS, BUREAU_HEAD, [28, 18, 12, 10, 28, 16, 36])
+    w.rows(ws, [[b.name, b.short_name, YES if b.member else NO, b.contact, b.email, b.phone, "、".join(b.includes)]
+                for b in ledger.bureaus])
+    ws.data_validation(1, 2, 500, 2, {"validate": "list", "source": [YES, NO]})  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------- loading
@@ -191,7 +215,8 @@ class _Sheet:
         self.rows = [(ri, r) for ri, r in enumerate(rows[1:], start=2) if any(v not in (None, "") for v in r)]
 
     def cell(self, row: int, header: str) -> str:
-        return f"{self.letters[self.col[header]]}{row}"
+        i = self.col.get(header)
+        return f"{self.letters[i]}{row}" if i is not None else f"第{row}行"
 
     def get(self, row: tuple[object, ...], header: str) -> object:
         i = self.col.get(header)
@@ -209,13 +234,80 @@ class _Sheet:
         return str(v)
 
 
+class _Loader:
+    """One load of a definition workbook: the findings so far and the checks every sheet shares."""
+
+    def __init__(self, wb: object, file: str) -> None:
+        self.wb = wb
+        self.file = file
+        self.findings: list[Finding] = []
+        self.years: list[int] = []
+        self.known: set[str] = {ALL_MEMBERS}
+        self.by_id: dict[str, Task] = {}
+        self.office_cell = "B5"
+
+    def find(self, code: str, msg: str, sheet: str | None = None, cell: str | None = None, value: object = None,
+             severity: Severity = Severity.ERROR) -> None:
+        self.findings.append(Finding(code, msg, severity, file=self.file, sheet=sheet, cell=cell,
+                                     value=None if value is None else str(value)))
+
+    def yes_no(self, sheet: _Sheet, ri: int, row: tuple[object, ...], header: str, default: str) -> str:
+        """The 是/否 in a column (default when blank); anything else is a finding."""
+        raw = sheet.text(row, header) or default
+        if raw not in (YES, NO):
+            self.find("def-choice", f"“{header}”应填“是”或“否”，现为“{raw}”。", sheet.name, sheet.cell(ri, header), raw)
+        return raw
+
+    def number(self, sheet: _Sheet, ri: int, row: tuple[object, ...], header: str, *, required: bool) -> float | None:
+        v = sheet.get(row, header)
+        if v in (None, ""):
+            if required:
+                self.find("def-required", f"“{header}”为空。请填写数字（没有就填 0）。", sheet.name, sheet.cell(ri, header))
+            return None
+        try:
+            return parse_count(v)
+        except NumberError as e:
+            self.find("def-not-number", f"“{header}”的值“{v}”{e}。请填写数字，例如 5。", sheet.name, sheet.cell(ri, header), v)
+            return None
+
+    def task_of(self, sheet: _Sheet, ri: int, row: tuple[object, ...]) -> Task | None:
+        tid = sheet.text(row, "序号")
+        task = self.by_id.get(tid)
+        if task is None:
+            self.find("def-unknown-task", f"序号“{tid}”在“任务”表中不存在。请改为正确的序号。", sheet.name, sheet.cell(ri, "序号"), tid)
+        return task
+
+    def year_columns(self, sheet: _Sheet, label: Callable[[int], str], *, required: bool = True) -> None:
+        """Every year of the 设置 sheet needs its column; a missing one is refused at the header row."""
+        for y in self.years:
+            if label(y) not in sheet.col and required:
+                self.find("def-missing-column", f"缺少“{label(y)}”列（设置中的年份为 {y}）。请补上该列或修改设置中的年份。",
+                          sheet.name, "第1行")
+
+
 def load_definition(path: Path) -> LoadResult:
     """Read the definition workbook into a Ledger; every wrong edit is a finding with its cell."""
+    path = Path(path)
+    wb = _open_definition(path)
+    ld = _Loader(wb, path.name)
+    title, kind, office, rule = _load_settings(ld)
+    bureaus = _load_bureaus(ld)
+    tasks = _load_tasks(ld)
+    if S_METRICS in wb.sheetnames:  # type: ignore[attr-defined]
+        _load_metrics(ld)
+    if S_INDICATORS in wb.sheetnames:  # type: ignore[attr-defined]
+        _load_indicators(ld)
+    if office and office not in ld.known:
+        ld.find("def-unknown-bureau", f"领导小组办公室“{office}”不在“单位”表中。请检查名称。", S_SETTINGS, ld.office_cell, office)
+    _expand_groups(bureaus, tasks)
+    ledger = Ledger(title=title, years=ld.years, bureaus=bureaus, tasks=tasks, period_kind=kind, office=office,  # type: ignore[arg-type]
+                    deadline_rule=rule)
+    return LoadResult(ledger, ld.findings + plan_findings(ledger, file=path.name))
+
+
+def _open_definition(path: Path) -> object:
     from openpyxl import load_workbook
 
-    from .bureaus import split_bureaus
-
-    path = Path(path)
     if not path.exists():
         raise LedgerError(f"找不到台账定义表 {path}。请先运行 ledger-xl import-ledger 生成，或用 -w 指定工作目录。", code="not-found")
     check_ooxml(path, kind="Excel")
@@ -223,39 +315,27 @@ def load_definition(path: Path) -> LoadResult:
         wb = load_workbook(path, data_only=True)
     except Exception as e:
         raise LedgerError(f"{path.name}：无法打开台账定义表（{type(e).__name__}）。请用 Excel/WPS 另存为 .xlsx 后重试。", code="corrupt") from e
-    f = path.name
-    findings: list[Finding] = []
-
-    def find(code: str, msg: str, sheet: str | None = None, cell: str | None = None, value: object = None,
-             severity: Severity = Severity.ERROR) -> None:
-        findings.append(Finding(code, msg, severity, file=f, sheet=sheet, cell=cell, value=None if value is None else str(value)))
-
-    def yes_no(sheet: _Sheet, ri: int, row: tuple[object, ...], header: str, default: str) -> str:
-        """The 是/否 in a column (default when blank); anything else is a finding."""
-        raw = sheet.text(row, header) or default
-        if raw not in (YES, NO):
-            find("def-choice", f"“{header}”应填“是”或“否”，现为“{raw}”。", sheet.name, sheet.cell(ri, header), raw)
-        return raw
-
     missing = [s for s in (S_SETTINGS, S_TASKS, S_BUREAUS) if s not in wb.sheetnames]
     if missing:
-        raise LedgerError(f"{f}：缺少工作表“{'”“'.join(missing)}”，不是 ledger-xl 的台账定义表。", code="def-missing-sheet")
+        raise LedgerError(f"{path.name}：缺少工作表“{'”“'.join(missing)}”，不是 ledger-xl 的台账定义表。", code="def-missing-sheet")
+    return wb
 
-    # settings
-    st = _Sheet(wb[S_SETTINGS], f)
+
+def _load_settings(ld: _Loader) -> tuple[str, str, str, DeadlineRule | None]:
+    st = _Sheet(ld.wb[S_SETTINGS], ld.file)  # type: ignore[index]
     settings: dict[str, tuple[object, str]] = {}
     for ri, row in st.rows:
         key = str(row[0]).strip() if row and row[0] is not None else ""
         settings[key] = (row[1] if len(row) > 1 else None, f"B{ri}")
     title = str(settings.get(K_TITLE, ("", ""))[0] or "").strip()
     years_raw, years_cell = settings.get(K_YEARS, ("", "B3"))
-    years = sorted({int(y) for y in re.findall(r"(?:19|20)\d{2}", str(years_raw or ""))})
-    if not years:
-        find("def-years", "年份没有填写或无法识别。请填写如“2023、2024、2025”。", S_SETTINGS, years_cell, years_raw)
+    ld.years = sorted({int(y) for y in re.findall(r"(?:19|20)\d{2}", str(years_raw or ""))})
+    if not ld.years:
+        ld.find("def-years", "年份没有填写或无法识别。请填写如“2023、2024、2025”。", S_SETTINGS, years_cell, years_raw)
     kind_raw, kind_cell = settings.get(K_KIND, ("半年", ""))
     kind = PERIOD_KIND_ALIASES.get(str(kind_raw or "半年").strip())
     if kind is None:
-        find("def-choice", f"报送周期“{kind_raw}”无法识别。请选择：月、季度、半年或年度。", S_SETTINGS, kind_cell, kind_raw)
+        ld.find("def-choice", f"报送周期“{kind_raw}”无法识别。请选择：月、季度、半年或年度。", S_SETTINGS, kind_cell, kind_raw)
         kind = "half-year"
     rule_raw, rule_cell = settings.get(K_DEADLINE, ("", ""))
     rule = None
@@ -263,159 +343,213 @@ def load_definition(path: Path) -> LoadResult:
         try:
             rule = DeadlineRule.parse(rule_raw, source=DEFINITION_RULE_SOURCE)
         except LedgerError as e:
-            find("def-deadline-rule", e.message, S_SETTINGS, rule_cell, rule_raw)
-    office = str(settings.get(K_OFFICE, ("", ""))[0] or "").strip()
+            ld.find("def-deadline-rule", e.message, S_SETTINGS, rule_cell, rule_raw)
+    office_raw, ld.office_cell = settings.get(K_OFFICE, ("", "B5"))
+    return title, kind, str(office_raw or "").strip(), rule
 
-    # bureaus
-    bs = _Sheet(wb[S_BUREAUS], f)
+
+def _load_bureaus(ld: _Loader) -> list[Bureau]:
+    from .bureaus import is_group, split_list
+
+    bs = _Sheet(ld.wb[S_BUREAUS], ld.file)  # type: ignore[index]
     bureaus: list[Bureau] = []
+    includes_at: list[tuple[Bureau, int]] = []
     for ri, row in bs.rows:
         name = bs.text(row, "单位名称")
         if not name:
-            find("def-required", "单位名称为空。请填写单位全称，或删除整行。", S_BUREAUS, bs.cell(ri, "单位名称"))
+            ld.find("def-required", "单位名称为空。请填写单位全称，或删除整行。", S_BUREAUS, bs.cell(ri, "单位名称"))
             continue
         if any(b.name == name for b in bureaus):
-            find("def-duplicate", f"单位“{name}”重复出现。请删除重复的行。", S_BUREAUS, bs.cell(ri, "单位名称"), name)
+            ld.find("def-duplicate", f"单位“{name}”重复出现。请删除重复的行。", S_BUREAUS, bs.cell(ri, "单位名称"), name)
             continue
-        member_raw = yes_no(bs, ri, row, "领导小组成员", YES)
+        member_raw = ld.yes_no(bs, ri, row, "领导小组成员", YES)
         email = bs.text(row, "电子邮箱")
         if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
-            find("def-email", f"电子邮箱“{email}”格式不对。请填写如 name@example.gov.cn。", S_BUREAUS, bs.cell(ri, "电子邮箱"), email)
-        bureaus.append(Bureau(name=name, short_name=bs.text(row, "简称"), member=member_raw != NO,
-                              contact=bs.text(row, "联系人"), email=email, phone=bs.text(row, "联系电话")))
-    known = {b.name for b in bureaus} | {ALL_MEMBERS}
+            ld.find("def-email", f"电子邮箱“{email}”格式不对。请填写如 name@example.gov.cn。", S_BUREAUS, bs.cell(ri, "电子邮箱"), email)
+        includes = split_list(bs.text(row, "包含单位"))
+        b = Bureau(name=name, short_name=bs.text(row, "简称"), member=member_raw != NO, contact=bs.text(row, "联系人"),
+                   email=email, phone=bs.text(row, "联系电话"), group=is_group(name) or bool(includes), includes=includes)
+        bureaus.append(b)
+        if includes:
+            includes_at.append((b, ri))
+    ld.known |= {b.name for b in bureaus}
+    for b, ri in includes_at:
+        for n in b.includes:
+            if n not in ld.known or n == b.name:
+                ld.find("def-unknown-bureau", f"“包含单位”中的“{n}”不在“单位”表中（或就是本单位）。请先在“单位”表中添加该单位。",
+                        S_BUREAUS, bs.cell(ri, "包含单位"), n)
+    return bureaus
 
-    # tasks
-    ts = _Sheet(wb[S_TASKS], f)
-    year_cols = {y: f"{_year_label(y)}工作分解" for y in years}
-    for y, h in year_cols.items():
-        if h not in ts.col:
-            find("def-missing-column", f"缺少“{h}”列（设置中的年份为 {y}）。请补上该列或修改设置中的年份。", S_TASKS, "第1行")
+
+def _load_tasks(ld: _Loader) -> list[Task]:
+    ts = _Sheet(ld.wb[S_TASKS], ld.file)  # type: ignore[index]
+    year_cols = {y: f"{_year_label(y)}工作分解" for y in ld.years}
+    ld.year_columns(ts, lambda y: f"{_year_label(y)}工作分解")
     tasks: list[Task] = []
-    by_id: dict[str, Task] = {}
     for ri, row in ts.rows:
         tid = ts.text(row, "序号")
         if not tid:
-            find("def-required", "序号为空。每项任务需要唯一的序号。", S_TASKS, ts.cell(ri, "序号"))
+            ld.find("def-required", "序号为空。每项任务需要唯一的序号。", S_TASKS, ts.cell(ri, "序号"))
             continue
-        if tid in by_id:
-            find("def-duplicate", f"序号 {tid} 重复。请改为不同的序号。", S_TASKS, ts.cell(ri, "序号"), tid)
+        if tid in ld.by_id:
+            ld.find("def-duplicate", f"序号 {tid} 重复。请改为不同的序号。", S_TASKS, ts.cell(ri, "序号"), tid)
             continue
-        lead = split_bureaus(ts.text(row, "牵头单位"))
-        responsible = split_bureaus(ts.text(row, "责任单位"))
-        if not lead:
-            find("def-required", f"第 {tid} 项任务没有牵头单位。请填写。", S_TASKS, ts.cell(ri, "牵头单位"))
-        for header, names in (("牵头单位", lead), ("责任单位", responsible)):
-            for n in names:
-                if n not in known:
-                    find("def-unknown-bureau", f"单位“{n}”不在“单位”表中。请检查名称是否写错，或在“单位”表中添加该单位。",
-                         S_TASKS, ts.cell(ri, header), n)
-        freq_raw = ts.text(row, "频次")
-        frequency = LABEL_FREQUENCY.get(freq_raw) if freq_raw else None
-        if freq_raw and frequency is None:
-            find("def-choice", f"频次“{freq_raw}”无法识别。请选择：每半年、每季度、每年，或留空。", S_TASKS, ts.cell(ri, "频次"), freq_raw)
-        count = 1
-        count_raw = ts.get(row, "每期次数")
-        if count_raw not in (None, ""):
-            try:
-                count = int(parse_count(count_raw, integer=True))
-                if count < 1:
-                    raise NumberError("应不小于 1")
-            except NumberError as e:
-                find("def-not-number", f"每期次数“{count_raw}”{e}。请填写 1、2 这样的整数。", S_TASKS, ts.cell(ri, "每期次数"), count_raw)
-        task = Task(
-            id=tid,
-            category=ts.text(row, "指标分类"),
-            task=ts.text(row, "重点任务"),
-            item=ts.text(row, "子项") or None,
-            breakdown={y: ts.text(row, h) for y, h in year_cols.items()},
-            lead=lead,
-            responsible=responsible,
-            frequency=frequency,  # type: ignore[arg-type]
-            frequency_count=count,
-            deliverable=ts.text(row, "成果（文件名称）") or None,
-            note=ts.text(row, "备注"),
-        )
+        task = Task(id=tid, category=ts.text(row, "指标分类"), task=ts.text(row, "重点任务"), item=ts.text(row, "子项") or None,
+                    breakdown={y: ts.text(row, h) for y, h in year_cols.items()}, lead=[], responsible=[],
+                    deliverable=ts.text(row, "成果（文件名称）") or None, note=ts.text(row, "备注"),
+                    target_text=ts.text(row, "具体目标") or None)
+        _task_units(ld, ts, ri, row, task)
+        _task_frequency(ld, ts, ri, row, task)
+        _task_leaders_deadline(ld, ts, ri, row, task)
         tasks.append(task)
-        by_id[tid] = task
+        ld.by_id[tid] = task
+    return tasks
 
-    def number(sheet: _Sheet, ri: int, row: tuple[object, ...], header: str, *, required: bool) -> float | None:
-        v = sheet.get(row, header)
-        if v in (None, ""):
-            if required:
-                find("def-required", f"“{header}”为空。请填写数字（没有就填 0）。", sheet.name, sheet.cell(ri, header))
-            return None
+
+def _task_units(ld: _Loader, ts: _Sheet, ri: int, row: tuple[object, ...], task: Task) -> None:
+    from .bureaus import split_bureaus
+
+    task.lead = split_bureaus(ts.text(row, "牵头单位"))
+    task.responsible = split_bureaus(ts.text(row, "责任单位"))
+    if not task.lead:
+        ld.find("def-required", f"第 {task.id} 项任务没有牵头单位。请填写。", S_TASKS, ts.cell(ri, "牵头单位"))
+    for header, names in (("牵头单位", task.lead), ("责任单位", task.responsible)):
+        for n in names:
+            if n not in ld.known:
+                ld.find("def-unknown-bureau", f"单位“{n}”不在“单位”表中。请检查名称是否写错，或在“单位”表中添加该单位。",
+                        S_TASKS, ts.cell(ri, header), n)
+
+
+def _task_frequency(ld: _Loader, ts: _Sheet, ri: int, row: tuple[object, ...], task: Task) -> None:
+    freq_raw = ts.text(row, "频次")
+    frequency = LABEL_FREQUENCY.get(freq_raw) if freq_raw else None
+    if freq_raw and frequency is None:
+        ld.find("def-choice", f"频次“{freq_raw}”无法识别。请选择：每半年、每季度、每年，或留空。", S_TASKS, ts.cell(ri, "频次"), freq_raw)
+    task.frequency = frequency  # type: ignore[assignment]
+    count_raw = ts.get(row, "每期次数")
+    if count_raw not in (None, ""):
         try:
-            return parse_count(v)
+            task.frequency_count = int(parse_count(count_raw, integer=True))
+            if task.frequency_count < 1:
+                raise NumberError("应不小于 1")
         except NumberError as e:
-            find("def-not-number", f"“{header}”的值“{v}”{e}。请填写数字，例如 5。", sheet.name, sheet.cell(ri, header), v)
-            return None
+            task.frequency_count = 1
+            ld.find("def-not-number", f"每期次数“{count_raw}”{e}。请填写 1、2 这样的整数。", S_TASKS, ts.cell(ri, "每期次数"), count_raw)
 
-    def task_of(sheet: _Sheet, ri: int, row: tuple[object, ...]) -> Task | None:
-        tid = sheet.text(row, "序号")
-        task = by_id.get(tid)
+
+def _task_leaders_deadline(ld: _Loader, ts: _Sheet, ri: int, row: tuple[object, ...], task: Task) -> None:
+    """责任领导 are persons (kept as written); 完成时限 is a date typed or stored as an Excel date."""
+    import datetime as dt
+
+    from .bureaus import split_persons
+
+    task.leaders = split_persons(ts.text(row, "责任领导"))
+    raw = ts.get(row, "完成时限")
+    if raw in (None, ""):
+        return
+    if isinstance(raw, dt.datetime):
+        task.deadline = raw.date()
+        return
+    if isinstance(raw, dt.date):
+        task.deadline = raw
+        return
+    m = re.fullmatch(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?", str(raw).strip())
+    try:
+        task.deadline = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+    except ValueError:
+        task.deadline = None
+    if task.deadline is None:
+        ld.find("def-date", f"完成时限“{raw}”不是日期。请填写如 2025-06-30，没有完成时限就留空。", S_TASKS, ts.cell(ri, "完成时限"), raw)
+
+
+def _load_metrics(ld: _Loader) -> None:
+    ms = _Sheet(ld.wb[S_METRICS], ld.file)  # type: ignore[index]
+    if ms.rows:
+        ld.year_columns(ms, _year_label)
+    for ri, row in ms.rows:
+        task = ld.task_of(ms, ri, row)
         if task is None:
-            find("def-unknown-task", f"序号“{tid}”在“任务”表中不存在。请改为正确的序号。", sheet.name, sheet.cell(ri, "序号"), tid)
-        return task
+            continue
+        yearly = {}
+        for y in ld.years:
+            v = ld.number(ms, ri, row, _year_label(y), required=True) if _year_label(y) in ms.col else None
+            yearly[y] = v if v is not None else 0.0
+        unit = ms.text(row, "单位")
+        if not unit:
+            ld.find("def-required", "单位为空。请填写计量单位，例如 个、辆。", S_METRICS, ms.cell(ri, "单位"))
+        acc_raw = ms.text(row, "累计方式")
+        accumulation = LABEL_ACCUMULATION.get(acc_raw or ACCUMULATION_LABEL["additions"])
+        if accumulation is None:
+            ld.find("def-choice", f"累计方式“{acc_raw}”无法识别。请选择：{'、'.join(LABEL_ACCUMULATION)}。", S_METRICS,
+                    ms.cell(ri, "累计方式"), acc_raw)
+            accumulation = "additions"
+        task.metrics.append(Metric(name=ms.text(row, "指标名称") or task.task, unit=unit, yearly=yearly,
+                                   target=_metric_target(ld, ms, ri, row), accumulation=accumulation))  # type: ignore[arg-type]
 
-    if S_METRICS in wb.sheetnames:
-        ms = _Sheet(wb[S_METRICS], f)
-        for ri, row in ms.rows:
-            task = task_of(ms, ri, row)
-            if task is None:
-                continue
-            yearly = {}
-            for y in years:
-                v = number(ms, ri, row, _year_label(y), required=True) if _year_label(y) in ms.col else None
-                yearly[y] = v if v is not None else 0.0
-            op_raw = ms.text(row, "比较")
-            total = number(ms, ri, row, "总目标", required=False)
-            target = None
-            if op_raw or total is not None:
-                op = SYMBOL_OP.get(op_raw or "=")
-                if op is None:
-                    find("def-choice", f"比较“{op_raw}”无法识别。请选择 ≥、≤ 或 =。", S_METRICS, ms.cell(ri, "比较"), op_raw)
-                elif total is None:
-                    find("def-required", "填写了“比较”但没有“总目标”。请补填数字或清空“比较”。", S_METRICS, ms.cell(ri, "总目标"))
-                else:
-                    target = Target(op, total)  # type: ignore[arg-type]
-            unit = ms.text(row, "单位")
-            if not unit:
-                find("def-required", "单位为空。请填写计量单位，例如 个、辆。", S_METRICS, ms.cell(ri, "单位"))
-            task.metrics.append(Metric(name=ms.text(row, "指标名称") or task.task, unit=unit, yearly=yearly, target=target))
 
-    if S_INDICATORS in wb.sheetnames:
-        ins = _Sheet(wb[S_INDICATORS], f)
-        for ri, row in ins.rows:
-            task = task_of(ins, ri, row)
-            if task is None:
-                continue
-            op = SYMBOL_OP.get(ins.text(row, "比较"))
-            if op not in (">=", "<="):
-                find("def-choice", f"比较“{ins.text(row, '比较')}”无法识别。请选择 ≥ 或 ≤。", S_INDICATORS, ins.cell(ri, "比较"), ins.text(row, "比较"))
-                continue
-            value = number(ins, ri, row, "阈值", required=True)
-            unit_raw = ins.text(row, "单位")
-            if unit_raw not in ("%", RATIO_LABEL):
-                find("def-choice", f"单位“{unit_raw}”无法识别。请选择 % 或 比值。", S_INDICATORS, ins.cell(ri, "单位"), unit_raw)
-                continue
-            base_raw = yes_no(ins, ri, row, "对照期初", NO)
-            change_raw = ins.text(row, "变化方向")
-            change = LABEL_CHANGE.get(change_raw) if change_raw else None
-            if change_raw and change is None:
-                find("def-choice", f"变化方向“{change_raw}”无法识别。请选择 降低、提高，或留空。", S_INDICATORS, ins.cell(ri, "变化方向"), change_raw)
-            if value is None:
-                continue
-            task.indicators.append(Indicator(text=ins.text(row, "指标内容"), op=op, value=value,  # type: ignore[arg-type]
-                                             unit="%" if unit_raw == "%" else "ratio", baseline=base_raw == YES,
-                                             change=change))  # type: ignore[arg-type]
+def _metric_target(ld: _Loader, ms: _Sheet, ri: int, row: tuple[object, ...]) -> Target | None:
+    op_raw = ms.text(row, "比较")
+    total = ld.number(ms, ri, row, "总目标", required=False)
+    if not op_raw and total is None:
+        return None
+    op = SYMBOL_OP.get(op_raw or "=")
+    if op is None:
+        ld.find("def-choice", f"比较“{op_raw}”无法识别。请选择 ≥、≤ 或 =。", S_METRICS, ms.cell(ri, "比较"), op_raw)
+    elif total is None:
+        ld.find("def-required", "填写了“比较”但没有“总目标”。请补填数字或清空“比较”。", S_METRICS, ms.cell(ri, "总目标"))
+    else:
+        return Target(op, total)  # type: ignore[arg-type]
+    return None
 
-    if office and office not in known:
-        find("def-unknown-bureau", f"领导小组办公室“{office}”不在“单位”表中。请检查名称。", S_SETTINGS, "B5", office)
-    ledger = Ledger(title=title, years=years, bureaus=bureaus, tasks=tasks, period_kind=kind, office=office,  # type: ignore[arg-type]
-                    deadline_rule=rule)
-    findings += plan_findings(ledger, file=f)
-    return LoadResult(ledger, findings)
+
+def _load_indicators(ld: _Loader) -> None:
+    ins = _Sheet(ld.wb[S_INDICATORS], ld.file)  # type: ignore[index]
+    if ins.rows and any(_threshold_label(y) in ins.col for y in ld.years):
+        ld.year_columns(ins, _threshold_label)
+    for ri, row in ins.rows:
+        task = ld.task_of(ins, ri, row)
+        if task is None:
+            continue
+        op = SYMBOL_OP.get(ins.text(row, "比较"))
+        if op not in (">=", "<="):
+            ld.find("def-choice", f"比较“{ins.text(row, '比较')}”无法识别。请选择 ≥ 或 ≤。", S_INDICATORS, ins.cell(ri, "比较"), ins.text(row, "比较"))
+            continue
+        value = ld.number(ins, ri, row, "阈值", required=True)
+        unit_raw = ins.text(row, "单位")
+        if unit_raw not in ("%", RATIO_LABEL):
+            ld.find("def-choice", f"单位“{unit_raw}”无法识别。请选择 % 或 比值。", S_INDICATORS, ins.cell(ri, "单位"), unit_raw)
+            continue
+        base_raw = ld.yes_no(ins, ri, row, "对照期初", NO)
+        change_raw = ins.text(row, "变化方向")
+        change = LABEL_CHANGE.get(change_raw) if change_raw else None
+        if change_raw and change is None:
+            ld.find("def-choice", f"变化方向“{change_raw}”无法识别。请选择 降低、提高，或留空。", S_INDICATORS, ins.cell(ri, "变化方向"), change_raw)
+        yearly = {y: Target(op, v) for y in ld.years if _threshold_label(y) in ins.col  # type: ignore[arg-type]
+                  and (v := ld.number(ins, ri, row, _threshold_label(y), required=False)) is not None}
+        if value is None:
+            continue
+        task.indicators.append(Indicator(text=ins.text(row, "指标内容"), op=op, value=value,  # type: ignore[arg-type]
+                                         unit="%" if unit_raw == "%" else "ratio", baseline=base_raw == YES,
+                                         change=change, yearly=yearly))  # type: ignore[arg-type]
+
+
+def _expand_groups(bureaus: list[Bureau], tasks: list[Task]) -> None:
+    """A group unit the clerk expanded in the 单位 sheet stands for its units in every task."""
+    includes = {b.name: b.includes for b in bureaus if b.includes}
+    if not includes:
+        return
+
+    def expand(names: list[str]) -> list[str]:
+        out: list[str] = []
+        for n in names:
+            for x in includes.get(n, [n]):
+                if x not in out:
+                    out.append(x)
+        return out
+
+    for t in tasks:
+        t.lead = expand(t.lead)
+        t.responsible = [n for n in expand(t.responsible) if n not in t.lead]
 
 
 def plan_findings(ledger: Ledger, *, file: str | None = None) -> list[Finding]:

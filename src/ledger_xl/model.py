@@ -151,6 +151,8 @@ class Bureau:
     contact: str = ""
     email: str = ""
     phone: str = ""
+    group: bool = False  # a collective name (各县（市、区）政府, 市直各部门) the clerk may expand
+    includes: list[str] = field(default_factory=list)  # the units a group stands for, when expanded
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -160,6 +162,8 @@ class Bureau:
             "contact": self.contact,
             "email": self.email,
             "phone": self.phone,
+            "group": self.group,
+            "includes": list(self.includes),
         }
 
 

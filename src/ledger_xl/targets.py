@@ -7,18 +7,19 @@ guessed.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
 
 from .model import Indicator, Metric, Op, Target
 
-# Units a counted quantity may carry. Longer units first so "万平方米" wins over "平方米".
-UNITS = sorted(
-    ["个", "座", "辆", "家", "处", "条", "项", "台", "套", "所", "艘", "人", "场", "公里", "千米", "吨", "万吨", "平方米", "万平方米", "亩", "万元", "亿元", "元", "户", "批", "部", "件", "篇", "份", "期", "栋", "根", "个次", "人次", "辆次"],
-    key=len,
-    reverse=True,
-)
+# Units a counted quantity may carry. Longer units first so "万平方米" wins over "平方米"; any unit may be
+# written in 万 or 亿 (3.5万人, 1.2万亩), and then keeps that unit: the plan and the returns both count in it.
+_BASE_UNITS = ["个", "座", "辆", "家", "处", "条", "项", "台", "套", "所", "艘", "人", "场", "公里", "千米", "吨", "平方米",
+               "亩", "元", "户", "批", "部", "件", "篇", "份", "期", "栋", "根", "个次", "人次", "辆次", "公顷", "平方公里",
+               "立方米", "千瓦", "千瓦时", "标准箱", "张", "间", "床", "微克/立方米", "毫克/升", "吨标准煤"]
+UNITS = sorted({p + u for u in _BASE_UNITS for p in ("", "万", "亿")}, key=len, reverse=True)
 _UNIT_RE = "|".join(map(re.escape, UNITS))
 _NUM = r"\d+(?:\.\d+)?"
 _OPS: list[tuple[str, Op]] = [
@@ -67,7 +68,7 @@ def parse_quantity_cell(text: str) -> list[Quantity] | None:
         m = _QTY_CELL_RE.match(p.rstrip("。."))
         if not m:
             return None
-        name = m.group("name").strip(" ：:") or None
+        name = re.sub(rf"^(?:{_OP_RE}|总数达到|累计达到|达)", "", m.group("name").strip(" ：:")).strip() or None
         if name and len(name) > 12:
             return None
         out.append(Quantity(name, float(m.group("num")), m.group("unit")))
@@ -108,13 +109,32 @@ def metric_name(task_text: str) -> str:
     return name or first or t
 
 
+# Words before a percentage that make it a target: growth, control and level targets as well as ≥/不低于.
+_IND_PRE = ["控制在", "稳定在", "保持在", "提高到", "提升到", "提高至", "提升至", "增长", "提高", "提升", "下降到", "降低到",
+            "下降至", "降低至", "下降", "降低", "减少", "达"]
+_IND_PRE_RE = "|".join(map(re.escape, _IND_PRE))
 _IND_RE = re.compile(
-    rf"(?P<op>{_OP_RE})\s*(?P<num>{_NUM})\s*(?:(?P<pct>[%％])|[:：]\s*[1１](?![\d]))"
+    rf"(?:(?P<op>{_OP_RE})|(?P<pre>{_IND_PRE_RE}))\s*(?P<num>{_NUM})\s*"
+    rf"(?:(?P<pct>[%％])(?P<post>以上|以下|以内|左右)?|[:：]\s*[1１](?![\d]))"
 )
 
 
+def _indicator_op(m: re.Match[str]) -> Op:
+    """≥ or ≤ for a percentage target: 以下/以内/控制在/下降到 cap it; everything else is a floor."""
+    post, pre, op = m.group("post"), m.group("pre"), m.group("op")
+    if post in ("以下", "以内"):
+        return "<="
+    if post == "以上":
+        return ">="
+    if op:
+        return _OP_OF[op]
+    if pre in ("控制在", "下降到", "降低到", "下降至", "降低至"):
+        return "<="
+    return ">="
+
+
 def parse_indicators(text: str) -> list[Indicator]:
-    """Thresholds such as "比例≥20%", "比值≤4：1", "较期初降低的比例≥10%"."""
+    """Thresholds such as "比例≥20%", "比值≤4：1", "较期初降低的比例≥10%", "增长6%左右", "控制在5.5%以内"."""
     out: list[Indicator] = []
     t = str(text or "").replace("\n", "").strip()
     for clause in re.split(r"[；;。]", t):
@@ -137,7 +157,7 @@ def parse_indicators(text: str) -> list[Indicator]:
             out.append(
                 Indicator(
                     text=label + clause[m.start() : m.end()],
-                    op=_OP_OF[m.group("op")],
+                    op=_indicator_op(m),
                     value=float(m.group("num")),
                     unit="%" if m.group("pct") else "ratio",
                     baseline=baseline,
@@ -145,6 +165,167 @@ def parse_indicators(text: str) -> list[Indicator]:
                 )
             )
     return out
+
+
+def yearly_thresholds(plan: list[Indicator], cells: dict[int, str]) -> Indicator | None:
+    """One indicator whose threshold rises year by year (≥75% / ≥80% / ≥85% in the year cells), or None.
+
+    Each year cell must hold exactly one threshold of one unit, and they must differ; the programme's
+    threshold is the one stated in the plan text, else the last year's.
+    """
+    per_year: dict[int, Indicator] = {}
+    for year, text in cells.items():
+        if is_none_mark(text):
+            continue
+        found = parse_indicators(text)
+        if len(found) != 1:
+            bare = re.fullmatch(rf"\s*(?P<num>{_NUM})\s*[%％]\s*", clean(text))
+            if not bare:
+                return None
+            found = [Indicator(text=clean(text), op=plan[0].op if plan else ">=", value=float(bare.group("num")), unit="%")]
+        per_year[year] = found[0]
+    if len(per_year) < 2 or len({i.unit for i in per_year.values()}) != 1 or len({i.value for i in per_year.values()}) < 2:
+        return None
+    last = per_year[max(per_year)]
+    base = plan[0] if len(plan) == 1 and plan[0].unit == last.unit else None
+    head = base or last
+    return Indicator(text=head.text, op=head.op, value=head.value, unit=head.unit, baseline=head.baseline,
+                     change=head.change, yearly={y: Target(i.op, i.value) for y, i in sorted(per_year.items())})
+
+
+# ---------------------------------------------------------------- what a yearly figure means
+
+_YEAR_END_RE = re.compile(r"达到|累计|总数|总量|年末|年底前?达|保有量|规模达|稳定在|保持在|下降到|降低到|控制在|提高到|提升到|存量")
+_PER_YEAR_RE = re.compile(r"每年|年均|当年|年度(?!目标)|营业收入|营收|产值|增加值|销售额|交易额|收入|税收|产量|投资额|完成投资|"
+                          r"(?:资金|财政)投入|投入(?:资金|财政)")
+_ADDITIONS_RE = re.compile(r"新增|新建|新开工|新培育|新引进|净增|增加|改造|建成|完成")
+
+
+def accumulation_of(texts: list[str], yearly: dict[int, float], total: Target | None) -> tuple[str, str | None]:
+    """What a metric's yearly figures mean, and why when it is a guess (None when words or numbers say it).
+
+    Words of a year's own figure (营业收入, 每年, 当年) win; then the numbers (the yearly figures add up to
+    the stated total: additions; the last one is the total: year-end levels); then 达到/累计/总数 (year-end)
+    or 新增/建成 (additions).
+    """
+    words = "。".join(clean(t) for t in texts)
+    add, level, own = _ADDITIONS_RE.search(words), _YEAR_END_RE.search(words), _PER_YEAR_RE.search(words)
+    if own and not add and not (level and level.group(0) in ("累计", "总数", "总量", "保有量", "存量")):
+        return "per_year", None
+    values = [yearly[y] for y in sorted(yearly)]
+    if total is not None and len(values) > 1:
+        if abs(sum(values) - total.value) < 1e-9:
+            return "additions", None
+        if abs(values[-1] - total.value) < 1e-9:
+            return "year_end", None if level else "各年数字的最后一年等于总目标，按“年末达到的水平”理解"
+    if level and not add:
+        return "year_end", None
+    if level and add and level.start() < add.start():
+        return "year_end", "目标文字既有“达到/累计”也有“新增”，按“年末达到的水平”理解，请核对"
+    return "additions", None
+
+
+# ---------------------------------------------------------------- targets written in the text (no year columns)
+
+_TEXT_OPS = ["总数达到", "总量达到", "累计达到", "规模达到", "稳定在", "保持在", "控制在", "下降到", "降低到", "提高到", "提升到",
+             "突破", "超过"]
+_TEXT_OP = {"控制在": "<=", "下降到": "<=", "降低到": "<="}
+_TEXT_QTY_RE = re.compile(
+    rf"(?P<op>{'|'.join(map(re.escape, _TEXT_OPS))}|{_OP_RE})?\s*(?P<num>{_NUM})\s*(?P<unit>{_UNIT_RE})"
+    r"(?P<post>以上|以下|以内|左右)?"
+)
+
+
+def text_metrics(text: str, year: int) -> list[tuple[Metric, str | None]]:
+    """Quantity targets written in the task or target text of a one-year ledger: "新增城镇就业3.5万人",
+    "总数达到600家", "PM2.5平均浓度下降到40微克/立方米以下". Each is a metric for `year` whose total is the
+    figure, with a note when its reading is a guess ("左右")."""
+    out: list[tuple[Metric, str | None]] = []
+    for clause in re.split(r"[；;。\n]", clean(text)):
+        for m in _TEXT_QTY_RE.finditer(clause):
+            if re.search(r"第\s*$|(?:19|20)$", clause[: m.start()]) or (clause[m.end():m.end() + 1] in ("%", "％")):
+                continue
+            op_word, post = m.group("op") or "", m.group("post") or ""
+            op: Op = ("<=" if post in ("以下", "以内") else ">=" if post == "以上" else
+                      _TEXT_OP.get(op_word) or _OP_OF.get(op_word) or (">=" if op_word else "=="))  # type: ignore[assignment]
+            before = re.split(r"[，,、]", clause[: m.start()])[-1]
+            name = re.sub(r"(数量|总数|总量|规模)$", "", before.strip()) or metric_name(clause)
+            value = float(m.group("num"))
+            acc, _ = accumulation_of([clause], {year: value}, None)
+            note = "目标写作“左右”，按不低于该数理解" if post == "左右" else None
+            if post == "左右":
+                op = ">="
+            out.append((Metric(name=name, unit=m.group("unit"), yearly={year: value}, target=Target(op, value),
+                               accumulation=acc), note))  # type: ignore[arg-type]
+    return out
+
+
+# ---------------------------------------------------------------- deadlines
+
+_CN_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "十一": 11, "十二": 12}
+_NO_DEADLINE_RE = re.compile(r"全年|持续|长期|常态|长效|按要求|按计划|及时|适时|常年")
+_FREQ_WORDS = {"每月": "month", "每季度": "quarter", "每季": "quarter", "每半年": "half-year", "每年": "year"}
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
+    return nxt - dt.timedelta(days=1)
+
+
+def _dates_in(t: str, year: int) -> list[dt.date]:
+    """Every point in time a deadline text names, read as the end of that day, month, quarter or half."""
+    out: list[dt.date] = []
+    pat = re.compile(r"(?:(?P<y>(?:19|20)\d{2})\s*年)?\s*(?:(?P<m>\d{1,2}|十[一二]?|[一二三四五六七八九])\s*月(?:份)?"
+                     r"(?:\s*(?P<d>\d{1,2})\s*日)?|(?P<h>上半年|年中|下半年|年底|年末|年内|全年|底)|第?(?P<q>[一二三四1-4])\s*季度)?")
+    for m in pat.finditer(t):
+        if not m.group(0).strip():
+            continue
+        y = int(m.group("y")) if m.group("y") else year
+        if m.group("m"):
+            mo = int(m.group("m")) if m.group("m").isdigit() else _CN_NUM.get(m.group("m"), 0)
+            if not 1 <= mo <= 12:
+                continue
+            if m.group("d"):
+                try:
+                    out.append(dt.date(y, mo, int(m.group("d"))))
+                except ValueError:
+                    continue
+            else:
+                out.append(_month_end(y, mo))
+        elif m.group("q"):
+            q = int(m.group("q")) if m.group("q").isdigit() else _CN_NUM[m.group("q")]
+            out.append(_month_end(y, 3 * q))
+        elif m.group("h") in ("上半年", "年中"):
+            out.append(dt.date(y, 6, 30))
+        elif m.group("h") or m.group("y"):
+            out.append(dt.date(y, 12, 31))
+    return out
+
+
+def parse_deadline(text: str, year: int) -> tuple[dt.date | None, str | None, bool]:
+    """A 完成时限 cell: (date, frequency, understood). "2025年6月底前" → 2025-06-30; "年底前" → `year`-12-31;
+    "2026年12月" → 2026-12-31; "全年"/"持续推进" → no date; "每季度" → a frequency, no date."""
+    t = clean(text).replace(" ", "")
+    if is_none_mark(t):
+        return None, None, True
+    for word, freq in _FREQ_WORDS.items():
+        if t.startswith(word) or re.fullmatch(rf".*{word}(?:报送|开展|推进|调度)?.*", t) and not re.search(r"\d+月|年底|年末", t):
+            return None, freq, True
+    dates = _dates_in(t, year)
+    if dates:
+        return max(dates), None, True
+    if _NO_DEADLINE_RE.search(t):
+        return None, None, True
+    return None, None, False
+
+
+def years_in(text: str) -> list[int]:
+    """Years a title names: "2025—2027年" → [2025, 2026, 2027]; "2025年" → [2025]."""
+    t = clean(text)
+    m = re.search(r"((?:19|20)\d{2})\s*年?\s*[-—–~～至到]\s*((?:19|20)\d{2})\s*年", t)
+    if m and 0 < int(m.group(2)) - int(m.group(1)) < 20:
+        return list(range(int(m.group(1)), int(m.group(2)) + 1))
+    return sorted({int(y) for y in re.findall(r"((?:19|20)\d{2})\s*年", t)})
 
 
 _FREQ_RE = re.compile(r"每(?P<f>半年|季度|年)(?:度)?")
@@ -157,6 +338,11 @@ def parse_frequency(text: str) -> tuple[str | None, int]:
     t = clean(text)
     m = _FREQ_RE.search(t)
     if not m:
+        per = re.search(r"(?P<n>\d+|[一二两三四五六七八九十])\s*次\s*/\s*(?P<f>半年|季度?|年)", t)
+        if per:
+            n = per.group("n")
+            kind = {"半年": "half-year", "季": "quarter", "季度": "quarter", "年": "year"}[per.group("f")]
+            return kind, int(n) if n.isdigit() else _CN_DIGIT[n]
         return None, 1
     kind = {"半年": "half-year", "季度": "quarter", "年": "year"}[m.group("f")]
     c = _COUNT_RE.search(t, m.end())

@@ -1,0 +1,537 @@
+"""One reader for every ledger table, whether it came from Word or Excel (see tablemodel).
+
+Offices write the same few shapes: a 政府工作报告 目标任务分解表 (牵头市领导 beside 牵头单位, no year
+columns, targets in the text, 完成时限), a 三年行动计划 重点任务清单 (category rows, 具体目标, a 年度目标 group
+of year columns), a county 附件 table (附件1 above the title, group units, 责任人 with titles), and
+Nanyang's 台账. Columns are found by their header text, never by position; rows are told apart by what
+they hold. Every guess and every dropped item is a finding naming its row (Word) or cell (Excel); what
+cannot be understood is refused whole.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .bureaus import is_group, is_office, split_bureaus_noted, split_persons, unique_short_names
+from .findings import Finding, LedgerError, Severity
+from .model import ALL_MEMBERS, Bureau, Indicator, Ledger, Metric, Task
+from .tablemodel import TableModel, TCell, merged_across
+from .targets import (
+    accumulation_of,
+    clean,
+    is_none_mark,
+    parse_deadline,
+    parse_deliverable,
+    parse_frequency,
+    parse_indicators,
+    parse_metrics,
+    text_metrics,
+    yearly_thresholds,
+    years_in,
+)
+
+_YEAR_HEAD_RE = re.compile(r"((?:19|20)\d{2})\s*年?(?:度)?(?:目标|计划|任务|工作分解|工作目标)?")
+# (role, pattern), tried in order on a column's header text: a leader column says 牵头 too, so it comes first.
+ROLE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("id", re.compile(r"序号|编号")),
+    ("leader", re.compile(r"领导|责任人|联系人|负责人")),
+    ("deadline", re.compile(r"时限|时间节点|完成时间|时间要求|完成期限|进度安排")),
+    ("category", re.compile(r"指标分类|分类|类别|领域|板块")),
+    ("lead", re.compile(r"牵头|主责单位|主办单位")),
+    ("responsible", re.compile(r"责任单位|配合单位|参与单位|协同单位|责任部门|配合部门|协办单位|责任主体|实施主体")),
+    ("note", re.compile(r"备注|说明")),
+    ("target", re.compile(r"具体目标|工作目标|预期目标|目标值|主要目标|目标要求|量化指标|考核指标|^目标$|年度目标$")),
+    ("task", re.compile(r"任务|工作内容|重点工作|主要内容|建设内容|指标名称|项目名称|工作事项")),
+]
+ROLE_LABEL = {
+    "id": "序号", "leader": "责任领导（人员，不作为单位）", "deadline": "完成时限", "category": "分类", "lead": "牵头单位",
+    "responsible": "责任单位", "note": "备注", "target": "具体目标", "task": "任务", "year": "年度目标",
+    "lead-first": "责任单位（无牵头单位列：每格第一个单位作牵头单位）", "extra": "其他（并入备注）",
+}
+_ENUM_RE = re.compile(r"^\s*(?:第?[一二三四五六七八九十]+[、.．部分]|[（(][一二三四五六七八九十]+[）)]|[一二三四五六七八九十]+)\s*")
+_LEVEL2_RE = re.compile(r"^\s*[（(][一二三四五六七八九十]+[）)]")
+_HEADER_CELL_MAX = 16
+_SCAN_ROWS = 12
+
+
+@dataclass
+class Columns:
+    id: int | None = None
+    category: int | None = None
+    task: list[int] = field(default_factory=list)
+    target: int | None = None
+    years: dict[int, int] = field(default_factory=dict)  # year → grid column
+    lead: int | None = None
+    responsible: int | None = None
+    leader: int | None = None
+    deadline: int | None = None
+    note: int | None = None
+    lead_first: bool = False  # only 责任单位: its first unit leads
+    extra: dict[int, str] = field(default_factory=dict)
+    roles: list[tuple[int, str, str]] = field(default_factory=list)  # (column, header, role) for the summary
+
+
+@dataclass
+class ImportResult:
+    ledger: Ledger
+    findings: list[Finding]
+    columns: list[tuple[str, str]] = field(default_factory=list)  # (header as written, what it was taken as)
+
+
+@dataclass
+class _Ctx:
+    """What one pass over the rows carries from row to row."""
+
+    tm: TableModel
+    cols: Columns
+    years: list[int]
+    findings: list[Finding]
+    category: str = ""
+    top_category: str = ""
+    group: str = ""
+    restored: dict[str, str] = field(default_factory=dict)
+
+    def find(self, code: str, msg: str, row: int, col: int | None = None, value: str | None = None,
+             severity: Severity = Severity.WARNING) -> None:
+        self.findings.append(Finding(code, msg, severity, file=self.tm.file, sheet=self.tm.sheet,
+                                     cell=self.tm.place(row, col), value=value))
+
+
+# ---------------------------------------------------------------- header and columns
+
+
+def _role_of(text: str) -> str | None:
+    for role, pat in ROLE_PATTERNS:
+        if pat.search(text):
+            return role
+    return None
+
+
+def _year_of(texts: list[str]) -> int | None:
+    for t in texts:
+        m = _YEAR_HEAD_RE.fullmatch(clean(t).replace(" ", ""))
+        if m:
+            return int(m.group(1))
+    return None
+
+
+def _headerish(cell: TCell) -> bool:
+    t = clean(cell.text)
+    return bool(t) and len(t) <= _HEADER_CELL_MAX and not t[0].isdigit() or _year_of([t]) is not None
+
+
+def _map_columns(header_rows: list[list[TCell]]) -> Columns:
+    """Each grid column's role from its header text in one or two header rows."""
+    cols = Columns()
+    width = max(len(r) for r in header_rows)
+    for ci in range(width):
+        texts = list(dict.fromkeys(clean(r[ci].text) for r in header_rows if ci < len(r) and r[ci].text.strip()))
+        joined = " ".join(texts)
+        year = _year_of(texts)
+        if year is not None:
+            cols.years[year] = ci
+            cols.roles.append((ci, joined, "year"))
+            continue
+        role = _role_of(texts[-1]) if texts else None
+        role = role or (_role_of(joined) if joined else None)
+        _assign(cols, ci, joined, role)
+    if cols.lead is None and cols.responsible is not None:
+        cols.lead, cols.responsible, cols.lead_first = cols.responsible, None, True
+        cols.roles = [(c, h, "lead-first" if r == "responsible" else r) for c, h, r in cols.roles]
+    return cols
+
+
+def _assign(cols: Columns, ci: int, joined: str, role: str | None) -> None:
+    if role == "task":
+        cols.task.append(ci)
+    elif role is not None and getattr(cols, role) is None:
+        setattr(cols, role, ci)
+    elif joined:
+        cols.extra[ci] = joined
+        role = "extra"
+    else:
+        return
+    cols.roles.append((ci, joined, role))
+
+
+def _is_header_start(row: list[TCell]) -> bool:
+    roles = {_role_of(clean(c.text)) for c in row if _headerish(c)}
+    return "task" in roles and bool(roles & {"lead", "responsible"})
+
+
+def _header_rows(tm: TableModel, start: int) -> int:
+    """How many rows from `start` form the header: a second row of years, or of sub-headers under merged ones."""
+    n = 1
+    while start + n < len(tm.rows) and n < 3:
+        row, above = tm.rows[start + n], tm.rows[start + n - 1]
+        cells = [(c, above[i] if i < len(above) else None) for i, c in enumerate(row) if c.text.strip()]
+        if not cells:
+            break
+        years = any(_year_of([c.text]) is not None for c, _ in cells)
+        sub = all((a is not None and c.key is a.key) or (_headerish(c) and _role_of(clean(c.text))) for c, a in cells)
+        if not (years or sub) or all(a is not None and c.key is a.key for c, a in cells):
+            break
+        n += 1
+    return n
+
+
+def find_header(tm: TableModel) -> tuple[int, int, Columns] | None:
+    """(first header row, header row count, columns) of the first header with a task and a unit column."""
+    for start in range(min(len(tm.rows), _SCAN_ROWS)):
+        if _is_header_start(tm.rows[start]):
+            n = _header_rows(tm, start)
+            return start, n, _map_columns(tm.rows[start : start + n])
+    return None
+
+
+def refuse_no_header(tm: TableModel) -> LedgerError:
+    """Why no header was found, naming the row that came closest and what it lacks."""
+    best, best_roles = 0, set()
+    for ri, row in enumerate(tm.rows[:_SCAN_ROWS]):
+        roles = {_role_of(clean(c.text)) for c in row if _headerish(c)} - {None}
+        if len(roles) > len(best_roles):
+            best, best_roles = ri, roles
+    lack = [w for w, ok in (("任务列（重点任务/目标任务/工作任务）", "task" in best_roles),
+                            ("单位列（牵头单位/责任单位）", bool(best_roles & {"lead", "responsible"}))) if not ok]
+    where = f"{tm.file} › {tm.sheet} › {tm.place(best)}" if best_roles else tm.file
+    return LedgerError(f"{where}：没有找到任务台账的表头，缺少{'和'.join(lack)}。请确认表头写有“重点任务”和“牵头单位”"
+                       "或“责任单位”，或把台账所在的表格/工作表单独另存后再导入。", code="no-ledger-table")
+
+
+# ---------------------------------------------------------------- rows
+
+
+def _text(row: list[TCell], ci: int | None) -> str:
+    return row[ci].text.strip() if ci is not None and ci < len(row) else ""
+
+
+def _is_repeated_header(row: list[TCell], header: list[list[TCell]]) -> bool:
+    same = sum(1 for hr in header for i, c in enumerate(row) if c.text.strip() and i < len(hr) and clean(c.text) == clean(hr[i].text))
+    return same >= 2
+
+
+def _category_of_row(row: list[TCell], cols: Columns) -> str | None:
+    """The category a category row names (merged across, or an enumeration with no units), else None."""
+    if merged_across(row):
+        return _ENUM_RE.sub("", next(c.text for c in row if c.text.strip())).strip()
+    enum = _text(row, cols.id)
+    units = _text(row, cols.lead) or _text(row, cols.responsible)
+    texts = list(dict.fromkeys(c.text.strip() for i, c in enumerate(row) if c.text.strip() and i != cols.id))
+    if enum and _ENUM_RE.fullmatch(enum) and not units and len(texts) <= 1:
+        return _ENUM_RE.sub("", texts[0]).strip() if texts else None
+    if not enum and len(texts) == 1 and _ENUM_RE.match(texts[0]) and not units and not re.match(r"^\d", texts[0]):
+        return _ENUM_RE.sub("", texts[0]).strip()
+    return None
+
+
+def _set_category(ctx: _Ctx, row: list[TCell], name: str) -> None:
+    first = next((c.text for c in row if c.text.strip()), "")
+    level2 = bool(_LEVEL2_RE.match(_text(row, ctx.cols.id) or first))
+    if level2:
+        ctx.category = name
+    else:
+        ctx.top_category = ctx.category = name
+    ctx.group = ""
+
+
+def read_rows(ctx: _Ctx, first: int, header: list[list[TCell]]) -> list[Task]:
+    tasks: list[Task] = []
+    for ri in range(first, len(ctx.tm.rows)):
+        row = ctx.tm.rows[ri]
+        if not any(c.text.strip() for c in row) or _is_repeated_header(row, header):
+            continue
+        name = _category_of_row(row, ctx.cols)
+        if name is not None:
+            if name:
+                _set_category(ctx, row, name)
+                ctx.find("category-row", f"“{name}”是分类行，作为其下各项任务的分类，不作为任务。", ri, severity=Severity.INFO)
+            continue
+        task = _task_of_row(ctx, ri, row, len(tasks))
+        if task is not None:
+            tasks.append(task)
+    return tasks
+
+
+def _task_texts(ctx: _Ctx, row: list[TCell]) -> tuple[str, str | None]:
+    """(task, item) from a one- or two-level task column; an empty group carries the one above."""
+    cells = [row[ci] for ci in ctx.cols.task if ci < len(row)]
+    group, item = "", None
+    if len(cells) >= 2 and cells[0].key is not cells[1].key:
+        group, item = cells[0].text.strip(), cells[1].text.strip() or None
+        if not group and item:
+            group = ctx.group
+    elif cells:
+        group = cells[0].text.strip()
+    ctx.group = group
+    if not group and item:
+        group, item = item, None
+    return group, item
+
+
+def _task_of_row(ctx: _Ctx, ri: int, row: list[TCell], n_before: int) -> Task | None:
+    cols = ctx.cols
+    group, item = _task_texts(ctx, row)
+    target_text = _text(row, cols.target) or None
+    if not group:
+        if target_text:
+            group = target_text
+        else:
+            ctx.find("row-dropped", "这一行没有任务内容，已跳过。如是任务请补上任务内容后重新导入。", ri,
+                     value="；".join(dict.fromkeys(c.text.strip() for c in row if c.text.strip()))[:60])
+            return None
+    tid = clean(_text(row, cols.id)).rstrip(".、．") or str(n_before + 1)
+    category = _text(row, cols.category) or ctx.category
+    if cols.category is not None and _text(row, cols.category):
+        ctx.category = category
+    lead, responsible = _units_of_row(ctx, ri, row)
+    leaders = split_persons(_text(row, cols.leader)) if cols.leader is not None else []
+    notes = [_text(row, cols.note)] + [f"{h}：{_text(row, ci)}" for ci, h in cols.extra.items() if _text(row, ci)]
+    task = Task(id=tid, category=category, task=group, item=item, breakdown={y: _text(row, ci) for y, ci in cols.years.items()},
+                lead=lead, responsible=responsible, note="；".join(p for p in notes if p), leaders=leaders,
+                target_text=target_text)
+    _deadline_of_row(ctx, ri, row, task)
+    _plan_of_row(ctx, ri, task)
+    if not lead:
+        ctx.find("no-lead", f"第 {tid} 项任务没有牵头单位。请在定义表中补填。", ri, cols.lead)
+    return task
+
+
+def _units_of_row(ctx: _Ctx, ri: int, row: list[TCell]) -> tuple[list[str], list[str]]:
+    cols = ctx.cols
+    lead, restored, noted = split_bureaus_noted(_text(row, cols.lead))
+    responsible, restored2, noted2 = split_bureaus_noted(_text(row, cols.responsible))
+    for written, full in restored + restored2:
+        ctx.restored[written] = full
+    if cols.lead_first:
+        marked = noted or noted2
+        if marked:
+            lead, responsible = marked, [n for n in lead if n not in marked]
+        elif len(lead) > 1:
+            lead, responsible = lead[:1], lead[1:]
+    elif noted2:
+        lead += [n for n in noted2 if n not in lead]
+        responsible = [n for n in responsible if n not in noted2]
+    return lead, [n for n in responsible if n not in lead]
+
+
+def _deadline_of_row(ctx: _Ctx, ri: int, row: list[TCell], task: Task) -> None:
+    raw = _text(row, ctx.cols.deadline)
+    if not raw:
+        return
+    date, freq, understood = parse_deadline(raw, max(ctx.years) if ctx.years else 0)
+    if date is not None and date.year < 1900:
+        date, understood = None, False
+    task.deadline = date
+    if freq in ("half-year", "quarter", "year") and task.frequency is None:
+        task.frequency = freq  # type: ignore[assignment]
+    if not understood:
+        ctx.find("deadline-unread", f"第 {task.id} 项的完成时限“{raw}”读不出日期，已留空。请在定义表“完成时限”列填写日期。",
+                 ri, ctx.cols.deadline, raw)
+
+
+def _plan_of_row(ctx: _Ctx, ri: int, task: Task) -> None:
+    """Metrics, thresholds, duties and deliverables from the plan's words and year cells."""
+    texts = [t for t in (task.task, task.item or "", task.target_text or "") if t]
+    plan_text = "\n".join(dict.fromkeys(texts))
+    breakdown = task.breakdown
+    break_texts = list(dict.fromkeys(t for t in breakdown.values() if not is_none_mark(t)))
+    row = ctx.tm.rows[ri]
+    spans = len(ctx.cols.years) > 1 and len({id(row[ci].key) for ci in ctx.cols.years.values() if ci < len(row)}) == 1
+    if ctx.cols.years:
+        task.metrics = [] if spans else parse_metrics(plan_text, breakdown, name_text=task.item or task.task)
+        _metric_semantics(ctx, ri, task, texts + break_texts + [task.note])
+        task.indicators = _indicators(plan_text, breakdown, break_texts, spans)
+    else:
+        _text_targets(ctx, ri, task, plan_text)
+    freq_text = "。".join([task.item or "", task.target_text or ""] + break_texts) if not task.metrics else ""
+    frequency, count = parse_frequency(freq_text or ("" if task.metrics else plan_text))
+    if frequency is not None:
+        task.frequency, task.frequency_count = frequency, count  # type: ignore[assignment]
+    if not task.metrics and task.frequency is None:
+        task.deliverable = parse_deliverable(break_texts + ([task.target_text] if task.target_text else []),
+                                             [task.item or "", task.task])
+
+
+def _indicators(plan_text: str, breakdown: dict[int, str], break_texts: list[str], spans: bool) -> list[Indicator]:
+    plan = parse_indicators(plan_text)
+    rising = None if spans else yearly_thresholds(plan, breakdown)
+    if rising is not None:
+        return [rising] + [i for i in plan if i.unit != rising.unit]
+    return parse_indicators(plan_text + "。" + "。".join(break_texts))
+
+
+def _metric_semantics(ctx: _Ctx, ri: int, task: Task, texts: list[str]) -> None:
+    for m in task.metrics:
+        acc, guess = accumulation_of(texts, m.yearly, m.target)
+        m.accumulation = acc  # type: ignore[assignment]
+        if guess:
+            ctx.find("accumulation-guess", f"第 {task.id} 项“{m.name}”：{guess}。如不对请在定义表“数量指标”的“累计方式”列改正。", ri)
+
+
+def _text_targets(ctx: _Ctx, ri: int, task: Task, plan_text: str) -> None:
+    """A ledger without year columns: targets are read from the task and target text for the last year."""
+    year = max(ctx.years) if ctx.years else 0
+    indicators = parse_indicators(plan_text)
+    metrics: list[Metric] = []
+    for m, note in text_metrics(plan_text, year):
+        if any((x.name, x.unit) == (m.name, m.unit) for x in metrics):
+            continue
+        metrics.append(m)
+        if note:
+            ctx.find("target-guess", f"第 {task.id} 项“{m.name}”：{note}。", ri)
+    task.metrics, task.indicators = metrics, indicators
+    if len(ctx.years) > 1 and metrics:
+        ctx.find("target-year-guess", f"第 {task.id} 项的数量目标写在文字中，没有分年数字，已全部计在 {year} 年。"
+                 "请在定义表“数量指标”中按年分解。", ri)
+
+
+# ---------------------------------------------------------------- the whole table
+
+
+def _years(tm: TableModel, cols: Columns, first: int, title: str) -> tuple[list[int], str]:
+    """The programme's years: the year columns, else the title, else the deadlines; and where they came from."""
+    if cols.years:
+        return sorted(cols.years), "年度列"
+    from_title = years_in(title) or next((years_in(line) for line in tm.above if years_in(line)), [])
+    if from_title:
+        return from_title, "标题"
+    found: set[int] = set()
+    for row in tm.rows[first:]:
+        found.update(years_in(_text(row, cols.deadline)))
+    if found:
+        return sorted(found) if max(found) - min(found) < 10 else [max(found)], "完成时限"
+    return [], ""
+
+
+_ATTACHMENT_RE = re.compile(r"^附\s*件\s*[0-9一二三四五六七八九十]*\s*[：:]?\s*$|^附\s*表\s*[0-9一二三四五六七八九十]*\s*$")
+_NOTE_LINE_RE = re.compile(r"^(填报说明|说明|备注|注)\s*[：:]|^\d+[.、]|报送|填报")
+
+
+def title_of(tm: TableModel, fallback: str) -> str:
+    """The table's title: the first line above it that is not an 附件 line, a 填报说明 or a unit/date line."""
+    for line in tm.above:
+        t = line.strip()
+        if not t or _ATTACHMENT_RE.match(clean(t)) or _NOTE_LINE_RE.search(t[:6]):
+            continue
+        if re.match(r"^(填报单位|单位|制表|日期)\s*[：:]", t):
+            continue
+        return re.sub(r"\s+", "", t) if len(t) <= 60 else t
+    return fallback
+
+
+_KIND_WORDS = [("每月", "month"), ("每季度", "quarter"), ("每季", "quarter"), ("每半年", "half-year"), ("每年", "year")]
+_RULE_RE = re.compile(r"(?:每月|次月|每季度|每季|每半年|每年|季度末|季末|半年末|结束后|期满后)[^，。；;,]{0,16}?\d{1,3}\s*[日天](?:前|之前|以前|内|以内)?")
+
+
+def reporting_of(lines: list[str]) -> tuple[str | None, str]:
+    """The reporting frequency and deadline rule a document's notes state ("每季度末月25日前报送")."""
+    kind = None
+    rule = ""
+    for line in lines:
+        t = clean(line)
+        if not re.search(r"报送|上报|报告|填报|调度", t):
+            continue
+        for word, k in _KIND_WORDS:
+            if word in t and kind is None:
+                kind = k
+        m = _RULE_RE.search(t)
+        if m and not rule:
+            rule = m.group(0)
+    return kind, rule
+
+
+def read_table(tm: TableModel, *, fallback_title: str) -> ImportResult:
+    """The ledger in a table model: columns by role, rows by kind, units, years, deadlines, targets."""
+    located = find_header(tm)
+    if located is None:
+        raise refuse_no_header(tm)
+    start, n_header, cols = located
+    tm.above = tm.above + [line for row in tm.rows[:start] for line in dict.fromkeys(c.text.strip() for c in row) if line]
+    findings: list[Finding] = []
+    title = title_of(tm, fallback_title)
+    years, years_from = _years(tm, cols, start + n_header, title)
+    ctx = _Ctx(tm, cols, years, findings)
+    tasks = read_rows(ctx, start + n_header, tm.rows[start : start + n_header])
+    if not tasks:
+        raise LedgerError(f"{tm.file} › {tm.sheet}：台账表格中没有任务行（表头在{tm.place(start)}）。请检查表格内容。",
+                          code="no-tasks")
+    _check_ids(ctx, tasks)
+    if not years:
+        raise LedgerError(f"{tm.file}：读不出台账的年份（没有年度列，标题和完成时限中也没有年份）。请在标题中写明年份，"
+                          "例如“2025年重点任务分解表”，再导入。", code="no-years")
+    ledger = Ledger(title=title, years=years, bureaus=[], tasks=tasks)
+    ledger.bureaus = _bureaus(ctx, tasks, title)
+    ledger.office = next((b.name for b in ledger.bureaus if is_office(b.name)), "")
+    _reporting(ctx, ledger)
+    columns = _column_summary(tm, cols, years_from, years)
+    return ImportResult(ledger, findings, columns)
+
+
+def _check_ids(ctx: _Ctx, tasks: list[Task]) -> None:
+    """Task numbers must be unique; numbering restarting under each category is renumbered 1…n, with a finding."""
+    ids = [t.id for t in tasks]
+    if len(set(ids)) == len(ids):
+        return
+    for i, t in enumerate(tasks, start=1):
+        t.note = "；".join(p for p in (f"原序号：{t.id}", t.note) if p)
+        t.id = str(i)
+    ctx.findings.append(Finding("duplicate-id", "序号有重复（可能每个分类重新编号），已按顺序重新编为 1—"
+                                f"{len(tasks)}，原序号写在备注中。", Severity.WARNING, file=ctx.tm.file, sheet=ctx.tm.sheet))
+
+
+def _bureaus(ctx: _Ctx, tasks: list[Task], title: str) -> list[Bureau]:
+    """Units in order of appearance; groups marked; membership of a leading group read, not assumed."""
+    seen: list[str] = []
+    for t in tasks:
+        for n in t.lead + t.responsible:
+            if n != ALL_MEMBERS and n not in seen:
+                seen.append(n)
+    has_group = any(ALL_MEMBERS in t.responsible + t.lead for t in tasks) or any(is_office(n) for n in seen) or any(
+        "领导小组" in line for line in [title, *ctx.tm.above, *ctx.tm.below])
+    shorts = unique_short_names(seen)
+    out = []
+    for n in seen:
+        group = is_group(n)
+        out.append(Bureau(name=n, short_name=shorts[n], member=has_group and not is_office(n) and not group, group=group))
+        if group:
+            ctx.findings.append(Finding("group-unit", f"“{n}”是统称。可在定义表“单位”表的“包含单位”列填写它包含的具体单位"
+                                        "（用顿号分隔）；不填则按一个单位发模板。", Severity.INFO, file=ctx.tm.file, sheet=ctx.tm.sheet))
+    for written, full in ctx.restored.items():
+        ctx.findings.append(Finding("unit-prefix", f"单位“{written}”按同格第一个单位补全为“{full}”。如不对请在定义表中改正。",
+                                    Severity.INFO, file=ctx.tm.file, sheet=ctx.tm.sheet))
+    if not has_group:
+        ctx.findings.append(Finding("no-leading-group", "文件中没有提到领导小组，各单位均未标为领导小组成员单位。",
+                                    Severity.INFO, file=ctx.tm.file, sheet=ctx.tm.sheet))
+    return out
+
+
+def _reporting(ctx: _Ctx, ledger: Ledger) -> None:
+    """The reporting period kind and deadline rule the document's notes state, each said as a finding."""
+    from .model import DEFINITION_RULE_SOURCE, DeadlineRule
+
+    kind, rule = reporting_of(ctx.tm.above + ctx.tm.below)
+    if kind in ("month", "quarter", "half-year", "year"):
+        ledger.period_kind = kind  # type: ignore[assignment]
+    said = f"报送周期设为“{PERIOD_KIND_LABEL[ledger.period_kind]}”" if kind else ""
+    if rule:
+        try:
+            ledger.deadline_rule = DeadlineRule.parse(rule, source=DEFINITION_RULE_SOURCE)
+            said += ("，" if said else "") + f"报送截止“{rule}”（{ledger.deadline_rule.text}）"
+        except LedgerError:
+            ctx.findings.append(Finding("deadline-rule-unread", f"文件中的报送时限“{rule}”无法换算为每期的截止日期，未采用。"
+                                        "请在定义表“设置 › 报送截止”中填写，如“次月10日前”。", Severity.WARNING, file=ctx.tm.file))
+    if said:
+        ctx.findings.append(Finding("reporting-read", f"按文件中的要求，{said}。", Severity.INFO, file=ctx.tm.file))
+
+
+def _column_summary(tm: TableModel, cols: Columns, years_from: str, years: list[int]) -> list[tuple[str, str]]:
+    out = []
+    for ci, header, role in sorted(cols.roles):
+        label = ROLE_LABEL[role]
+        if role == "task" and len(cols.task) > 1:
+            label = "任务（第一级）" if ci == cols.task[0] else "任务（第二级，子项）"
+        out.append((header or f"第{ci + 1}列", label))
+    if years_from and years_from != "年度列":
+        out.append(("（年份）", f"{'、'.join(map(str, years))}，取自{years_from}"))
+    return out
