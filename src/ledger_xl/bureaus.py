@@ -34,10 +34,11 @@ def _prefix_of(name: str) -> str:
     has no prefix, 市场监管局 has none either (市场 is a word, not 市 + 场), and "中国移动…分公司" has none.
     """
     for i, ch in enumerate(name):
-        if i > 5:
+        if i > 5 or ch in _OPEN:
             return ""
         if ch in _LEVEL_CHARS and (i == 0 or i >= 2) and not name[i:].startswith(_NOT_PREFIX) and len(name) > i + 2:
-            return name[: i + 1]
+            party = name[i + 1] == "委" and not name[i + 1 :].startswith("委员会")  # 市委宣传部: the prefix is 市委
+            return name[: i + 2] if party else name[: i + 1]
     return ""
 
 
@@ -105,6 +106,8 @@ def split_persons(text: str) -> list[str]:
 
 
 def short_name(name: str) -> str:
+    if is_group(name):
+        return name
     p = _prefix_of(name)
     return name[len(p) :] if p and len(name) - len(p) >= 2 else name
 

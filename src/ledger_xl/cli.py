@@ -88,7 +88,7 @@ def cli() -> None:
     \b
     先看演示：ledger-xl demo（用自带示例跑一遍完整流程）
     典型流程：
-      ledger-xl import-ledger 台账.docx -o ledger.xlsx   导入 Word 台账
+      ledger-xl import-ledger 台账.docx -o ledger.xlsx   导入 Word 或 Excel 台账
       ledger-xl init 工作目录 --ledger ledger.xlsx       建立工作目录
       ledger-xl templates --period 2024H1              生成各单位填报模板
       ledger-xl ingest                                 汇总 inbox/ 中收回的报表
@@ -99,15 +99,17 @@ def cli() -> None:
 
 
 @cli.command("import-ledger")
-@click.argument("docx_path", metavar="LEDGER.docx", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("ledger_path", metavar="台账.docx|台账.xlsx", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="写出的台账定义表（.xlsx）。")
+@click.option("--sheet", default=None, help="Excel 台账有多张工作表像台账时，指定导入哪一张。")
 @guarded
-def import_ledger_cmd(docx_path: Path, output: Path) -> None:
-    """从 Word 台账表格导入，写出可编辑的台账定义表。"""
+def import_ledger_cmd(ledger_path: Path, output: Path, sheet: str | None) -> None:
+    """从 Word 或 Excel 台账表格导入，写出可编辑的台账定义表。"""
     from .definition import plan_findings, save_definition
-    from .wordimport import import_docx
+    from .model import PERIOD_KIND_LABEL
+    from .xlsximport import import_ledger
 
-    result = import_docx(docx_path)
+    result = import_ledger(ledger_path, sheet=sheet)
     ledger = result.ledger
     save_definition(ledger, output)
     findings = result.findings + plan_findings(ledger, file=output.name)
@@ -116,8 +118,9 @@ def import_ledger_cmd(docx_path: Path, output: Path) -> None:
     n_freq = sum(1 for t in ledger.tasks if t.frequency)
     n_del = sum(1 for t in ledger.tasks if t.deliverable)
     click.echo(f"已导入《{ledger.title}》：{len(ledger.tasks)} 项任务，{len(ledger.bureaus)} 个单位，"
-               f"年份 {'、'.join(map(str, ledger.years))}。")
+               f"年份 {'、'.join(map(str, ledger.years))}，按{PERIOD_KIND_LABEL[ledger.period_kind]}报送。")
     click.echo(f"识别出 数量指标 {n_metrics} 个、比例指标 {n_ind} 个、定期工作 {n_freq} 项、成果文件 {n_del} 项。")
+    click.echo("各列的读法：" + "；".join(f"{header} → {role}" for header, role in result.columns))
     click.echo(f"已写出定义表：{output}（请打开核对黄色表头的列，读错的直接改）")
     print_findings(findings, err=False)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from .bureaus import is_group, is_office, split_bureaus_noted, split_persons, unique_short_names
 from .findings import Finding, LedgerError, Severity
-from .model import ALL_MEMBERS, Bureau, Indicator, Ledger, Metric, Task
+from .model import ALL_MEMBERS, PERIOD_KIND_LABEL, Bureau, Indicator, Ledger, Metric, Task
 from .tablemodel import TableModel, TCell, merged_across
 from .targets import (
     accumulation_of,
@@ -94,6 +94,8 @@ class _Ctx:
 
     def find(self, code: str, msg: str, row: int, col: int | None = None, value: str | None = None,
              severity: Severity = Severity.WARNING) -> None:
+        if col is None and self.cols.task:
+            col = self.cols.task[0]
         self.findings.append(Finding(code, msg, severity, file=self.tm.file, sheet=self.tm.sheet,
                                      cell=self.tm.place(row, col), value=value))
 
@@ -212,15 +214,19 @@ def _is_repeated_header(row: list[TCell], header: list[list[TCell]]) -> bool:
 
 
 def _category_of_row(row: list[TCell], cols: Columns) -> str | None:
-    """The category a category row names (merged across, or an enumeration with no units), else None."""
+    """The category a category row names (merged across, or an enumeration with nothing else), else None."""
     if merged_across(row):
         return _ENUM_RE.sub("", next(c.text for c in row if c.text.strip())).strip()
     enum = _text(row, cols.id)
-    units = _text(row, cols.lead) or _text(row, cols.responsible)
-    texts = list(dict.fromkeys(c.text.strip() for i, c in enumerate(row) if c.text.strip() and i != cols.id))
-    if enum and _ENUM_RE.fullmatch(enum) and not units and len(texts) <= 1:
+    id_key = row[cols.id].key if cols.id is not None and cols.id < len(row) else None
+    others: dict[int, str] = {}
+    for c in row:
+        if c.text.strip() and c.key is not id_key:
+            others.setdefault(id(c.key), c.text.strip())
+    texts = list(others.values())
+    if enum and _ENUM_RE.fullmatch(enum) and len(texts) <= 1:
         return _ENUM_RE.sub("", texts[0]).strip() if texts else None
-    if not enum and len(texts) == 1 and _ENUM_RE.match(texts[0]) and not units and not re.match(r"^\d", texts[0]):
+    if not enum and len(texts) == 1 and _ENUM_RE.match(texts[0]) and not re.match(r"^\d", texts[0]):
         return _ENUM_RE.sub("", texts[0]).strip()
     return None
 
@@ -240,6 +246,9 @@ def read_rows(ctx: _Ctx, first: int, header: list[list[TCell]]) -> list[Task]:
     for ri in range(first, len(ctx.tm.rows)):
         row = ctx.tm.rows[ri]
         if not any(c.text.strip() for c in row) or _is_repeated_header(row, header):
+            continue
+        if merged_across(row) and _NOTE_LINE_RE.search(next(c.text for c in row if c.text.strip())[:8]):
+            ctx.tm.below.append(next(c.text for c in row if c.text.strip()))  # a 填报说明/备注 row inside the table
             continue
         name = _category_of_row(row, ctx.cols)
         if name is not None:
@@ -333,7 +342,9 @@ def _deadline_of_row(ctx: _Ctx, ri: int, row: list[TCell], task: Task) -> None:
 def _plan_of_row(ctx: _Ctx, ri: int, task: Task) -> None:
     """Metrics, thresholds, duties and deliverables from the plan's words and year cells."""
     texts = [t for t in (task.task, task.item or "", task.target_text or "") if t]
-    plan_text = "\n".join(dict.fromkeys(texts))
+    plan_text = "\n".join(dict.fromkeys(t for t in (task.task, task.item or "") if t))
+    if task.target_text and task.target_text not in (task.task, task.item):
+        plan_text += "。" + task.target_text
     breakdown = task.breakdown
     break_texts = list(dict.fromkeys(t for t in breakdown.values() if not is_none_mark(t)))
     row = ctx.tm.rows[ri]
@@ -344,13 +355,18 @@ def _plan_of_row(ctx: _Ctx, ri: int, task: Task) -> None:
         task.indicators = _indicators(plan_text, breakdown, break_texts, spans)
     else:
         _text_targets(ctx, ri, task, plan_text)
-    freq_text = "。".join([task.item or "", task.target_text or ""] + break_texts) if not task.metrics else ""
-    frequency, count = parse_frequency(freq_text or ("" if task.metrics else plan_text))
+    if task.metrics:
+        freq_text = ""
+    elif ctx.cols.years:
+        freq_text = "。".join([task.item or "", task.target_text or ""] + break_texts)
+    else:
+        freq_text = plan_text
+    frequency, count = parse_frequency(freq_text)
     if frequency is not None:
         task.frequency, task.frequency_count = frequency, count  # type: ignore[assignment]
     if not task.metrics and task.frequency is None:
-        task.deliverable = parse_deliverable(break_texts + ([task.target_text] if task.target_text else []),
-                                             [task.item or "", task.task])
+        said = break_texts + ([task.target_text] if task.target_text else []) + ([] if ctx.cols.years else [task.task])
+        task.deliverable = parse_deliverable(said, [task.item or "", task.task])
 
 
 def _indicators(plan_text: str, breakdown: dict[int, str], break_texts: list[str], spans: bool) -> list[Indicator]:
@@ -405,7 +421,7 @@ def _years(tm: TableModel, cols: Columns, first: int, title: str) -> tuple[list[
 
 
 _ATTACHMENT_RE = re.compile(r"^附\s*件\s*[0-9一二三四五六七八九十]*\s*[：:]?\s*$|^附\s*表\s*[0-9一二三四五六七八九十]*\s*$")
-_NOTE_LINE_RE = re.compile(r"^(填报说明|说明|备注|注)\s*[：:]|^\d+[.、]|报送|填报")
+_NOTE_LINE_RE = re.compile(r"^(填报说明|说明|备注|注)\s*[：:]|^\d+[.、]|报送|填报")  # searched in a line's first characters
 
 
 def title_of(tm: TableModel, fallback: str) -> str:
@@ -457,6 +473,8 @@ def read_table(tm: TableModel, *, fallback_title: str) -> ImportResult:
         raise LedgerError(f"{tm.file} › {tm.sheet}：台账表格中没有任务行（表头在{tm.place(start)}）。请检查表格内容。",
                           code="no-tasks")
     _check_ids(ctx, tasks)
+    for t in tasks:
+        t.breakdown = {y: t.breakdown.get(y, "") for y in years}  # the definition has a column per year
     if not years:
         raise LedgerError(f"{tm.file}：读不出台账的年份（没有年度列，标题和完成时限中也没有年份）。请在标题中写明年份，"
                           "例如“2025年重点任务分解表”，再导入。", code="no-years")
@@ -527,8 +545,9 @@ def _reporting(ctx: _Ctx, ledger: Ledger) -> None:
 
 def _column_summary(tm: TableModel, cols: Columns, years_from: str, years: list[int]) -> list[tuple[str, str]]:
     out = []
+    year_of = {ci: y for y, ci in cols.years.items()}
     for ci, header, role in sorted(cols.roles):
-        label = ROLE_LABEL[role]
+        label = f"{year_of[ci]}年的年度目标" if role == "year" else ROLE_LABEL[role]
         if role == "task" and len(cols.task) > 1:
             label = "任务（第一级）" if ci == cols.task[0] else "任务（第二级，子项）"
         out.append((header or f"第{ci + 1}列", label))

@@ -275,8 +275,8 @@ def _month_end(year: int, month: int) -> dt.date:
 def _dates_in(t: str, year: int) -> list[dt.date]:
     """Every point in time a deadline text names, read as the end of that day, month, quarter or half."""
     out: list[dt.date] = []
-    pat = re.compile(r"(?:(?P<y>(?:19|20)\d{2})\s*年)?\s*(?:(?P<m>\d{1,2}|十[一二]?|[一二三四五六七八九])\s*月(?:份)?"
-                     r"(?:\s*(?P<d>\d{1,2})\s*日)?|(?P<h>上半年|年中|下半年|年底|年末|年内|全年|底)|第?(?P<q>[一二三四1-4])\s*季度)?")
+    pat = re.compile(r"(?:(?P<y>(?:19|20)\d{2})\s*年)?\s*(?:(?P<m>\d{1,2}|十[一二]?|[一二三四五六七八九])\s*月(?:份|底|末)?"
+                     r"(?:\s*(?P<d>\d{1,2})\s*日)?|(?P<h>上半年|年中|下半年|年底|年末|年内)|第?(?P<q>[一二三四1-4])\s*季度)?")
     for m in pat.finditer(t):
         if not m.group(0).strip():
             continue

@@ -1,0 +1,233 @@
+"""Real ledgers of the common shapes, read from Word and from Excel by one reader (tests/ledger_shapes.py draws them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
+import pytest
+from ledger_shapes import SHAPES, X, county_annex, gov_work_report, three_year_plan, write_docx, write_xlsx
+
+from ledger_xl.definition import load_definition, save_definition
+from ledger_xl.findings import LedgerError
+from ledger_xl.model import Target
+from ledger_xl.xlsximport import import_ledger
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _both(tmp_path: Path, shape):  # type: ignore[no-untyped-def]
+    return (import_ledger(write_docx(shape, tmp_path / f"{shape.name}.docx")),
+            import_ledger(write_xlsx(shape, tmp_path / f"{shape.name}.xlsx")))
+
+
+def _by_id(result):  # type: ignore[no-untyped-def]
+    return {t.id: t for t in result.ledger.tasks}
+
+
+# ------------------------------------------------------------------ 政府工作报告 目标任务分解表
+
+
+def test_gov__leaders_are_persons_and_lead_bureaus_stay(tmp_path):
+    word, _ = _both(tmp_path, gov_work_report())
+    t = _by_id(word)
+    assert t["1"].leaders == ["王强"] and t["1"].lead == ["市发展改革委"]
+    assert t["9"].leaders == ["王强", "李华"]
+    names = word.ledger.bureau_names()
+    assert "王强" not in names and "李华" not in names and "市发展改革委" in names
+    assert ("牵头市领导", "责任领导（人员，不作为单位）") in word.columns
+
+
+def test_gov__one_year_from_the_title_deadlines_and_reporting_from_the_note(tmp_path):
+    word, _ = _both(tmp_path, gov_work_report())
+    ledger = word.ledger
+    assert ledger.years == [2025] and ledger.title == "2025年政府工作报告目标任务分解表"
+    assert ledger.period_kind == "quarter" and (ledger.deadline_rule.days, ledger.deadline_rule.day) == (10, None)
+    t = _by_id(word)
+    assert t["1"].deadline == dt.date(2025, 12, 31) and t["2"].deadline == dt.date(2025, 12, 31)
+    assert t["4"].deadline == dt.date(2025, 10, 31) and t["9"].deadline == dt.date(2025, 6, 30)
+    assert t["3"].deadline is None and t["5"].deadline is None  # 全年, 持续推进
+    assert (t["8"].frequency, t["8"].frequency_count, t["8"].deadline) == ("year", 4, None)  # 4次/年, 每季度
+
+
+def test_gov__targets_in_the_text(tmp_path):
+    word, _ = _both(tmp_path, gov_work_report())
+    t = _by_id(word)
+    (gdp,) = t["1"].indicators
+    assert (gdp.op, gdp.value, gdp.unit) == (">=", 6, "%") and "左右" in gdp.text
+    (jobs,) = t["2"].metrics
+    assert (jobs.unit, jobs.yearly, jobs.accumulation) == ("万人", {2025: 3.5}, "additions")
+    assert (t["3"].indicators[0].op, t["3"].indicators[0].value) == ("<=", 5.5)
+    assert (t["4"].metrics[0].unit, t["4"].metrics[0].yearly) == ("万亩", {2025: 1.2})
+    assert (t["5"].indicators[0].op, t["5"].indicators[0].value) == (">=", 95)
+    (pm,) = t["6"].metrics
+    assert (pm.unit, pm.target, pm.accumulation) == ("微克/立方米", Target("<=", 40), "year_end")
+    (firms,) = t["7"].metrics
+    assert (firms.unit, firms.target, firms.accumulation) == ("家", Target(">=", 600), "year_end")
+    assert t["9"].deliverable == "《促进民营经济高质量发展若干措施》"
+
+
+# ------------------------------------------------------------------ 三年行动计划 重点任务清单
+
+
+def test_plan__category_rows_are_categories_never_tasks_or_units(tmp_path):
+    word, _ = _both(tmp_path, three_year_plan())
+    ledger = word.ledger
+    assert [t.id for t in ledger.tasks] == [str(i) for i in range(1, 10)]
+    assert {t.category for t in ledger.tasks[:3]} == {"数字基础设施提升行动"}
+    assert {t.category for t in ledger.tasks[3:]} == {"产业数字化转型行动"}
+    assert not [n for n in ledger.bureau_names() if "行动" in n]
+    assert any(f.code == "category-row" for f in word.findings)
+
+
+def test_plan__target_column_years_and_what_a_yearly_figure_means(tmp_path):
+    word, _ = _both(tmp_path, three_year_plan())
+    assert word.ledger.years == [2025, 2026, 2027] and word.ledger.period_kind == "half-year"
+    t = _by_id(word)
+    assert t["1"].target_text == "到2027年，全市5G用户达到50万户"
+    users, stations, revenue, factories = t["1"].metrics[0], t["2"].metrics[0], t["4"].metrics[0], t["6"].metrics[0]
+    assert (users.accumulation, users.planned_total(), users.target) == ("year_end", 50, Target(">=", 50))
+    assert (stations.accumulation, stations.planned_total()) == ("additions", 3000)
+    assert (revenue.accumulation, revenue.unit, revenue.yearly) == ("per_year", "亿元", {2025: 200, 2026: 250, 2027: 300})
+    assert (factories.accumulation, factories.planned_total()) == ("year_end", 30)
+
+
+def test_plan__a_rising_threshold_is_one_indicator_with_one_threshold_a_year(tmp_path):
+    word, excel = _both(tmp_path, three_year_plan())
+    for result in (word, excel):
+        (ind,) = _by_id(result)["5"].indicators
+        assert ind.yearly == {2025: Target(">=", 75), 2026: Target(">=", 80), 2027: Target(">=", 85)}
+        assert ind.threshold_for(2026) == Target(">=", 80) and (ind.op, ind.value) == (">=", 85)
+        (flat,) = _by_id(result)["9"].indicators
+        assert flat.yearly == {} and (flat.op, flat.value) == (">=", 90)
+
+
+def test_plan__duty_deliverable_and_names_kept_as_written(tmp_path):
+    word, _ = _both(tmp_path, three_year_plan())
+    t = _by_id(word)
+    assert (t["7"].frequency, t["7"].frequency_count) == ("half-year", 1)
+    assert t["8"].deliverable == "《数字经济促进条例实施细则》"
+    assert t["2"].responsible == ["市住房城乡建设局", "市自然资源和规划局"]
+    telcos = [b for b in word.ledger.bureaus if "分公司" in b.name]
+    assert len(telcos) == 3 and len({b.short_name for b in telcos}) == 3
+
+
+# ------------------------------------------------------------------ a county 附件 table
+
+
+def test_county__attachment_line_is_not_the_title_and_responsible_alone_leads(tmp_path):
+    word, _ = _both(tmp_path, county_annex())
+    ledger = word.ledger
+    assert ledger.title == "2025年全市重点民生实事工作台账"
+    t = _by_id(word)
+    assert t["1"].lead == ["市教育局"] and t["1"].responsible == ["各县（市、区）政府"]
+    assert t["1"].leaders == ["周明（副局长）"] and t["2"].leaders == ["王芳（副主任）", "刘洋（科长）"]
+    assert not [n for n in ledger.bureau_names() if "局长" in n or "周明" in n]
+
+
+def test_county__group_units_newspapers_short_names_and_membership(tmp_path):
+    word, _ = _both(tmp_path, county_annex())
+    ledger = word.ledger
+    names = ledger.bureau_names()
+    assert "各县（市、区）政府" in names and "各县（市" not in names and "区）政府" not in names
+    assert ledger.bureau("各县（市、区）政府").group and ledger.bureau("市直各部门").group
+    assert "南阳日报社" in names and "市南阳日报社" not in names
+    shorts = [b.short_name for b in ledger.bureaus]
+    assert len(shorts) == len(set(shorts))
+    assert not any(b.member for b in ledger.bureaus)  # no leading group is mentioned: nobody is marked a member
+    assert {(t.id, t.category) for t in ledger.tasks if t.id in "147"} == {("1", "民生保障"), ("4", "城乡建设"), ("7", "宣传与安全")}
+    assert (_by_id(word)["3"].metrics[0].accumulation, _by_id(word)["3"].metrics[0].unit) == ("year_end", "万人")
+
+
+# ------------------------------------------------------------------ Excel reads as Word
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_excel_twin_imports_as_its_word_twin(tmp_path, shape):
+    word, excel = _both(tmp_path, SHAPES[shape]())
+    assert excel.ledger == word.ledger
+    assert excel.columns == word.columns
+    assert [(f.code, f.message) for f in excel.findings if f.code != "formula-cached"] == [(f.code, f.message) for f in word.findings]
+
+
+def test_findings_name_the_row_in_word_and_the_cell_in_excel(tmp_path):
+    word, excel = _both(tmp_path, county_annex())
+    w = next(f for f in word.findings if f.code == "category-row")
+    x = next(f for f in excel.findings if f.code == "category-row")
+    assert (w.sheet, w.cell) == ("表格", "第2行")
+    assert (x.sheet, x.cell) == ("台账", "B4")  # 附件1 and the title are rows 1–2, the header row 3
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_each_shape_round_trips_through_the_definition(tmp_path, shape):
+    word, _ = _both(tmp_path, SHAPES[shape]())
+    path = tmp_path / "def.xlsx"
+    save_definition(word.ledger, path)
+    loaded = load_definition(path)
+    assert [f for f in loaded.findings if f.severity == "error"] == []
+    assert loaded.ledger == word.ledger
+
+
+def test_samples_of_each_shape_are_in_the_repository_and_import_as_built_here(tmp_path):
+    for key, make in SHAPES.items():
+        built = import_ledger(write_docx(make(), tmp_path / "x.docx")).ledger
+        for ext in ("docx", "xlsx"):
+            sample = REPO / "samples" / "ledgers" / f"{key}.{ext}"
+            assert import_ledger(sample).ledger == built, sample
+
+
+# ------------------------------------------------------------------ refusals, never half an import
+
+
+def test_refused__no_unit_column_names_the_header_row(tmp_path):
+    shape = gov_work_report()
+    shape.rows = [[c for i, c in enumerate(r) if i not in (3, 4)] for r in shape.rows]
+    with pytest.raises(LedgerError) as e:
+        import_ledger(write_xlsx(shape, tmp_path / "x.xlsx"))
+    assert e.value.code == "no-ledger-table" and "台账 › 第2行" in e.value.message and "单位列" in e.value.message
+
+
+def test_refused__several_ledger_sheets_ask_for_one(tmp_path):
+    p = write_xlsx(three_year_plan(), tmp_path / "x.xlsx")
+    wb = openpyxl.load_workbook(p)
+    wb.copy_worksheet(wb["台账"]).title = "台账（上年）"
+    wb.save(p)
+    with pytest.raises(LedgerError, match="--sheet") as e:
+        import_ledger(p)
+    assert "台账、台账（上年）" in e.value.message
+    assert import_ledger(p, sheet="台账（上年）").ledger.years == [2025, 2026, 2027]
+    with pytest.raises(LedgerError, match="没有名为“其他”的工作表"):
+        import_ledger(p, sheet="其他")
+
+
+def test_refused__a_formula_without_a_result_names_its_cell(tmp_path):
+    shape = three_year_plan()
+    shape.rows[3][3] = X("30万户", "=20+10")
+    with pytest.raises(LedgerError) as e:
+        import_ledger(write_xlsx(shape, tmp_path / "x.xlsx"))
+    assert e.value.code == "formula-no-value" and "台账 › D5" in e.value.message
+
+
+def test_refused__old_excel_says_how_to_convert(tmp_path):
+    p = tmp_path / "台账.xls"
+    p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    with pytest.raises(LedgerError, match="另存为” .xlsx"):
+        import_ledger(p)
+
+
+def test_refused__no_year_anywhere(tmp_path):
+    shape = gov_work_report()
+    shape.above = ["政府工作报告目标任务分解表"]
+    shape.rows = [r[:5] for r in shape.rows]  # no 完成时限 either
+    with pytest.raises(LedgerError, match="读不出台账的年份"):
+        import_ledger(write_docx(shape, tmp_path / "x.docx"))
+
+
+def test_a_row_without_a_task_is_dropped_with_a_finding_at_its_row(tmp_path):
+    shape = county_annex()
+    shape.rows.append(["9", "", "", "市财政局", "", "", "待定"])
+    result = import_ledger(write_xlsx(shape, tmp_path / "x.xlsx"))
+    (f,) = [f for f in result.findings if f.code == "row-dropped"]
+    assert f.cell == "B15" and "市财政局" in (f.value or "")
+    assert [t.id for t in result.ledger.tasks] == [str(i) for i in range(1, 9)]
