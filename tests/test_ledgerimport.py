@@ -231,3 +231,78 @@ def test_a_row_without_a_task_is_dropped_with_a_finding_at_its_row(tmp_path):
     (f,) = [f for f in result.findings if f.code == "row-dropped"]
     assert f.cell == "B15" and "市财政局" in (f.value or "")
     assert [t.id for t in result.ledger.tasks] == [str(i) for i in range(1, 9)]
+
+
+# ------------------------------------------------------------------ the definition's new columns, checked by cell
+
+
+def _definition(tmp_path: Path, shape) -> Path:  # type: ignore[no-untyped-def]
+    path = tmp_path / "def.xlsx"
+    save_definition(import_ledger(write_docx(shape, tmp_path / "x.docx")).ledger, path)
+    return path
+
+
+def _set(path: Path, sheet: str, header: str, row: int, value: object) -> str:
+    wb = openpyxl.load_workbook(path)
+    ws = wb[sheet]
+    col = next(c.column_letter for c in ws[1] if c.value == header)
+    ws[f"{col}{row}"] = value
+    wb.save(path)
+    return f"{col}{row}"
+
+
+def test_new_columns_are_validated_at_their_cells(tmp_path):
+    path = _definition(tmp_path, three_year_plan())
+    deadline = _set(path, "任务", "完成时限", 2, "年底")
+    acc = _set(path, "数量指标", "累计方式", 2, "累加")
+    threshold = _set(path, "比例指标", "2026年阈值", 2, "八成")
+    includes = _set(path, "单位", "包含单位", 11, "宛城区政府")
+    got = {(f.code, f.sheet, f.cell) for f in load_definition(path).findings if f.severity == "error"}
+    assert got == {("def-date", "任务", deadline), ("def-choice", "数量指标", acc), ("def-not-number", "比例指标", threshold),
+                   ("def-unknown-bureau", "单位", includes)}
+
+
+def test_clerk_corrections_of_the_new_columns_are_honoured(tmp_path):
+    path = _definition(tmp_path, three_year_plan())
+    _set(path, "任务", "完成时限", 2, dt.datetime(2027, 6, 30))
+    _set(path, "任务", "责任领导", 2, "王强、李华")
+    _set(path, "数量指标", "累计方式", 3, "年末累计")  # task 2's 基站: now a level
+    _set(path, "比例指标", "2026年阈值", 2, 82)
+    ledger = load_definition(path).ledger
+    t = {x.id: x for x in ledger.tasks}
+    assert t["1"].deadline == dt.date(2027, 6, 30) and t["1"].leaders == ["王强", "李华"]
+    assert t["2"].metrics[0].accumulation == "year_end" and t["2"].metrics[0].planned_total() == 1200
+    assert t["5"].indicators[0].threshold_for(2026) == Target(">=", 82)
+
+
+def test_a_missing_year_column_is_refused_on_every_sheet(tmp_path):
+    path = _definition(tmp_path, three_year_plan())
+    wb = openpyxl.load_workbook(path)
+    for sheet, header in (("任务", "2026年工作分解"), ("数量指标", "2026年"), ("比例指标", "2026年阈值")):
+        next(c for c in wb[sheet][1] if c.value == header).value = "其他"
+    wb.save(path)
+    missing = {f.sheet for f in load_definition(path).findings if f.code == "def-missing-column"}
+    assert missing == {"任务", "数量指标", "比例指标"}
+
+
+def test_ledger_show_json_has_the_new_keys(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from ledger_xl.cli import cli
+
+    path = _definition(tmp_path, gov_work_report())
+    out = CliRunner().invoke(cli, ["ledger", "show", "--ledger", str(path), "--json"], catch_exceptions=False)
+    data = json.loads(out.stdout)
+    t = {x["id"]: x for x in data["tasks"]}
+    assert t["1"]["leaders"] == ["王强"] and t["1"]["deadline"] == "2025-12-31" and t["3"]["deadline"] is None
+    assert t["2"]["metrics"][0]["accumulation"] == "additions" and t["2"]["metrics"][0]["target"] == {"op": "==", "value": 3.5}
+    assert t["6"]["metrics"][0]["accumulation"] == "year_end" and t["6"]["metrics"][0]["target"] == {"op": "<=", "value": 40}
+    assert t["1"]["indicators"][0]["yearly"] == {} and t["1"]["target_text"] is None
+    plan = _definition(tmp_path / "p", three_year_plan()) if (tmp_path / "p").mkdir() is None else None
+    data = json.loads(CliRunner().invoke(cli, ["ledger", "show", "--ledger", str(plan), "--json"]).stdout)
+    t = {x["id"]: x for x in data["tasks"]}
+    assert t["5"]["indicators"][0]["yearly"] == {"2025": {"op": ">=", "value": 75}, "2026": {"op": ">=", "value": 80},
+                                                 "2027": {"op": ">=", "value": 85}}
+    assert t["1"]["target_text"] == "到2027年，全市5G用户达到50万户"

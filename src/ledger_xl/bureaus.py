@@ -45,7 +45,7 @@ def _prefix_of(name: str) -> str:
 def split_list(text: str) -> list[str]:
     """A list cell split on 、，；/ and line breaks, never inside brackets: "各县（市、区）政府、市直各部门" is two."""
     out: list[str] = []
-    depth, cur = 0, []
+    depth, cur = 0, list[str]()
     for ch in str(text or ""):
         if ch in _OPEN:
             depth += 1

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .findings import Finding, Severity
-from .model import FREQUENCY_LABEL, Indicator, Ledger, Metric, Period, Task, fmt_number
+from .model import FREQUENCY_LABEL, OP_SYMBOL, Indicator, Ledger, Metric, Period, Task, fmt_number
 from .store import StoredValue, Submission
 
 # the stored kinds the checks read (texts such as problems and plans are not needed)
@@ -21,8 +21,7 @@ CHECKED_KINDS = frozenset({"metric", "ind_value", "ind_baseline", "ind_current",
 ORDER = ["未达标", "滞后", "预警", "按进度", "超额", "已完成"]
 BEHIND = {"滞后", "未达标"}
 TOL = 1e-9
-PERIODS_PER_YEAR = {"half-year": 2, "quarter": 4, "year": 1}
-MONTHS = {"half-year": 6, "quarter": 3, "year": 12}
+MONTHS = {"month": 1, "quarter": 3, "half-year": 6, "year": 12}
 
 
 @dataclass
@@ -33,10 +32,11 @@ class MetricCheck:
     actual: float | None
     total: float | None
     status: str
+    accumulation: str = "additions"  # what planned and actual are: cumulative, the level reached, or this year's
 
     def to_json(self) -> dict[str, object]:
         return {"name": self.name, "unit": self.unit, "planned": self.planned, "actual": self.actual, "total": self.total,
-                "status": self.status}
+                "status": self.status, "accumulation": self.accumulation}
 
 
 @dataclass
@@ -102,11 +102,8 @@ def worst(statuses: Iterable[str]) -> str:
 
 
 def planned_at(metric: Metric, period: Period) -> float:
-    """Cumulative plan at the end of a period: previous years' additions plus this year's pro-rata share."""
-    before = sum(v for y, v in metric.yearly.items() if y < period.year)
-    this = metric.yearly.get(period.year, 0.0)
-    frac = period.index / PERIODS_PER_YEAR[period.kind]
-    return before + this * frac
+    """The plan at the end of a period, as the metric counts it (see Metric.planned_at)."""
+    return metric.planned_at(period)
 
 
 def _final(ledger: Ledger, period: Period) -> bool:
@@ -161,9 +158,9 @@ def _check_task(ledger: Ledger, task: Task, period: Period, by: dict, submitted_
         tc.status = "未报"
         missing = "、".join(task.lead) or "（无牵头单位）"
         tc.reasons.append(f"牵头单位{missing}本期未报送")
-        for m in task.metrics:
-            tc.metrics.append(MetricCheck(m.name, m.unit, planned_at(m, period), _cumulative(by, task, task.metrics.index(m), period),
-                                          m.target.value if m.target else None, "未报"))
+        for i, m in enumerate(task.metrics):
+            tc.metrics.append(MetricCheck(m.name, m.unit, planned_at(m, period), _cumulative(by, task, i, period),
+                                          m.target.value if m.target else None, "未报", m.accumulation))
         find("not-reported", f"牵头单位{missing}本期未报送，无法判断进度。", Severity.WARNING)
         return tc
     for b in task.lead:
@@ -171,7 +168,7 @@ def _check_task(ledger: Ledger, task: Task, period: Period, by: dict, submitted_
             tc.reasons.append(f"牵头单位{b}本期未报送")
     parts: list[str] = []
     for i, m in enumerate(task.metrics):
-        mc = _check_metric(task, i, m, period, by, find)
+        mc = _check_metric(task, i, m, period, by, find, ledger)
         tc.metrics.append(mc)
         parts.append(mc.status)
         tc.reasons += _metric_reasons(mc, period)
@@ -179,7 +176,7 @@ def _check_task(ledger: Ledger, task: Task, period: Period, by: dict, submitted_
         st, why, value = _check_indicator(task, i, ind, period, by, ledger, find)
         parts.append(st)
         tc.reasons.append(why)
-        tc.indicators.append(IndicatorCheck(ind.text, ind.threshold_label(), value, ind.unit, st))
+        tc.indicators.append(IndicatorCheck(ind.text, _threshold_text(ind, period), value, ind.unit, st))
     if task.frequency:
         st, why = _check_duty(task, period, by, submitted_in, ledger)
         parts.append(st)
@@ -210,14 +207,13 @@ def _lead_value(task: Task, per_bureau: dict[str, StoredValue]) -> StoredValue |
 
 
 def _cumulative(by: dict, task: Task, i: int, period: Period) -> float | None:  # type: ignore[type-arg]
+    """The metric's actual at `period` from the lead bureau's reports, as the metric counts it (Metric.actual)."""
     series = by.get((task.id, "metric", i), {})
-    upto = period.codes_up_to()
-    got = [_lead_value(task, per) for p, per in series.items() if p in upto]
-    nums = [v.num for v in got if v is not None and v.num is not None]
-    return sum(nums) if nums else None
+    reported = {p: v.num for p, per in series.items() if (v := _lead_value(task, per)) is not None and v.num is not None}
+    return task.metrics[i].actual(reported, period)
 
 
-def _check_metric(task: Task, i: int, m: Metric, period: Period, by: dict, find) -> MetricCheck:  # type: ignore[no-untyped-def,type-arg]
+def _check_metric(task: Task, i: int, m: Metric, period: Period, by: dict, find, ledger: Ledger) -> MetricCheck:  # type: ignore[no-untyped-def,type-arg]
     series = by.get((task.id, "metric", i), {})
     for p, per in series.items():
         leads = {b: v.num for b, v in per.items() if b in task.lead and v.role == "lead" and v.num is not None}
@@ -226,26 +222,34 @@ def _check_metric(task: Task, i: int, m: Metric, period: Period, by: dict, find)
             find("lead-disagree", f"“{m.name}”{p} 两个牵头单位报送的数字不一致（{detail}），请核实。以{task.lead[0]}为准。")
     actual = _cumulative(by, task, i, period)
     planned = planned_at(m, period)
-    total = m.target.value if m.target else m.planned_total()
-    a = actual or 0.0
-    if a + TOL >= total and total > 0:
-        status = "已完成"
-    elif a > planned + TOL:
-        status = "超额"
-    elif a + TOL >= planned:
-        status = "按进度"
-    elif period.is_year_end:
-        status = "滞后"
-    else:
-        status = "预警"
-    return MetricCheck(m.name, m.unit, planned, actual, m.target.value if m.target else None, status)
+    status = _metric_status(m, actual or 0.0, planned, period, ledger)
+    return MetricCheck(m.name, m.unit, planned, actual, m.target.value if m.target else None, status, m.accumulation)
+
+
+def _metric_status(m: Metric, a: float, planned: float, period: Period, ledger: Ledger) -> str:
+    """已完成/超额/按进度/滞后/预警 for one metric. A ≤ goal (a level to stay under) is met from below;
+    a per-year figure is done when the last year's is reached; others when the programme's goal is."""
+    if m.accumulation == "year_end" and m.goal().op == "<=":
+        if a - TOL <= planned and a > 0:
+            return "已完成" if _final(ledger, period) else "按进度"
+        return "滞后" if period.is_year_end else "预警"
+    total = m.goal().value if m.accumulation != "per_year" else (m.yearly.get(max(m.yearly), 0.0) if m.yearly else 0.0)
+    done = a + TOL >= total and total > 0 and (m.accumulation != "per_year" or _final(ledger, period))
+    if done:
+        return "已完成"
+    if a > planned + TOL:
+        return "超额"
+    if a + TOL >= planned:
+        return "按进度"
+    return "滞后" if period.is_year_end else "预警"
 
 
 def _metric_reasons(mc: MetricCheck, period: Period) -> list[str]:
     a = mc.actual or 0.0
-    got = f"累计{fmt_number(a)}{mc.unit}"
+    word = {"year_end": "截至本期末达到", "per_year": f"{period.year}年已完成"}.get(mc.accumulation, "累计")
+    got = f"{word}{fmt_number(a)}{mc.unit}"
     if mc.status in ("滞后", "预警"):
-        return [f"“{mc.name}”{got}，按计划截至{period.label}应达{fmt_number(mc.planned)}{mc.unit}，差{fmt_number(mc.planned - a)}{mc.unit}"]
+        return [f"“{mc.name}”{got}，按计划截至{period.label}应达{fmt_number(mc.planned)}{mc.unit}，差{fmt_number(abs(mc.planned - a))}{mc.unit}"]
     if mc.status == "超额":
         return [f"“{mc.name}”{got}，超出进度计划{fmt_number(a - mc.planned)}{mc.unit}"]
     if mc.status == "已完成":
@@ -281,20 +285,31 @@ def _check_indicator(task: Task, i: int, ind: Indicator, period: Period, by: dic
                 find("indicator-mismatch", f"“{ind.text}”填报为{fmt_number(reported)}%，但按期初{fmt_number(base)}、本期"
                      f"{fmt_number(cur)}计算应为{computed:.2f}%，请核实。", Severity.WARNING)
             value = computed
-    target = ind.threshold_label()
+    rule = ind.threshold_for(period.year)
+    target = _threshold_text(ind, period)
     if value is None:
         if _final(ledger, period):
             return "未达标", f"“{ind.text}”未报告指标值，无法确认达标", None
         return "按进度", f"“{ind.text}”尚未报告指标值（目标{target}）", None
-    meets = value + TOL >= ind.value if ind.op == ">=" else value - TOL <= ind.value
+    meets = value + TOL >= rule.value if rule.op == ">=" else value - TOL <= rule.value
     shown = f"{value:.2f}".rstrip("0").rstrip(".") + unit
     if meets:
         return ("已完成" if _final(ledger, period) else "按进度"), f"“{ind.text}”最新{shown}{note}，已达到目标{target}", value
-    gap = abs(ind.value - value)
+    gap = abs(rule.value - value)
     gap_text = f"{gap:.2f}".rstrip("0").rstrip(".") + ("个百分点" if ind.unit == "%" else "")
     if _final(ledger, period):
         return "未达标", f"“{ind.text}”最新{shown}{note}，未达到目标{target}，差{gap_text}", value
+    if ind.yearly and period.is_year_end:  # a yearly threshold missed at its year's end is behind, not only far
+        return "滞后", f"“{ind.text}”最新{shown}{note}，未达到{period.year}年目标{target}，差{gap_text}", value
     return "按进度", f"“{ind.text}”最新{shown}{note}，距目标{target}还差{gap_text}", value
+
+
+def _threshold_text(ind: Indicator, period: Period) -> str:
+    """"≥80%" — with "（2026年）" when the threshold is this year's own (it rises year by year)."""
+    rule = ind.threshold_for(period.year)
+    v = fmt_number(rule.value)
+    text = f"{OP_SYMBOL[rule.op]}{v}%" if ind.unit == "%" else f"{OP_SYMBOL[rule.op]}{v}:1"
+    return text + (f"（{period.year}年）" if period.year in ind.yearly else "")
 
 
 def _periods_up_to(ledger: Ledger, period: Period) -> list[Period]:

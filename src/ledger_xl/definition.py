@@ -9,7 +9,7 @@ sheet and cell; loading never guesses.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,7 +106,7 @@ class _Writer:
         else:
             ws.write_string(r, c, str(v), self.wrap)  # type: ignore[attr-defined]
 
-    def rows(self, ws: object, rows: list[list[object]]) -> None:
+    def rows(self, ws: object, rows: Sequence[Sequence[object]]) -> None:
         for r, row in enumerate(rows, start=1):
             for c, v in enumerate(row):
                 self.put(ws, r, c, v)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .fsutil import XLSXWRITER_OPTIONS, atomic_path
-from .model import DeadlineRule, Ledger, Period
+from .model import DeadlineRule, Ledger, Metric, Period
 from .templates import deadline, wrapped_lines
 from .textui import width as text_width
 
@@ -145,17 +145,13 @@ def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_ru
             reasons = "；".join(check.reasons) if check else ""
             measures = t.metrics or [None]
             for i, m in enumerate(measures):
-                row: list[object] = [t.id, t.category, t.title, "、".join(t.lead), m.name if m else "", m.unit if m else ""]
+                label = (m.name + {"year_end": "（年末水平）", "per_year": "（当年数）"}.get(m.accumulation, "")) if m else ""
+                row: list[object] = [t.id, t.category, t.title, "、".join(t.lead), label, m.unit if m else ""]
                 s = series.get((t.id, i), {}) if m else {}
-                by_year: dict[int, float] = {}  # reported additions per year, for the years with any
-                for p, v in s.items():
-                    y = Period.parse(p).year
-                    by_year[y] = by_year.get(y, 0) + v[0]
+                by_year = _actual_by_year(m, s) if m else {}
                 for y in years:
                     row += [m.yearly.get(y, 0) if m else None, by_year.get(y)]
-                planned = m.planned_total() if m else None
-                actual_total = sum(v[0] for v in s.values()) if s else None
-                target = m.target.value if m and m.target else planned
+                planned, actual_total, target = _totals(m, by_year)
                 rate = (actual_total / target) if (actual_total is not None and target) else None
                 src = ""
                 if s:
@@ -226,3 +222,25 @@ def _num(v: float | None) -> str:
 
     return fmt_number(v)
 
+
+def _actual_by_year(m: Metric, s: dict[str, tuple[float, str, str, str]]) -> dict[int, float]:
+    """What was reached each year with any report: the year's additions (or own figure) added up, or for a
+    year-end level the last level reported in that year."""
+    out: dict[int, float] = {}
+    for p in sorted(s, key=Period.parse):
+        y = Period.parse(p).year
+        out[y] = s[p][0] if m.accumulation == "year_end" else out.get(y, 0) + s[p][0]
+    return out
+
+
+def _totals(m: Metric | None, by_year: dict[int, float]) -> tuple[float | None, float | None, float | None]:
+    """(planned, actual, target) for the 累计 columns: the programme's total, what was reached, the goal;
+    for a per-year metric the latest year's own figure and that year's plan."""
+    if m is None:
+        return None, None, None
+    if m.accumulation == "per_year":
+        y = max(by_year, default=max(m.yearly, default=0))
+        planned = m.yearly.get(y, 0.0)
+        return planned, by_year.get(y), planned
+    actual = (by_year[max(by_year)] if m.accumulation == "year_end" else sum(by_year.values())) if by_year else None
+    return m.planned_total(), actual, m.target.value if m.target else m.planned_total()

@@ -189,7 +189,7 @@ def find_header(tm: TableModel) -> tuple[int, int, Columns] | None:
 
 def refuse_no_header(tm: TableModel) -> LedgerError:
     """Why no header was found, naming the row that came closest and what it lacks."""
-    best, best_roles = 0, set()
+    best, best_roles = 0, set[str | None]()
     for ri, row in enumerate(tm.rows[:_SCAN_ROWS]):
         roles = {_role_of(clean(c.text)) for c in row if _headerish(c)} - {None}
         if len(roles) > len(best_roles):

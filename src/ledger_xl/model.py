@@ -19,6 +19,7 @@ Frequency = Literal["half-year", "quarter", "year"]
 PeriodKind = Literal["month", "quarter", "half-year", "year"]
 
 ALL_MEMBERS = "各成员单位"
+ACCUMULATION_BASIS: dict[str, str] = {"additions": "累计", "year_end": "年末水平", "per_year": "当年"}
 
 OP_SYMBOL: dict[str, str] = {">=": "≥", "<=": "≤", "==": "="}
 SYMBOL_OP: dict[str, str] = {v: k for k, v in OP_SYMBOL.items()}
@@ -77,12 +78,50 @@ class Metric:
             return sum(self.yearly.values())
         return self.yearly[max(self.yearly)]
 
+    def goal(self) -> Target:
+        """The programme's goal in the metric's unit: the stated target, else what the yearly figures add up to."""
+        return self.target or Target(">=", self.planned_total())
+
+    def goal_value(self, year: int) -> float:
+        """What completion is measured against in `year`: the programme's goal, or for a per-year metric that year's figure."""
+        if self.accumulation == "per_year":
+            return self.yearly.get(year, 0.0)
+        return self.goal().value
+
+    def planned_at(self, period: Period) -> float:
+        """What the plan asks for at the end of `period`, in the terms the actual is given in (see `actual`).
+
+        additions: earlier years' additions plus this year's pro-rata share; year_end: the level reached,
+        moving from last year's level towards this year's (this year's level in the first year);
+        per_year: this year's own figure, pro rata.
+        """
+        this = self.yearly.get(period.year, 0.0)
+        frac = period.year_fraction
+        if self.accumulation == "per_year":
+            return this * frac
+        if self.accumulation == "year_end":
+            prev = self.yearly.get(period.year - 1, this)
+            return prev + (this - prev) * frac
+        return sum(v for y, v in self.yearly.items() if y < period.year) + this * frac
+
+    def actual(self, reported: dict[str, float], period: Period, *, inclusive: bool = True) -> float | None:
+        """The figure compared with the plan at `period`, from what was reported per period (code → value):
+        additions: everything reported so far added up; year_end: the latest level reported; per_year: what
+        was reported within `period`'s year added up. None when nothing counts yet."""
+        got = [(Period.parse(p), v) for p, v in reported.items()]
+        got = sorted((p, v) for p, v in got if p.kind == period.kind and (p <= period if inclusive else p < period))
+        if self.accumulation == "per_year":
+            got = [(p, v) for p, v in got if p.year == period.year]
+        if not got:
+            return None
+        return got[-1][1] if self.accumulation == "year_end" else sum(v for _, v in got)
+
     def to_json(self) -> dict[str, object]:
         return {
             "name": self.name,
             "unit": self.unit,
             "yearly": {str(y): v for y, v in sorted(self.yearly.items())},
-            "target": self.target.to_json() if self.target else None,
+            "target": self.goal().to_json(),  # the programme's goal: as stated, else what the yearly figures make
             "accumulation": self.accumulation,
         }
 

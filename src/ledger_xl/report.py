@@ -390,7 +390,7 @@ def _chart_jobs(data: ReportData) -> list[tuple[str, tuple[Any, ...], str]]:
     for t in ledger.tasks:
         for i, m in enumerate(t.metrics):
             mc = tc_of[t.id].metrics[i]
-            total = m.target.value if m.target else m.planned_total()
+            total = m.goal_value(period.year)
             if total:
                 label = f"{t.id}.{m.name}"
                 bars.append(MetricBar(label if len(label) <= 16 else label[:15] + "…", planned_at(m, period) / total,
@@ -447,8 +447,9 @@ def compose(data: ReportData, drawing: Rendering | None = None) -> Writer:
         tc = tc_of[t.id]
         for i, m in enumerate(t.metrics):
             mc = tc.metrics[i]
-            total = m.target.value if m.target else m.planned_total()
-            by_cat[t.category].append([t.id, f"{m.name}（{m.unit}）", fmt_number(m.yearly.get(period.year, 0)),
+            total = m.goal_value(period.year)
+            basis = {"year_end": "，年末水平", "per_year": "，当年数"}.get(m.accumulation, "")
+            by_cat[t.category].append([t.id, f"{m.name}（{m.unit}{basis}）", fmt_number(m.yearly.get(period.year, 0)),
                                        fmt_number(round(mc.planned, 2)), "—" if mc.actual is None else fmt_number(mc.actual),
                                        _pct((mc.actual / total) if (mc.actual is not None and total) else None), mc.status])
     k = 0
@@ -585,6 +586,8 @@ def _movements(data: ReportData) -> list[str]:
         if v.bureau != first or v.idx >= len(t.metrics):
             continue
         m = t.metrics[v.idx]
+        if m.accumulation != "additions":  # a level or a year's own figure does not add up
+            continue
         total = m.target.value if m.target else m.planned_total()
         if total:
             cum = data.cumulative_before.get((t.id, v.idx), 0) + v.num

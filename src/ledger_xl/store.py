@@ -285,9 +285,18 @@ class Store:
         return metric_series(ledger, values if values is not None else self.current_values(up_to, kinds={"metric"}), up_to)
 
     def cumulative_before(self, ledger: Ledger, period: Period) -> dict[tuple[str, int], float]:
-        """Cumulative reported additions per (task, metric) over the periods before `period`."""
+        """Per (task, metric), the figure reached before `period` as the metric counts it (Metric.actual):
+        reported additions added up, the latest level reported, or this year's figures so far."""
         series = self.metric_series(ledger)
-        return {k: sum(x[0] for p, x in s.items() if Period.parse(p) < period) for k, s in series.items()}
+        tasks = {t.id: t for t in ledger.tasks}
+        out: dict[tuple[str, int], float] = {}
+        for (tid, i), s in series.items():
+            task = tasks.get(tid)
+            if task is None or i >= len(task.metrics):
+                continue
+            got = task.metrics[i].actual({p: x[0] for p, x in s.items()}, period, inclusive=False)
+            out[(tid, i)] = got or 0.0
+        return out
 
     def close(self) -> None:
         self.db.close()

@@ -26,7 +26,7 @@ from .layout import (
     TemplateMeta,
     canonical,
 )
-from .model import FREQUENCY_LABEL, DeadlineRule, Ledger, Period, Task, check_period_in, fmt_number
+from .model import FREQUENCY_LABEL, DeadlineRule, Ledger, Metric, Period, Task, check_period_in, fmt_number
 
 # column: (header, width)
 COLUMNS = [
@@ -67,6 +67,7 @@ class _Measure:
     label: str
     unit: str
     cumulative: float | None = None
+    accumulation: str = "additions"
 
 
 def _measures(ledger: Ledger, task: Task, role: str, prior: dict[tuple[str, int], float]) -> list[_Measure]:
@@ -74,7 +75,7 @@ def _measures(ledger: Ledger, task: Task, role: str, prior: dict[tuple[str, int]
         return []
     out: list[_Measure] = []
     for i, m in enumerate(task.metrics):
-        out.append(_Measure("metric", i, f"{m.name}：本期新增（{m.unit}）", m.unit, prior.get((task.id, i), 0.0)))
+        out.append(_Measure("metric", i, _metric_label(m), m.unit, prior.get((task.id, i), 0.0), m.accumulation))
     for i, ind in enumerate(task.indicators):
         short = f"指标{i + 1}" if len(task.indicators) > 1 else "指标"
         if ind.baseline:
@@ -96,6 +97,15 @@ def _measures(ledger: Ledger, task: Task, role: str, prior: dict[tuple[str, int]
     return out
 
 
+def _metric_label(m: Metric) -> str:
+    """What the bureau types for a metric: this period's new amount, the level reached, or this period's own figure."""
+    if m.accumulation == "year_end":
+        return f"{m.name}：截至本期末达到的总量（{m.unit}）"
+    if m.accumulation == "per_year":
+        return f"{m.name}：本期完成（{m.unit}，计入当年）"
+    return f"{m.name}：本期新增（{m.unit}）"
+
+
 def _year_plan(task: Task, year: int) -> str:
     if task.metrics:
         return "；".join(f"{m.name if len(task.metrics) > 1 else ''}{fmt_number(m.yearly.get(year, 0))}{m.unit}" for m in task.metrics)
@@ -106,7 +116,11 @@ def _total_plan(task: Task) -> str:
     parts = []
     for m in task.metrics:
         total = m.target.label(m.unit) if m.target else f"{fmt_number(m.planned_total())}{m.unit}"
-        parts.append(f"{m.name if len(task.metrics) > 1 else '累计'}{total}")
+        if m.accumulation == "additions":
+            parts.append(f"{m.name if len(task.metrics) > 1 else '累计'}{total}")
+        else:
+            word = "年末达到" if m.accumulation == "year_end" else f"{max(m.yearly, default='')}年当年"
+            parts.append(f"{m.name if len(task.metrics) > 1 else ''}{word}{total}")
     parts += [i.text for i in task.indicators]
     if task.frequency:
         parts.append(f"{FREQUENCY_LABEL[task.frequency]}{task.frequency_count}次")
@@ -474,7 +488,9 @@ def _input_cell(ws: object, r: int, c: int, m: _Measure, fmt: _Formats) -> None:
     f_num, f_pct, f_txt, f_date, f_text = fmt.in_num, fmt.in_pct, fmt.in_txtfmt, fmt.in_date, fmt.in_text
     if kind in ("metric", "ind_baseline", "ind_current"):
         ws.write_blank(r, c, None, f_num)  # type: ignore[attr-defined]
-        msg = f"只填数字，单位为{m.unit}，不要写单位或“约”字。本期没有新增填 0。" if kind == "metric" else "只填数字，如 1250 或 3.6。"
+        what = {"year_end": "填截至本期末达到的总量（不是本期新增）。", "per_year": "填本期完成的量，没有填 0。"}
+        msg = (f"只填数字，单位为{m.unit}，不要写单位或“约”字。" + what.get(m.accumulation, "本期没有新增填 0。")
+               if kind == "metric" else "只填数字，如 1250 或 3.6。")
         rule = {"validate": "decimal", "criteria": ">=", "value": 0, "input_title": "填写数字", "input_message": msg,
                 "error_title": "请输入数字", "error_message": "这里只能填不小于 0 的数字，如 5 或 12.5。"}
     elif kind == "ind_value" and m.unit == "%":
