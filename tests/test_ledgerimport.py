@@ -306,3 +306,84 @@ def test_ledger_show_json_has_the_new_keys(tmp_path):
     assert t["5"]["indicators"][0]["yearly"] == {"2025": {"op": ">=", "value": 75}, "2026": {"op": ">=", "value": 80},
                                                  "2027": {"op": ">=", "value": 85}}
     assert t["1"]["target_text"] == "到2027年，全市5G用户达到50万户"
+
+
+# ------------------------------------------------------------------ other wordings of the same shapes
+
+
+def _other_wordings():  # type: ignore[no-untyped-def]
+    """The title inside the table (a row merged across), 类别/工作任务/工作目标 headers, a 年度工作分解 group over
+    2026年度/2027年度, 责任单位 and 配合单位 with no 牵头单位, 分管领导 and 时间节点, sub-category rows （一）,
+    numbering that restarts under each category, a header repeated at a page break, an unknown column."""
+    from ledger_shapes import Shape
+
+    h1 = ["序号", "类别", "工作任务", "工作目标", "年度工作分解", "年度工作分解", "责任单位", "配合单位", "分管领导", "时间节点", "督办方式"]
+    h2 = ["序号", "类别", "工作任务", "工作目标", "2026年度", "2027年度", "责任单位", "配合单位", "分管领导", "时间节点", "督办方式"]
+    title = ["某县乡村振兴重点任务推进台账"] * 11
+    rows = [title, h1, h2,
+            ["（一）", "产业振兴", "", "", "", "", "", "", "", "", ""],
+            ["1", "产业振兴", "发展设施农业", "新增设施农业面积0.8万亩", "0.3万亩", "0.5万亩", "县农业农村局", "各乡镇（街道）",
+             "刘强（副县长）", "2027年11月底前", "月调度"],
+            ["2", "产业振兴", "培育农业龙头企业", "市级以上龙头企业总数达到45家", "40家", "45家", "县农业农村局",
+             "县市场监管局、县税务局", "刘强（副县长）", "2027年", ""],
+            h2,
+            ["（二）", "人才振兴", "", "", "", "", "", "", "", "", ""],
+            ["1", "人才振兴", "开展高素质农民培训", "每年培训高素质农民不少于500人次", "500人次", "500人次", "县人力资源社会保障局",
+             "县农业农村局\n县财政局", "陈静（副县长）", "每年12月", ""],
+            ["2", "人才振兴", "农村劳动力转移就业", "农村劳动力转移就业率保持在85%以上", "≥85%", "≥85%", "县人力资源社会保障局", "",
+             "陈静（副县长）", "分阶段推进", ""]]
+    merges = [(0, 0, 0, 10), (1, 4, 1, 5)] + [(1, c, 2, c) for c in (0, 1, 2, 3, 6, 7, 8, 9, 10)]
+    return Shape("其他写法", [], rows, merges=merges, below=["各责任单位每半年结束后10日内报送进展。"])
+
+
+@pytest.mark.parametrize("ext", ["docx", "xlsx"])
+def test_other_wordings_of_the_same_shapes(tmp_path, ext):
+    write = write_docx if ext == "docx" else write_xlsx
+    result = import_ledger(write(_other_wordings(), tmp_path / f"x.{ext}"))
+    ledger = result.ledger
+    assert ledger.title == "某县乡村振兴重点任务推进台账" and ledger.years == [2026, 2027]
+    assert [t.id for t in ledger.tasks] == ["1", "2", "3", "4"]  # 1, 2, 1, 2 renumbered, the original kept in the note
+    assert ledger.tasks[2].note.startswith("原序号：1") and any(f.code == "duplicate-id" for f in result.findings)
+    t = {x.id: x for x in ledger.tasks}
+    assert (t["1"].category, t["3"].category) == ("产业振兴", "人才振兴")
+    assert t["1"].lead == ["县农业农村局"] and t["1"].responsible == ["各乡镇（街道）"]
+    assert t["3"].responsible == ["县农业农村局", "县财政局"]  # a line break separates units
+    assert t["1"].leaders == ["刘强（副县长）"] and t["1"].deadline == dt.date(2027, 11, 30)
+    assert t["2"].deadline == dt.date(2027, 12, 31) and t["4"].deadline is None
+    assert t["1"].note == "原序号：1；督办方式：月调度"
+    area, firms, trainees = t["1"].metrics[0], t["2"].metrics[0], t["3"].metrics[0]
+    assert (area.unit, area.accumulation, area.planned_total()) == ("万亩", "additions", 0.8)
+    assert (firms.accumulation, firms.planned_total()) == ("year_end", 45)
+    assert (trainees.unit, trainees.accumulation, trainees.yearly) == ("人次", "per_year", {2026: 500, 2027: 500})
+    assert (t["4"].indicators[0].op, t["4"].indicators[0].value, t["4"].indicators[0].yearly) == (">=", 85, {})
+    roles = dict(result.columns)
+    assert roles["责任单位"] == "牵头单位" and roles["配合单位"] == "责任单位" and roles["督办方式"] == "其他（并入备注）"
+    assert roles["分管领导"].startswith("责任领导") and roles["时间节点"] == "完成时限"
+    (late,) = [f for f in result.findings if f.code == "deadline-unread"]
+    assert "分阶段推进" in late.message
+    assert ledger.period_kind == "half-year" and ledger.deadline_rule is not None and ledger.deadline_rule.days == 10
+
+
+@pytest.mark.parametrize("value, fmt, shown", [(0.95, "0%", "95%"), (0.955, "0.0%", "95.5%"), (12.0, "General", "12"),
+                                               (dt.datetime(2025, 6, 30), "yyyy-mm-dd", "2025年6月30日"), ("a\r\nb", "@", "a\nb")])
+def test_excel_values_are_read_as_shown(value, fmt, shown):
+    from ledger_xl.xlsximport import cell_text
+
+    assert cell_text(value, fmt) == shown
+
+
+def test_refused__an_excel_ledger_with_a_doctype(tmp_path):
+    import zipfile
+
+    src = write_xlsx(gov_work_report(), tmp_path / "a.xlsx")
+    bad = tmp_path / "b.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(bad, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                doctype = b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+                data = data.replace(b"?>", b"?>" + doctype, 1) if data.startswith(b"<?xml") else doctype + data
+            zout.writestr(info, data)
+    with pytest.raises(LedgerError) as e:
+        import_ledger(bad)
+    assert e.value.code == "xml-doctype"

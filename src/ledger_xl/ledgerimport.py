@@ -90,7 +90,8 @@ class _Ctx:
     category: str = ""
     top_category: str = ""
     group: str = ""
-    restored: dict[str, str] = field(default_factory=dict)
+    restored: dict[str, tuple[str, int, int | None]] = field(default_factory=dict)  # written → (full, row, column)
+    seen_at: dict[str, tuple[int, int | None]] = field(default_factory=dict)  # unit → where it first appears
 
     def find(self, code: str, msg: str, row: int, col: int | None = None, value: str | None = None,
              severity: Severity = Severity.WARNING) -> None:
@@ -139,8 +140,14 @@ def _map_columns(header_rows: list[list[TCell]]) -> Columns:
         role = role or (_role_of(joined) if joined else None)
         _assign(cols, ci, joined, role)
     if cols.lead is None and cols.responsible is not None:
-        cols.lead, cols.responsible, cols.lead_first = cols.responsible, None, True
-        cols.roles = [(c, h, "lead-first" if r == "responsible" else r) for c, h, r in cols.roles]
+        second = next((c for c, h, r in cols.roles if r == "extra" and _role_of(h) == "responsible"), None)
+        if second is not None:  # 责任单位 and 配合单位 with no 牵头单位: the first is the lead column
+            cols.lead, cols.responsible = cols.responsible, second
+            del cols.extra[second]
+            cols.roles = [(c, h, "lead" if c == cols.lead else "responsible" if c == second else r) for c, h, r in cols.roles]
+        else:
+            cols.lead, cols.responsible, cols.lead_first = cols.responsible, None, True
+            cols.roles = [(c, h, "lead-first" if r == "responsible" else r) for c, h, r in cols.roles]
     return cols
 
 
@@ -247,7 +254,7 @@ def read_rows(ctx: _Ctx, first: int, header: list[list[TCell]]) -> list[Task]:
         row = ctx.tm.rows[ri]
         if not any(c.text.strip() for c in row) or _is_repeated_header(row, header):
             continue
-        if merged_across(row) and _NOTE_LINE_RE.search(next(c.text for c in row if c.text.strip())[:8]):
+        if merged_across(row) and _is_note_line(next(c.text for c in row if c.text.strip())):
             ctx.tm.below.append(next(c.text for c in row if c.text.strip()))  # a 填报说明/备注 row inside the table
             continue
         name = _category_of_row(row, ctx.cols)
@@ -310,8 +317,12 @@ def _units_of_row(ctx: _Ctx, ri: int, row: list[TCell]) -> tuple[list[str], list
     cols = ctx.cols
     lead, restored, noted = split_bureaus_noted(_text(row, cols.lead))
     responsible, restored2, noted2 = split_bureaus_noted(_text(row, cols.responsible))
-    for written, full in restored + restored2:
-        ctx.restored[written] = full
+    for col, found in ((cols.lead, restored), (cols.responsible, restored2)):
+        for written, full in found:
+            ctx.restored.setdefault(written, (full, ri, col))
+    for col, names in ((cols.lead, lead), (cols.responsible, responsible)):
+        for n in names:
+            ctx.seen_at.setdefault(n, (ri, col))
     if cols.lead_first:
         marked = noted or noted2
         if marked:
@@ -424,6 +435,12 @@ _ATTACHMENT_RE = re.compile(r"^附\s*件\s*[0-9一二三四五六七八九十]*\
 _NOTE_LINE_RE = re.compile(r"^(填报说明|说明|备注|注)\s*[：:]|^\d+[.、]|报送|填报")  # searched in a line's first characters
 
 
+def _is_note_line(text: str) -> bool:
+    """A 填报说明/备注 line, or a sentence about reporting (a category name is short and says neither)."""
+    t = text.strip()
+    return bool(_NOTE_LINE_RE.search(t[:8])) or (len(t) > 12 and bool(re.search(r"报送|填报|上报", t)))
+
+
 def title_of(tm: TableModel, fallback: str) -> str:
     """The table's title: the first line above it that is not an 附件 line, a 填报说明 or a unit/date line."""
     for line in tm.above:
@@ -513,11 +530,12 @@ def _bureaus(ctx: _Ctx, tasks: list[Task], title: str) -> list[Bureau]:
         group = is_group(n)
         out.append(Bureau(name=n, short_name=shorts[n], member=has_group and not is_office(n) and not group, group=group))
         if group:
-            ctx.findings.append(Finding("group-unit", f"“{n}”是统称。可在定义表“单位”表的“包含单位”列填写它包含的具体单位"
-                                        "（用顿号分隔）；不填则按一个单位发模板。", Severity.INFO, file=ctx.tm.file, sheet=ctx.tm.sheet))
-    for written, full in ctx.restored.items():
-        ctx.findings.append(Finding("unit-prefix", f"单位“{written}”按同格第一个单位补全为“{full}”。如不对请在定义表中改正。",
-                                    Severity.INFO, file=ctx.tm.file, sheet=ctx.tm.sheet))
+            ri, col = ctx.seen_at.get(n, (0, None))
+            ctx.find("group-unit", f"“{n}”是统称。可在定义表“单位”表的“包含单位”列填写它包含的具体单位"
+                     "（用顿号分隔）；不填则按一个单位发模板。", ri, col, n, Severity.INFO)
+    for written, (full, ri, col) in ctx.restored.items():
+        ctx.find("unit-prefix", f"单位“{written}”按同格第一个单位补全为“{full}”。如不对请在定义表中改正。", ri, col, written,
+                 Severity.INFO)
     if not has_group:
         ctx.findings.append(Finding("no-leading-group", "文件中没有提到领导小组，各单位均未标为领导小组成员单位。",
                                     Severity.INFO, file=ctx.tm.file, sheet=ctx.tm.sheet))
