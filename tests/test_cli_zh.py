@@ -29,7 +29,7 @@ def run(*args: str) -> click.testing.Result:
     (["mail", "rep", "--period", "2024H1"], "错误：没有“rep”这个命令。 是不是要用 report？"),
     (["report", "--period", "2024H1", "-w"], "错误：选项 -w 后面要跟一个值。"),
     (["init", "ws"], "错误：缺少必填选项 '--ledger'"),
-    (["import-ledger"], "错误：缺少参数 'LEDGER.docx'"),
+    (["import-ledger"], "错误：缺少参数 '台账.docx|台账.xlsx'"),
 ])
 def test_usage_errors_are_chinese_with_exit_2(args, expected):
     r = run(*args)
