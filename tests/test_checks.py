@@ -67,7 +67,10 @@ def reasons(result, tid: str) -> str:  # type: ignore[no-untyped-def]
 
 def test_cumulative_plan_is_previous_years_plus_pro_rata():
     m = LEDGER.tasks[0].metrics[0]
-    assert [planned_at(m, Period.parse(p)) for p in ("2023H1", "2023H2", "2024H1", "2024H2", "2025H1", "2025H2")] == [0, 0, 1, 2, 3.5, 5]
+    # 个 are counted whole: 2025H1 is 2 + half of 3 = 3.5, expected as the 3 whole ones
+    assert [planned_at(m, Period.parse(p)) for p in ("2023H1", "2023H2", "2024H1", "2024H2", "2025H1", "2025H2")] == [0, 0, 1, 2, 3, 5]
+    tons = Metric("货运量", "万吨", {2023: 0, 2024: 2, 2025: 3})
+    assert planned_at(tons, Period.parse("2025H1")) == 3.5
 
 
 @pytest.mark.parametrize("period, reported, expected, words", [

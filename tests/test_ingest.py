@@ -290,16 +290,19 @@ def test_status_json_and_submission_sheet(workspace, templates_2024h1):
     data = {b["name"]: b for b in json.loads(r.stdout)["bureaus"]}
     assert (data["市商务局"]["state"], data["市商务局"]["submitted"], data["市商务局"]["late"]) == ("按时", True, False)
     assert (data["市财政局"]["state"], data["市财政局"]["late"]) == ("逾期", True)
-    assert (data["市公安局"]["state"], data["市公安局"]["submitted"]) == ("拒收", False)
-    assert data["市邮政管理局"]["state"] == "未报" and len(data) == 14
+    # refused is not missing: 被退回 with its count of problems; nothing received after the deadline is 未报（已过截止）
+    assert (data["市公安局"]["state"], data["市公安局"]["submitted"], data["市公安局"]["findings"]) == ("被退回", False, 1)
+    assert data["市公安局"]["label"] == "被退回（1处问题，已过截止）"
+    assert data["市邮政管理局"]["state"] == "未报（已过截止）" and len(data) == 14
     sheet = {r["单位"]: r for r in master_rows(workspace, "报送情况")}
     assert sheet["市商务局"]["2024年上半年"].startswith("按时｜") and sheet["市财政局"]["2024年上半年"].startswith("逾期｜")
-    assert sheet["市公安局"]["2024年上半年"] == "拒收（待重报）" and sheet["市邮政管理局"]["2024年上半年"] == "未报"
+    assert sheet["市公安局"]["2024年上半年"] == "被退回（1处问题，已过截止）｜公安.xlsx"
+    assert sheet["市邮政管理局"]["2024年上半年"] == "未报（已过截止）"
     problems = master_rows(workspace, "问题清单")
     assert any(p["文件"] == "公安.xlsx" and p["级别"] == "错误" for p in problems)
     # the master ledger and the report judge status from submissions they fetched once: the same judgement
     from ledger_xl.model import DeadlineRule, Period
-    from ledger_xl.pipeline import period_status
+    from ledger_xl.reporting import period_status
 
     ledger, period = ws_ledger(open_workspace(workspace)), Period.parse("2024H1")
     with Store(workspace / "ledger.sqlite") as store:

@@ -76,7 +76,8 @@ def test_indicator_table_and_submission_section(report):
     assert [r.cells[0].text for r in ind.rows[1:]] == ["12", "13", "14", "22", "26", "27", "28"]
     assert ind.rows[2].cells[2].text == "≤4:1"
     missing = run.missing["2024H2"]
-    assert f"未报送的单位：{missing}。" in paragraphs(path)
+    # the report is dated 2025-01-10, 2024H2's deadline (10 days after it ends): not yet overdue
+    assert f"尚未报送的单位（未到截止日期）：{missing}。" in paragraphs(path)
 
 
 def test_gbt9704_page_margins_fonts_and_page_numbers(report):
@@ -174,7 +175,7 @@ def test_a_period_with_no_data_gives_a_sensible_report(workspace, tmp_path):
     path, result = make_report(workspace, "2023H1", tmp_path / "empty.docx", date=dt.date(2023, 7, 15))
     text = paragraphs(path)
     assert any("本期尚未收到任何单位报送的数据" in t for t in text)
-    assert any(t.startswith("未报送的单位：") for t in text)
+    assert any(t.startswith("截止日期已过仍未报送的单位：") for t in text)
     assert all(t.status == "未报" for t in result.tasks)
     assert not docx.Document(str(path)).inline_shapes
 

@@ -7,12 +7,24 @@ lead bureau has not submitted — not the same as behind.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .findings import Finding, Severity
-from .model import FREQUENCY_LABEL, OP_SYMBOL, Indicator, Ledger, Metric, Period, Task, fmt_number
+from .model import (
+    FREQUENCY_LABEL,
+    OP_SYMBOL,
+    DeadlineRule,
+    Indicator,
+    Ledger,
+    Metric,
+    Period,
+    Task,
+    fmt_number,
+)
+from .reporting import MISSING, REFUSED, BureauStatus, StatusReport, period_status
 from .store import StoredValue, Submission
 
 # the stored kinds the checks read (texts such as problems and plans are not needed)
@@ -20,6 +32,7 @@ CHECKED_KINDS = frozenset({"metric", "ind_value", "ind_baseline", "ind_current",
                            "deliv_name", "deliv_no"})
 ORDER = ["未达标", "滞后", "预警", "按进度", "超额", "已完成"]
 BEHIND = {"滞后", "未达标"}
+NO_DATA = ["被退回", "未报"]  # the lead bureau's return was refused / nothing received: not judged, not behind
 TOL = 1e-9
 MONTHS = {"month": 1, "quarter": 3, "half-year": 6, "year": 12}
 
@@ -69,9 +82,11 @@ class BureauCheck:
     name: str
     submitted: bool
     late: bool
+    state: str = ""  # 按时 / 逾期 / 被退回 / 未报 / 未报（已过截止）, as in status
+    label: str = ""  # the state as shown: 被退回（3处问题）
 
     def to_json(self) -> dict[str, object]:
-        return {"name": self.name, "submitted": self.submitted, "late": self.late}
+        return {"name": self.name, "submitted": self.submitted, "late": self.late, "state": self.state, "label": self.label}
 
 
 @dataclass
@@ -86,7 +101,7 @@ class CheckResult:
         return [t for t in self.tasks if t.status in BEHIND]
 
     def counts(self) -> dict[str, int]:
-        out = dict.fromkeys(ORDER + ["未报"], 0)
+        out = dict.fromkeys(ORDER + NO_DATA, 0)
         for t in self.tasks:
             out[t.status] += 1
         return out
@@ -111,8 +126,12 @@ def _final(ledger: Ledger, period: Period) -> bool:
 
 
 def run_checks(ledger: Ledger, period: Period, values: list[StoredValue], submissions: list[Submission], *,
-               history: list[tuple[StoredValue, bool]] | None = None, late_of: dict[str, bool] | None = None) -> CheckResult:
-    """Judge every task at `period` from the current values of all periods up to it."""
+               history: list[tuple[StoredValue, bool]] | None = None, status: StatusReport | None = None) -> CheckResult:
+    """Judge every task at `period` from the current values of all periods up to it.
+
+    `status`: the period's submission states (deadline from the workspace's rule); without it, the default
+    rule (10 days after the period) as of today."""
+    status = status or period_status(ledger, None, period, DeadlineRule(), subs=submissions)
     upto = period.codes_up_to()
     values = [v for v in values if v.period in upto]
     submitted_in: dict[str, set[str]] = defaultdict(set)  # period → bureaus with a current submission
@@ -127,45 +146,37 @@ def run_checks(ledger: Ledger, period: Period, values: list[StoredValue], submis
     findings: list[Finding] = []
     tasks: list[TaskCheck] = []
     for task in ledger.tasks:
-        tc = _check_task(ledger, task, period, by, submitted_in, findings)
+        tc = _check_task(ledger, task, period, by, submitted_in, findings, status)
         tasks.append(tc)
 
     # responsible bureaus that have not submitted
     now = submitted_in.get(period.code, set())
     bureaus = []
-    late_of = late_of or {}
     index = ledger.role_index()
     for b in ledger.bureaus_with_tasks():
         sub = b in now
-        bureaus.append(BureauCheck(b, sub, late_of.get(b, not sub)))
+        st = status.of(b)
+        bureaus.append(BureauCheck(b, sub, st.late if st else not sub, st.state if st else "", st.label if st else ""))
         roles = index.get(b, [])
         if not sub and roles and all(r == "responsible" for _, r in roles):
-            findings.append(Finding("responsible-missing", f"{b}（责任单位）本期未报送配合工作情况。", Severity.WARNING,
-                                    file=period.code))
+            what = f"报送的表格被退回（{st.n_findings}处问题），待重报" if st and st.state == REFUSED else "本期未报送配合工作情况"
+            findings.append(Finding("responsible-missing", f"{b}（责任单位）{what}。", Severity.WARNING, file=period.code))
     if history:
         findings += _cumulative_down(history, period)
     return CheckResult(period, tasks, bureaus, findings)
 
 
 def _check_task(ledger: Ledger, task: Task, period: Period, by: dict, submitted_in: dict[str, set[str]],  # type: ignore[type-arg]
-                findings: list[Finding]) -> TaskCheck:
+                findings: list[Finding], status: StatusReport) -> TaskCheck:
     def find(code: str, msg: str, severity: Severity = Severity.WARNING) -> None:
         findings.append(Finding(code, f"第 {task.id} 项（{_short(task.title)}）：{msg}", severity, file=period.code))
 
     reporting_leads = [b for b in task.lead if b in submitted_in.get(period.code, set())]
     tc = TaskCheck(task.id, "按进度")
+    silent = [_lead_state(status, b) for b in task.lead if b not in reporting_leads]
+    tc.reasons += [st.lead_reason() for st in silent]
     if not reporting_leads:
-        tc.status = "未报"
-        missing = "、".join(task.lead) or "（无牵头单位）"
-        tc.reasons.append(f"牵头单位{missing}本期未报送")
-        for i, m in enumerate(task.metrics):
-            tc.metrics.append(MetricCheck(m.name, m.unit, planned_at(m, period), _cumulative(by, task, i, period),
-                                          m.target.value if m.target else None, "未报", m.accumulation))
-        find("not-reported", f"牵头单位{missing}本期未报送，无法判断进度。", Severity.WARNING)
-        return tc
-    for b in task.lead:
-        if b not in reporting_leads:
-            tc.reasons.append(f"牵头单位{b}本期未报送")
+        return _not_reported(task, period, by, tc, silent, find)
     parts: list[str] = []
     for i, m in enumerate(task.metrics):
         mc = _check_metric(task, i, m, period, by, find, ledger)
@@ -190,8 +201,57 @@ def _check_task(ledger: Ledger, task: Task, period: Period, by: dict, submitted_
     if not parts:
         tc.reasons.append(f"{'、'.join(reporting_leads)}已报送工作进展")
     tc.status = worst(parts) if parts else "按进度"
+    if task.deadline is not None:
+        _judge_deadline(task, period, by, tc)
     if tc.status in BEHIND or tc.status == "预警":
         find("behind" if tc.status != "预警" else "warn", f"{tc.status}。" + "；".join(r for r in tc.reasons if r))
+    return tc
+
+
+def _judge_deadline(task: Task, period: Period, by: dict, tc: TaskCheck) -> None:  # type: ignore[type-arg]
+    """完成时限: a task not 已完成 once its deadline has passed by the period's end is 滞后; one whose result is
+    still 未启动 with a month or less to go is 预警. The reason names the deadline first."""
+    due = task.deadline
+    assert due is not None
+    if due <= period.end_date:
+        if tc.status != "已完成":
+            tc.status = worst([tc.status, "滞后"])
+            tc.reasons.insert(0, f"已过完成时限 {due.isoformat()}，尚未完成")
+        return
+    latest = _latest(task, by, "deliv_status", 0, period)
+    if latest is not None and latest[1].text == "未启动" and due <= add_months(period.end_date, 1):
+        tc.status = worst([tc.status, "预警"])
+        tc.reasons.insert(0, f"距完成时限 {due.isoformat()} 不足一个月，仍未启动")
+
+
+def add_months(day: dt.date, n: int) -> dt.date:
+    """The same day n months later, or that month's last day (01-31 + 1 month = 02-28)."""
+    y, m = divmod(day.month - 1 + n, 12)
+    year, month = day.year + y, m + 1
+    last = (dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(day.day, last))
+
+
+def _lead_state(status: StatusReport, bureau: str) -> BureauStatus:
+    """A lead bureau's state; one the status does not list (not in the ledger's bureaus) has sent nothing."""
+    return status.of(bureau) or BureauStatus(bureau, MISSING, None, None, 0)
+
+
+def _not_reported(task: Task, period: Period, by: dict, tc: TaskCheck, silent: list[BureauStatus], find) -> TaskCheck:  # type: ignore[no-untyped-def,type-arg]
+    """No lead bureau's return was accepted: 被退回 when every lead's return was refused, else 未报 — not behind
+    either way; the metrics show the plan and what was reported before."""
+    tc.status = "被退回" if silent and all(st.state == REFUSED for st in silent) else "未报"
+    if task.deadline is not None and task.deadline <= period.end_date:
+        tc.reasons.append(f"完成时限 {task.deadline.isoformat()} 已过，完成情况待报")
+    if not task.lead:
+        tc.reasons.append("牵头单位（无牵头单位）本期未报送")
+    for i, m in enumerate(task.metrics):
+        tc.metrics.append(MetricCheck(m.name, m.unit, planned_at(m, period), _cumulative(by, task, i, period),
+                                      m.target.value if m.target else None, tc.status, m.accumulation))
+    if tc.status == "被退回":
+        find("not-reported", "；".join(tc.reasons) + "，本期无法判断进度。", Severity.WARNING)
+    else:
+        find("not-reported", f"牵头单位{'、'.join(task.lead) or '（无牵头单位）'}本期未报送，无法判断进度。", Severity.WARNING)
     return tc
 
 
@@ -316,6 +376,9 @@ def _periods_up_to(ledger: Ledger, period: Period) -> list[Period]:
     return [p for p in ledger.periods() if p <= period]
 
 
+_WINDOW_END = {"year": "年底", "half-year": "半年末", "quarter": "季末"}
+
+
 def _check_duty(task: Task, period: Period, by: dict, submitted_in: dict[str, set[str]], ledger: Ledger) -> tuple[str, list[str]]:  # type: ignore[type-arg]
     freq = task.frequency
     assert freq is not None
@@ -345,19 +408,23 @@ def _check_duty(task: Task, period: Period, by: dict, submitted_in: dict[str, se
                 behind = True
                 reasons.append(f"{p.label}开展{fmt_number(c)}次，{label}应不少于{n}次")
     else:
-        # a yearly duty over half-years or quarters: judged once the year is over
-        for y in sorted({p.year for p in _periods_up_to(ledger, period)}):
-            in_year = [p for p in _periods_up_to(ledger, period) if p.year == y]
-            counts = [c for c in (count(p) for p in in_year) if c is not None]
+        # a duty rarer than the reporting (yearly over half-years, quarterly over months): judged once its
+        # window — the year, the quarter — is over, on the counts of the periods in it
+        windows: dict[Period, list[Period]] = {}
+        for p in _periods_up_to(ledger, period):
+            windows.setdefault(Period(p.year, freq, (p.end_month - 1) // freq_months + 1), []).append(p)
+        for window, in_window in windows.items():
+            counts = [c for c in (count(p) for p in in_window) if c is not None]
             done = sum(counts)
-            year_over = any(p.is_year_end for p in in_year)
-            if not counts and not any(b in submitted_in.get(p.code, set()) for p in in_year for b in task.lead):
-                reasons.append(f"{y}年未报送，无法确认是否开展")
-            elif year_over and done + TOL < n:
+            over = in_window[-1].end_month == window.end_month
+            name = window.label + ("全年" if freq == "year" else "")
+            if not counts and not any(b in submitted_in.get(p.code, set()) for p in in_window for b in task.lead):
+                reasons.append(f"{window.label}未报送，无法确认是否开展")
+            elif over and done + TOL < n:
                 behind = True
-                reasons.append(f"{y}年全年开展{fmt_number(done)}次，{label}应不少于{n}次")
-            elif not year_over:
-                reasons.append(f"{y}年已开展{fmt_number(done)}次（{label}{n}次，年底判断）")
+                reasons.append(f"{name}开展{fmt_number(done)}次，{label}应不少于{n}次")
+            elif not over:
+                reasons.append(f"{window.label}已开展{fmt_number(done)}次（{label}{n}次，{_WINDOW_END[freq]}判断）")
     if behind:
         return "滞后", reasons
     if not reasons:
@@ -370,7 +437,7 @@ def _check_deliverable(task: Task, period: Period, by: dict, ledger: Ledger, fin
     name = task.deliverable
     final_year = period.year == max(ledger.years)
     if latest is None:
-        return ("滞后" if final_year else "按进度"), f"成果“{name}”尚未报告进展"
+        return ("滞后" if final_year and task.deadline is None else "按进度"), f"成果“{name}”尚未报告进展"
     p, v = latest
     status = v.text
     if status == "已完成":
@@ -382,6 +449,8 @@ def _check_deliverable(task: Task, period: Period, by: dict, ledger: Ledger, fin
             return "预警", f"成果“{name}”报为已完成，但缺少{'和'.join(missing)}"
         no = _latest(task, by, "deliv_no", 0, period)
         return "已完成", f"成果已完成：{doc[1].text}{('（' + no[1].text + '）') if no and no[1].text else ''}，{date[1].text}"  # type: ignore[index]
+    if task.deadline is not None:  # its own 完成时限 judges it (see _judge_deadline), not the programme's end
+        return "按进度", f"成果“{name}”{status}"
     if status == "未启动" and final_year:
         return "滞后", f"成果“{name}”到最后一年仍未启动"
     if status == "推进中" and _final(ledger, period):

@@ -246,10 +246,10 @@ def status_cmd(period: str, workspace: Path, as_json: bool) -> None:
     if as_json:
         _dump(rep.to_json())
         return
-    click.echo(f"{rep.period.label} 报送情况（截止 {rep.deadline}）")
+    click.echo(f"{rep.period.label} 报送情况（截止 {rep.deadline}，{rep.rule}）")
     click.echo(table(["单位", "状态", "文件", "收到时间", "问题数"],
-                     [[b.name, b.state + ("（已过截止）" if b.state in ("未报", "拒收") and b.late else ""), b.file_name or "",
-                       (b.received_at or "").replace("T", " "), b.n_findings] for b in rep.bureaus]))
+                     [[b.name, b.label, b.file_name or "", (b.received_at or "").replace("T", " "), b.n_findings]
+                      for b in rep.bureaus]))
     n = sum(1 for b in rep.bureaus if b.submitted)
     click.echo(f"已报 {n}/{len(rep.bureaus)}。")
 
@@ -273,7 +273,10 @@ def check_cmd(period: str, workspace: Path, as_json: bool) -> None:
         click.echo(table(["序号", "状态", "说明"], [[t.id, t.status, "；".join(t.reasons)] for t in res.tasks], max_width=90))
         counts = res.counts()
         click.echo("合计：" + "，".join(f"{k} {v}" for k, v in counts.items() if v))
-        missing = [b.name for b in res.bureaus if not b.submitted]
+        refused = [b.name + b.label.removeprefix("被退回") for b in res.bureaus if b.state == "被退回"]
+        missing = [b.name + ("（已过截止）" if b.late else "") for b in res.bureaus if not b.submitted and b.state != "被退回"]
+        if refused:
+            click.echo(f"本期被退回待重报：{'、'.join(refused)}")
         if missing:
             click.echo(f"本期未报送：{'、'.join(missing)}")
     _finish(run.master_ledger if not as_json else None, "已写入总台账", run.master_note, bool(res.behind))

@@ -98,7 +98,7 @@ def run_demo(target: Path, *, samples: Path | None = None, definition: Path | No
         superseded = sum(o.superseded for o in rep.outcomes)
         st = status(ws.root, p.code)
         late = [b.name for b in st.bureaus if b.state == "逾期"]
-        missing = [b.name for b in st.bureaus if b.state == "未报"]
+        missing = [b.name for b in st.bureaus if b.state in ("未报", "未报（已过截止）")]
         log(f"    {p.label}：汇入 {merged} 份" + (f"（{superseded} 份为更正后重报）" if superseded else "")
             + (f"；逾期 {'、'.join(late)}" if late else "") + (f"；未报 {'、'.join(missing)}" if missing else ""))
     latest = periods[-1]

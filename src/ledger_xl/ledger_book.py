@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from .fsutil import XLSXWRITER_OPTIONS, atomic_path
 from .model import DeadlineRule, Ledger, Metric, Period
-from .templates import deadline, wrapped_lines
+from .reporting import bureau_status
+from .templates import wrapped_lines
 from .textui import width as text_width
 
 if TYPE_CHECKING:
@@ -22,12 +23,7 @@ if TYPE_CHECKING:
 MAX_ROW_LINES = 6  # longer texts stay whole in the cell; the row stops growing so the sheet stays scannable
 SEVERITY_CN = {"error": "错误", "warning": "提示", "info": "说明"}
 STATUS_COLORS = {"已完成": "#C6EFCE", "超额": "#C6EFCE", "按进度": "#DDEBF7", "预警": "#FFEB9C", "滞后": "#FFC7CE",
-                 "未达标": "#FFC7CE", "未报": "#E7E6E6"}
-
-
-def submission_state(received_at: str, period: Period, rule: DeadlineRule) -> str:
-    due = deadline(period, rule)
-    return "按时" if dt.datetime.fromisoformat(received_at).date() <= due else "逾期"
+                 "未达标": "#FFC7CE", "被退回": "#F8CBAD", "未报": "#E7E6E6"}
 
 
 # the stored kinds the master ledger shows
@@ -41,13 +37,12 @@ def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_ru
     has fetched them already."""
     import xlsxwriter
 
-    from .store import current_of, metric_series
+    from .store import metric_series
 
     rule = deadline_rule or DeadlineRule()
     values = values if values is not None else store.current_values(kinds=MASTER_KINDS)
     series = metric_series(ledger, values)
     subs = subs if subs is not None else store.submissions()
-    current = current_of(subs)
     periods_with_data = sorted({Period.parse(s.period) for s in subs if s.period})
     all_periods = ledger.periods()
     shown_periods = [p for p in all_periods if not periods_with_data or p <= max(periods_with_data)] or all_periods[:1]
@@ -176,23 +171,21 @@ def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_ru
         index = ledger.role_index()
         headers = ["单位", "任务（牵头/责任）"] + [p.label for p in shown_periods]
         rows = []
-        refused_only = {(s.bureau, s.period) for s in subs if s.outcome == "refused"}
+        of_cell: dict[tuple[str | None, str | None], list[Submission]] = {}
+        for s in subs:
+            of_cell.setdefault((s.bureau, s.period), []).append(s)
+        today = dt.date.today()
         for b in bureaus:
             tasks = index.get(b, [])
             n_lead = sum(1 for _, r in tasks if r == "lead")
             row = [b, f"{n_lead}/{len(tasks) - n_lead}"]
             for p in shown_periods:
-                s = current.get((b, p.code))
-                if s:
-                    row.append(f"{submission_state(s.received_at, p, rule)}｜{s.file_name}")
-                elif (b, p.code) in refused_only:
-                    row.append("拒收（待重报）")
-                else:
-                    row.append("未报")
+                st = bureau_status(b, of_cell.get((b, p.code), []), rule.due(p), today)
+                row.append(f"{st.label}｜{st.file_name}" if st.file_name else st.label)
             rows.append(row)
         table(ws, 0, headers, [26, 10] + [30] * len(shown_periods), rows)
         last = len(rows)
-        for word, color in (("按时", "#C6EFCE"), ("逾期", "#FFEB9C"), ("未报", "#FFC7CE"), ("拒收", "#FFC7CE")):
+        for word, color in (("按时", "#C6EFCE"), ("逾期", "#FFEB9C"), ("未报", "#FFC7CE"), ("被退回", "#FFC7CE")):
             ws.conditional_format(1, 2, last, 1 + len(shown_periods),
                                   {"type": "text", "criteria": "begins with", "value": word, "format": wb.add_format({"bg_color": color})})
 

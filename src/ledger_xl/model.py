@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -93,16 +94,21 @@ class Metric:
 
         additions: earlier years' additions plus this year's pro-rata share; year_end: the level reached,
         moving from last year's level towards this year's (this year's level in the first year);
-        per_year: this year's own figure, pro rata.
+        per_year: this year's own figure, pro rata. The share is by months elapsed (July: 7/12); things
+        counted whole are expected in whole units.
         """
         this = self.yearly.get(period.year, 0.0)
         frac = period.year_fraction
         if self.accumulation == "per_year":
-            return this * frac
-        if self.accumulation == "year_end":
+            planned = this * frac
+        elif self.accumulation == "year_end":
             prev = self.yearly.get(period.year - 1, this)
-            return prev + (this - prev) * frac
-        return sum(v for y, v in self.yearly.items() if y < period.year) + this * frac
+            planned = prev + (this - prev) * frac
+        else:
+            planned = sum(v for y, v in self.yearly.items() if y < period.year) + this * frac
+        if is_countable(self.unit):  # 个、家、座…: the whole units the share has reached (12 座 by July: 7; 5 个: 2, not 2.92)
+            return float(math.floor(planned + 1e-9)) if planned >= 0 else float(math.ceil(planned - 1e-9))
+        return planned
 
     def actual(self, reported: dict[str, float], period: Period, *, inclusive: bool = True) -> float | None:
         """The figure compared with the plan at `period`, from what was reported per period (code → value):

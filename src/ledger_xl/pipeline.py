@@ -20,6 +20,7 @@ from .findings import Finding, LedgerError
 from .fsutil import clear_archive_temps
 from .ingest import read_many, sha256_of
 from .model import DeadlineRule, Ledger, Period, check_period_in
+from .reporting import StatusReport, period_status
 from .store import Store, StoredValue, Submission
 from .templates import TemplateRun, write_templates
 from .workspace import Workspace, open_store, open_workspace, record_arrivals, workspace_lock
@@ -194,7 +195,7 @@ def check_store(ledger: Ledger, store: Store, period: Period, rule: DeadlineRule
     return run_checks(ledger, period, [v for v in values if v.period in upto],
                       subs if subs is not None else store.submissions(),
                       history=history if history is not None else store.history_values(),
-                      late_of={b.name: b.late for b in st.bureaus})
+                      status=st)
 
 
 @contextmanager
@@ -238,70 +239,6 @@ def rebuild_master(ws: Workspace, ledger: Ledger, store: Store, checks: CheckRes
 
 
 # ---------------------------------------------------------------- status
-
-
-@dataclass
-class BureauStatus:
-    name: str
-    state: str  # 按时 / 逾期 / 拒收 / 未报
-    file_name: str | None
-    received_at: str | None
-    n_findings: int
-
-    @property
-    def submitted(self) -> bool:
-        return self.state in ("按时", "逾期")
-
-    @property
-    def late(self) -> bool:
-        return self.state == "逾期" or (self.state in ("未报", "拒收") and self._overdue)
-
-    _overdue: bool = False
-
-    def to_json(self) -> dict[str, object]:
-        return {"name": self.name, "state": self.state, "submitted": self.submitted, "late": self.late,
-                "file": self.file_name, "received_at": self.received_at, "findings": self.n_findings}
-
-
-@dataclass
-class StatusReport:
-    period: Period
-    deadline: str
-    bureaus: list[BureauStatus]
-
-    def to_json(self) -> dict[str, object]:
-        return {"period": self.period.code, "deadline": self.deadline, "bureaus": [b.to_json() for b in self.bureaus]}
-
-
-def period_status(ledger: object, store: Store, period: Period, rule: DeadlineRule, *, today: dt.date | None = None,
-                  subs: list[Submission] | None = None) -> StatusReport:
-    """Who has submitted for a period, on time or late, who was refused, who is missing.
-
-    `subs`: every submission in the store, when the caller has fetched them already."""
-    from .ledger_book import submission_state
-
-    due = rule.due(period)
-    today = today or dt.date.today()
-    of_period = ([s for s in subs if s.period == period.code] if subs is not None
-                 else store.submissions("WHERE s.period = ?", (period.code,)))
-    by_bureau: dict[str | None, list[Submission]] = {}
-    for s in of_period:
-        by_bureau.setdefault(s.bureau, []).append(s)
-    out = []
-    for b in ledger.bureaus_with_tasks():  # type: ignore[attr-defined]
-        mine = by_bureau.get(b, [])
-        cur = next((s for s in reversed(mine) if s.current), None)
-        n_findings = sum(s.n_errors + s.n_warnings for s in mine if s.current or s.outcome == "refused")
-        if cur:
-            st = BureauStatus(b, submission_state(cur.received_at, period, rule), cur.file_name, cur.received_at, n_findings)
-        elif mine:
-            last = mine[-1]
-            st = BureauStatus(b, "拒收", last.file_name, last.received_at, n_findings)
-        else:
-            st = BureauStatus(b, "未报", None, None, 0)
-        st._overdue = today > due
-        out.append(st)
-    return StatusReport(period, due.isoformat(), out)
 
 
 def _open(root: Path, period_text: str) -> tuple[Workspace, Ledger, Period]:
@@ -356,7 +293,7 @@ def make_report(root: Path, period_text: str, out: Path | None = None, *, date: 
             values = store.current_values(period, kinds=CHECKED_KINDS)
             texts = [v for v in store.current_values(period, kinds={"problems", "plan"}) if v.period == period.code]
             subs, history = store.submissions(), store.history_values()
-            status = period_status(ledger, store, period, rule, subs=subs)
+            status = period_status(ledger, store, period, rule, subs=subs, today=date)  # as of the report's date
             result = check_store(ledger, store, period, rule, values, status=status, subs=subs, history=history)
             prev_period = period.previous()
             previous = (check_store(ledger, store, prev_period, rule, values, subs=subs, history=history)
@@ -455,7 +392,7 @@ def plan_mail(root: Path, kind: str, period_text: str) -> tuple[MailPlan, Worksp
                 to = addresses_of(b.name)
                 if not to:
                     continue
-                if b.state == "拒收":
+                if b.state == "被退回":
                     sub = [s for s in store.submissions("WHERE s.bureau = ? AND s.period = ?", (b.name, period.code))][-1]
                     found = [f for f in store.submission_findings(sub.id) if str(f.severity) == "error"]
                     lines = "\n".join(f"　　{i}. {f.render().removeprefix('[错误] ')}" for i, f in enumerate(found[:20], start=1))

@@ -21,7 +21,7 @@ from .model import Ledger, Period, fmt_number
 
 if TYPE_CHECKING:
     from .charts import Rendering
-    from .pipeline import StatusReport
+    from .reporting import StatusReport
     from .store import StoredValue
 
 FONT_PROFILES: dict[str, dict[str, str]] = {
@@ -35,7 +35,7 @@ FONT_PROFILES: dict[str, dict[str, str]] = {
 LINE_TWIPS = 579  # 28.95 pt: 22 lines on the GB/T 9704 type area
 MAX_BARS = 30
 MAX_IDS = 10  # task numbers named in one sentence of the summary
-STATUS_ORDER = ["已完成", "超额", "按进度", "预警", "滞后", "未达标", "未报"]
+STATUS_ORDER = ["已完成", "超额", "按进度", "预警", "滞后", "未达标", "被退回", "未报"]
 TITLE_CHARS = 20  # what one line of 22 pt holds on the GB/T type area
 NOTHING = {"", "无", "暂无", "没有", "无。", "暂无。", "-", "—", "/"}
 
@@ -52,6 +52,27 @@ class ReportData:
     issuer: str = "领导小组办公室"
     date: dt.date = field(default_factory=dt.date.today)
     font_profile: str = "gb2312"
+
+
+def _submission_section(w: Writer, st: StatusReport) -> None:
+    """三、各单位报送情况: the same states as `status` and the master ledger — refused is not missing."""
+    def named(state: str) -> list[str]:
+        return [b.name for b in st.bureaus if b.state == state]
+
+    refused = [b for b in st.bureaus if b.state == "被退回"]
+    missing, overdue = named("未报"), named("未报（已过截止）")
+    w.body(f"本期应报送单位{len(st.bureaus)}个，报送截止日期为{cn_date(dt.date.fromisoformat(st.deadline))}。按时报送{len(named('按时'))}个，"
+           f"逾期报送{len(named('逾期'))}个，报送材料不合格被退回{len(refused)}个，未报送{len(missing) + len(overdue)}个。")
+    if named("按时"):
+        w.body(f"按时报送的单位：{_list(named('按时'))}。")
+    if named("逾期"):
+        w.body(f"逾期报送的单位：{_list(named('逾期'))}。")
+    if refused:
+        w.body(f"报送材料不合格、已退回尚未重新报送的单位：{_list([f'{b.name}（{b.n_findings}处问题）' for b in refused])}。")
+    if overdue:
+        w.body(f"截止日期已过仍未报送的单位：{_list(overdue)}。")
+    if missing:
+        w.body(f"尚未报送的单位（未到截止日期）：{_list(missing)}。")
 
 
 def cn_date(d: dt.date) -> str:
@@ -430,7 +451,7 @@ def compose(data: ReportData, drawing: Rendering | None = None) -> Writer:
     counts = checks.counts()
     order = STATUS_ORDER
     words = {"已完成": "已完成", "超额": "超额推进", "按进度": "按进度推进", "预警": "进度预警", "滞后": "进度滞后",
-             "未达标": "指标未达标", "未报": "牵头单位未报送"}
+             "未达标": "指标未达标", "被退回": "牵头单位报送被退回", "未报": "牵头单位未报送"}
     parts = [f"{words[s]}{counts[s]}项" for s in order if counts.get(s)]
     if not got_any:
         w.body(f"截至{period.label}，本期尚未收到任何单位报送的数据。台账共有重点任务{len(ledger.tasks)}项，均暂无本期进展可供汇总。")
@@ -473,26 +494,12 @@ def compose(data: ReportData, drawing: Rendering | None = None) -> Writer:
 
     # 三、各单位报送情况 ------------------------------------------------
     w.h1("三、各单位报送情况")
-    st = data.status
-    on_time = [b.name for b in st.bureaus if b.state == "按时"]
-    late = [b.name for b in st.bureaus if b.state == "逾期"]
-    refused = [b.name for b in st.bureaus if b.state == "拒收"]
-    missing = [b.name for b in st.bureaus if b.state == "未报"]
-    w.body(f"本期应报送单位{len(st.bureaus)}个，报送截止日期为{cn_date(dt.date.fromisoformat(st.deadline))}。按时报送{len(on_time)}个，"
-           f"逾期报送{len(late)}个，报送材料不合格被退回{len(refused)}个，未报送{len(missing)}个。")
-    if on_time:
-        w.body(f"按时报送的单位：{_list(on_time)}。")
-    if late:
-        w.body(f"逾期报送的单位：{_list(late)}。")
-    if refused:
-        w.body(f"报送材料不合格、已退回尚未重新报送的单位：{_list(refused)}。")
-    if missing:
-        w.body(f"未报送的单位：{_list(missing)}。")
+    _submission_section(w, data.status)
 
     # 四、存在的主要问题 ------------------------------------------------
     w.h1("四、存在的主要问题")
     trouble = [tc for tc in checks.tasks if tc.status in BEHIND or tc.status == "预警"]
-    not_reported = [tc for tc in checks.tasks if tc.status == "未报"]
+    not_reported = [tc for tc in checks.tasks if tc.status in ("被退回", "未报")]
     k = 0
     if trouble:
         k += 1
@@ -500,12 +507,17 @@ def compose(data: ReportData, drawing: Rendering | None = None) -> Writer:
         for n, tc in enumerate(trouble, start=1):
             t = tasks[tc.id]
             detail = "；".join(r for r in tc.reasons if r and ("差" in r or "未" in r or "缺少" in r)) or "；".join(tc.reasons)
-            w.body(f"{n}.第{t.id}项“{_short(t.title, 30)}”（牵头单位：{'、'.join(t.lead)}），{tc.status}：{detail}。")
+            due = f"；完成时限：{t.deadline.isoformat()}" if t.deadline else ""
+            w.body(f"{n}.第{t.id}项“{_short(t.title, 30)}”（牵头单位：{'、'.join(t.lead)}{due}），{tc.status}：{detail}。")
     if not_reported and got_any:
         k += 1
         w.h2(f"（{cn_seq(k)}）部分任务无法核对进度")
-        leads = sorted({b for tc in not_reported for b in tasks[tc.id].lead})
-        w.body(f"{_list(leads)}本期未报送，第{'、'.join(tc.id for tc in not_reported)}项共{len(not_reported)}项任务无法核对进度。")
+        for state, why in (("被退回", "报送的表格被退回、尚未重新报送"), ("未报", "本期未报送")):
+            these = [tc for tc in not_reported if tc.status == state]
+            if these:
+                silent = {b.name for b in data.status.bureaus if not b.submitted}
+                leads = sorted({b for tc in these for b in tasks[tc.id].lead if b in silent})
+                w.body(f"{_list(leads)}{why}，第{'、'.join(tc.id for tc in these)}项共{len(these)}项任务无法核对进度。")
     problems = _texts(data.values, "problems")
     if problems:
         k += 1
@@ -524,8 +536,12 @@ def compose(data: ReportData, drawing: Rendering | None = None) -> Writer:
     if trouble:
         names = sorted({b for tc in trouble for b in tasks[tc.id].lead})
         w.body(f"领导小组办公室将加强对进度滞后任务的跟踪督办，请{_list(names)}对照计划查找原因，加快推进。")
-    if missing or refused:
-        w.body(f"请{_list(missing + refused)}尽快报送本期材料。")
+    refused = [b.name for b in data.status.bureaus if b.state == "被退回"]
+    missing = [b.name for b in data.status.bureaus if b.state in ("未报", "未报（已过截止）")]
+    if missing:
+        w.body(f"请{_list(missing)}尽快报送本期材料。")
+    if refused:
+        w.body(f"请{_list(refused)}按退回意见修改后重新报送。")
     if not plans and not trouble and not (missing or refused):
         w.body("各单位继续按计划推进各项重点任务。")
     w.signature(data.issuer, data.date)

@@ -1,0 +1,143 @@
+"""Hand-worked checks on a monthly programme (2025, reported by month, due 次月28日前).
+
+M1: 充电站 5 座 in 2025 (countable: expected in whole units), lead A.   M2: 货运量 12 万吨 (not countable), lead A.
+M3: deliverable 考核办法, 完成时限 2025-06-30, lead A.                   M4: 每季度 1 次, lead B.
+M5: no measure, 完成时限 2025-03-31, lead B.
+
+Pro-rata by months elapsed: 5 座 × 7/12 = 2.92 → 2 by July; × 3/12 = 1.25 → 1 by March; × 1/12 → 0 in January.
+12 万吨 × 7/12 = 7 by July.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from ledger_xl.checks import add_months, planned_at, run_checks
+from ledger_xl.model import Bureau, DeadlineRule, Ledger, Metric, Period, Target, Task
+from ledger_xl.reporting import period_status
+from ledger_xl.store import StoredValue, Submission
+
+
+def task(tid: str, lead: list[str], **kw: object) -> Task:
+    return Task(id=tid, category="c", task=f"任务{tid}", item=None, breakdown={2025: ""}, lead=lead, responsible=[],
+                **kw)  # type: ignore[arg-type]
+
+
+LEDGER = Ledger(
+    title="月报台账", years=[2025], office="O", period_kind="month", deadline_rule=DeadlineRule(days=None, day=28),
+    bureaus=[Bureau("O", member=False), Bureau("A"), Bureau("B")],
+    tasks=[
+        task("M1", ["A"], metrics=[Metric("充电站", "座", {2025: 5}, Target(">=", 5))]),
+        task("M2", ["A"], metrics=[Metric("货运量", "万吨", {2025: 12})]),
+        task("M3", ["A"], deliverable="考核办法", deadline=dt.date(2025, 6, 30)),
+        task("M4", ["B"], frequency="quarter", frequency_count=1),
+        task("M5", ["B"], deadline=dt.date(2025, 3, 31)),
+    ],
+)
+RULE = DeadlineRule(days=None, day=28)
+_ids = iter(range(1, 100_000))
+
+
+def v(bureau: str, period: str, tid: str, kind: str, num: float | None = None, text: str | None = None) -> StoredValue:
+    return StoredValue(0, bureau, period, tid, "lead", kind, 0, num, text, "I9", f"{bureau}.xlsx")
+
+
+def sub(bureau: str, period: str, outcome: str = "merged", received: str = "2025-08-01T09:00:00", n_errors: int = 0) -> Submission:
+    return Submission(next(_ids), "", f"{bureau}_{period}.xlsx", "", bureau, period, received, "", outcome, n_errors, 0,
+                      outcome == "merged")
+
+
+def judge(period: str, values: list[StoredValue], subs: list[Submission] | None = None, today: dt.date = dt.date(2025, 12, 31)):  # type: ignore[no-untyped-def]
+    """Every bureau with a value in a period counts as having submitted it, plus `subs`."""
+    subs = list(subs or []) + [sub(b, p) for b, p in sorted({(x.bureau, x.period) for x in values})]
+    p = Period.parse(period)
+    return run_checks(LEDGER, p, values, subs, status=period_status(LEDGER, None, p, RULE, subs=subs, today=today))
+
+
+def of(result, tid: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    t = next(t for t in result.tasks if t.id == tid)
+    return t.status, "；".join(t.reasons)
+
+
+@pytest.mark.parametrize("period, whole, tons", [("2025M01", 0, 1), ("2025-03", 1, 3), ("2025年7月", 2, 7), ("2025M12", 5, 12)])
+def test_pro_rata_by_months_elapsed_in_whole_units_for_countable_things(period, whole, tons):
+    p = Period.parse(period)
+    assert planned_at(LEDGER.tasks[0].metrics[0], p) == whole
+    assert planned_at(LEDGER.tasks[1].metrics[0], p) == pytest.approx(tons)
+
+
+def test_countable_metric_judged_in_whole_units():
+    # July: 2 built; the whole-unit expectation is 2 (not 2.92): on plan, and shown as 2 座
+    status, why = of(judge("2025M07", [v("A", "2025M03", "M1", "metric", 1), v("A", "2025M07", "M1", "metric", 1)]), "M1")
+    assert status == "按进度" and "计划2座" in why
+    status, why = of(judge("2025M07", [v("A", "2025M07", "M1", "metric", 1)]), "M1")
+    assert status == "预警" and "按计划截至2025年7月应达2座，差1座" in why
+
+
+@pytest.mark.parametrize("period, state, expected, words", [
+    ("2025M07", "推进中", "滞后", "已过完成时限 2025-06-30，尚未完成"),
+    ("2025M06", "推进中", "滞后", "已过完成时限 2025-06-30，尚未完成"),  # due on the period's last day: passed at its end
+    ("2025M05", "未启动", "预警", "距完成时限 2025-06-30 不足一个月，仍未启动"),  # 05-31 + 1 month = 06-30
+    ("2025M04", "未启动", "按进度", "成果“考核办法”未启动"),  # 04-30 + 1 month = 05-30: more than a month to go
+    ("2025M05", "推进中", "按进度", "成果“考核办法”推进中"),
+])
+def test_task_deadline(period, state, expected, words):
+    status, why = of(judge(period, [v("A", period, "M3", "deliv_status", text=state)]), "M3")
+    assert status == expected and words in why
+    if expected != "按进度":
+        assert why.startswith(words)  # the deadline is named first
+
+
+def test_task_done_before_its_deadline_is_done():
+    vals = [v("A", "2025M05", "M3", "deliv_status", text="已完成"), v("A", "2025M05", "M3", "deliv_date", text="2025-05-20"),
+            v("A", "2025M05", "M3", "deliv_name", text="考核办法")]
+    assert of(judge("2025M08", vals + [v("A", "2025M08", "M1", "metric", 0)]), "M3")[0] == "已完成"
+
+
+def test_task_without_a_measure_past_its_deadline_is_behind():
+    status, why = of(judge("2025M04", [v("B", "2025M04", "M4", "duty_count", 1)]), "M5")
+    assert status == "滞后" and why.startswith("已过完成时限 2025-03-31，尚未完成")
+    assert of(judge("2025M03", [v("B", "2025M03", "M4", "duty_count", 1)]), "M5")[0] == "滞后"
+    assert of(judge("2025M02", [v("B", "2025M02", "M4", "duty_count", 0)]), "M5")[0] == "按进度"
+
+
+def test_quarterly_duty_over_monthly_reporting_is_judged_at_the_quarter_end():
+    counts = {"2025M01": 0, "2025M02": 0, "2025M03": 0}
+    vals = [v("B", p, "M4", "duty_count", n) for p, n in counts.items()]
+    status, why = of(judge("2025M02", vals[:2]), "M4")
+    assert status == "按进度" and "2025年第一季度已开展0次（每季度1次，季末判断）" in why
+    status, why = of(judge("2025M03", vals), "M4")
+    assert status == "滞后" and "2025年第一季度开展0次，每季度应不少于1次" in why
+    vals.append(v("B", "2025M03", "M4", "duty_count", 1))  # the later value of the same month replaces it
+    assert of(judge("2025M03", vals[:2] + vals[3:]), "M4")[0] == "按进度"
+
+
+def test_refused_missing_and_missing_after_the_deadline_are_told_apart():
+    """July is due 2025-08-28. A's return was refused (3 problems); B sent nothing."""
+    refused = [sub("A", "2025M07", "refused", n_errors=3)]
+    before = judge("2025M07", [], refused, today=dt.date(2025, 8, 20))
+    after = judge("2025M07", [], refused, today=dt.date(2025, 8, 29))
+    for r in (before, after):
+        status, why = of(r, "M1")
+        assert status == "被退回" and "牵头单位A报送的表格被退回（3处问题），待修改后重报" in why and "未报送" not in why
+    assert of(before, "M4") == ("未报", "牵头单位B本期未报送")
+    assert of(after, "M4") == ("未报", "牵头单位B本期未报送（已过截止日期2025-08-28）")
+    states = {b.name: (b.state, b.label, b.submitted, b.late) for b in after.bureaus}
+    assert states["A"] == ("被退回", "被退回（3处问题，已过截止）", False, True)
+    assert states["B"] == ("未报（已过截止）", "未报（已过截止）", False, True)
+    assert {b.name: b.state for b in before.bureaus}["B"] == "未报"
+    assert before.counts()["被退回"] == 3 and before.counts()["未报"] == 2
+
+
+def test_on_time_and_late_under_the_day_of_next_month_rule():
+    subs = [sub("A", "2025M07", received="2025-08-28T17:00:00"), sub("B", "2025M07", received="2025-08-29T08:00:00")]
+    st = period_status(LEDGER, None, Period.parse("2025M07"), RULE, subs=subs, today=dt.date(2025, 9, 1))
+    assert st.deadline == "2025-08-28" and [(b.name, b.state) for b in st.bureaus] == [("A", "按时"), ("B", "逾期")]
+    assert "次月28日前" in st.rule
+
+
+def test_add_months():
+    assert [add_months(dt.date(2025, 1, 31), 1), add_months(dt.date(2025, 5, 31), 1), add_months(dt.date(2025, 12, 15), 1)] == [
+        dt.date(2025, 2, 28), dt.date(2025, 6, 30), dt.date(2026, 1, 15)]
