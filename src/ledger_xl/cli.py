@@ -29,6 +29,21 @@ def workspace_option(f: Callable[..., Any]) -> Callable[..., Any]:
                         default=Path("."), show_default=True, help="工作目录。")(f)
 
 
+def period_option(example: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option("--period", default=None, help=f"报送期，如 {example}；月报写 2025M07、2025-07 或 2025年7月。"
+                        "不写时取截止日期已过的最近一期（模板和催报取已结束的最近一期），并在第一行说明。")
+
+
+def pick_period(workspace: Path, period: str | None, *, collecting: bool = False, err: bool = False) -> str:
+    """The period to work on; when it was left out, the first line says which was taken (on stderr under --json)."""
+    from .pipeline import choose_period
+
+    code, why = choose_period(workspace, period, collecting=collecting)
+    if why:
+        click.echo(why, err=err)
+    return code
+
+
 def json_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（便于脚本处理）。")(f)
 
@@ -138,7 +153,7 @@ def ledger_group() -> None:
 def ledger_show_cmd(ledger_path: Path | None, workspace: Path, as_json: bool) -> None:
     """显示台账定义（任务、指标、单位），并检查其中的错误。"""
     from .definition import load_definition
-    from .model import FREQUENCY_LABEL, fmt_number
+    from .model import FREQUENCY_LABEL, PERIOD_KIND_LABEL, fmt_number
     from .textui import table
 
     if ledger_path is None:
@@ -150,7 +165,8 @@ def ledger_show_cmd(ledger_path: Path | None, workspace: Path, as_json: bool) ->
     if as_json:
         _dump(ledger.to_json())
     else:
-        click.echo(f"{ledger.title}（{'、'.join(map(str, ledger.years))}年）")
+        click.echo(f"{ledger.title}（{'、'.join(map(str, ledger.years))}年；按{PERIOD_KIND_LABEL[ledger.period_kind]}报送"
+                   + (f"，{ledger.deadline_rule.text}" if ledger.deadline_rule else "") + "）")
         rows = []
         for t in ledger.tasks:
             plan = "；".join(
@@ -158,7 +174,8 @@ def ledger_show_cmd(ledger_path: Path | None, workspace: Path, as_json: bool) ->
                 + (f"（总 {m.target.label(m.unit)}）" if m.target else "") for m in t.metrics)
             plan = "；".join(p for p in [plan, *(i.threshold_label() for i in t.indicators),
                                           FREQUENCY_LABEL.get(t.frequency or "", "") + (f"{t.frequency_count}次" if t.frequency else ""),
-                                          t.deliverable or ""] if p)
+                                          t.deliverable or "",
+                                          f"完成时限 {t.deadline.isoformat()}" if t.deadline else ""] if p)
             rows.append([t.id, t.category, t.title, plan, "、".join(t.lead), "、".join(ledger.responsible_of(t))])
         click.echo(table(["序号", "指标分类", "重点任务", "计划", "牵头", "责任"], rows, max_width=34))
         click.echo("")
@@ -183,15 +200,16 @@ def init_cmd(directory: Path, ledger_path: Path) -> None:
 
 
 @cli.command("templates")
-@click.option("--period", required=True, help="报送期，如 2024H1、2024上半年、2024Q1。")
+@period_option("2024H1、2024上半年、2024Q1")
 @click.option("--bureau", "bureaus", multiple=True, help="只生成这个单位的模板（可重复）。")
 @click.option("--zip", "make_zip", is_flag=True, help="另外打包成一个 zip，便于邮寄。")
 @workspace_option
 @guarded
-def templates_cmd(period: str, bureaus: tuple[str, ...], make_zip: bool, workspace: Path) -> None:
+def templates_cmd(period: str | None, bureaus: tuple[str, ...], make_zip: bool, workspace: Path) -> None:
     """为每个有任务的单位生成本期填报模板。"""
     from .pipeline import make_templates
 
+    period = pick_period(workspace, period, collecting=True)
     run = make_templates(workspace, period, bureaus=list(bureaus), make_zip=make_zip)
     for name, path, meta in run.written:
         n = len({f.task_id for f in meta.fields if f.task_id})
@@ -233,15 +251,16 @@ def ingest_cmd(paths: tuple[Path, ...], workspace: Path, as_json: bool) -> None:
 
 
 @cli.command("status")
-@click.option("--period", required=True, help="报送期，如 2024H1。")
+@period_option("2024H1")
 @workspace_option
 @json_option
 @guarded
-def status_cmd(period: str, workspace: Path, as_json: bool) -> None:
-    """本期谁已报送、谁逾期、谁未报，各有多少问题。"""
+def status_cmd(period: str | None, workspace: Path, as_json: bool) -> None:
+    """本期谁按时、逾期报送，谁被退回、谁未报（是否已过截止），各有多少问题。"""
     from .pipeline import status
     from .textui import table
 
+    period = pick_period(workspace, period, err=as_json)
     rep = status(workspace, period)
     if as_json:
         _dump(rep.to_json())
@@ -255,15 +274,16 @@ def status_cmd(period: str, workspace: Path, as_json: bool) -> None:
 
 
 @cli.command("check")
-@click.option("--period", required=True, help="报送期，如 2024H2。")
+@period_option("2024H2")
 @workspace_option
 @json_option
 @guarded
-def check_cmd(period: str, workspace: Path, as_json: bool) -> None:
+def check_cmd(period: str | None, workspace: Path, as_json: bool) -> None:
     """对照计划核对截至本期的进度；有滞后或未达标时退出码为 1。"""
     from .pipeline import check
     from .textui import table
 
+    period = pick_period(workspace, period, err=as_json)
     run = check(workspace, period)
     res = run.result
     if as_json:
@@ -283,12 +303,12 @@ def check_cmd(period: str, workspace: Path, as_json: bool) -> None:
 
 
 @cli.command("report")
-@click.option("--period", required=True, help="报送期，如 2024H2。")
+@period_option("2024H2")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="报告文件（.docx）；默认 outputs/reports/。")
 @click.option("--date", "date_text", help="成文日期，如 2024-07-15；默认今天。")
 @workspace_option
 @guarded
-def report_cmd(period: str, output: Path | None, date_text: str | None, workspace: Path) -> None:
+def report_cmd(period: str | None, output: Path | None, date_text: str | None, workspace: Path) -> None:
     """生成本期总结报告（Word，公文格式，含图表）。"""
     import datetime as dt
 
@@ -298,6 +318,7 @@ def report_cmd(period: str, output: Path | None, date_text: str | None, workspac
         date = dt.date.fromisoformat(date_text) if date_text else None
     except ValueError:
         raise LedgerError(f"日期“{date_text}”写法不对，请写成 2024-07-15。", code="date-format") from None
+    period = pick_period(workspace, period)
     path, result = make_report(workspace, period, output, date=date)
     counts = "，".join(f"{k} {v}" for k, v in result.counts().items() if v)
     click.echo(f"已生成总结报告：{path}")
@@ -336,15 +357,16 @@ def _confirmed(question: str) -> bool:
 
 def _mail_command(kind: str, help_text: str) -> None:
     @mail_group.command(kind, help=help_text)
-    @click.option("--period", required=True, help="报送期，如 2024H1。")
+    @period_option("2024H1")
     @click.option("--dry-run", is_flag=True, help="只把邮件写成 outputs/mail/<报送期>/*.eml，不发送。")
     @click.option("--yes", is_flag=True, help="不再询问，直接发送（用于脚本）。")
     @workspace_option
     @guarded
-    def command(period: str, dry_run: bool, yes: bool, workspace: Path) -> None:
+    def command(period: str | None, dry_run: bool, yes: bool, workspace: Path) -> None:
         from .pipeline import check_mail_settings, mail_drafts, mail_send, plan_mail
         from .textui import table
 
+        period = pick_period(workspace, period, collecting=kind != "report")
         plan, ws = plan_mail(workspace, kind, period)
         rows = [[m.bureau or "—", "、".join(a.addr_spec for a in m.to), m.subject, m.attachment_name or ""] for m in plan.messages]
         click.echo(table(["单位", "收件人", "主题", "附件"], rows, max_width=46) if rows else "没有需要发送的邮件。")

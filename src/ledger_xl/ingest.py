@@ -26,7 +26,7 @@ from .layout import (
     TemplateMeta,
     canonical,
 )
-from .model import Ledger, Period
+from .model import Ledger, Period, is_countable
 from .targets import NumberError, parse_count, parse_percent, parse_ratio
 from .xlsxread import (
     Cell,
@@ -385,7 +385,11 @@ def _read_field(fs: FieldSpec, cell: Cell | None, result: ReturnRead, file: str)
     num: float | None = None
     text: str | None = None
     try:
-        if kind == "number":
+        if kind == "number" and fs.kind == "metric" and is_countable(fs.unit):  # 个、家、座…: whole things only
+            num = parse_count(cell.value)
+            if not num.is_integer():
+                raise NumberError(f"不是整数：按{fs.unit}计数，请填写整数，例如 {int(num)}")
+        elif kind == "number":
             num = parse_count(cell.value)
         elif kind == "integer":
             num = parse_count(cell.value, integer=True)

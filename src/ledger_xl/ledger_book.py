@@ -114,7 +114,7 @@ def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_ru
         ws = wb.add_worksheet("总台账")
         ws.write_string(0, 0, f"{ledger.title} 总台账（生成于 {dt.datetime.now():%Y-%m-%d %H:%M}）", title_f)
         years = ledger.years
-        headers = ["序号", "指标分类", "重点任务", "牵头单位", "指标", "单位"]
+        headers = ["序号", "指标分类", "重点任务", "牵头单位", "完成时限", "指标", "单位"]
         for y in years:
             headers += [f"{y}年计划", f"{y}年实际"]
         headers += ["累计计划", "累计实际", "完成率", "其他指标（最新）", "状态", "状态说明", "牵头单位最新进展", "责任单位进展", "数据来源"]
@@ -141,7 +141,8 @@ def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_ru
             measures = t.metrics or [None]
             for i, m in enumerate(measures):
                 label = (m.name + {"year_end": "（年末水平）", "per_year": "（当年数）"}.get(m.accumulation, "")) if m else ""
-                row: list[object] = [t.id, t.category, t.title, "、".join(t.lead), label, m.unit if m else ""]
+                row: list[object] = [t.id, t.category, t.title, "、".join(t.lead), t.deadline.isoformat() if t.deadline else "",
+                                     label, m.unit if m else ""]
                 s = series.get((t.id, i), {}) if m else {}
                 by_year = _actual_by_year(m, s) if m else {}
                 for y in years:
@@ -155,8 +156,8 @@ def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_ru
                 row += [planned, actual_total, rate, "\n".join(others) if i == 0 else "", status, reasons if i == 0 else "",
                         lead_progress if i == 0 else "", resp_progress if i == 0 else "", src]
                 rows.append(row)
-        widths = [5, 12, 30, 14, 16, 5] + [8] * (2 * len(years)) + [8, 8, 8, 24, 7, 24, 36, 36, 30]
-        rate_col = 6 + 2 * len(years) + 2
+        widths = [5, 12, 30, 14, 10, 16, 5] + [8] * (2 * len(years)) + [8, 8, 8, 24, 7, 24, 36, 36, 30]
+        rate_col = 7 + 2 * len(years) + 2
         status_col = rate_col + 2
         table(ws, 1, headers, widths, rows, {rate_col: pct})
         for status, color in STATUS_COLORS.items():

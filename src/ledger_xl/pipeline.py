@@ -241,6 +241,24 @@ def rebuild_master(ws: Workspace, ledger: Ledger, store: Store, checks: CheckRes
 # ---------------------------------------------------------------- status
 
 
+def choose_period(root: Path, period_text: str | None, *, collecting: bool = False,
+                  today: dt.date | None = None) -> tuple[str, str]:
+    """The period a command works on, and what to say about it: the one asked for (checked against the
+    ledger: its years, its kind), or — left out — the latest whose deadline has passed, else the current
+    one (`collecting`: the latest that has ended, for templates and reminders). The sentence is empty when
+    the period was given."""
+    from .model import default_period
+
+    ws = open_workspace(root)
+    ledger = ws_ledger(ws)
+    if period_text is not None and period_text.strip():
+        period = Period.parse(period_text)
+        check_period_in(ledger, period)
+        return period.code, ""
+    period, why = default_period(ledger, ws.deadline_rule(ledger), today or dt.date.today(), collecting=collecting)
+    return period.code, why
+
+
 def _open(root: Path, period_text: str) -> tuple[Workspace, Ledger, Period]:
     ws = open_workspace(root)
     ledger = ws_ledger(ws)

@@ -26,7 +26,17 @@ from .layout import (
     TemplateMeta,
     canonical,
 )
-from .model import FREQUENCY_LABEL, DeadlineRule, Ledger, Metric, Period, Task, check_period_in, fmt_number
+from .model import (
+    FREQUENCY_LABEL,
+    DeadlineRule,
+    Ledger,
+    Metric,
+    Period,
+    Task,
+    check_period_in,
+    fmt_number,
+    is_countable,
+)
 
 # column: (header, width)
 COLUMNS = [
@@ -486,9 +496,14 @@ def _input_cell(ws: object, r: int, c: int, m: _Measure, fmt: _Formats) -> None:
     """The input cell of one measure: its number format, and a validation with a Chinese message."""
     kind = m.kind
     f_num, f_pct, f_txt, f_date, f_text = fmt.in_num, fmt.in_pct, fmt.in_txtfmt, fmt.in_date, fmt.in_text
-    if kind in ("metric", "ind_baseline", "ind_current"):
+    what = {"year_end": "填截至本期末达到的总量（不是本期新增）。", "per_year": "填本期完成的量，没有填 0。"}
+    if kind == "metric" and is_countable(m.unit):
         ws.write_blank(r, c, None, f_num)  # type: ignore[attr-defined]
-        what = {"year_end": "填截至本期末达到的总量（不是本期新增）。", "per_year": "填本期完成的量，没有填 0。"}
+        rule = {"validate": "integer", "criteria": ">=", "value": 0, "input_title": "填写整数",
+                "input_message": f"只填整数，单位为{m.unit}，不要写单位或“约”字。" + what.get(m.accumulation, "本期没有新增填 0。"),
+                "error_title": "请输入整数", "error_message": f"这里按{m.unit}计数，只能填 0 或正整数，如 3。"}
+    elif kind in ("metric", "ind_baseline", "ind_current"):
+        ws.write_blank(r, c, None, f_num)  # type: ignore[attr-defined]
         msg = (f"只填数字，单位为{m.unit}，不要写单位或“约”字。" + what.get(m.accumulation, "本期没有新增填 0。")
                if kind == "metric" else "只填数字，如 1250 或 3.6。")
         rule = {"validate": "decimal", "criteria": ">=", "value": 0, "input_title": "填写数字", "input_message": msg,
