@@ -173,8 +173,8 @@ def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_ru
         headers = ["单位", "任务（牵头/责任）"] + [p.label for p in shown_periods]
         rows = []
         of_cell: dict[tuple[str | None, str | None], list[Submission]] = {}
-        for s in subs:
-            of_cell.setdefault((s.bureau, s.period), []).append(s)
+        for one in subs:
+            of_cell.setdefault((one.bureau, one.period), []).append(one)
         today = dt.date.today()
         for b in bureaus:
             tasks = index.get(b, [])

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from .model import DeadlineRule, Period
 
@@ -20,7 +20,11 @@ if TYPE_CHECKING:
     from .store import Store, Submission
 
 SubmissionState = Literal["按时", "逾期", "被退回", "未报", "未报（已过截止）"]
-ON_TIME, LATE, REFUSED, MISSING, MISSING_OVERDUE = "按时", "逾期", "被退回", "未报", "未报（已过截止）"
+ON_TIME: Final = "按时"
+LATE: Final = "逾期"
+REFUSED: Final = "被退回"
+MISSING: Final = "未报"
+MISSING_OVERDUE: Final = "未报（已过截止）"
 STATES: tuple[SubmissionState, ...] = (ON_TIME, LATE, REFUSED, MISSING, MISSING_OVERDUE)
 
 
