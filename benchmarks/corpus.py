@@ -14,13 +14,14 @@ from xml.sax.saxutils import escape
 
 from ledger_xl.definition import load_ledger, save_definition
 from ledger_xl.fill import template_fields
-from ledger_xl.model import ALL_MEMBERS, Bureau, Ledger
+from ledger_xl.model import ALL_MEMBERS, Bureau, Ledger, PeriodKind
 from ledger_xl.samples import DEMO_IDENTITY
 
 SAMPLE = Path(__file__).resolve().parents[1] / "workbook_templates" / "nanyang" / "ledger.xlsx"
 
 
-def province_ledger(cities: int) -> Ledger:
+def province_ledger(cities: int, *, period_kind: PeriodKind | None = None) -> Ledger:
+    """`period_kind`: report by another period than the sample's half-years ("month" for a monthly store)."""
     base = load_ledger(SAMPLE)
     bureaus: list[Bureau] = []
     tasks = []
@@ -41,11 +42,12 @@ def province_ledger(cities: int) -> Ledger:
                 resp += members if n == ALL_MEMBERS else [rename[n]]
             nt.responsible = resp
             tasks.append(nt)
-    return Ledger(title=f"{cities}市{base.title}", years=base.years, bureaus=bureaus, tasks=tasks, office=f"C01{base.office}")
+    return Ledger(title=f"{cities}市{base.title}", years=base.years, bureaus=bureaus, tasks=tasks, office=f"C01{base.office}",
+                  period_kind=period_kind or base.period_kind)
 
 
-def write_definition(cities: int, path: Path) -> Path:
-    save_definition(province_ledger(cities), path)
+def write_definition(cities: int, path: Path, *, period_kind: PeriodKind | None = None) -> Path:
+    save_definition(province_ledger(cities, period_kind=period_kind), path)
     return path
 
 
@@ -80,8 +82,10 @@ def fill_fast(src: Path, dst: Path, rng: random.Random) -> None:
             zout.writestr(info, data)
 
 
-def build(root: Path, cities: int, *, seed: int = 7, log=print) -> tuple[Path, list[Path]]:  # type: ignore[no-untyped-def]
-    """A province workspace (nothing ingested) and its filled returns, in arrival order."""
+def build(root: Path, cities: int, *, seed: int = 7, log=print,  # type: ignore[no-untyped-def]
+          period_kind: PeriodKind | None = None) -> tuple[Path, list[Path]]:
+    """A province workspace (nothing ingested) and its filled returns, in arrival order; `period_kind="month"`
+    makes a monthly store (12 periods a year instead of 2)."""
     import datetime as dt
     import os
 
@@ -89,7 +93,7 @@ def build(root: Path, cities: int, *, seed: int = 7, log=print) -> tuple[Path, l
     from ledger_xl.templates import deadline
     from ledger_xl.workspace import init_workspace
 
-    definition = write_definition(cities, root / "ledger.xlsx")
+    definition = write_definition(cities, root / "ledger.xlsx", period_kind=period_kind)
     ws = init_workspace(root / "ws", definition, identity=DEMO_IDENTITY)
     ledger = load_ledger(ws.definition_path)
     rng = random.Random(seed)
@@ -98,7 +102,7 @@ def build(root: Path, cities: int, *, seed: int = 7, log=print) -> tuple[Path, l
         run = make_templates(ws.root, period.code)
         out = root / "returns" / period.code
         out.mkdir(parents=True, exist_ok=True)
-        due = dt.datetime.combine(deadline(period, 10), dt.time(9))
+        due = dt.datetime.combine(deadline(period, ws.deadline_rule(ledger)), dt.time(9))
         for i, (name, path, _) in enumerate(run.written):
             dst = out / f"{name}.xlsx"
             fill_fast(path, dst, rng)

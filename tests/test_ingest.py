@@ -42,13 +42,13 @@ def master_rows(ws_root: Path, sheet: str = "总台账") -> list[dict]:  # type:
 def test_merge__master_ledger_matches_what_was_typed_cell_for_cell(workspace, templates_2024h1):
     inbox = workspace / "inbox"
     fill(templates_2024h1, "市发展改革委", inbox, {("13", "metric", 0): "１座", ("13", "metric", 1): "1,200个"})
-    fill(templates_2024h1, "市交通运输局", inbox, {("9", "metric", 0): " 2 ", ("12", "metric", 0): "60辆", ("10", "metric", 0): 3.5})
+    fill(templates_2024h1, "市交通运输局", inbox, {("9", "metric", 0): " 2 ", ("12", "metric", 0): "60辆", ("10", "metric", 0): 3.0})
     report = ingest(workspace)
     assert [o.status for o in report.outcomes] == ["merged", "merged"], [f.render() for o in report.outcomes for f in o.findings]
     rows = {(r["序号"], r["指标"]): r for r in master_rows(workspace) if r["指标"]}
     assert rows[("13", "充电站")]["2024年实际"] == 1 and rows[("13", "充电桩")]["2024年实际"] == 1200
     assert rows[("9", "投入运营的干支衔接货运枢纽（物流园区）")]["2024年实际"] == 2
-    assert rows[("10", "投入运营的公共配送中心")]["累计实际"] == 3.5
+    assert rows[("10", "投入运营的公共配送中心")]["累计实际"] == 3  # 个 are whole: 3.5 would be refused
     assert rows[("12", "新增新能源城市配送营运车辆")]["2024年计划"] == 150
     assert rows[("12", "新增新能源城市配送营运车辆")]["累计实际"] == 60
     assert rows[("13", "充电桩")]["数据来源"].startswith("市发展改革委_返回.xlsx › 填报表 › I")
