@@ -118,7 +118,6 @@ def test_check_says_refused_and_missing(cycle):
     assert june["1"]["status"] == "按进度" and june["1"]["metrics"][0]["planned"] == 6  # 12 座 × 6/12
 
 
-@pytest.mark.xfail(strict=True, reason="the definition workbook carries 完成时限 once issue 16's columns are on main")
 def test_check_judges_the_task_deadline(cycle):
     out = run("check", "-w", str(cycle), "--period", "2025M07", code=1)
     assert "已过完成时限 2025-06-30，尚未完成" in out
@@ -140,7 +139,6 @@ def test_master_ledger_shows_months_and_states(cycle):
     assert rows[POLICE][header.index("2025年6月")].startswith("按时｜")
 
 
-@pytest.mark.xfail(strict=True, reason="the definition workbook carries 完成时限 once issue 16's columns are on main")
 def test_master_ledger_shows_the_task_deadline(cycle):
     run("check", "-w", str(cycle), "--period", "2025M07", code=None)
     main = openpyxl.load_workbook(cycle / "outputs" / "master_ledger.xlsx")["总台账"]
@@ -159,7 +157,6 @@ def test_report_titles_the_month_and_names_refused(cycle):
     assert f"截止日期已过仍未报送的单位：{POLICE}。" in text
 
 
-@pytest.mark.xfail(strict=True, reason="the definition workbook carries 完成时限 once issue 16's columns are on main")
 def test_report_names_the_task_deadline(cycle):
     path = cycle / "outputs" / "reports" / "2025M07_总结报告.docx"
     run("report", "-w", str(cycle), "--period", "2025-07", "--date", "2025-08-30", "-o", str(path))
