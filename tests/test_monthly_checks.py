@@ -141,3 +141,19 @@ def test_on_time_and_late_under_the_day_of_next_month_rule():
 def test_add_months():
     assert [add_months(dt.date(2025, 1, 31), 1), add_months(dt.date(2025, 5, 31), 1), add_months(dt.date(2025, 12, 15), 1)] == [
         dt.date(2025, 2, 28), dt.date(2025, 6, 30), dt.date(2026, 1, 15)]
+
+
+def test_yearly_programme_keeps_working():
+    """Reported once a year: 10 个 a year, 20 in all; a quarterly duty needs 4 a year; 完成时限 2025-06-30."""
+    led = Ledger(title="年报台账", years=[2025, 2026], office="O", period_kind="year", bureaus=[Bureau("O", member=False), Bureau("A")],
+                 tasks=[Task("Y1", "c", "驿站", None, {}, ["A"], [], metrics=[Metric("驿站", "个", {2025: 10, 2026: 10}, Target(">=", 20))]),
+                        Task("Y2", "c", "检查", None, {}, ["A"], [], frequency="quarter", frequency_count=1),
+                        Task("Y3", "c", "办法", None, {}, ["A"], [], deliverable="办法", deadline=dt.date(2025, 6, 30))])
+    p = Period.parse("2025")
+    subs = [sub("A", "2025", received="2026-01-05T09:00:00")]
+    vals = [v("A", "2025", "Y1", "metric", 8), v("A", "2025", "Y2", "duty_count", 3), v("A", "2025", "Y3", "deliv_status", text="推进中")]
+    r = run_checks(led, p, vals, subs, status=period_status(led, None, p, DeadlineRule(), subs=subs, today=dt.date(2026, 2, 1)))
+    assert of(r, "Y1") == ("滞后", "“驿站”累计8个，按计划截至2025年应达10个，差2个")
+    assert of(r, "Y2")[0] == "滞后" and "2025年开展3次，每季度应不少于1次" in of(r, "Y2")[1]
+    assert of(r, "Y3") == ("滞后", "已过完成时限 2025-06-30，尚未完成；成果“办法”推进中")
+    assert [(b.name, b.state) for b in r.bureaus] == [("A", "按时")]  # due 2026-01-10

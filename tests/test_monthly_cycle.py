@@ -200,3 +200,12 @@ def test_wrong_kind_or_year_keeps_its_refusal(cycle):
     assert "不在本台账的年份内" in out
     out = run("status", "-w", str(cycle), "--period", "2025M13", code=2)
     assert "1—12 月" in out
+
+
+def test_ledger_show_names_the_period_the_rule_and_deadlines(cycle):
+    out = run("ledger", "show", "-w", str(cycle))
+    assert out.splitlines()[0] == "测试市月度重点任务台账（2025年；按月报送，报送期结束后次月28日前）"
+    assert "完成时限 2025-06-30" in out
+    data = json.loads(run("ledger", "show", "-w", str(cycle), "--json"))
+    assert (data["period_kind"], data["deadline_rule"]) == ("month", "报送期结束后次月28日前")
+    assert next(t for t in data["tasks"] if t["id"] == "2")["deadline"] == "2025-06-30"

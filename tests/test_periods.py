@@ -181,3 +181,11 @@ def test_workspace_rule_precedence(tmp_path: Path):
     with pytest.raises(LedgerError) as e:
         ws.deadline_rule(led)
     assert "[deadlines] 2025M07" in e.value.message and "2025-08-28" in e.value.message
+
+
+def test_default_period_of_a_quarterly_programme():
+    led = Ledger(title="t", years=[2025], bureaus=[], tasks=[], period_kind="quarter")
+    rule = DeadlineRule(days=15)
+    assert default_period(led, rule, D(2025, 7, 16))[0].code == "2025Q2"  # Q2 due 07-15
+    assert default_period(led, rule, D(2025, 7, 15))[0].code == "2025Q1"  # due today: not yet passed
+    assert default_period(led, rule, D(2025, 7, 3), collecting=True)[0].code == "2025Q2"
