@@ -162,6 +162,8 @@ def test_report_names_the_task_deadline(cycle):
     run("report", "-w", str(cycle), "--period", "2025-07", "--date", "2025-08-30", "-o", str(path))
     text = "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
     assert "完成时限：2025-06-30），滞后：已过完成时限 2025-06-30，尚未完成" in text
+    table = next(t for t in docx.Document(str(path)).tables if [c.text for c in t.rows[0].cells] == ["序号", "任务", "牵头单位", "完成时限", "状态"])
+    assert [[c.text for c in r.cells] for r in table.rows[1:]] == [["2", "出台配送企业考核办法", COMMERCE, "2025-06-30", "滞后"]]
 
 
 def test_mail_drafts_for_monthly_periods(cycle):

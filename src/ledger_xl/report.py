@@ -54,6 +54,17 @@ class ReportData:
     font_profile: str = "gb2312"
 
 
+def _deadline_table(w: Writer, ledger: Ledger, tc_of: dict[str, Any], k: int) -> int:
+    """Tasks with a 完成时限: each beside its deadline and its status this period (none: nothing is written)."""
+    rows = [[t.id, _short(t.title, 40), "、".join(t.lead), t.deadline.isoformat(), tc_of[t.id].status]
+            for t in ledger.tasks if t.deadline is not None]
+    if rows:
+        k += 1
+        w.h2(f"（{cn_seq(k)}）有完成时限的任务")
+        w.table(["序号", "任务", "牵头单位", "完成时限", "状态"], rows, [12, 64, 36, 24, 18])
+    return k
+
+
 def _submission_section(w: Writer, st: StatusReport) -> None:
     """三、各单位报送情况: the same states as `status` and the master ledger — refused is not missing."""
     def named(state: str) -> list[str]:
@@ -491,6 +502,7 @@ def compose(data: ReportData, drawing: Rendering | None = None) -> Writer:
         w.table(["序号", "指标", "目标", "最新值", "状态"], ind_rows, [12, 86, 18, 20, 18])
     if not by_cat and not ind_rows:
         w.body("本台账没有设定数量或比例指标。")
+    k = _deadline_table(w, ledger, tc_of, k)
 
     # 三、各单位报送情况 ------------------------------------------------
     w.h1("三、各单位报送情况")
