@@ -387,3 +387,43 @@ def test_refused__an_excel_ledger_with_a_doctype(tmp_path):
     with pytest.raises(LedgerError) as e:
         import_ledger(bad)
     assert e.value.code == "xml-doctype"
+
+
+def test_a_word_ledger_split_into_one_table_per_category_is_read_whole(tmp_path):
+    import docx
+
+    head = ["序号", "工作措施", "责任单位", "完成时限"]
+    d = docx.Document()
+    d.add_paragraph("2025年优化营商环境重点任务清单")
+    for heading, rows in (("一、政务服务", [["1", "企业开办时间压缩至1个工作日内", "市市场监管局", "6月底前"],
+                                              ["2", "新增“一件事”集成服务10项", "市政务服务和大数据管理局", "年底前"]]),
+                          ("二、要素保障", [["3", "新增供应工业用地3000亩", "市自然资源和规划局、市发展改革委", "年底前"],
+                                              ["合计", "", "", ""]])):
+        d.add_paragraph(heading)
+        t = d.add_table(rows=1 + len(rows), cols=4)
+        for r, row in enumerate([head, *rows]):
+            for c, v in enumerate(row):
+                t.cell(r, c).text = v
+    d.add_paragraph("各责任单位每季度结束后5日内报送进展。")
+    path = tmp_path / "清单.docx"
+    d.save(str(path))
+    result = import_ledger(path)
+    ledger = result.ledger
+    assert [(t.id, t.category) for t in ledger.tasks] == [("1", "政务服务"), ("2", "政务服务"), ("3", "要素保障")]
+    assert ledger.tasks[2].lead == ["市自然资源和规划局"] and ledger.tasks[2].responsible == ["市发展改革委"]
+    assert ledger.tasks[0].deadline == dt.date(2025, 6, 30) and ledger.period_kind == "quarter"
+    assert ledger.tasks[2].metrics[0].unit == "亩" and ledger.tasks[1].metrics[0].yearly == {2025: 10}
+    assert ("工作措施", "任务") in result.columns and any(f.code == "total-row" for f in result.findings)
+
+
+def test_bare_numbers_in_year_columns_take_the_unit_of_their_header(tmp_path):
+    from ledger_shapes import Shape
+
+    rows = [["序号", "重点任务", "2026年（个）", "2027年（个）", "牵头单位"],
+            ["1", "新建充电桩500个", X("200", 200), X("300", 300), "市发展改革委"],
+            ["2", "新建5G基站800个", X("300", 300.0), X("500", 500.0), "市工业和信息化局"]]
+    result = import_ledger(write_xlsx(Shape("t", ["2026—2027年新基建任务台账"], rows), tmp_path / "x.xlsx"))
+    t1, t2 = result.ledger.tasks
+    assert t1.breakdown == {2026: "200个", 2027: "300个"}
+    assert (t1.metrics[0].yearly, t1.metrics[0].unit) == ({2026: 200, 2027: 300}, "个")
+    assert t2.metrics[0].planned_total() == 800

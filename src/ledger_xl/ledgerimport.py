@@ -31,7 +31,7 @@ from .targets import (
     years_in,
 )
 
-_YEAR_HEAD_RE = re.compile(r"((?:19|20)\d{2})\s*年?(?:度)?(?:目标|计划|任务|工作分解|工作目标)?")
+_YEAR_HEAD_RE = re.compile(r"((?:19|20)\d{2})\s*年?(?:度)?(?:目标值?|计划|任务|工作分解|工作目标)?(?:[(（](?P<unit>[^)）]{1,10})[)）])?")
 # (role, pattern), tried in order on a column's header text: a leader column says 牵头 too, so it comes first.
 ROLE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("id", re.compile(r"序号|编号")),
@@ -62,6 +62,7 @@ class Columns:
     task: list[int] = field(default_factory=list)
     target: int | None = None
     years: dict[int, int] = field(default_factory=dict)  # year → grid column
+    year_unit: str = ""  # a unit written in the year headers, "2025年（个）", for cells that hold bare numbers
     lead: int | None = None
     responsible: int | None = None
     leader: int | None = None
@@ -134,11 +135,19 @@ def _map_columns(header_rows: list[list[TCell]]) -> Columns:
         year = _year_of(texts)
         if year is not None:
             cols.years[year] = ci
+            unit = next((m.group("unit") for t in texts if (m := _YEAR_HEAD_RE.fullmatch(clean(t).replace(" ", "")))), None)
+            cols.year_unit = unit or cols.year_unit
             cols.roles.append((ci, joined, "year"))
             continue
         role = _role_of(texts[-1]) if texts else None
         role = role or (_role_of(joined) if joined else None)
         _assign(cols, ci, joined, role)
+    if not cols.task:  # no 任务 column: a 工作措施/具体事项 column holds the tasks
+        ci = next((c for c, h in cols.extra.items() if _MEASURE_RE.search(h)), None)
+        if ci is not None:
+            del cols.extra[ci]
+            cols.task.append(ci)
+            cols.roles = [(c, h, "task" if c == ci else r) for c, h, r in cols.roles]
     if cols.lead is None and cols.responsible is not None:
         second = next((c for c, h, r in cols.roles if r == "extra" and _role_of(h) == "responsible"), None)
         if second is not None:  # 责任单位 and 配合单位 with no 牵头单位: the first is the lead column
@@ -164,9 +173,13 @@ def _assign(cols: Columns, ci: int, joined: str, role: str | None) -> None:
     cols.roles.append((ci, joined, role))
 
 
+_MEASURE_RE = re.compile(r"措施|举措|事项|工作要求|项目")
+
+
 def _is_header_start(row: list[TCell]) -> bool:
     roles = {_role_of(clean(c.text)) for c in row if _headerish(c)}
-    return "task" in roles and bool(roles & {"lead", "responsible"})
+    has_task = "task" in roles or any(_MEASURE_RE.search(clean(c.text)) for c in row if _headerish(c))
+    return has_task and bool(roles & {"lead", "responsible"})
 
 
 def _header_rows(tm: TableModel, start: int) -> int:
@@ -238,6 +251,11 @@ def _category_of_row(row: list[TCell], cols: Columns) -> str | None:
     return None
 
 
+def _is_total_row(row: list[TCell], cols: Columns) -> bool:
+    first = clean(_text(row, cols.id) or (_text(row, cols.task[0]) if cols.task else "")).replace(" ", "")
+    return first in ("合计", "总计", "小计", "总体")
+
+
 def _set_category(ctx: _Ctx, row: list[TCell], name: str) -> None:
     first = next((c.text for c in row if c.text.strip()), "")
     level2 = bool(_LEVEL2_RE.match(_text(row, ctx.cols.id) or first))
@@ -256,6 +274,9 @@ def read_rows(ctx: _Ctx, first: int, header: list[list[TCell]]) -> list[Task]:
             continue
         if merged_across(row) and _is_note_line(next(c.text for c in row if c.text.strip())):
             ctx.tm.below.append(next(c.text for c in row if c.text.strip()))  # a 填报说明/备注 row inside the table
+            continue
+        if _is_total_row(row, ctx.cols):
+            ctx.find("total-row", "合计/小计行，不作为任务，已跳过。", ri, severity=Severity.INFO)
             continue
         name = _category_of_row(row, ctx.cols)
         if name is not None:
@@ -303,7 +324,8 @@ def _task_of_row(ctx: _Ctx, ri: int, row: list[TCell], n_before: int) -> Task | 
     lead, responsible = _units_of_row(ctx, ri, row)
     leaders = split_persons(_text(row, cols.leader)) if cols.leader is not None else []
     notes = [_text(row, cols.note)] + [f"{h}：{_text(row, ci)}" for ci, h in cols.extra.items() if _text(row, ci)]
-    task = Task(id=tid, category=category, task=group, item=item, breakdown={y: _text(row, ci) for y, ci in cols.years.items()},
+    breakdown = {y: _with_unit(_text(row, ci), cols.year_unit, target_text or group) for y, ci in cols.years.items()}
+    task = Task(id=tid, category=category, task=group, item=item, breakdown=breakdown,
                 lead=lead, responsible=responsible, note="；".join(p for p in notes if p), leaders=leaders,
                 target_text=target_text)
     _deadline_of_row(ctx, ri, row, task)
@@ -311,6 +333,24 @@ def _task_of_row(ctx: _Ctx, ri: int, row: list[TCell], n_before: int) -> Task | 
     if not lead:
         ctx.find("no-lead", f"第 {tid} 项任务没有牵头单位。请在定义表中补填。", ri, cols.lead)
     return task
+
+
+_BARE_NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _with_unit(text: str, header_unit: str, plan: str) -> str:
+    """A year cell holding a bare number (typed as a number in Excel) gets the unit of its column header, else
+    the unit of the plan's quantity ("新建5G基站3000个" → 个); anything else is kept as written."""
+    from .targets import UNITS
+
+    t = clean(text)
+    if not _BARE_NUMBER_RE.fullmatch(t):
+        return text
+    unit = header_unit if header_unit in UNITS else ""
+    if not unit:
+        m = re.search(r"\d(?:\.\d+)?\s*(" + "|".join(map(re.escape, UNITS)) + ")", clean(plan))
+        unit = m.group(1) if m else ""
+    return t + unit if unit else text
 
 
 def _units_of_row(ctx: _Ctx, ri: int, row: list[TCell]) -> tuple[list[str], list[str]]:
@@ -485,6 +525,8 @@ def read_table(tm: TableModel, *, fallback_title: str) -> ImportResult:
     title = title_of(tm, fallback_title)
     years, years_from = _years(tm, cols, start + n_header, title)
     ctx = _Ctx(tm, cols, years, findings)
+    heading = next((line for line in reversed(tm.above) if line != title and _ENUM_RE.match(line) and len(line) <= 30), "")
+    ctx.category = ctx.top_category = _ENUM_RE.sub("", heading).strip()  # "一、民生保障" just above the table
     tasks = read_rows(ctx, start + n_header, tm.rows[start : start + n_header])
     if not tasks:
         raise LedgerError(f"{tm.file} › {tm.sheet}：台账表格中没有任务行（表头在{tm.place(start)}）。请检查表格内容。",

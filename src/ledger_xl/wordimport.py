@@ -83,16 +83,43 @@ def models_of(doc: object, file: str) -> list[TableModel]:
 
 
 def import_docx(path: Path) -> ImportResult:
-    """Read the first ledger-shaped table of a .docx into a Ledger, with findings for what looked odd."""
+    """Read the first ledger-shaped table of a .docx into a Ledger, with findings for what looked odd.
+
+    A ledger split into several tables (one per category, or continued after a page) is read as one: a
+    following table of the same width continues it, its header (if repeated) skipped and a heading line
+    between the tables ("二、城乡建设") kept as a category row.
+    """
     from .ledgerimport import find_header, read_table, refuse_no_header
 
     path = Path(path)
     doc = open_docx(path)
     models = [tm for tm in models_of(doc, path.name) if len(tm.rows) >= 2]
-    for tm in models:
-        if find_header(tm) is not None:
+    for k, tm in enumerate(models):
+        found = find_header(tm)
+        if found is not None:
+            _join_continuations(tm, found[0] + found[1], models[k + 1 :])
             return read_table(tm, fallback_title=path.stem)
     if models:
         raise refuse_no_header(models[0])
     raise LedgerError(f"{path.name}：文档中没有找到任务台账表格（需要含“重点任务”和“牵头单位”或“责任单位”表头的表格）。",
                       code="no-ledger-table")
+
+
+def _join_continuations(tm: TableModel, n_head: int, rest: list[TableModel]) -> None:
+    """Append the rows of the tables that continue `tm` (same width; same header or none)."""
+    from .ledgerimport import find_header
+
+    header = [[c.text for c in row] for row in tm.rows[n_head - 1 : n_head]]
+    for nxt in rest:
+        if nxt.width != tm.width:
+            break
+        found = find_header(nxt)
+        if found is not None and [[c.text for c in row] for row in nxt.rows[found[0] + found[1] - 1 : found[0] + found[1]]] != header:
+            break
+        skip = found[0] + found[1] if found is not None else 0
+        headings = [line for line in nxt.above if len(line) <= 30]
+        for line in headings[-1:]:  # the heading just above the table names its category
+            key = object()
+            tm.rows.append([TCell(line, key, "") for _ in range(tm.width)])
+        tm.rows.extend(nxt.rows[skip:])
+        tm.below = nxt.below
