@@ -232,6 +232,7 @@ def ingest_cmd(paths: tuple[Path, ...], workspace: Path, as_json: bool) -> None:
     if as_json:
         _dump({"files": [{"file": str(o.path), "status": o.status, "bureau": o.bureau, "period": o.period,
                           "superseded_earlier": o.superseded, "note": o.note,
+                          "annotated_copy": str(o.returned) if o.returned else None,
                           "findings": [f.to_dict() for f in o.findings]} for o in report.outcomes],
                "master_ledger": str(report.master_ledger) if report.master_ledger else None,
                "seconds": {k: round(v, 3) for k, v in report.seconds.items()}})
@@ -243,6 +244,8 @@ def ingest_cmd(paths: tuple[Path, ...], workspace: Path, as_json: bool) -> None:
             click.echo(f"[{label[o.status]}] {o.path.name} {who}{extra}{(' ' + o.note) if o.note else ''}")
             for f in o.findings:
                 click.echo("    " + f.render())
+            if o.returned:
+                click.echo(f"    退回修改表（已填好原内容、标出问题，发回该单位改正后重报）：{o.returned}")
         n = {k: sum(1 for o in report.outcomes if o.status == k) for k in label}
         took = sum(report.seconds.values())
         click.echo(f"共 {len(report.outcomes)} 个文件：已汇入 {n['merged']}，拒收 {n['refused']}，重复 {n['duplicate']}，"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from .layout import (
     HELP_SHEET,
     KINDS,
     META_SHEET,
+    RETURN_SHEET,
     STATUS_CHOICES,
     FieldSpec,
     TemplateMeta,
@@ -93,6 +95,8 @@ class ReturnRead:
     meta: TemplateMeta | None = None
     values: list[Value] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    # what the bureau typed, field by field, as JSON (see typed_entry); None when the form was never read
+    typed: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -242,23 +246,65 @@ def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger, sha25
         return refuse("merged-input", f"填写区的单元格被合并了（{rng}），合并会丢掉其中的内容。"
                       "请取消合并后重新填写，或使用下发的原模板。", cell=inside[0], sheet=FORM_SHEET)
 
-    cells = form.cells
+    typed = _read_fields(pkg, form.cells, meta.fields, result, f)
+    extra = [n for n in pkg.order if n not in (FORM_SHEET, META_SHEET, HELP_SHEET, RETURN_SHEET)]
+    if extra:
+        _check_other_sheets(path, data, extra, meta, result, f)
+    _cross_checks(result, f)
+    result.typed = _typed_json(typed, meta.fields, result.findings)
+    return result
+
+
+def _read_fields(pkg: Package, cells: Mapping[str, Cell], fields: list[FieldSpec], result: ReturnRead, file: str) -> list[list[object]]:
+    """Read every input field into `result`; returns what was typed in each (see typed_entry)."""
     raw_of = cells.raw if isinstance(cells, GridCells) else None
-    for fs in meta.fields:
+    typed: list[list[object]] = []
+    for fs in fields:
         if raw_of is not None and fs.kind in _PLAIN_TEXT_KINDS:  # most fields: text, kept as it is
             raw = raw_of(fs.cell)
             if type(raw) is str and not _CTRL_RE.search(raw) and (text := raw.strip()):
                 result.values.append(Value(fs.task_id, fs.role, fs.kind, fs.index, None, text, fs.cell))
+                typed.append([fs.task_id, fs.kind, fs.index, fs.cell, "s", raw])
                 continue
         cell = cells.get(fs.cell)
         if cell is None:
             cell = exact_cell(pkg, FORM_SHEET, fs.cell)  # blank to the fast reader: a formula or an error?
-        _read_field(fs, cell, result, f)
-    extra = [n for n in pkg.order if n not in (FORM_SHEET, META_SHEET, HELP_SHEET)]
-    if extra:
-        _check_other_sheets(path, data, extra, meta, result, f)
-    _cross_checks(result, f)
-    return result
+        _read_field(fs, cell, result, file)
+        if (entry := typed_entry(fs, cell)) is not None:
+            typed.append(entry)
+    return typed
+
+
+def typed_entry(fs: FieldSpec, cell: Cell | None) -> list[object] | None:
+    """What a bureau typed in a field, exactly: [task id, kind, index, cell, cell kind, value], None when blank.
+
+    The cell kind is the reader's (n number, s text, b bool, d date, e error, f formula without a result);
+    a date is kept as ISO text and a formula as its text with "=". Kept for every return, accepted or
+    refused, so a refused one can be handed back filled in and a resubmission compared with the last."""
+    if cell is None or (cell.kind == "s" and cell.value == ""):
+        return None
+    kind, v = cell.kind, cell.value
+    if kind == "n":
+        value: object = float(v)  # type: ignore[arg-type]
+    elif kind == "b":
+        value = bool(v)
+    elif kind == "d":
+        value = v.isoformat()  # type: ignore[attr-defined]
+    elif kind == "f":
+        value = f"={v}" if v else ""
+    else:
+        value = str(v)
+    return [fs.task_id, fs.kind, fs.index, fs.cell, kind, value]
+
+
+def _typed_json(typed: list[list[object]], fields: list[FieldSpec], findings: list[Finding]) -> str:
+    """`typed` as compact JSON, with an empty entry for each blank field a finding points at (so the
+    finding can be placed on a later copy of the form)."""
+    at = {x.cell for x in findings if x.cell and x.sheet == FORM_SHEET}
+    if at:
+        have = {e[3] for e in typed}
+        typed += [[fs.task_id, fs.kind, fs.index, fs.cell, "", ""] for fs in fields if fs.cell in at and fs.cell not in have]
+    return json.dumps(typed, ensure_ascii=False, separators=(",", ":"))
 
 
 _PLAIN_TEXT_KINDS = frozenset(k for k, how in KINDS.items() if how == "text")

@@ -18,6 +18,7 @@ VERSION = 2
 META_SHEET = "_ledger_xl"
 FORM_SHEET = "填报表"
 HELP_SHEET = "填报说明"
+RETURN_SHEET = "退回说明"  # first sheet of an annotated copy sent back to a bureau (returns.py); ingest ignores it
 
 ROLE_LABEL = {"lead": "牵头", "responsible": "责任"}
 STATUS_CHOICES = ["未启动", "推进中", "已完成"]

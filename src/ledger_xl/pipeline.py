@@ -65,6 +65,7 @@ class FileOutcome:
     findings: list[Finding] = field(default_factory=list)
     superseded: bool = False
     note: str = ""
+    returned: Path | None = None  # the annotated copy to send back, for a refused return that can be corrected
 
 
 @dataclass
@@ -144,6 +145,8 @@ def ingest(root: Path, paths: list[Path] | None = None, *, wait: float = 120.0) 
         digests = {i: d for i, _, d in to_read}
         order = [i for i, _, _ in to_read]
         arrivals: list[dict[str, str]] = []
+        forms: list[tuple[int, int, object]] = []  # (slot, submission id, read) of refused returns whose form was read
+        merged_units: list[tuple[str, str]] = []
         with store.transaction():
             reads = read_many([(p, d) for _, p, d in to_read], key=key, ledger_id=ledger_id, ledger=ledger, archive=ws.archive)
             for slot, (path, read) in zip(order, reads, strict=True):
@@ -154,18 +157,27 @@ def ingest(root: Path, paths: list[Path] | None = None, *, wait: float = 120.0) 
                 had_current = outcome == "merged" and (read.bureau, read.period) in with_current
                 if outcome == "merged":
                     with_current.add((read.bureau, read.period))
-                store.add_submission(
+                sid = store.add_submission(
                     sha256=digest, file_name=path.name, archive_path=str(archived.relative_to(ws.root)) if archived else "",
                     bureau=read.bureau, period=read.period, received_at=read.received_at, outcome=outcome,
                     findings=read.findings, values=read.values if read.ok else [],
-                    template_generated_at=meta.generated_at if meta else None)
+                    template_generated_at=meta.generated_at if meta else None, typed=read.typed)
                 outcomes[slot] = FileOutcome(path, outcome, read.bureau, read.period, read.findings, superseded=had_current)
                 if archived is not None:
                     arrivals.append({"sha256": digest, "file_name": path.name, "received_at": read.received_at.isoformat(),
                                      "archive_path": str(archived.relative_to(ws.root))})
+                if outcome == "refused" and read.typed is not None and read.bureau:
+                    forms.append((slot, sid, read))
+                elif outcome == "merged":
+                    merged_units.append((read.bureau, read.period))  # type: ignore[arg-type]
             record_arrivals(ws, arrivals)
             if to_read and hasattr(os, "sync"):
                 os.sync()  # every archived original is on disk before the store says it was received
+        for slot, copy in _hand_back(ws, ledger, store, forms, merged_units).items():
+            if isinstance(copy, Path):
+                outcomes[slot].returned = copy  # type: ignore[union-attr]
+            else:
+                outcomes[slot].note = copy  # type: ignore[union-attr]
         report = IngestReport([o for o in outcomes if o is not None])
         merged = time.perf_counter()
         report.seconds["validate_merge"] = merged - started
@@ -173,6 +185,19 @@ def ingest(root: Path, paths: list[Path] | None = None, *, wait: float = 120.0) 
             report.master_ledger, report.master_note = rebuild_master(ws, ledger, store)
             report.seconds["master_ledger"] = time.perf_counter() - merged
     return report
+
+
+def _hand_back(ws: Workspace, ledger: Ledger, store: Store, forms: list[tuple[int, int, object]],
+               merged_units: list[tuple[str, str]]) -> dict[int, Path | str]:
+    """Annotated copies of this ingest's refused returns (slot → copy); stale copies of units now accepted removed."""
+    if not forms and not (ws.outputs / "returns").is_dir():
+        return {}
+    from .returns import after_ingest
+
+    subs = {s.id: s for s in store.submissions_by_id([sid for _, sid, _ in forms])}
+    refused = [(subs[sid], read.typed, read.findings) for _, sid, read in forms]  # type: ignore[attr-defined]
+    written = after_ingest(ws, ledger, store, refused, merged_units)
+    return {slot: written[sid] for slot, sid, _ in forms if sid in written}
 
 
 def latest_period(ledger: Ledger, store: Store, subs: list[Submission] | None = None) -> Period | None:

@@ -70,6 +70,10 @@ CREATE TABLE IF NOT EXISTS mail_log (
     content_key TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS mail_key ON mail_log (content_key);
+CREATE TABLE IF NOT EXISTS typed (
+    submission_id INTEGER PRIMARY KEY REFERENCES submissions (id),
+    fields TEXT NOT NULL
+);
 """
 
 
@@ -190,7 +194,8 @@ class Store:
 
     def add_submission(self, *, sha256: str, file_name: str, archive_path: str, bureau: str | None, period: str | None,
                        received_at: dt.datetime, outcome: str, findings: list[Finding], values: list[object],
-                       template_generated_at: str | None) -> int:
+                       template_generated_at: str | None, typed: str | None = None) -> int:
+        """Record one file received; `typed` (JSON, see ingest.typed_entry) is what its form held, as typed."""
         n_err = sum(1 for f in findings if f.severity is Severity.ERROR)
         n_warn = sum(1 for f in findings if f.severity is Severity.WARNING)
         cur = self.db.execute(
@@ -206,6 +211,8 @@ class Store:
             "INSERT INTO findings (submission_id, source, period, file, sheet, cell, severity, code, message, value)"
             " VALUES (?,?,?,?,?,?,?,?,?,?)",
             [(sid, "ingest", period, f.file, f.sheet, f.cell, str(f.severity), f.code, f.message, f.value) for f in findings])
+        if typed is not None:
+            self.db.execute("INSERT INTO typed (submission_id, fields) VALUES (?, ?)", (sid, typed))
         return sid
 
     def replace_check_findings(self, period: str, findings: list[Finding]) -> None:
@@ -255,6 +262,25 @@ class Store:
             FROM vals v JOIN submissions s ON s.id = v.submission_id
             WHERE s.outcome = 'merged' AND v.kind = ? ORDER BY s.id""", (kind,)).fetchall()
         return [(StoredValue(*r[:11]), bool(r[11])) for r in rows]
+
+    def submissions_by_id(self, ids: list[int]) -> list[Submission]:
+        return [s for k in range(0, len(ids), 500) for s in
+                self.submissions(f"WHERE s.id IN ({','.join('?' * len(ids[k : k + 500]))})", tuple(ids[k : k + 500]))]
+
+    def returns_of(self, bureau: str, period: str) -> list[Submission]:
+        """Every file received from a bureau for a period, in the order received (received time, then arrival)."""
+        subs = self.submissions("WHERE s.bureau = ? AND s.period = ?", (bureau, period))
+        return sorted(subs, key=lambda s: (s.received_at, s.id))
+
+    def typed_of(self, submission_ids: Iterable[int]) -> dict[int, str]:
+        """What each of these submissions' forms held, as typed (JSON); absent when the form was never read."""
+        ids = list(submission_ids)
+        out: dict[int, str] = {}
+        for k in range(0, len(ids), 500):
+            part = ids[k : k + 500]
+            out.update(self.db.execute(f"SELECT submission_id, fields FROM typed WHERE submission_id IN ({','.join('?' * len(part))})",
+                                       part).fetchall())
+        return out
 
     def mail_sent(self, content_key: str) -> str | None:
         row = self.db.execute("SELECT sent_at FROM mail_log WHERE content_key = ?", (content_key,)).fetchone()

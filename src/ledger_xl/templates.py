@@ -13,6 +13,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 from .findings import LedgerError
 from .fsutil import XLSXWRITER_OPTIONS, atomic_path
@@ -409,6 +410,16 @@ def _measure_height(m: _Measure | None) -> float:
     return max(lines * LINE_PT + 4, 20)
 
 
+class TemplateHook(Protocol):
+    """More in a template than the form (returns.py: a copy handed back to a bureau, filled in and marked)."""
+
+    def before(self, wb: Any) -> None:
+        """Add the sheets that come before 填报说明."""
+
+    def after(self, wb: Any, form: Any, fields: list[FieldSpec]) -> None:
+        """Write into the finished form's input cells (`fields` say where each one is)."""
+
+
 def write_template(
     ledger: Ledger,
     bureau: str,
@@ -423,8 +434,9 @@ def write_template(
     prior: dict[tuple[str, int], float] | None = None,
     now: dt.datetime | None = None,
     rows: list[tuple[Task, str]] | None = None,
+    hook: TemplateHook | None = None,
 ) -> TemplateMeta:
-    """Write one bureau's template atomically and return its (signed) metadata."""
+    """Write one bureau's template atomically and return its (signed) metadata; `hook` adds to it."""
     import xlsxwriter
 
     check_period_in(ledger, period)
@@ -437,6 +449,8 @@ def write_template(
         wb = xlsxwriter.Workbook(str(tmp), XLSXWRITER_OPTIONS)
         wb.set_properties({"title": f"{ledger.title} {period.label} 填报表", "author": issuer or "ledger-xl", "company": issuer,
                            "created": now})
+        if hook is not None:
+            hook.before(wb)
         fmt = _Formats.make(wb)
         hs = _write_help_sheet(wb, ledger, bureau, period, rows, due, contact, issuer, fmt.title)
         ws = wb.add_worksheet(FORM_SHEET)
@@ -455,6 +469,8 @@ def write_template(
         form.print_setup(bureau, period, blocks, last_row)
         ws.activate()
         hs.set_first_sheet()  # type: ignore[attr-defined]
+        if hook is not None:
+            hook.after(wb, ws, form.fields)
         meta = TemplateMeta(ledger_title=ledger.title, ledger_id=ledger_id, bureau=bureau, period=period.code,
                             generated_at=now.isoformat(), locked=form.locked, fields=form.fields)
         meta.sign(key)

@@ -328,11 +328,19 @@ def exact_cell(pkg: Package, sheet: str, ref: str) -> Cell | None:
     stop = min(x for x in (end + 4 if end >= 0 else len(raw), close + 2 if close >= 0 else len(raw)))
     xml = raw[at:stop]
     if b"<f" in xml and not re.search(rb"<v>[^<]+</v>", xml):  # a formula with no cached result (or an empty one)
-        return Cell("f", "")
+        m = re.search(rb"<f(?:\s[^>]*)?>([^<]*)</f>", xml)
+        return Cell("f", _xml_text(m.group(1)) if m else "")  # the formula as typed, kept for the annotated copy
     if b't="e"' in xml:
         m = re.search(rb"<v>([^<]*)</v>", xml)
         return Cell("e", m.group(1).decode() if m else "#ERROR")
     return None
+
+
+def _xml_text(raw: bytes) -> str:
+    """Element text taken from raw XML bytes: the five predefined entities and character references."""
+    import html
+
+    return html.unescape(raw.decode("utf-8", "replace"))
 
 
 def _read_package(path: Path, sheets: set[str] | None, data: bytes | None = None) -> Package:
