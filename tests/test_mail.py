@@ -131,7 +131,7 @@ def test_every_bureau_receives_exactly_its_own_template(mail_ws, smtp, tmp_path)
 
 
 def test_reminders_go_only_to_the_missing_and_refused_with_their_findings(mail_ws, smtp, templates_2024h1):
-    from conftest import complete_values
+    from conftest import complete_values, fields_of
 
     from ledger_xl.fill import fill_template
     from ledger_xl.pipeline import ingest
@@ -157,7 +157,14 @@ def test_reminders_go_only_to_the_missing_and_refused_with_their_findings(mail_w
     assert "未能通过校验" in body and "差不多" in body and "公安局.xlsx › 填报表 › I" in body
     assert refused["Subject"].startswith("【请修改后重报】")
     assert got["市邮政管理局"]["Subject"].startswith("【催报】")
-    assert list(refused.iter_attachments())[0].get_filename() == "市公安局_2024H1_填报模板.xlsx"
+    # the refused unit gets its own form back, filled in and marked (returns.py), not a blank template
+    (att,) = list(refused.iter_attachments())
+    assert att.get_filename() == "市公安局_2024H1_退回修改.xlsx" and "标红" in body
+    assert att.get_payload(decode=True) == (mail_ws / "outputs" / "returns" / "2024H1" / "市公安局_退回修改.xlsx").read_bytes()
+    cell = next(f.cell for f in fields_of(mail_ws / "outputs" / "returns" / "2024H1" / "市公安局_退回修改.xlsx") if f.kind == "deliv_status")
+    assert openpyxl.load_workbook(mail_ws / "outputs" / "returns" / "2024H1" / "市公安局_退回修改.xlsx")["填报表"][cell].value == "差不多"
+    (blank,) = list(got["市邮政管理局"].iter_attachments())
+    assert blank.get_filename() == "市邮政管理局_2024H1_填报模板.xlsx"
 
 
 def test_report_goes_to_the_configured_readers(mail_ws, smtp):

@@ -110,6 +110,7 @@ def cli() -> None:
       ledger-xl check --period 2024H1                  对照计划核对进度
       ledger-xl report --period 2024H1                 生成总结报告
       ledger-xl mail remind --period 2024H1            催报未报送的单位
+      ledger-xl history --period 2024H1 --bureau 单位   查看某单位各次报送改了什么
     """
 
 
@@ -274,6 +275,36 @@ def status_cmd(period: str | None, workspace: Path, as_json: bool) -> None:
                       for b in rep.bureaus]))
     n = sum(1 for b in rep.bureaus if b.submitted)
     click.echo(f"已报 {n}/{len(rep.bureaus)}。")
+
+
+@cli.command("history")
+@click.option("--period", required=True, help="报送期，如 2024H1。")
+@click.option("--bureau", required=True, help="单位全称，如 市交通运输局。")
+@workspace_option
+@json_option
+@guarded
+def history_cmd(period: str, bureau: str, workspace: Path, as_json: bool) -> None:
+    """某单位本期报送过的每一份文件（先收到的在前）：收到时间、结果、问题数，与上一份相比改了什么。"""
+    from .pipeline import history
+    from .returns import when_shown
+
+    h = history(workspace, period, bureau)
+    if as_json:
+        _dump(h.to_json())
+        return
+    if not h.returns:
+        click.echo(f"{h.bureau} {h.period.label} 尚未收到报表。")
+        return
+    click.echo(f"{h.bureau} {h.period.label} 共收到 {len(h.returns)} 份：")
+    for i, r in enumerate(h.returns, start=1):
+        outcome = "已汇入" if r.outcome == "merged" else "拒收"
+        click.echo(f"{i}. {when_shown(r.received_at)}  {r.file}  {outcome}（问题 {r.findings} 处）")
+        if r.compared:
+            click.echo(f"   与上一份相比改动 {len(r.changes)} 处" + ("：" if r.changes else "。"))
+        elif not r.readable:
+            click.echo("   整份文件被拒收，表中内容未能读取。")
+        for c in r.changes:
+            click.echo(f"     {c.cell} {c.field}：{c.old or '（空）'} → {c.new or '（空）'}")
 
 
 @cli.command("check")

@@ -37,6 +37,7 @@ def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_ru
     has fetched them already."""
     import xlsxwriter
 
+    from .returns import change_notes
     from .store import metric_series
 
     rule = deadline_rule or DeadlineRule()
@@ -192,11 +193,12 @@ def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_ru
 
         # ------------------------------------------------------------ 提交记录
         ws = wb.add_worksheet("提交记录")
-        headers = ["收到时间", "文件名", "单位", "报送期", "结果", "错误", "提示", "SHA-256", "存档位置"]
+        changed = change_notes(store, subs)
+        headers = ["收到时间", "文件名", "单位", "报送期", "结果", "错误", "提示", "改动（与上一份相比）", "SHA-256", "存档位置"]
         rows = [[s.received_at.replace("T", " "), s.file_name, s.bureau or "（未识别）", s.period or "",
                  ("已汇入" if s.current else "已被新文件取代") if s.outcome == "merged" else "拒收",
-                 s.n_errors, s.n_warnings, s.sha256, s.archive_path] for s in subs]
-        table(ws, 0, headers, [18, 30, 22, 9, 14, 6, 6, 66, 40], rows)
+                 s.n_errors, s.n_warnings, changed.get(s.id, ""), s.sha256, s.archive_path] for s in subs]
+        table(ws, 0, headers, [18, 30, 22, 9, 14, 6, 6, 36, 66, 40], rows)
         ws.conditional_format(1, 4, max(len(rows), 1), 4, {"type": "text", "criteria": "begins with", "value": "拒收",
                                                            "format": wb.add_format({"bg_color": "#FFC7CE"})})
 

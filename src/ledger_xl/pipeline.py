@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .definition import load_ledger
 from .findings import Finding, LedgerError
@@ -28,6 +28,7 @@ from .workspace import Workspace, open_store, open_workspace, record_arrivals, w
 if TYPE_CHECKING:
     from .checks import CheckResult
     from .mail import MailPlan, SendResult, SmtpSettings
+    from .returns import History
 
 
 def ws_ledger(ws: Workspace) -> Ledger:
@@ -40,14 +41,37 @@ def make_templates(root: Path, period_text: str, *, bureaus: list[str] | None = 
     ledger = ws_ledger(ws)
     period = Period.parse(period_text)
     check_period_in(ledger, period)
-    cfg = ws.section("templates")
     with open_store(ws) as store:
         prior = store.cumulative_before(ledger, period)
         return write_templates(
             ledger, period, ws.outputs / "templates" / period.code, key=store.template_key, ledger_id=store.ledger_id,
-            bureaus=bureaus, deadline_rule=ws.deadline_rule(ledger), contact=str(cfg.get("contact", "")),
-            issuer=str(cfg.get("issuer", "")), prior=prior, make_zip=make_zip,
+            bureaus=bureaus, prior=prior, make_zip=make_zip, **template_settings(ws, ledger),
         )
+
+
+def template_settings(ws: Workspace, ledger: Ledger) -> dict[str, Any]:
+    """What the workspace says every template (and annotated copy) carries: deadline, contact, issuer."""
+    cfg = ws.section("templates")
+    return {"deadline_rule": ws.deadline_rule(ledger), "contact": str(cfg.get("contact", "")), "issuer": str(cfg.get("issuer", ""))}
+
+
+def annotated_copy(root: Path, bureau: str, period_text: str) -> Path | None:
+    """The annotated copy of a unit's return for a period (outputs/returns/<period>/<unit>_退回修改.xlsx) when
+    its latest return was refused and can be handed back — written again if it is missing —, else None.
+    Mail attaches this instead of a blank template."""
+    from .returns import annotated_path, hand_back, latest_return
+
+    ws = open_workspace(root)
+    code = Period.parse(period_text).code
+    with open_store(ws, readonly=True) as store:
+        latest = latest_return(store, bureau, code)
+        if latest is None or latest.outcome != "refused":
+            return None
+        path = annotated_path(ws.outputs, bureau, code)
+        if path.exists():
+            return path
+        ledger = ws_ledger(ws)
+        return hand_back(ws.outputs, ledger, store, latest, template_settings(ws, ledger))
 
 
 # ---------------------------------------------------------------- ingest
@@ -196,7 +220,7 @@ def _hand_back(ws: Workspace, ledger: Ledger, store: Store, forms: list[tuple[in
 
     subs = {s.id: s for s in store.submissions_by_id([sid for _, sid, _ in forms])}
     refused = [(subs[sid], read.typed, read.findings) for _, sid, read in forms]  # type: ignore[attr-defined]
-    written = after_ingest(ws, ledger, store, refused, merged_units)
+    written = after_ingest(ws.outputs, ledger, store, refused, merged_units, template_settings(ws, ledger))
     return {slot: written[sid] for slot, sid, _ in forms if sid in written}
 
 
@@ -313,6 +337,18 @@ def check(root: Path, period_text: str) -> CheckRun:
         store.replace_check_findings(period.code, result.findings)
         path, note = rebuild_master(ws, ledger, store, result)
     return CheckRun(result, path, note)
+
+
+def history(root: Path, period_text: str, bureau: str) -> History:
+    """A unit's returns for a period, oldest first, with what each changed against the one before."""
+    from .returns import bureau_history
+
+    ws, ledger, period = _open(root, period_text)
+    if ledger.bureau(bureau) is None:
+        names = "、".join(ledger.bureaus_with_tasks())
+        raise LedgerError(f"台账中没有单位“{bureau}”。请写单位全称，可选：{names}。", code="unknown-bureau")
+    with open_store(ws, readonly=True) as store:
+        return bureau_history(ws.root, ledger, store, bureau, period)
 
 
 # ---------------------------------------------------------------- report
@@ -435,21 +471,28 @@ def plan_mail(root: Path, kind: str, period_text: str) -> tuple[MailPlan, Worksp
                 to = addresses_of(b.name)
                 if not to:
                     continue
+                attachment, attachment_name = None, f"{safe_filename(b.name)}_{period.code}_填报模板.xlsx"
                 if b.state == "被退回":
-                    sub = [s for s in store.submissions("WHERE s.bureau = ? AND s.period = ?", (b.name, period.code))][-1]
+                    sub = store.returns_of(b.name, period.code)[-1]
                     found = [f for f in store.submission_findings(sub.id) if str(f.severity) == "error"]
                     lines = "\n".join(f"　　{i}. {f.render().removeprefix('[错误] ')}" for i, f in enumerate(found[:20], start=1))
                     more = f"\n　　（另有 {len(found) - 20} 处，修改后重新报送时会一并提示。）" if len(found) > 20 else ""
+                    attachment = annotated_copy(root, b.name, period.code)
+                    if attachment is not None:
+                        attachment_name = f"{safe_filename(b.name)}_{period.code}_退回修改.xlsx"
+                        how = "附件是贵单位报送的表格，原填内容都已保留，有问题的格子已标红并附说明；只需改正这些格子，保存后发回即可"
+                    else:
+                        how = "附件为原模板，也可在原文件上修改"
                     body = (f"{b.name}：\n\n　　贵单位于{sub.received_at[:10]}报送的《{sub.file_name}》未能通过校验，"
-                            f"请按以下提示修改后，于{due}前重新报送（附件为原模板，也可在原文件上修改）：\n\n{lines}{more}\n" + sign)
+                            f"请按以下提示修改后，于{due}前重新报送（{how}）：\n\n{lines}{more}\n" + sign)
                     subject = f"【请修改后重报】{period.label}重点任务进展情况（{b.name}）"
                 else:
                     body = (f"{b.name}：\n\n　　{period.label}重点任务进展情况报送截止日期为{due}，目前尚未收到贵单位报送的材料。"
                             "请尽快填写附件模板并直接回复至本邮箱。如已报送，请忽略本邮件。\n"
                             + (f"\n　　联系人：{contact}\n" if contact else "") + sign)
                     subject = f"【催报】{period.label}重点任务进展情况（{b.name}）"
-                plan.messages.append(Outgoing("remind", period.code, b.name, to, subject, body, template_of(b.name),
-                                              f"{safe_filename(b.name)}_{period.code}_填报模板.xlsx"))
+                plan.messages.append(Outgoing("remind", period.code, b.name, to, subject, body, attachment or template_of(b.name),
+                                              attachment_name))
     elif kind == "report":
         recipients = list(ws.section("mail").get("report_recipients") or [])
         if not recipients:

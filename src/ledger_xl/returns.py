@@ -27,7 +27,6 @@ from .templates import cn_date, safe_filename, wrapped_lines, write_template
 
 if TYPE_CHECKING:
     from .store import Store, Submission
-    from .workspace import Workspace
 
 FieldKey = tuple[str | None, str, int]  # (task id, kind, index): the same field in any copy of a unit's form
 # one typed field: [task id, kind, index, cell, cell kind, value] (see ingest.typed_entry)
@@ -91,6 +90,8 @@ class Annotation:
     """The template hook that fills a fresh form with what a bureau typed and marks its findings."""
 
     ledger: Ledger
+    bureau: str
+    period: Period
     file_name: str
     received_at: str
     entries: list[Entry]
@@ -202,6 +203,8 @@ def _explain(wb: Any, sh: Any, note: Annotation, rows: list[_Row]) -> None:
     n_warn = len(rows) - n_err
     received = note.received_at.replace("T", " ")[:16]
     info = [
+        ("报送单位", note.bureau),
+        ("报送期", note.period.label),
         ("退回的文件", f"{note.file_name}（收到于 {received}）"),
         ("退回原因", f"有 {n_err} 处需要修改" + (f"，另有 {n_warn} 处提示" if n_warn else "") + "，见下表；表格中标红的格子就是这些地方。"),
         ("怎么改", "1. 点下表“位置”一列的链接，或打开“填报表”：红色格子必须修改，橙色格子请核对；鼠标移到格子上可看到说明。\n"
@@ -243,20 +246,15 @@ def write_annotated_copy(ledger: Ledger, bureau: str, period: Period, path: Path
                          prior: dict[tuple[str, int], float] | None = None, **settings: Any) -> Path:
     """Write the annotated copy atomically with the same writer as `templates` (`settings`: deadline_days,
     contact, issuer, as for a template)."""
-    hook = Annotation(ledger, file_name, received_at, entries, findings)
+    hook = Annotation(ledger, bureau, period, file_name, received_at, entries, findings)
     write_template(ledger, bureau, period, path, key=key, ledger_id=ledger_id, prior=prior, hook=hook, **settings)
     return path
 
 
-def template_settings(ws: Workspace) -> dict[str, Any]:
-    cfg = ws.section("templates")
-    return {"deadline_days": int(cfg.get("deadline_days", 10)), "contact": str(cfg.get("contact", "")),
-            "issuer": str(cfg.get("issuer", ""))}
-
-
-def hand_back(ws: Workspace, ledger: Ledger, store: Store, sub: Submission, *, typed: str | None = None,
-              findings: list[Finding] | None = None) -> Path | None:
-    """Write the annotated copy of a refused submission; None when it was refused for the whole file."""
+def hand_back(outputs: Path, ledger: Ledger, store: Store, sub: Submission, settings: dict[str, Any], *,
+              typed: str | None = None, findings: list[Finding] | None = None) -> Path | None:
+    """Write the annotated copy of a refused submission into `outputs`; None when it was refused for the
+    whole file. `settings`: deadline_rule, contact, issuer, as for the unit's template."""
     if sub.bureau is None or sub.period is None or sub.outcome != "refused":
         return None
     entries = entries_of(typed if typed is not None else store.typed_of([sub.id]).get(sub.id))
@@ -266,10 +264,10 @@ def hand_back(ws: Workspace, ledger: Ledger, store: Store, sub: Submission, *, t
     period = Period.parse(sub.period)
     if period.year not in ledger.years:
         return None
-    path = annotated_path(ws.outputs, sub.bureau, sub.period)
+    path = annotated_path(outputs, sub.bureau, sub.period)
     return write_annotated_copy(ledger, sub.bureau, period, path, entries=entries or [], findings=found, file_name=sub.file_name,
                                 received_at=sub.received_at, key=store.template_key, ledger_id=store.ledger_id,
-                                prior=store.cumulative_before(ledger, period), **template_settings(ws))
+                                prior=store.cumulative_before(ledger, period), **settings)
 
 
 def latest_return(store: Store, bureau: str, period: str) -> Submission | None:
@@ -277,11 +275,11 @@ def latest_return(store: Store, bureau: str, period: str) -> Submission | None:
     return subs[-1] if subs else None
 
 
-def after_ingest(ws: Workspace, ledger: Ledger, store: Store, refused: list[tuple[Submission, str | None, list[Finding]]],
-                 merged: Iterable[tuple[str, str]]) -> dict[int, Path | str]:
+def after_ingest(outputs: Path, ledger: Ledger, store: Store, refused: list[tuple[Submission, str | None, list[Finding]]],
+                 merged: Iterable[tuple[str, str]], settings: dict[str, Any]) -> dict[int, Path | str]:
     """After an ingest: the annotated copy of each unit whose latest return was refused in it, and no stale
     copy left for a unit whose latest return is now accepted. Returns submission id → the copy written, or
-    why it could not be (the store has what it needs: `annotated_copy` writes it again later)."""
+    why it could not be (the store has what it needs: `pipeline.annotated_copy` writes it again later)."""
     from .findings import LedgerError
 
     out: dict[int, Path | str] = {}
@@ -291,9 +289,9 @@ def after_ingest(ws: Workspace, ledger: Ledger, store: Store, refused: list[tupl
         if latest is None or latest.id != sub.id:
             continue  # a later return of this unit and period was received already
         try:
-            path = hand_back(ws, ledger, store, sub, typed=typed, findings=findings)
+            path = hand_back(outputs, ledger, store, sub, settings, typed=typed, findings=findings)
             if path is None:
-                annotated_path(ws.outputs, sub.bureau, sub.period).unlink(missing_ok=True)
+                annotated_path(outputs, sub.bureau, sub.period).unlink(missing_ok=True)
         except LedgerError as e:
             out[sub.id] = f"退回修改表未能写出：{e.message}"
         except OSError as e:
@@ -301,33 +299,12 @@ def after_ingest(ws: Workspace, ledger: Ledger, store: Store, refused: list[tupl
         else:
             if path is not None:
                 out[sub.id] = path
-    folder = ws.outputs / "returns"
-    if folder.is_dir():
+    if (Path(outputs) / "returns").is_dir():
         for bureau, period in set(merged):
-            path = annotated_path(ws.outputs, bureau, period)
+            path = annotated_path(outputs, bureau, period)
             if path.exists() and (latest := latest_return(store, bureau, period)) is not None and latest.outcome == "merged":
                 path.unlink(missing_ok=True)
     return out
-
-
-def annotated_copy(root: Path, bureau: str, period: str) -> Path | None:
-    """The annotated copy of a unit's return for a period, when its latest return was refused and can be
-    handed back (written again if it is missing); None otherwise. For mail: attach this, not a blank form."""
-    from .definition import load_ledger
-    from .store import Store
-    from .workspace import open_workspace
-
-    ws = open_workspace(root)
-    code = Period.parse(period).code
-    with Store(ws.store_path) as store:
-        latest = latest_return(store, bureau, code)
-        if latest is None or latest.outcome != "refused":
-            return None
-        path = annotated_path(ws.outputs, bureau, code)
-        if path.exists():
-            return path
-        ledger = load_ledger(ws.definition_path, cache_dir=ws.outputs / ".cache")
-        return hand_back(ws, ledger, store, latest)
 
 
 # ---------------------------------------------------------------- history
@@ -428,6 +405,7 @@ class ReturnRecord:
     findings: int
     changes: list[Change]
     compared: bool  # False for the first readable return, and for one whose form could not be read
+    readable: bool = True  # False: refused as a whole file, its form never read
 
     def to_json(self) -> dict[str, object]:
         return {"file": self.file, "sha256": self.sha256, "received_at": self.received_at, "outcome": self.outcome,
@@ -444,8 +422,9 @@ class History:
         return {"bureau": self.bureau, "period": self.period.code, "submissions": [r.to_json() for r in self.returns]}
 
 
-def bureau_history(ws: Workspace, ledger: Ledger, store: Store, bureau: str, period: Period) -> History:
-    """A unit's returns for a period, oldest first, each with what it changed against the readable one before."""
+def bureau_history(root: Path, ledger: Ledger, store: Store, bureau: str, period: Period) -> History:
+    """A unit's returns for a period, oldest first, each with what it changed against the readable one before
+    (`root`: the workspace, where the kept originals' archive paths start)."""
     subs = store.returns_of(bureau, period.code)
     typed = store.typed_of(s.id for s in subs)
     records: list[ReturnRecord] = []
@@ -454,9 +433,9 @@ def bureau_history(ws: Workspace, ledger: Ledger, store: Store, bureau: str, per
         cur = entries_of(typed.get(s.id))
         changes: list[Change] = []
         if cur is not None and prev is not None:
-            changes = changes_between(prev, cur, ledger, _labels(ws.root / s.archive_path))
+            changes = changes_between(prev, cur, ledger, _labels(Path(root) / s.archive_path))
         records.append(ReturnRecord(s.file_name, s.sha256, s.received_at, s.outcome, s.n_errors + s.n_warnings, changes,
-                                    cur is not None and prev is not None))
+                                    cur is not None and prev is not None, cur is not None))
         prev = cur if cur is not None else prev
     return History(bureau, period, records)
 
