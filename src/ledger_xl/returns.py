@@ -244,7 +244,7 @@ def _explain(wb: Any, sh: Any, note: Annotation, rows: list[_Row]) -> None:
 def write_annotated_copy(ledger: Ledger, bureau: str, period: Period, path: Path, *, entries: list[Entry],
                          findings: list[Finding], file_name: str, received_at: str, key: bytes, ledger_id: str,
                          prior: dict[tuple[str, int], float] | None = None, **settings: Any) -> Path:
-    """Write the annotated copy atomically with the same writer as `templates` (`settings`: deadline_days,
+    """Write the annotated copy atomically with the same writer as `templates` (`settings`: deadline_rule,
     contact, issuer, as for a template)."""
     hook = Annotation(ledger, bureau, period, file_name, received_at, entries, findings)
     write_template(ledger, bureau, period, path, key=key, ledger_id=ledger_id, prior=prior, hook=hook, **settings)
