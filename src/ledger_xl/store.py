@@ -276,10 +276,14 @@ class Store:
         """What each of these submissions' forms held, as typed (JSON); absent when the form was never read."""
         ids = list(submission_ids)
         out: dict[int, str] = {}
-        for k in range(0, len(ids), 500):
-            part = ids[k : k + 500]
-            out.update(self.db.execute(f"SELECT submission_id, fields FROM typed WHERE submission_id IN ({','.join('?' * len(part))})",
-                                       part).fetchall())
+        try:
+            for k in range(0, len(ids), 500):
+                part = ids[k : k + 500]
+                out.update(self.db.execute(f"SELECT submission_id, fields FROM typed WHERE submission_id IN ({','.join('?' * len(part))})",
+                                           part).fetchall())
+        except sqlite3.OperationalError:  # a store made before returns were kept, opened read-only: none kept
+            if self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'typed'").fetchone():
+                raise
         return out
 
     def mail_sent(self, content_key: str) -> str | None:
