@@ -157,3 +157,38 @@ def test_yearly_programme_keeps_working():
     assert of(r, "Y2")[0] == "滞后" and "2025年开展3次，每季度应不少于1次" in of(r, "Y2")[1]
     assert of(r, "Y3") == ("滞后", "已过完成时限 2025-06-30，尚未完成；成果“办法”推进中")
     assert [(b.name, b.state) for b in r.bureaus] == [("A", "按时")]  # due 2026-01-10
+
+
+def test_task_with_only_a_deadline_is_judged_on_its_completion_status():
+    """M5 (完成时限 2025-03-31, nothing to measure): its lead chooses 完成情况 in the template."""
+    done = [v("B", "2025M03", "M5", "deliv_status", text="已完成"), v("B", "2025M04", "M4", "duty_count", 1)]
+    assert of(judge("2025M04", done), "M5") == ("已完成", "完成情况：已完成")
+    going = [v("B", "2025M04", "M5", "deliv_status", text="推进中"), v("B", "2025M04", "M4", "duty_count", 1)]
+    assert of(judge("2025M04", going), "M5") == ("滞后", "已过完成时限 2025-03-31，尚未完成；完成情况：推进中")
+    waiting = [v("B", "2025M02", "M5", "deliv_status", text="未启动")]  # 02-28 + 1 month = 03-28 < 03-31: more than a month
+    assert of(judge("2025M02", waiting), "M5")[0] == "按进度"
+    waiting = [v("B", "2025M02", "M5", "deliv_status", text="未启动"), v("B", "2025M03", "M5", "deliv_status", text="未启动")]
+    status, why = of(judge("2025M03", waiting), "M5")  # due on 03-31, the period's last day: passed, not started
+    assert status == "滞后" and why.startswith("已过完成时限 2025-03-31")
+
+
+def test_an_indicator_met_by_its_deadline_is_done_and_one_missed_is_behind():
+    """≥20% by 2025-06-30 in a monthly 2025–2026 programme: met in June → 已完成 from then on, though the
+    programme runs on; 18% → 滞后 with the deadline named."""
+    from ledger_xl.model import Indicator
+
+    led = Ledger(title="t", years=[2025, 2026], office="O", period_kind="month", bureaus=[Bureau("O", member=False), Bureau("A")],
+                 tasks=[Task("I1", "c", "共同配送", None, {}, ["A"], [], indicators=[Indicator("共同配送比例≥20%", ">=", 20, "%")],
+                             deadline=dt.date(2025, 6, 30))])
+
+    def at(period: str, value: float) -> tuple[str, str]:
+        subs = [sub("A", period)]
+        p = Period.parse(period)
+        r = run_checks(led, p, [v("A", period, "I1", "ind_value", value)], subs,
+                       status=period_status(led, None, p, RULE, subs=subs, today=dt.date(2027, 1, 1)))
+        return of(r, "I1")
+
+    assert at("2025M05", 21)[0] == "按进度"  # met, but the deadline is still ahead
+    assert at("2025M06", 21)[0] == "已完成"
+    status, why = at("2025M07", 18)
+    assert status == "滞后" and why.startswith("已过完成时限 2025-06-30，尚未完成")

@@ -6,6 +6,7 @@ Task 1: 充电站 12 座 in 2025, lead 市交通局 (countable: whole numbers on
 12 × 6/12). July's says 2.5 → refused (被退回, 1 problem).
 Task 2: 考核办法, 完成时限 2025-06-30, lead 市商务局: still 推进中 in July → 滞后, "已过完成时限 2025-06-30，尚未完成".
 Task 3: 每季度 1 次, lead 市公安局: reports June, sends nothing for July (未报（已过截止）).
+Task 4: nothing to measure, 完成时限 2025-09-30, lead 市商务局: its template asks for 完成情况 (推进中 in July).
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ def monthly_ledger() -> Ledger:
                  Bureau(COMMERCE, email="sw@example.gov.cn"), Bureau(POLICE, email="ga@example.gov.cn")],
         tasks=[task("1", "建设公共充电站", TRAFFIC, metrics=[Metric("充电站", "座", {2025: 12}, Target(">=", 12))]),
                task("2", "出台配送企业考核办法", COMMERCE, deliverable="考核办法", deadline=dt.date(2025, 6, 30)),
-               task("3", "开展货运秩序联合检查", POLICE, frequency="quarter", frequency_count=1)],
+               task("3", "开展货运秩序联合检查", POLICE, frequency="quarter", frequency_count=1),
+               task("4", "完成城市配送车辆通行管理改革", COMMERCE, deadline=dt.date(2025, 9, 30))],
     )
 
 
@@ -89,6 +91,13 @@ def test_templates_for_each_spelling_land_under_one_code(cycle):
     form = wb["填报表"]
     rules = [dv for dv in form.data_validations.dataValidation if dv.type == "whole" and "座" in (dv.prompt or "")]
     assert rules, "the 座 count takes whole numbers only"
+
+
+def test_a_task_with_only_a_deadline_asks_for_its_completion(cycle):
+    from ledger_xl.fill import template_fields
+
+    fields = {(f.task_id, f.kind): f for f in template_fields(cycle / "outputs" / "templates" / "2025M07" / f"{COMMERCE}.xlsx")}
+    assert fields[("4", "deliv_status")].label == "完成情况（完成时限 2025-09-30，下拉选择）"
 
 
 def test_ingest_refuses_a_fraction_of_a_countable_thing(cycle):
@@ -163,7 +172,8 @@ def test_report_names_the_task_deadline(cycle):
     text = "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
     assert "完成时限：2025-06-30），滞后：已过完成时限 2025-06-30，尚未完成" in text
     table = next(t for t in docx.Document(str(path)).tables if [c.text for c in t.rows[0].cells] == ["序号", "任务", "牵头单位", "完成时限", "状态"])
-    assert [[c.text for c in r.cells] for r in table.rows[1:]] == [["2", "出台配送企业考核办法", COMMERCE, "2025-06-30", "滞后"]]
+    assert [[c.text for c in r.cells] for r in table.rows[1:]] == [["2", "出台配送企业考核办法", COMMERCE, "2025-06-30", "滞后"],
+                                                                    ["4", "完成城市配送车辆通行管理改革", COMMERCE, "2025-09-30", "按进度"]]
 
 
 def test_mail_drafts_for_monthly_periods(cycle):

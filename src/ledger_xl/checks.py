@@ -178,43 +178,65 @@ def _check_task(ledger: Ledger, task: Task, period: Period, by: dict, submitted_
     if not reporting_leads:
         return _not_reported(task, period, by, tc, silent, find)
     parts: list[str] = []
+    done: list[bool] = []  # each part finished (a metric or result complete, an indicator met, a duty kept)
     for i, m in enumerate(task.metrics):
         mc = _check_metric(task, i, m, period, by, find, ledger)
         tc.metrics.append(mc)
         parts.append(mc.status)
+        done.append(mc.status == "已完成")
         tc.reasons += _metric_reasons(mc, period)
     for i, ind in enumerate(task.indicators):
         st, why, value = _check_indicator(task, i, ind, period, by, ledger, find)
         parts.append(st)
+        done.append(value is not None and _meets(ind, period, value))
         tc.reasons.append(why)
         tc.indicators.append(IndicatorCheck(ind.text, _threshold_text(ind, period), value, ind.unit, st))
     if task.frequency:
         st, why = _check_duty(task, period, by, submitted_in, ledger)
         parts.append(st)
+        done.append(st not in BEHIND)
         tc.reasons += why
         if st in BEHIND:
             find("duty-missed", "；".join(why), Severity.WARNING)
-    if task.deliverable:
-        st, why = _check_deliverable(task, period, by, ledger, find)
+    if task.deliverable or task.deadline is not None and not parts:
+        st, why = _check_deliverable(task, period, by, ledger, find) if task.deliverable else _completion(task, period, by)
         parts.append(st)
+        done.append(st == "已完成")
         tc.reasons.append(why)
     if not parts:
         tc.reasons.append(f"{'、'.join(reporting_leads)}已报送工作进展")
     tc.status = worst(parts) if parts else "按进度"
     if task.deadline is not None:
-        _judge_deadline(task, period, by, tc)
+        _judge_deadline(task, period, by, tc, finished=bool(done) and all(done))
     if tc.status in BEHIND or tc.status == "预警":
         find("behind" if tc.status != "预警" else "warn", f"{tc.status}。" + "；".join(r for r in tc.reasons if r))
     return tc
 
 
-def _judge_deadline(task: Task, period: Period, by: dict, tc: TaskCheck) -> None:  # type: ignore[type-arg]
-    """完成时限: a task not 已完成 once its deadline has passed by the period's end is 滞后; one whose result is
-    still 未启动 with a month or less to go is 预警. The reason names the deadline first."""
+def _completion(task: Task, period: Period, by: dict) -> tuple[str, str]:  # type: ignore[type-arg]
+    """A task with a 完成时限 and nothing else to measure: the 完成情况 its lead bureau chose."""
+    latest = _latest(task, by, "deliv_status", 0, period)
+    if latest is None:
+        return "按进度", "尚未报告完成情况"
+    return ("已完成" if latest[1].text == "已完成" else "按进度"), f"完成情况：{latest[1].text}"
+
+
+def _meets(ind: Indicator, period: Period, value: float) -> bool:
+    """Whether a value reaches the indicator's threshold in force in the period's year."""
+    rule = ind.threshold_for(period.year)
+    return value + TOL >= rule.value if rule.op == ">=" else value - TOL <= rule.value
+
+
+def _judge_deadline(task: Task, period: Period, by: dict, tc: TaskCheck, *, finished: bool) -> None:  # type: ignore[type-arg]
+    """完成时限: a task not finished once its deadline has passed by the period's end is 滞后 — finished is every
+    metric and result complete, every indicator met, every duty kept —; one that is is 已完成. One whose
+    result is still 未启动 with a month or less to go is 预警. The reason names the deadline first."""
     due = task.deadline
     assert due is not None
     if due <= period.end_date:
-        if tc.status != "已完成":
+        if finished and tc.status not in BEHIND:
+            tc.status = "已完成"
+        elif tc.status != "已完成":
             tc.status = worst([tc.status, "滞后"])
             tc.reasons.insert(0, f"已过完成时限 {due.isoformat()}，尚未完成")
         return
@@ -351,7 +373,7 @@ def _check_indicator(task: Task, i: int, ind: Indicator, period: Period, by: dic
         if _final(ledger, period):
             return "未达标", f"“{ind.text}”未报告指标值，无法确认达标", None
         return "按进度", f"“{ind.text}”尚未报告指标值（目标{target}）", None
-    meets = value + TOL >= rule.value if rule.op == ">=" else value - TOL <= rule.value
+    meets = _meets(ind, period, value)
     shown = f"{value:.2f}".rstrip("0").rstrip(".") + unit
     if meets:
         return ("已完成" if _final(ledger, period) else "按进度"), f"“{ind.text}”最新{shown}{note}，已达到目标{target}", value

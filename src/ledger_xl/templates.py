@@ -98,6 +98,9 @@ def _measures(ledger: Ledger, task: Task, role: str, prior: dict[tuple[str, int]
             out.append(_Measure("ind_value", i, f"{short}：当前比值（如 3.5:1）", "ratio"))
     if task.frequency:
         out.append(_Measure("duty_count", 0, f"本期完成次数（{FREQUENCY_LABEL[task.frequency]}不少于{task.frequency_count}次）", "次"))
+    if task.deadline is not None and not (task.metrics or task.indicators or task.frequency or task.deliverable):
+        # nothing else says whether it is done: the lead bureau says so, judged against its 完成时限
+        out.append(_Measure("deliv_status", 0, f"完成情况（完成时限 {task.deadline.isoformat()}，下拉选择）", ""))
     if task.deliverable:
         out += [
             _Measure("deliv_status", 0, "成果进展（下拉选择）", ""),
