@@ -8,6 +8,7 @@ Every section prints what it measured and, where the issue sets a target, the ra
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import statistics
 import sys
@@ -255,11 +256,79 @@ def bench_startup(tmp: Path, args: argparse.Namespace) -> None:
           f"heavy modules imported by the CLI at start: {heavy}")
 
 
+def bench_zip_guard(tmp: Path, args: argparse.Namespace) -> None:
+    """What checking every part within the budget costs (issue 18): each sample return's parts inflated by
+    zlib against its declared size and CRC, its XML checked for DOCTYPE in its encoding — against reading
+    the same workbook; and the peak memory of a reader given a zip whose directory lies about a part's size."""
+    import zipfile
+
+    from ledger_xl.fsutil import MAX_UNCOMPRESSED
+    from ledger_xl.xlsxread import inflate_parts, read_package, zip_problem
+
+    files = sorted((REPO / "samples" / "returns").glob("*/*.xlsx"))
+    blobs = [(f, f.read_bytes()) for f in files]
+
+    def directory_only() -> None:
+        for _, data in blobs:
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                zip_problem(z.infolist())
+
+    def guard() -> None:
+        for _, data in blobs:
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                inflate_parts(data, z.infolist(), MAX_UNCOMPRESSED)
+
+    parsed = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels", "_rels/.rels", "xl/styles.xml", "xl/worksheets/sheet2.xml",
+              "xl/worksheets/sheet3.xml", "xl/sharedStrings.xml")
+
+    def unzip_parsed() -> None:  # what the reader inflated before the guard, through zipfile
+        for _, data in blobs:
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                names = set(z.namelist())
+                for part in parsed:
+                    if part in names:
+                        z.read(part)
+
+    def read() -> None:
+        for f, data in blobs:
+            read_package(f, sheets={"填报表", "_meta"}, fast=True, data=data)
+
+    n = len(blobs)
+    t_dir, t_old, t_guard, t_read = (timed(fn, repeat=5) for fn in (directory_only, unzip_parsed, guard, read))
+    print(f"zip guard: {n} sample returns — directory check {t_dir / n * 1e6:.0f} µs a file; zipfile inflating the parts "
+          f"the reader parses (before) {t_old / n * 1e6:.0f} µs; every part inflated by zlib within its declared size, CRC "
+          f"and DOCTYPE checked (now, and the reader parses these bytes) {t_guard / n * 1e6:.0f} µs; extra "
+          f"{(t_guard - t_old) / n * 1e6:+.0f} µs a file, of a whole read of {t_read / n * 1e3:.2f} ms")
+    bomb = tmp / "lying.xlsx"
+    _lying_zip(blobs[0][0], bomb, 512 << 20)
+    code = ("from pathlib import Path\nfrom ledger_xl.xlsxread import read_package, XlsxError\n"
+            f"try:\n    read_package(Path({str(bomb)!r}), fast=True)\nexcept XlsxError as e:\n    print(e.code)\n")
+    t_bomb, rss_bomb = _rss_child(code)
+    ok = "from pathlib import Path\nfrom ledger_xl.xlsxread import read_package\n" + \
+         f"read_package(Path({str(blobs[0][0])!r}), fast=True)\n"
+    _, rss_ok = _rss_child(ok)
+    print(f"  a {bomb.stat().st_size // 1024} KiB return whose directory declares the form's true size while its stream "
+          f"inflates 512 MiB more: refused in {t_bomb:.2f} s, reader peak {rss_bomb / 1024:.0f} MiB "
+          f"(a good return: {rss_ok / 1024:.0f} MiB)")
+
+
+def _lying_zip(src: Path, dst: Path, padding: int) -> None:
+    import importlib
+    import sys as _sys
+
+    _sys.path.insert(0, str(REPO / "tests"))
+    try:
+        importlib.import_module("bad_inputs")._lying_sizes(src, dst, "xl/worksheets/sheet2.xml", padding)
+    finally:
+        _sys.path.pop(0)
+
+
 SECTIONS: dict[str, Callable[[Path, argparse.Namespace], None]] = {
     "startup": bench_startup,
     "templates": bench_templates,
     "templates-province": bench_templates_province,
     "province": bench_province,
+    "zip-guard": bench_zip_guard,
 }
 
 

@@ -466,5 +466,31 @@ def test_files_found_once_however_they_are_reached(tmp_path):
     for name in ("a.xlsx", "sub/b.xlsx", ".hidden.xlsx"):
         (inbox / name).write_bytes(b"x")
     os.symlink(inbox, tmp_path / "link")
-    found = collect_files([inbox, tmp_path / "link", inbox / "a.xlsx", tmp_path / "link" / "sub"])
+    found, skipped = collect_files([inbox, tmp_path / "link", inbox / "a.xlsx", tmp_path / "link" / "sub"])
     assert sorted(p.name for p in found) == ["a.xlsx", "b.xlsx"]
+    assert sorted((p.name, why[:4]) for p, why in skipped) == [(".hidden.xlsx", "隐藏文件"), ("link", "链接（快")]
+
+
+@pytest.mark.parametrize("order", ["draft_first", "correction_first", "one_batch"])
+def test_the_current_return_is_the_one_received_last_whatever_the_ingest_order(workspace, templates_2024h1, tmp_path, order):
+    """A stale draft ingested after its correction never replaces it: it is kept in the history, and ingest
+    says it is an older version."""
+    draft = fill(templates_2024h1, "市商务局", tmp_path, name="商务局_初稿.xlsx", number=1, when=ON_TIME - dt.timedelta(days=2))
+    correction = fill(templates_2024h1, "市商务局", tmp_path, name="商务局_更正.xlsx", number=2, when=ON_TIME)
+    runs = {"draft_first": [[draft], [correction]], "correction_first": [[correction], [draft]],
+            "one_batch": [[correction, draft]]}[order]
+    outcomes = [o for files in runs for o in ingest(workspace, files).outcomes]
+    by_name = {o.path.name: o for o in outcomes}
+    assert all(o.status == "merged" for o in outcomes)
+    with Store(workspace / "ledger.sqlite") as store:
+        cur = store.current_submissions()[("市商务局", "2024H1")]
+        assert cur.file_name == "商务局_更正.xlsx"
+        assert {v.num for v in store.current_values() if v.bureau == "市商务局" and v.kind == "metric"} == {2.0}
+        assert [s.current for s in store.submissions()].count(True) == 1 and len(store.submissions()) == 2
+    if order == "correction_first":
+        assert "较早的版本，未取代 商务局_更正.xlsx" in by_name["商务局_初稿.xlsx"].note
+        assert not by_name["商务局_初稿.xlsx"].superseded
+    else:
+        assert by_name["商务局_更正.xlsx"].superseded and not by_name["商务局_更正.xlsx"].note
+    rows = master_rows(workspace, "提交记录")
+    assert len(rows) == 2

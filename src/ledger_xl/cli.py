@@ -63,7 +63,7 @@ def _finish(master: Path | None, label: str, note: str, findings: bool) -> None:
         click.echo(f"{label}：{master}")
     if note:
         click.echo("注意：" + note, err=True)
-    if findings:
+    if findings or note:  # a master ledger not replaced is something to fix: exit 1, never 0
         sys.exit(EXIT_FINDINGS)
 
 
@@ -88,7 +88,13 @@ def guarded(f: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as e:
             if os.environ.get("LEDGER_XL_DEBUG"):
                 raise
-            click.echo(f"内部错误（{type(e).__name__}: {e}）。数据未受影响。请把这条信息和所用文件发给维护人员；"
+            from .workspace import explain_failure
+
+            known = explain_failure(e)
+            if known is not None:
+                click.echo(f"错误：{known.message}", err=True)
+                sys.exit(EXIT_REFUSED)
+            click.echo(f"内部错误（{type(e).__name__}: {e}）。请把这条信息和所用文件发给维护人员；"
                        "设置环境变量 LEDGER_XL_DEBUG=1 可看到详细信息。", err=True)
             sys.exit(EXIT_REFUSED)
 
@@ -227,6 +233,7 @@ def templates_cmd(period: str | None, bureaus: tuple[str, ...], make_zip: bool, 
 @guarded
 def ingest_cmd(paths: tuple[Path, ...], workspace: Path, as_json: bool) -> None:
     """汇总收回的报表（默认：inbox/ 中的全部文件），合格的并入总台账。"""
+    from .fsutil import display_name
     from .pipeline import ingest
 
     report = ingest(workspace, list(paths) or None)
@@ -242,7 +249,7 @@ def ingest_cmd(paths: tuple[Path, ...], workspace: Path, as_json: bool) -> None:
         for o in report.outcomes:
             who = f"{o.bureau} {o.period}" if o.bureau else ""
             extra = "（取代此前报送的文件）" if o.superseded else ""
-            click.echo(f"[{label[o.status]}] {o.path.name} {who}{extra}{(' ' + o.note) if o.note else ''}")
+            click.echo(" ".join(x for x in (f"[{label[o.status]}]", display_name(o.path.name), who + extra, o.note) if x))
             for f in o.findings:
                 click.echo("    " + f.render())
             if o.returned:

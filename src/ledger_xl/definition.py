@@ -8,11 +8,13 @@ sheet and cell; loading never guesses.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .addresses import address_problem, split_addresses
 from .findings import Finding, LedgerError, Severity
 from .fsutil import XLSXWRITER_OPTIONS, atomic_path, check_ooxml
 from .model import (
@@ -364,8 +366,11 @@ def _load_bureaus(ld: _Loader) -> list[Bureau]:
             continue
         member_raw = ld.yes_no(bs, ri, row, "领导小组成员", YES)
         email = bs.text(row, "电子邮箱")
-        if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
-            ld.find("def-email", f"电子邮箱“{email}”格式不对。请填写如 name@example.gov.cn。", S_BUREAUS, bs.cell(ri, "电子邮箱"), email)
+        for addr in split_addresses(email):  # several may be given, separated by ; or ，(checked here once, for mail too)
+            why = address_problem(addr)
+            if why:
+                ld.find("def-email", f"电子邮箱“{addr}”{why}。请填写如 name@example.gov.cn，多个地址用 ; 分隔。",
+                        S_BUREAUS, bs.cell(ri, "电子邮箱"), email)
         includes = split_list(bs.text(row, "包含单位"))
         b = Bureau(name=name, short_name=bs.text(row, "简称"), member=member_raw != NO, contact=bs.text(row, "联系人"),
                    email=email, phone=bs.text(row, "联系电话"), group=is_group(name) or bool(includes), includes=includes)
@@ -592,7 +597,8 @@ def load_ledger(path: Path, *, cache_dir: Path | None = None) -> Ledger:
         lines = "\n".join(x.render() for x in errors)
         raise LedgerError(f"台账定义表有 {len(errors)} 处错误，请改正后重试：\n{lines}", code="definition-invalid")
     if cache_dir is not None:
-        remember_ledger(path, result.ledger, cache_dir)
+        with contextlib.suppress(OSError):  # only a cache: a read-only or full disk must not stop a command
+            remember_ledger(path, result.ledger, cache_dir)
     return result.ledger
 
 

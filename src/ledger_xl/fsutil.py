@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import io
 import os
 import re
 import tempfile
@@ -39,9 +40,12 @@ def atomic_path(target: Path) -> Iterator[Path]:
             os.fsync(fh.fileno())
         try:
             os.replace(tmp_path, target)
+        except IsADirectoryError as e:
+            raise LedgerError(f"{target} 是一个文件夹，不是文件。请把这个文件夹改名或移走后重试。", code="path-kind") from e
         except PermissionError as e:
             raise LedgerError(
-                f"无法写入 {target.name}：文件可能正在 Excel/WPS 中打开。请关闭该文件后重试。", code="file-busy"
+                f"无法写入 {target.name}：文件可能正在 Excel/WPS 中打开，或文件夹是只读的。请关闭该文件（或改名）后重试。",
+                code="file-busy",
             ) from e
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -52,7 +56,11 @@ def archive_copy(src: Path, digest: str, archive: Path) -> Path:
     """Copy an original too big to hold in memory into `archive` under its SHA-256 (see _archive)."""
     import shutil
 
-    return _archive(digest, src.suffix, archive, lambda tmp: shutil.copyfile(src, tmp))
+    def copy(tmp: Path) -> None:
+        with os.fdopen(open_regular(src), "rb") as fin, open(tmp, "wb") as fout:
+            shutil.copyfileobj(fin, fout)
+
+    return _archive(digest, src.suffix, archive, copy)
 
 
 def archive_bytes(data: bytes, digest: str, suffix: str, archive: Path) -> Path:
@@ -95,7 +103,18 @@ def clear_archive_temps(archive: Path) -> None:
 
 def _remove_stale_temps(target: Path) -> None:
     """Temporary files a killed writer left beside target (its process no longer exists) are removed."""
-    for tmp in target.parent.glob(f".~{glob.escape(target.stem[:40])}.*{glob.escape(target.suffix)}.tmp"):
+    _clear(target.parent.glob(f".~{glob.escape(target.stem[:40])}.*{glob.escape(target.suffix)}.tmp"))
+
+
+def clear_stale_temps(folder: Path) -> None:
+    """Every temporary file a killed writer left in `folder` (a template half written, or half locked:
+    .~name.pid.xlsx.tmp, .~name.pid.xlsx.lock.tmp), so that nothing half-made is mailed or zipped."""
+    if Path(folder).is_dir():
+        _clear(Path(folder).glob(".~*.tmp"))
+
+
+def _clear(temps: Iterator[Path]) -> None:
+    for tmp in temps:
         parts = tmp.name.split(".")
         pid = next((int(p) for p in parts if p.isdigit()), None)
         if pid is None or not _alive(pid):
@@ -113,6 +132,49 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+class NotARegularFile(OSError):
+    """A path that is a FIFO, a device, a folder: never opened for reading as a return."""
+
+
+def open_regular(path: Path) -> int:
+    """A read-only descriptor on a regular file, never through a link (O_NOFOLLOW; elsewhere the path is
+    checked first) and never blocking on a FIFO; raises OSError (ELOOP for a link) or NotARegularFile."""
+    import stat
+
+    if not hasattr(os, "O_NOFOLLOW") and os.path.islink(path):  # Windows
+        import errno
+
+        raise OSError(errno.ELOOP, "link", str(path))
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise NotARegularFile(0, "not a regular file", str(path))
+    return fd
+
+
+def read_regular(path: Path) -> bytes:
+    """The bytes of a regular file, opened as open_regular does."""
+    with os.fdopen(open_regular(path), "rb") as fh:
+        return fh.read()
+
+
+# shown instead of raw: control characters (an escape sequence retitles the terminal, a CR overwrites the line),
+# bidi and zero-width characters (reorder what is shown), and bytes the file system name could not decode
+_UNPRINTABLE_RE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\udc80-\udcff]")
+
+
+def display_name(name: str) -> str:
+    """A file name safe to print and to record: what could act on a terminal is written as \\xNN / \\uNNNN."""
+    if not _UNPRINTABLE_RE.search(name):
+        return name
+
+    def esc(m: re.Match[str]) -> str:
+        c = ord(m.group())
+        return f"\\x{c - 0xDC00:02x}" if 0xDC80 <= c <= 0xDCFF else (f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}")
+
+    return _UNPRINTABLE_RE.sub(esc, name)
 
 
 def write_bytes_atomic(target: Path, data: bytes) -> None:
@@ -144,13 +206,10 @@ def sniff_bytes(head: bytes) -> str:
     return "text"
 
 
-_DOCTYPE_RE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.I)
-
-
 def check_ooxml(path: Path, *, kind: str) -> None:
     """Refuse a package that is not a sound Office zip before python-docx or openpyxl sees it.
 
-    (Ingest does not come here: xlsxread checks the zip itself and refuses DOCTYPE in every part it reads.)
+    (Ingest does not come here: xlsxread checks the zip itself, by the same inflate_parts.)
     """
     name = path.name
     try:
@@ -174,21 +233,18 @@ def check_ooxml(path: Path, *, kind: str) -> None:
             f"请用{kind}/WPS 打开后“另存为” {'.docx' if kind == 'Word' else '.xlsx'} 格式。",
             code="not-ooxml",
         )
-    try:
-        with zipfile.ZipFile(path) as zf:
-            from .xlsxread import zip_problem
+    from .xlsxread import ZipRefusal, inflate_parts, zip_problem
 
+    data = path.read_bytes()
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
-            problem = zip_problem(infos)
-            if problem:
-                raise LedgerError(f"{name}：{problem}。", code="zip-bomb")
-            for info in infos:
-                if info.filename.endswith((".xml", ".rels")) and info.file_size:
-                    with zf.open(info) as part:
-                        if _DOCTYPE_RE.search(part.read(4096)):
-                            raise LedgerError(
-                                f"{name}：文件内含不安全的 XML 声明（DOCTYPE/ENTITY），已拒收。请重新另存后提供。",
-                                code="xml-doctype",
-                            )
     except zipfile.BadZipFile as e:
         raise LedgerError(f"{name}：文件已损坏，无法打开（压缩包不完整）。请重新保存或重新发送。", code="corrupt") from e
+    problem = zip_problem(infos)
+    if problem:
+        raise LedgerError(f"{name}：{problem}。", code="zip-bomb")
+    try:
+        inflate_parts(data, infos, MAX_UNCOMPRESSED)  # every part, within the budget, DOCTYPE in any encoding
+    except ZipRefusal as e:
+        raise LedgerError(f"{name}：{e}。请用{kind}/WPS 打开后重新保存，再提供。", code=e.code) from e

@@ -9,14 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
 from .findings import Finding, LedgerError, Severity
-from .fsutil import MAX_FILE_BYTES, sniff_bytes
+from .fsutil import MAX_FILE_BYTES, display_name, sniff_bytes
 from .layout import (
     FORM_SHEET,
     HELP_SHEET,
@@ -34,6 +35,7 @@ from .xlsxread import (
     Cell,
     GridCells,
     Package,
+    Sheet,
     XlsxError,
     by_column,
     cells_within,
@@ -121,6 +123,9 @@ class ReturnRead:
 
 
 _CTRL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# bidi controls and zero-width characters: invisible, and they reorder or hide what a reader sees
+_INVISIBLE_RE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+_HIDDEN_RE = re.compile(_CTRL_RE.pattern[:-1] + _INVISIBLE_RE.pattern[1:])  # either kind: the fast path's test
 _PHONE_RE = re.compile(r"^[+()\d][\d\s()+\-－—转]{5,24}$")
 _DATE_RES = [
     re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$"),
@@ -130,8 +135,11 @@ EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 
 def sha256_of(path: Path) -> str:
+    """The file's SHA-256, read without following a link (see fsutil.open_regular)."""
+    from .fsutil import open_regular
+
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with os.fdopen(open_regular(path), "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
@@ -176,11 +184,22 @@ def _is_encrypted(data: bytes) -> bool:
         return b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00e\x00d\x00P\x00a\x00c\x00k\x00a\x00g\x00e" in data[: 1 << 20]
 
 
+class _Refused(Exception):
+    """A step of read_return that refuses the whole file: the finding, without its file name."""
+
+    def __init__(self, code: str, message: str, cell: str | None = None, sheet: str | None = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.cell, self.sheet = code, message, cell, sheet
+
+
 def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger, sha256: str | None = None,
                 data: bytes | None = None) -> ReturnRead:
     """Identify, verify and normalise one returned workbook. Never raises for a bad file: findings say why.
 
     `data`: the file's bytes when the caller has read them already (ingest reads each file once).
+    The steps, each refusing the whole file when it must: the bytes (size, kind), the package (zip and
+    XML guards), whose template it is (ledger, workspace, signature, bureau, period), whether its layout
+    is the template's (locked content, input cells not merged), then every input field.
     """
     path = Path(path)
     size = len(data) if data is not None else path.stat().st_size
@@ -188,47 +207,68 @@ def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger, sha25
         data = path.read_bytes()
     digest = sha256 or (hashlib.sha256(data).hexdigest() if data is not None else sha256_of(path))
     result = ReturnRead(path, digest, received_time(path))
-    f = path.name
-
-    def refuse(code: str, message: str, cell: str | None = None, sheet: str | None = None, value: str | None = None) -> ReturnRead:
-        result.findings.append(Finding(code, message, Severity.ERROR, file=f, sheet=sheet, cell=cell, value=value))
+    f = display_name(path.name)
+    try:
+        pkg = _package(path, data, size)
+        meta, form = _identify(pkg, key, ledger_id, ledger, result)
+        _check_layout(pkg, form, meta)
+    except _Refused as r:
+        result.findings.append(Finding(r.code, r.message, Severity.ERROR, file=f, sheet=r.sheet, cell=r.cell))
         return result
+    typed = _read_fields(pkg, form.cells, meta.fields, result, f)
+    extra = [n for n in pkg.order if n not in (FORM_SHEET, META_SHEET, HELP_SHEET, RETURN_SHEET)]
+    if extra and data is not None:
+        _check_other_sheets(path, data, extra, meta, result, f)
+    _cross_checks(result, f)
+    result.typed = _typed_json(typed, meta.fields, result.findings)
+    return result
 
+
+def _package(path: Path, data: bytes | None, size: int) -> Package:
+    """The workbook's form and metadata sheets, once its bytes say it can be one (read_package guards the rest)."""
     if size > MAX_FILE_BYTES or data is None:
-        return refuse("too-large", f"文件过大（{size // 1024 // 1024} MB），不像是填报模板。请检查后重新报送。")
+        raise _Refused("too-large", f"文件过大（{size // 1024 // 1024} MB），不像是填报模板。请检查后重新报送。")
     refusal = refusal_for(path, data)
     if refusal:
-        return refuse(*refusal)
+        raise _Refused(*refusal)
     try:
-        # read_package checks the zip directory for bombs and refuses DOCTYPE in every part it parses
-        pkg = read_package(path, sheets={FORM_SHEET, META_SHEET}, fast=True, data=data)
+        return read_package(path, sheets={FORM_SHEET, META_SHEET}, fast=True, data=data)
     except XlsxError as e:
-        return refuse(e.code, f"{e}。请用 Excel/WPS 打开后重新保存为 .xlsx，再报送。")
+        advice = "" if e.code in ("macro", "external-link") else "请用 Excel/WPS 打开后重新保存为 .xlsx，再报送。"
+        raise _Refused(e.code, f"{e}。{advice}") from e
+
+
+def _identify(pkg: Package, key: bytes, ledger_id: str, ledger: Ledger, result: ReturnRead) -> tuple[TemplateMeta, Sheet]:
+    """Whose template this is, from the signed hidden metadata: this ledger, this workspace, unchanged."""
     rows = meta_rows(pkg)
     meta = meta_from_rows(rows)
     if meta is None:
         if FORM_SHEET not in pkg.sheets:
-            return refuse("not-template", "不是本系统下发的填报模板（找不到“填报表”和隐藏的模板信息）。请在下发的模板中填写后报送。")
-        return refuse("not-template", "找不到模板的隐藏信息，可能是把内容复制到了新建的工作簿。请在下发的原模板中填写后报送。")
+            raise _Refused("not-template", "不是本系统下发的填报模板（找不到“填报表”和隐藏的模板信息）。请在下发的模板中填写后报送。")
+        raise _Refused("not-template", "找不到模板的隐藏信息，可能是把内容复制到了新建的工作簿。请在下发的原模板中填写后报送。")
     if meta.ledger_id != ledger_id:
         if meta.ledger_title == ledger.title:
-            return refuse("other-workspace", f"这是《{meta.ledger_title}》的模板，但由另一个工作目录签发（签名密钥不同，"
-                          "可能是换了电脑或重新运行了 init）。请用原工作目录的备份恢复（ledger-xl restore 备份文件）后再汇总；"
-                          "如已找不回，请用本工作目录重新生成模板下发。")
-        return refuse("other-ledger", f"这是另一份台账（《{meta.ledger_title}》）的模板，不能汇入本台账。请确认文件是否发错。")
+            raise _Refused("other-workspace", f"这是《{meta.ledger_title}》的模板，但由另一个工作目录签发（签名密钥不同，"
+                           "可能是换了电脑或重新运行了 init）。请用原工作目录的备份恢复（ledger-xl restore 备份文件）后再汇总；"
+                           "如已找不回，请用本工作目录重新生成模板下发。")
+        raise _Refused("other-ledger", f"这是另一份台账（《{meta.ledger_title}》）的模板，不能汇入本台账。请确认文件是否发错。")
     if not TemplateMeta.rows_signed(rows or [], key):
-        return refuse("meta-tampered", "模板的隐藏信息被改动或已损坏，无法确认报送单位和报送期。请使用下发的原模板重新填写。")
+        raise _Refused("meta-tampered", "模板的隐藏信息被改动或已损坏，无法确认报送单位和报送期。请使用下发的原模板重新填写。")
     result.meta = meta
     if ledger.bureau(meta.bureau) is None:
-        return refuse("unknown-bureau", f"模板所属单位“{meta.bureau}”已不在台账定义中。请核对台账定义表的“单位”表。")
+        raise _Refused("unknown-bureau", f"模板所属单位“{meta.bureau}”已不在台账定义中。请核对台账定义表的“单位”表。")
     try:
         Period.parse(meta.period)
-    except LedgerError:
-        return refuse("bad-period", f"模板的报送期“{meta.period}”无法识别。")
+    except LedgerError as e:
+        raise _Refused("bad-period", f"模板的报送期“{meta.period}”无法识别。") from e
     form = pkg.sheets.get(FORM_SHEET)
     if form is None:
-        return refuse("missing-sheet", f"找不到“{FORM_SHEET}”工作表（可能被改名或删除）。请使用下发的原模板重新填写。")
+        raise _Refused("missing-sheet", f"找不到“{FORM_SHEET}”工作表（可能被改名或删除）。请使用下发的原模板重新填写。")
+    return meta, form
 
+
+def _check_layout(pkg: Package, form: Sheet, meta: TemplateMeta) -> None:
+    """The form is the template's: locked content unchanged, input cells where they were and not merged."""
     changed = _changed_locked(form.cells, meta.locked)
     moved = [fs for fs in meta.fields if fs.name in pkg.defined_names and not name_points_at(pkg, fs.name, FORM_SHEET, fs.cell)]
     if changed or moved:
@@ -237,23 +277,13 @@ def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger, sha25
             detail += f"；等共 {len(changed)} 处"
         if moved and not changed:
             detail = f"填写区位置被移动（{moved[0].label}）"
-        return refuse("tampered", f"模板的锁定内容被改动（行被移动、删除或任务文字被修改）：{detail}。请使用下发的原模板重新填写。",
-                      cell=changed[0][0] if changed else moved[0].cell, sheet=FORM_SHEET)
-
+        raise _Refused("tampered", f"模板的锁定内容被改动（行被移动、删除或任务文字被修改）：{detail}。请使用下发的原模板重新填写。",
+                       cell=changed[0][0] if changed else moved[0].cell, sheet=FORM_SHEET)
     merged = _merged_over_fields(form.merged, meta.fields)
     if merged:
         rng, inside = merged
-        return refuse("merged-input", f"填写区的单元格被合并了（{rng}），合并会丢掉其中的内容。"
-                      "请取消合并后重新填写，或使用下发的原模板。", cell=inside[0], sheet=FORM_SHEET)
-
-    typed = _read_fields(pkg, form.cells, meta.fields, result, f)
-    extra = [n for n in pkg.order if n not in (FORM_SHEET, META_SHEET, HELP_SHEET, RETURN_SHEET)]
-    if extra:
-        _check_other_sheets(path, data, extra, meta, result, f)
-    _cross_checks(result, f)
-    result.typed = _typed_json(typed, meta.fields, result.findings)
-    return result
-
+        raise _Refused("merged-input", f"填写区的单元格被合并了（{rng}），合并会丢掉其中的内容。"
+                       "请取消合并后重新填写，或使用下发的原模板。", cell=inside[0], sheet=FORM_SHEET)
 
 def _read_fields(pkg: Package, cells: Mapping[str, Cell], fields: list[FieldSpec], result: ReturnRead, file: str) -> list[list[object]]:
     """Read every input field into `result`; returns what was typed in each (see typed_entry)."""
@@ -262,7 +292,7 @@ def _read_fields(pkg: Package, cells: Mapping[str, Cell], fields: list[FieldSpec
     for fs in fields:
         if raw_of is not None and fs.kind in _PLAIN_TEXT_KINDS:  # most fields: text, kept as it is
             raw = raw_of(fs.cell)
-            if type(raw) is str and not _CTRL_RE.search(raw) and (text := raw.strip()):
+            if type(raw) is str and not _HIDDEN_RE.search(raw) and (text := raw.strip()):
                 result.values.append(Value(fs.task_id, fs.role, fs.kind, fs.index, None, text, fs.cell))
                 typed.append([fs.task_id, fs.kind, fs.index, fs.cell, "s", raw])
                 continue
@@ -403,75 +433,96 @@ def _raw_text(cell: Cell | None) -> str:
 
 
 def _read_field(fs: FieldSpec, cell: Cell | None, result: ReturnRead, file: str) -> None:
+    """One input field: a Value, or a finding at its cell (an error refuses the file, a warning does not)."""
     def finding(code: str, message: str, severity: Severity = Severity.ERROR) -> None:
         result.findings.append(Finding(code, message, severity, file=file, sheet=FORM_SHEET, cell=fs.cell,
                                        value=_raw_text(cell) or None))
 
     where = f"第 {fs.task_id} 项“{fs.label}”" if fs.task_id else f"“{fs.label}”"
     kind = KINDS[fs.kind]
-    if cell is not None and cell.kind == "f":
-        return finding("formula-no-value", f"{where}是公式，但没有计算结果。请删除公式，直接填写数值。")
-    if cell is not None and cell.kind == "e":
-        return finding("error-cell", f"{where}显示错误值 {cell.value}。请改为直接填写数值。")
-    blank = cell is None or (cell.kind == "s" and not str(cell.value).strip())
-    if blank:
-        if kind in ("number", "integer") and fs.kind in ("metric", "duty_count"):
-            return finding("missing", f"{where}未填写。本期没有新增或没有开展请填 0。")
-        if fs.kind == "deliv_status":
-            return finding("missing", f"{where}未选择。请从下拉列表中选择未启动、推进中或已完成。")
-        if fs.kind in ("ind_value", "ind_baseline", "ind_current"):
-            return finding("missing-optional", f"{where}未填写；本期若尚无数据可留空，但请在工作进展中说明。", Severity.WARNING)
-        if fs.kind in ("progress", "filler", "phone") and fs.role != "responsible":
-            return finding("missing-text", f"{where}未填写。", Severity.WARNING)
+    problem = _unusable(fs, kind, cell, where)
+    if problem is not None:
+        if problem[0]:
+            finding(*problem)
         return
     assert cell is not None
-    if cell.kind == "n" and abs(float(cell.value)) >= 1e15:  # type: ignore[arg-type]
-        return finding("precision-lost", f"{where}的数字位数过多（{canonical(cell.value)}），Excel 已丢失精度。"
-                       "请先把单元格设为“文本”格式，再重新填写。")
-    num: float | None = None
-    text: str | None = None
     try:
-        if kind == "number" and fs.kind == "metric" and is_countable(fs.unit):  # 个、家、座…: whole things only
-            num = parse_count(cell.value)
-            if not num.is_integer():
-                raise NumberError(f"不是整数：按{fs.unit}计数，请填写整数，例如 {int(num)}")
-        elif kind == "number":
-            num = parse_count(cell.value)
-        elif kind == "integer":
-            num = parse_count(cell.value, integer=True)
-        elif kind == "percent-or-ratio" and fs.unit == "%":
-            # the template formats this cell as a percentage: a number there is a fraction (0.18 = 18%)
-            num = parse_percent(cell.value, cell_is_percent_formatted=cell.kind == "n")
-        elif kind == "percent-or-ratio":
-            num = parse_ratio(cell.value)
-        elif kind == "date":
-            d = _parse_date(cell)
-            text = d.isoformat()
-        elif kind == "choice":
-            t = str(cell.value).strip()
-            if t not in STATUS_CHOICES:
-                raise NumberError(f"不是可选的进展（{'、'.join(STATUS_CHOICES)}）")
-            text = t
-        elif kind == "phone":
-            t = _raw_text(cell).strip()
-            if not _PHONE_RE.match(t) or sum(ch.isdigit() for ch in t) < 7:
-                raise NumberError("不是电话号码，请填写如 13800000000 或 0377-12345678")
-            text = t
-        else:
-            t = _raw_text(cell)
-            if _CTRL_RE.search(t):
-                t = _CTRL_RE.sub("", t)
-                finding("control-chars", f"{where}含有不可见的控制字符，已去除。", Severity.WARNING)
-            text = t.strip()
+        num, text = _parse_field(fs, kind, cell, where, finding)
     except NumberError as e:
-        typed = _short(_raw_text(cell), 30)
-        if str(e).startswith("请"):
-            return finding("bad-value", f"{where}填的“{typed}”不对：{e}。")
-        advice = {"number": "请填写数字，例如 5", "integer": "请填写整数，例如 1", "date": "请按 2024-6-30、2024.6.30 或 2024年6月30日 的样子填写"}.get(kind, "请改正")
-        if "请" in str(e):
-            return finding("bad-value", f"{where}填的“{typed}”{e}。")
-        return finding("bad-value", f"{where}填的“{typed}”{e}。{advice}。")
+        return finding("bad-value", _bad_value(kind, _short(_raw_text(cell), 30), str(e), where))
     result.values.append(Value(fs.task_id, fs.role, fs.kind, fs.index, num, text, fs.cell))
+
+
+def _unusable(fs: FieldSpec, kind: str, cell: Cell | None, where: str) -> tuple[str, str, Severity] | None:
+    """A cell that holds no value to read: (code, message, severity) to report, ("", "", …) when a blank is
+    fine, None when there is a value."""
+    if cell is not None and cell.kind == "f":
+        return "formula-no-value", f"{where}是公式，但没有计算结果。请删除公式，直接填写数值。", Severity.ERROR
+    if cell is not None and cell.kind == "e":
+        return "error-cell", f"{where}显示错误值 {cell.value}。请改为直接填写数值。", Severity.ERROR
+    if cell is None or (cell.kind == "s" and not str(cell.value).strip()):
+        if kind in ("number", "integer") and fs.kind in ("metric", "duty_count"):
+            return "missing", f"{where}未填写。本期没有新增或没有开展请填 0。", Severity.ERROR
+        if fs.kind == "deliv_status":
+            return "missing", f"{where}未选择。请从下拉列表中选择未启动、推进中或已完成。", Severity.ERROR
+        if fs.kind in ("ind_value", "ind_baseline", "ind_current"):
+            return "missing-optional", f"{where}未填写；本期若尚无数据可留空，但请在工作进展中说明。", Severity.WARNING
+        if fs.kind in ("progress", "filler", "phone") and fs.role != "responsible":
+            return "missing-text", f"{where}未填写。", Severity.WARNING
+        return "", "", Severity.INFO
+    if cell.kind == "n" and abs(float(cell.value)) >= 1e15:  # type: ignore[arg-type]
+        return ("precision-lost", f"{where}的数字位数过多（{canonical(cell.value)}），Excel 已丢失精度。"
+                "请先把单元格设为“文本”格式，再重新填写。", Severity.ERROR)
+    return None
+
+
+def _parse_field(fs: FieldSpec, kind: str, cell: Cell, where: str,
+                 finding: Callable[[str, str, Severity], None]) -> tuple[float | None, str | None]:
+    """(number, text) of a filled cell by its field's kind; NumberError says why it cannot be read."""
+    if kind == "number" and fs.kind == "metric" and is_countable(fs.unit):  # 个、家、座…: whole things only
+        num = parse_count(cell.value)
+        if not num.is_integer():
+            raise NumberError(f"不是整数：按{fs.unit}计数，请填写整数，例如 {int(num)}")
+        return num, None
+    if kind == "number":
+        return parse_count(cell.value), None
+    if kind == "integer":
+        return parse_count(cell.value, integer=True), None
+    if kind == "percent-or-ratio" and fs.unit == "%":
+        # the template formats this cell as a percentage: a number there is a fraction (0.18 = 18%)
+        return parse_percent(cell.value, cell_is_percent_formatted=cell.kind == "n"), None
+    if kind == "percent-or-ratio":
+        return parse_ratio(cell.value), None
+    if kind == "date":
+        return None, _parse_date(cell).isoformat()
+    if kind == "choice":
+        t = str(cell.value).strip()
+        if t not in STATUS_CHOICES:
+            raise NumberError(f"不是可选的进展（{'、'.join(STATUS_CHOICES)}）")
+        return None, t
+    if kind == "phone":
+        t = _raw_text(cell).strip()
+        if not _PHONE_RE.match(t) or sum(ch.isdigit() for ch in t) < 7:
+            raise NumberError("不是电话号码，请填写如 13800000000 或 0377-12345678")
+        return None, t
+    t = _raw_text(cell)
+    if _CTRL_RE.search(t):
+        t = _CTRL_RE.sub("", t)
+        finding("control-chars", f"{where}含有不可见的控制字符，已去除。", Severity.WARNING)
+    if _INVISIBLE_RE.search(t):
+        t = _INVISIBLE_RE.sub("", t)
+        finding("invisible-chars", f"{where}含有不可见的文字方向控制符或零宽字符（会改变或隐藏显示的内容），已去除。", Severity.WARNING)
+    return None, t.strip()
+
+
+def _bad_value(kind: str, typed: str, why: str, where: str) -> str:
+    if why.startswith("请"):
+        return f"{where}填的“{typed}”不对：{why}。"
+    if "请" in why:
+        return f"{where}填的“{typed}”{why}。"
+    advice = {"number": "请填写数字，例如 5", "integer": "请填写整数，例如 1",
+              "date": "请按 2024-6-30、2024.6.30 或 2024年6月30日 的样子填写"}.get(kind, "请改正")
+    return f"{where}填的“{typed}”{why}。{advice}。"
 
 
 def _parse_date(cell: Cell) -> dt.date:
@@ -585,18 +636,18 @@ def _read_and_keep(item: tuple[Path, str], key: bytes, ledger_id: str, ledger: L
 
 def _keep(path: Path, digest: str, archive: Path | None) -> tuple[bytes | None, Path | None, Finding | None]:
     """(the file's bytes, where they were archived, or why neither): one read, checked against `digest`."""
-    from .fsutil import archive_bytes, archive_copy
+    from .fsutil import archive_bytes, archive_copy, read_regular
 
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:  # not held in memory; copied for the record, refused by the reader
+        if path.lstat().st_size > MAX_FILE_BYTES:  # not held in memory; copied for the record, refused by the reader
             return None, archive_copy(path, digest, archive) if archive is not None else None, None
-        data = path.read_bytes()
+        data = read_regular(path)
     except OSError as e:
         return None, None, Finding("unreadable", f"无法读取文件（{e.strerror or type(e).__name__}），可能已被移走或正被其他程序占用。"
-                                   "请关闭占用它的程序后重新运行汇总。", Severity.ERROR, file=path.name)
+                                   "请关闭占用它的程序后重新运行汇总。", Severity.ERROR, file=display_name(path.name))
     if hashlib.sha256(data).hexdigest() != digest:
         return None, None, Finding("changed-while-reading", "文件在汇总过程中被改动（可能仍在保存或复制中），本次未汇入。"
-                                   "请等文件保存完成后重新运行汇总。", Severity.ERROR, file=path.name)
+                                   "请等文件保存完成后重新运行汇总。", Severity.ERROR, file=display_name(path.name))
     return data, archive_bytes(data, digest, path.suffix, archive) if archive is not None else None, None
 
 
@@ -605,7 +656,7 @@ def _crashed(item: tuple[Path, str], why: str, archive: Path | None) -> ReturnRe
     _, kept, _ = _keep(path, digest, archive)
     r = ReturnRead(path, digest, received_time(path), kept)
     r.findings.append(Finding("reader-crash", f"读取此文件时读取程序异常退出（{why}），文件可能已损坏或经过特殊构造。"
-                              "请用 Excel/WPS 打开后重新保存为 .xlsx，再报送。", Severity.ERROR, file=path.name))
+                              "请用 Excel/WPS 打开后重新保存为 .xlsx，再报送。", Severity.ERROR, file=display_name(path.name)))
     return r
 
 

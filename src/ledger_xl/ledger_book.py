@@ -30,6 +30,19 @@ STATUS_COLORS = {"已完成": "#C6EFCE", "超额": "#C6EFCE", "按进度": "#DDE
 MASTER_KINDS = frozenset({"metric", "progress", "ind_value", "duty_count", "deliv_status"})
 
 
+EXCEL_CELL_LIMIT = 32767
+
+
+def fit_cell(text: str) -> str:
+    """A text as one Excel cell can hold it: over 32,767 characters it is cut with a visible pointer to the
+    full text (kept whole in the store and the archived original), never cut silently."""
+    if len(text) <= EXCEL_CELL_LIMIT:
+        return text
+    pointer = (f"……（全文共 {len(text)} 字，超出 Excel 单元格上限，此处只显示前一部分；全文见原件 archive/ 中的报表，"
+               "或 ledger-xl export 导出的 .csv）")
+    return text[: EXCEL_CELL_LIMIT - len(pointer)] + pointer
+
+
 def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_rule: DeadlineRule | None = None,
                         checks: CheckResult | None = None, values: list[StoredValue] | None = None,
                         subs: list[Submission] | None = None) -> None:
@@ -76,7 +89,7 @@ def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_ru
             elif isinstance(v, int | float):
                 ws.write_number(r, c, v, num if fmt is text else fmt)  # type: ignore[attr-defined]
             else:
-                ws.write_string(r, c, str(v), fmt)  # type: ignore[attr-defined]
+                ws.write_string(r, c, fit_cell(str(v)), fmt)  # type: ignore[attr-defined]
 
         def table(ws: object, r0: int, headers: list[str], widths: list[int], rows: list[list[object]],
                   formats: dict[int, object] | None = None) -> None:

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from .definition import load_ledger
 from .findings import Finding, LedgerError
-from .fsutil import clear_archive_temps
-from .ingest import read_many, sha256_of
+from .fsutil import NotARegularFile, clear_archive_temps, display_name
+from .ingest import ReturnRead, read_many, sha256_of
 from .model import DeadlineRule, Ledger, Period, check_period_in
 from .reporting import StatusReport, period_status
 from .store import Store, StoredValue, Submission
@@ -106,30 +106,142 @@ class IngestReport:
         return [o for o in self.outcomes if o.status == "refused"]
 
 
-def collect_files(paths: list[Path]) -> list[Path]:
-    """Files to ingest, each folder walked; ordered by arrival (modification time), then name."""
+# why a file or folder found was not read (each is reported, and counted in the summary)
+SKIP_HIDDEN = "隐藏文件，未读取。"
+SKIP_LINK = "链接（快捷方式），不跟随链接读取。如是报表，请把文件本身放进来。"
+SKIP_SPECIAL = "不是普通文件（管道、设备等），未读取。"
+SKIP_UNSAFE = "文件名不安全（含有 \\ 或以 .. 开头），未读取。如是报表，请改名后重新放入。"
+
+
+def _skip_reason(name: str, is_link: bool, is_dir: bool, is_file: bool) -> str | None:
+    if "\\" in name or name.startswith(".."):
+        return SKIP_UNSAFE
+    if is_link:
+        return SKIP_LINK
+    if name.startswith("."):
+        return SKIP_HIDDEN
+    if not (is_dir or is_file):
+        return SKIP_SPECIAL
+    return None
+
+
+def collect_files(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Files to ingest, each folder walked, ordered by arrival (modification time), then name; and what was
+    found but not read, with why. No link is followed: one in a folder or named on the command line is
+    skipped (a link planted in the inbox could otherwise copy any file the clerk can read into archive/)."""
     found: dict[str, tuple[float, str, Path]] = {}
+    skipped: dict[str, tuple[Path, str]] = {}
 
     def walk(folder: str) -> None:
         real = os.path.realpath(folder)  # a file found here (never a link) is this plus its name
         with os.scandir(folder) as it:
             for entry in it:
-                if entry.name.startswith("."):
-                    continue
-                if entry.is_dir(follow_symlinks=False):
+                is_dir = entry.is_dir(follow_symlinks=False)
+                why = _skip_reason(entry.name, entry.is_symlink(), is_dir, entry.is_file(follow_symlinks=False))
+                if why:
+                    skipped.setdefault(os.path.join(real, entry.name), (Path(entry.path), why))
+                elif is_dir:
                     walk(entry.path)
-                elif entry.is_file(follow_symlinks=False):
-                    found.setdefault(os.path.join(real, entry.name), (entry.stat().st_mtime, entry.name, Path(entry.path)))
+                else:
+                    found.setdefault(os.path.join(real, entry.name), (entry.stat(follow_symlinks=False).st_mtime, entry.name, Path(entry.path)))
 
-    for p in paths:
-        p = Path(p)
-        if p.is_dir():
+    for p in map(Path, paths):
+        if not p.is_symlink() and p.is_dir():
             walk(str(p))
-        elif p.is_file():
-            found.setdefault(os.path.realpath(p), (p.stat().st_mtime, p.name, p))
+        elif p.is_symlink() or p.exists():
+            why = _skip_reason(p.name, p.is_symlink(), False, p.is_file())
+            if why:
+                skipped.setdefault(os.path.abspath(p), (p, why))
+            else:
+                found.setdefault(os.path.realpath(p), (p.stat().st_mtime, p.name, p))
         else:
-            raise LedgerError(f"找不到 {p}。请检查路径。", code="not-found")
-    return [p for _, _, p in sorted(found.values(), key=lambda x: (x[0], x[1]))]
+            raise LedgerError(f"找不到 {display_name(str(p))}。请检查路径。", code="not-found")
+    return [p for _, _, p in sorted(found.values(), key=lambda x: (x[0], x[1]))], list(skipped.values())
+
+
+@dataclass
+class _Batch:
+    """What ingest decided before reading: an outcome per file in order (None: to be read), and those to read."""
+
+    outcomes: list[FileOutcome | None] = field(default_factory=list)
+    to_read: list[tuple[int, Path, str]] = field(default_factory=list)
+    forms: list[tuple[int, int, object]] = field(default_factory=list)  # (slot, submission id, read): refused forms read
+    merged_units: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _screen(files: list[Path], store: Store) -> _Batch:
+    """Skip what is not a spreadsheet, hash the rest (without following a link) and set aside duplicates."""
+    batch = _Batch()
+    known = store.known_digests()
+    seen: dict[str, Path] = {}
+    for path in files:
+        if path.name.startswith("~$"):
+            batch.outcomes.append(FileOutcome(path, "skipped", note="Excel/WPS 临时文件（~$ 开头），不是报表，已跳过。"))
+            continue
+        if path.suffix.lower() not in ACCEPTED_SUFFIXES:
+            batch.outcomes.append(FileOutcome(path, "skipped", note=f"不是电子表格文件（{path.suffix or '无扩展名'}），已跳过。"))
+            continue
+        try:
+            digest = sha256_of(path)
+        except OSError as e:
+            batch.outcomes.append(FileOutcome(path, "skipped", note=_unreadable_note(e)))
+            continue
+        prior = store.known(digest) if digest in known else None
+        if prior is not None:
+            batch.outcomes.append(FileOutcome(path, "duplicate", prior.bureau, prior.period,
+                                              note=f"与 {prior.received_at[:10]} 收到的 {prior.file_name} 内容相同，未做改动。"))
+        elif digest in seen:
+            batch.outcomes.append(FileOutcome(path, "duplicate", note=f"与本批中的 {display_name(seen[digest].name)} 内容相同，未做改动。"))
+        else:
+            seen[digest] = path
+            batch.to_read.append((len(batch.outcomes), path, digest))
+            batch.outcomes.append(None)  # filled in after reading, in the same order
+    return batch
+
+
+def _unreadable_note(e: OSError) -> str:
+    import errno
+
+    if e.errno == errno.ELOOP:
+        return SKIP_LINK
+    if e.errno in (errno.ENXIO, errno.EISDIR) or isinstance(e, NotARegularFile):
+        return SKIP_SPECIAL
+    if e.errno == errno.ENOENT:
+        return "文件在汇总过程中被移走或删除，未读取。"
+    if e.errno in (errno.EACCES, errno.EPERM):
+        return "没有读取这个文件的权限，未读取。请检查文件权限（或关闭占用它的程序）后重新运行汇总。"
+    return f"无法读取（{e.strerror or type(e).__name__}），未读取。请关闭占用它的程序后重新运行汇总。"
+
+
+def _merge(ws: Workspace, store: Store, ledger: Ledger, batch: _Batch) -> None:
+    """Read the files (in worker processes, each archived first) and record every outcome in one transaction."""
+    key, ledger_id = store.template_key, store.ledger_id
+    current = {k: (s.received_at, s.file_name) for k, s in store.current_submissions().items()}
+    arrivals: list[dict[str, str]] = []
+    with store.transaction():
+        reads = read_many([(p, d) for _, p, d in batch.to_read], key=key, ledger_id=ledger_id, ledger=ledger, archive=ws.archive)
+        for (slot, path, digest), (_, read) in zip(batch.to_read, reads, strict=True):
+            archived = read.archived
+            outcome = "merged" if read.ok else "refused"
+            meta = read.meta
+            name = display_name(path.name)
+            superseded, note = _arrival(current, read, name) if outcome == "merged" else (False, "")
+            sid = store.add_submission(
+                sha256=digest, file_name=name, archive_path=str(archived.relative_to(ws.root)) if archived else "",
+                bureau=read.bureau, period=read.period, received_at=read.received_at, outcome=outcome,
+                findings=read.findings, values=read.values if read.ok else [],
+                template_generated_at=meta.generated_at if meta else None, typed=read.typed)
+            batch.outcomes[slot] = FileOutcome(path, outcome, read.bureau, read.period, read.findings, superseded=superseded, note=note)
+            if outcome == "refused" and read.typed is not None and read.bureau:
+                batch.forms.append((slot, sid, read))
+            elif outcome == "merged":
+                batch.merged_units.append((read.bureau, read.period))  # type: ignore[arg-type]
+            if archived is not None:
+                arrivals.append({"sha256": digest, "file_name": name, "received_at": read.received_at.isoformat(),
+                                 "archive_path": str(archived.relative_to(ws.root))})
+        record_arrivals(ws, arrivals)
+        if batch.to_read and hasattr(os, "sync"):
+            os.sync()  # every archived original is on disk before the store says it was received
 
 
 def ingest(root: Path, paths: list[Path] | None = None, *, wait: float = 120.0) -> IngestReport:
@@ -137,75 +249,20 @@ def ingest(root: Path, paths: list[Path] | None = None, *, wait: float = 120.0) 
     started = time.perf_counter()
     ws = open_workspace(root)
     ledger = ws_ledger(ws)
-    files = collect_files(paths or [ws.inbox])
-    outcomes: list[FileOutcome | None] = []
+    files, skipped = collect_files(paths or [ws.inbox])
     with workspace_lock(ws, wait=wait, what="汇总"), open_store(ws) as store:
-        key, ledger_id = store.template_key, store.ledger_id
-        ws.archive.mkdir(exist_ok=True)
-        clear_archive_temps(ws.archive)
-        known = store.known_digests()
-        with_current = {(s.bureau, s.period) for s in store.current_submissions().values()}
-        to_read: list[tuple[int, Path, str]] = []
-        seen: dict[str, Path] = {}
-        for path in files:
-            if path.name.startswith("~$"):
-                outcomes.append(FileOutcome(path, "skipped", note="Excel/WPS 临时文件（~$ 开头），不是报表，已跳过。"))
-                continue
-            if path.suffix.lower() not in ACCEPTED_SUFFIXES:
-                outcomes.append(FileOutcome(path, "skipped", note=f"不是电子表格文件（{path.suffix or '无扩展名'}），已跳过。"))
-                continue
-            digest = sha256_of(path)
-            prior = store.known(digest) if digest in known else None
-            if prior is not None:
-                outcomes.append(FileOutcome(path, "duplicate", prior.bureau, prior.period,
-                                            note=f"与 {prior.received_at[:10]} 收到的 {prior.file_name} 内容相同，未做改动。"))
-                continue
-            if digest in seen:
-                outcomes.append(FileOutcome(path, "duplicate", note=f"与本批中的 {seen[digest].name} 内容相同，未做改动。"))
-                continue
-            seen[digest] = path
-            to_read.append((len(outcomes), path, digest))
-            outcomes.append(None)  # filled in below, in the same order
-        digests = {i: d for i, _, d in to_read}
-        order = [i for i, _, _ in to_read]
-        arrivals: list[dict[str, str]] = []
-        forms: list[tuple[int, int, object]] = []  # (slot, submission id, read) of refused returns whose form was read
-        merged_units: list[tuple[str, str]] = []
-        with store.transaction():
-            reads = read_many([(p, d) for _, p, d in to_read], key=key, ledger_id=ledger_id, ledger=ledger, archive=ws.archive)
-            for slot, (path, read) in zip(order, reads, strict=True):
-                digest = digests[slot]
-                archived = read.archived
-                outcome = "merged" if read.ok else "refused"
-                meta = read.meta
-                had_current = outcome == "merged" and (read.bureau, read.period) in with_current
-                if outcome == "merged":
-                    with_current.add((read.bureau, read.period))
-                sid = store.add_submission(
-                    sha256=digest, file_name=path.name, archive_path=str(archived.relative_to(ws.root)) if archived else "",
-                    bureau=read.bureau, period=read.period, received_at=read.received_at, outcome=outcome,
-                    findings=read.findings, values=read.values if read.ok else [],
-                    template_generated_at=meta.generated_at if meta else None, typed=read.typed)
-                outcomes[slot] = FileOutcome(path, outcome, read.bureau, read.period, read.findings, superseded=had_current)
-                if archived is not None:
-                    arrivals.append({"sha256": digest, "file_name": path.name, "received_at": read.received_at.isoformat(),
-                                     "archive_path": str(archived.relative_to(ws.root))})
-                if outcome == "refused" and read.typed is not None and read.bureau:
-                    forms.append((slot, sid, read))
-                elif outcome == "merged":
-                    merged_units.append((read.bureau, read.period))  # type: ignore[arg-type]
-            record_arrivals(ws, arrivals)
-            if to_read and hasattr(os, "sync"):
-                os.sync()  # every archived original is on disk before the store says it was received
-        for slot, copy in _hand_back(ws, ledger, store, forms, merged_units).items():
+        clear_archive_temps(ws.folder(ws.archive))
+        batch = _screen(files, store)
+        _merge(ws, store, ledger, batch)
+        for slot, copy in _hand_back(ws, ledger, store, batch.forms, batch.merged_units).items():
             if isinstance(copy, Path):
-                outcomes[slot].returned = copy  # type: ignore[union-attr]
+                batch.outcomes[slot].returned = copy  # type: ignore[union-attr]
             else:
-                outcomes[slot].note = copy  # type: ignore[union-attr]
-        report = IngestReport([o for o in outcomes if o is not None])
+                batch.outcomes[slot].note = copy  # type: ignore[union-attr]
+        report = IngestReport([o for o in batch.outcomes if o is not None] + [FileOutcome(p, "skipped", note=why) for p, why in skipped])
         merged = time.perf_counter()
         report.seconds["validate_merge"] = merged - started
-        if any(o.status == "merged" for o in outcomes) or not (ws.outputs / "master_ledger.xlsx").exists():
+        if any(o.status == "merged" for o in report.outcomes) or not (ws.outputs / "master_ledger.xlsx").exists():
             report.master_ledger, report.master_note = rebuild_master(ws, ledger, store)
             report.seconds["master_ledger"] = time.perf_counter() - merged
     return report
@@ -222,6 +279,18 @@ def _hand_back(ws: Workspace, ledger: Ledger, store: Store, forms: list[tuple[in
     refused = [(subs[sid], read.typed, read.findings) for _, sid, read in forms]  # type: ignore[attr-defined]
     written = after_ingest(ws.outputs, ledger, store, refused, merged_units, template_settings(ws, ledger))
     return {slot: written[sid] for slot, sid, _ in forms if sid in written}
+
+
+def _arrival(current: dict[tuple[str, str], tuple[str, str]], read: ReturnRead, name: str) -> tuple[bool, str]:
+    """Whether a merged file supersedes the current one of its bureau and period, or is an older version
+    (received earlier than the current one, whatever order they were ingested in): (superseded, note)."""
+    key = (read.bureau or "", read.period or "")
+    received = read.received_at.isoformat()
+    cur = current.get(key)
+    if cur is not None and received < cur[0]:
+        return False, f"较早的版本，未取代 {cur[1]}（{cur[0].replace('T', ' ')} 收到）；已存入提交记录。"
+    current[key] = (received, name)
+    return cur is not None, ""
 
 
 def latest_period(ledger: Ledger, store: Store, subs: list[Submission] | None = None) -> Period | None:
@@ -281,8 +350,15 @@ def rebuild_master(ws: Workspace, ledger: Ledger, store: Store, checks: CheckRes
             checks = check_store(ledger, store, latest, rule, values, subs=subs) if latest else None
         try:
             write_master_ledger(ledger, store, target, deadline_rule=rule, checks=checks, values=values, subs=subs)
-        except LedgerError as e:
-            return None, e.message + " 数据已安全保存在数据库中，关闭文件后运行 ledger-xl status 或再次 ingest 即可重新生成。"
+        except (LedgerError, OSError) as e:
+            from .workspace import explain_failure
+
+            why = e if isinstance(e, LedgerError) else explain_failure(e)
+            if why is None:
+                raise
+            # the store is committed before the rebuild: what was merged is in it, and the next rebuild writes it
+            return None, (f"总台账 {target.name} 未能更新：{why.message} 已汇入的数据已保存在数据库中；"
+                          "处理后运行 ledger-xl check --period 报送期（或再次 ingest）即可重新生成总台账。")
     return target, ""
 
 
@@ -405,7 +481,7 @@ def export_values(root: Path, out: Path, period_text: str | None) -> tuple[Path,
     if period_text is not None:
         period = Period.parse(period_text)
         check_period_in(ledger, period)
-    with Store(ws.store_path) as store:
+    with open_store(ws, readonly=True) as store:
         rows = tidy_rows(ledger, store, period)
     return write_export(frame(rows), out), len(rows)
 

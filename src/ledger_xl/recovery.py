@@ -150,10 +150,12 @@ def restore(root: Path | str, backup_path: Path) -> RestoreReport:
     z, manifest = _read_backup(backup_path)
     with z:
         key = json.loads(z.read(KEY_NAME))
+        with tempfile.TemporaryDirectory(prefix="lx-restore-") as tmp:  # proved whole before anything is touched
+            _checked_store(z, Path(tmp) / STORE_NAME, key, Path(backup_path).name)
         root.mkdir(parents=True, exist_ok=True)
-        for d in ("inbox", "archive", "outputs"):
-            (root / d).mkdir(exist_ok=True)
         ws = Workspace(root.resolve())
+        for d in (ws.inbox, ws.archive, ws.outputs):
+            ws.folder(d)
         with workspace_lock(ws, what="恢复"):
             staged = root / f".restore-{os.getpid()}.sqlite"
             try:

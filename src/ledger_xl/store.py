@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS submissions (
     template_generated_at TEXT
 );
 CREATE INDEX IF NOT EXISTS submissions_bp ON submissions (bureau, period, outcome);
+CREATE INDEX IF NOT EXISTS submissions_received ON submissions (bureau, period, outcome, received_at, id);
 CREATE TABLE IF NOT EXISTS vals (
     submission_id INTEGER NOT NULL REFERENCES submissions (id),
     task_id TEXT,
@@ -77,6 +78,15 @@ CREATE TABLE IF NOT EXISTS typed (
 """
 
 
+# The current submission of a bureau and period is the merged one received last (received time, then arrival
+# order for a tie), whatever order the files were ingested in: a stale draft ingested after its correction
+# stays in the history and never becomes current.
+CURRENT_OF_S = """(SELECT t.id FROM submissions t WHERE t.bureau = s.bureau AND t.period = s.period AND t.outcome = 'merged'
+                   ORDER BY t.received_at DESC, t.id DESC LIMIT 1)"""
+CURRENT_IDS = """(SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY bureau, period ORDER BY received_at DESC, id DESC) AS rn
+                                FROM submissions WHERE outcome = 'merged') WHERE rn = 1)"""
+
+
 @dataclass(frozen=True, slots=True)
 class Submission:
     id: int
@@ -90,7 +100,7 @@ class Submission:
     outcome: str
     n_errors: int
     n_warnings: int
-    current: bool  # the latest merged file of its bureau and period
+    current: bool  # the merged file of its bureau and period received last
 
 
 class StoredValue(NamedTuple):
@@ -228,8 +238,7 @@ class Store:
         sql = f"""
             SELECT s.id, s.sha256, s.file_name, s.archive_path, s.bureau, s.period, s.received_at, s.ingested_at,
                    s.outcome, s.n_errors, s.n_warnings,
-                   s.outcome = 'merged' AND s.id = (SELECT MAX(id) FROM submissions t
-                        WHERE t.bureau = s.bureau AND t.period = s.period AND t.outcome = 'merged') AS current
+                   s.outcome = 'merged' AND s.id = {CURRENT_OF_S} AS current
             FROM submissions s {where} ORDER BY s.id"""
         return [Submission(*row[:11], bool(row[11])) for row in self.db.execute(sql, params)]
 
@@ -242,7 +251,7 @@ class Store:
         where = f"WHERE v.kind IN ({','.join('?' * len(kind_list))})" if kinds is not None else ""
         rows = self.db.execute(f"""
             SELECT v.submission_id, s.bureau, s.period, v.task_id, v.role, v.kind, v.idx, v.num, v.text, v.cell, s.file_name
-            FROM (SELECT MAX(id) AS id FROM submissions WHERE outcome = 'merged' GROUP BY bureau, period) cur
+            FROM {CURRENT_IDS} cur
             JOIN submissions s ON s.id = cur.id
             JOIN vals v ON v.submission_id = s.id
             {where}
@@ -254,13 +263,13 @@ class Store:
         return out
 
     def history_values(self, kind: str = "metric") -> list[tuple[StoredValue, bool]]:
-        """Values of every merged submission, superseded ones included, with whether each is current."""
-        rows = self.db.execute("""
+        """Values of every merged submission, superseded ones included, with whether each is current, in the
+        order they were received."""
+        rows = self.db.execute(f"""
             SELECT v.submission_id, s.bureau, s.period, v.task_id, v.role, v.kind, v.idx, v.num, v.text, v.cell, s.file_name,
-                   s.id = (SELECT MAX(id) FROM submissions t WHERE t.bureau = s.bureau AND t.period = s.period
-                           AND t.outcome = 'merged')
+                   s.id = {CURRENT_OF_S}
             FROM vals v JOIN submissions s ON s.id = v.submission_id
-            WHERE s.outcome = 'merged' AND v.kind = ? ORDER BY s.id""", (kind,)).fetchall()
+            WHERE s.outcome = 'merged' AND v.kind = ? ORDER BY s.received_at, s.id""", (kind,)).fetchall()
         return [(StoredValue(*r[:11]), bool(r[11])) for r in rows]
 
     def submissions_by_id(self, ids: list[int]) -> list[Submission]:

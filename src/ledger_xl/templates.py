@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .findings import LedgerError
-from .fsutil import XLSXWRITER_OPTIONS, atomic_path
+from .fsutil import XLSXWRITER_OPTIONS, atomic_path, clear_stale_temps
 from .layout import (
     FORM_SHEET,
     HELP_SHEET,
@@ -598,6 +598,7 @@ def write_templates(
             raise LedgerError(f"单位“{'、'.join(unknown)}”在台账中没有任务或名称不对。可选：{'、'.join(names)}。", code="unknown-bureau")
         names = [n for n in names if n in bureaus]
     out_dir = Path(out_dir)
+    clear_stale_temps(out_dir)  # what a killed run left half made (other bureaus' included)
     written = []
     now = now or dt.datetime.now().replace(microsecond=0)
     index = ledger.role_index()

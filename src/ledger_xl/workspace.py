@@ -86,6 +86,14 @@ class Workspace:
     def outputs(self) -> Path:
         return self.root / "outputs"
 
+    def folder(self, path: Path) -> Path:
+        """A folder of the workspace, made if missing; refused in plain words when something else has its name."""
+        if (path.exists() or path.is_symlink()) and not path.is_dir():
+            raise LedgerError(f"工作目录中的 {path.name} 应是文件夹，现在却是文件或失效的链接（{path}）。"
+                              f"请把它改名或移走（里面如有报表请另存），再重新运行。", code="path-kind")
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
     def section(self, name: str) -> dict[str, Any]:
         return dict(self.config.get(name, {}))
 
@@ -176,6 +184,42 @@ def init_workspace(root: Path, definition: Path, *, identity: dict[str, str] | N
     return ws
 
 
+def explain_failure(e: BaseException) -> LedgerError | None:
+    """A known cause of failure in one plain-Chinese line (full disk, read-only, a folder where a file should
+    be, a damaged store), or None when the cause is not known. Never claims that data is unaffected."""
+    import errno
+    import sqlite3
+
+    if isinstance(e, sqlite3.Error):
+        from .store import store_error
+
+        return store_error(Path(STORE_NAME), e)
+    if not isinstance(e, OSError):
+        return None
+    where = display_path(e.filename) if e.filename else "文件"
+    if e.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
+        return LedgerError(f"磁盘已满，无法写入 {where}。请清理磁盘空间后重新运行同一命令。", code="disk-full")
+    if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return LedgerError(f"无法写入 {where}：磁盘或文件夹是只读的，或没有写入权限。请把工作目录复制到可写的位置，"
+                           "或取消只读属性后重试。", code="read-only")
+    if e.errno == errno.EISDIR:
+        return LedgerError(f"{where} 是一个文件夹，不是文件。请换一个文件名，或把这个文件夹改名后重试。", code="path-kind")
+    if e.errno == errno.EEXIST:
+        return LedgerError(f"{where} 应是文件夹，却是一个文件。请把它改名或移走后重试。", code="path-kind")
+    if e.errno == errno.ENOTDIR:
+        return LedgerError(f"{where} 的路径中有一处应是文件夹，却是文件。请检查路径（例如 archive、outputs 是否被文件占了名字）。",
+                           code="path-kind")
+    if e.errno == errno.ENOENT:
+        return LedgerError(f"找不到 {where}（可能已被移走或删除）。请检查后重新运行。", code="not-found")
+    return None
+
+
+def display_path(name: object) -> str:
+    from .fsutil import display_name
+
+    return display_name(os.fsdecode(name) if isinstance(name, bytes | str) else str(name))
+
+
 def read_key(ws: Workspace) -> dict[str, str] | None:
     """The workspace's identity (ledger id and template signing key) from its key file, None when absent."""
     import json
@@ -211,7 +255,12 @@ def open_store(ws: Workspace, *, readonly: bool = False) -> Store:
     store = Store(ws.store_path, readonly=readonly)
     try:
         key = read_key(ws)
-        mine = {"ledger_id": store.ledger_id, "template_key": store.template_key.hex()}
+        try:
+            mine = {"ledger_id": store.ledger_id, "template_key": store.template_key.hex()}
+        except ValueError:  # a key that is not hex: the store is damaged
+            mine = {}
+        if (key is not None and key != mine) or not mine.get("template_key"):
+            _refuse_if_damaged(store)
         if key is None and not readonly:
             write_key(ws, mine)
         elif key is not None and key != mine:
@@ -221,6 +270,20 @@ def open_store(ws: Workspace, *, readonly: bool = False) -> Store:
         store.close()
         raise
     return store
+
+
+def _refuse_if_damaged(store: Store) -> None:
+    """A store whose key disagrees with the key file may simply be damaged: say that, not "another workspace"."""
+    import sqlite3
+
+    from .store import store_error
+
+    try:
+        ok = store.db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+    except sqlite3.DatabaseError as e:
+        raise store_error(store.path, e) from e
+    if not ok:
+        raise store_error(store.path, sqlite3.DatabaseError("database disk image is malformed"))
 
 
 LOCK_NAME = ".ledger-xl.lock"

@@ -12,10 +12,13 @@ import functools
 import io
 import posixpath
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
@@ -93,24 +96,20 @@ def split_ref(ref: str) -> tuple[int, int]:
     return int(m.group(2)), col_index(m.group(1))
 
 
-def _no_dtd(data: bytes) -> bytes:
-    """The part's XML, refused if it declares a DOCTYPE or entities anywhere (not only in its first bytes)."""
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        raise XlsxError("文件内含不安全的 XML 声明（DOCTYPE/ENTITY）", "xml-doctype")
-    return data
+Parts = dict[str, bytes]  # a package's XML parts, inflated and checked by inflate_parts
 
 
-def _xml(zf: zipfile.ZipFile, name: str) -> etree._Element:
-    return etree.fromstring(_no_dtd(zf.read(name)), _PARSER)
+def _xml(parts: Parts, name: str) -> etree._Element:
+    return etree.fromstring(parts[name], _PARSER)
 
 
-def _rels(zf: zipfile.ZipFile, part: str) -> dict[str, str]:
+def _rels(parts: Parts, part: str) -> dict[str, str]:
     base, name = posixpath.split(part)
     rels_name = posixpath.join(base, "_rels", name + ".rels")
-    if rels_name not in zf.namelist():
+    if rels_name not in parts:
         return {}
     out = {}
-    for rel in _xml(zf, rels_name).iterfind("pr:Relationship", NS):
+    for rel in _xml(parts, rels_name).iterfind("pr:Relationship", NS):
         target = rel.get("Target", "")
         out[rel.get("Id", "")] = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(base, target))
     return out
@@ -124,12 +123,12 @@ def unescape(text: str) -> str:
     return _OOXML_ESCAPE_RE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
 
 
-def _shared_strings(zf: zipfile.ZipFile, rels: dict[str, str], names: set[str]) -> list[str]:
+def _shared_strings(parts: Parts, rels: dict[str, str]) -> list[str]:
     part = next((t for t in rels.values() if t.endswith("sharedStrings.xml")), "xl/sharedStrings.xml")
-    if part not in names:
+    if part not in parts:
         return []
     out = []
-    for si in _xml(zf, part).iterfind("m:si", NS):
+    for si in _xml(parts, part).iterfind("m:si", NS):
         # plain text, or rich text runs; phonetic runs (rPh) are not part of the value
         out.append(unescape("".join(t.text or "" for t in si.iter(M + "t") if t.getparent().tag != M + "rPh")))
     return out
@@ -163,22 +162,31 @@ _LAST_ROW_RE = re.compile(rb'<row [^>]*?r="(\d+)"')
 # a column from HA (209) on: beyond anything a template uses, and what calamine would have to allocate
 _FAR_COLUMN_RE = re.compile(rb'<c r="(?:[A-Z]{3,}|[H-Z][A-Z])\d')
 FAST_MAX_ROW = 5000
+CALAMINE_TEXT_LIMIT = 32767
 
 
-def _open_zip(path: Path, data: bytes | None = None) -> zipfile.ZipFile:
-    """The package, its directory checked for bombs before anything is decompressed."""
+def _open_zip(path: Path, data: bytes | None = None) -> Parts:
+    """The package's XML parts: the directory checked for bombs, then every part inflated here within the
+    budget and checked (declared sizes and CRCs, DOCTYPE in any encoding, macros, external links)."""
+    from .fsutil import MAX_UNCOMPRESSED
+
+    if data is None:
+        data = Path(path).read_bytes()
     try:
-        zf = zipfile.ZipFile(path if data is None else io.BytesIO(data))
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = zf.infolist()
     except (zipfile.BadZipFile, OSError) as e:
         raise XlsxError("文件已损坏（压缩包不完整）", "corrupt") from e
-    problem = zip_problem(zf.infolist())
+    problem = zip_problem(infos)
     if problem:
-        zf.close()
         raise XlsxError(problem, "zip-bomb")
-    if "xl/workbook.xml" not in set(zf.namelist()):
-        zf.close()
+    try:
+        parts = inflate_parts(data, infos, MAX_UNCOMPRESSED)
+    except ZipRefusal as e:
+        raise XlsxError(str(e), e.code) from e
+    if "xl/workbook.xml" not in parts:
         raise XlsxError("不是 Excel 工作簿（缺少 xl/workbook.xml）")
-    return zf
+    return parts
 
 
 @dataclass(slots=True)
@@ -191,13 +199,10 @@ class _Book:
     rels: dict[str, str]
 
 
-WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
-
-
-def _book(zf: zipfile.ZipFile) -> _Book:
+def _book(parts: Parts) -> _Book:
     """Sheet names, states and parts, defined names and structure protection, from xl/workbook.xml."""
-    wb = _xml(zf, "xl/workbook.xml")
-    rels = _rels(zf, "xl/workbook.xml")
+    wb = _xml(parts, "xl/workbook.xml")
+    rels = _rels(parts, "xl/workbook.xml")
     order: list[str] = []
     states: dict[str, str] = {}
     targets: dict[str, str] = {}
@@ -217,36 +222,33 @@ def _read_fast(path: Path, sheets: set[str] | None, data: bytes | None = None) -
     import python_calamine
 
     path = Path(path)
-    with _open_zip(path, data) as zf:
-        names = set(zf.namelist())
-        book = _book(zf)
-        order, states, targets, defined, locked = book.order, book.states, book.targets, book.defined, book.locked
-        wanted = [n for n in order if sheets is None or n in sheets]
-        raws: dict[str, bytes] = {}
-        # the other parts calamine parses are held to the same rule (workbook.xml and its rels were, by _book;
-        # [Content_Types].xml calamine does not read)
-        for part in names:
-            if (part in ("xl/sharedStrings.xml", "xl/styles.xml", "_rels/.rels")
-                    or (part.startswith("xl/_rels/") and part != WORKBOOK_RELS)):
-                _no_dtd(zf.read(part))
-        for name in wanted:
-            target = targets[name]
-            if target not in names:
-                raise XlsxError(f"工作表“{name}”的内容缺失")
-            raw = _no_dtd(zf.read(target))
-            last = raw.rfind(b"<row ")
-            m = _LAST_ROW_RE.match(raw, last) if last >= 0 else None
-            if (m and int(m.group(1)) > FAST_MAX_ROW) or _FAR_COLUMN_RE.search(raw):
-                return None  # far-flung cells, for which calamine would allocate the whole extent: read exactly
-            raws[name] = raw
-    calamine = (python_calamine.CalamineWorkbook.from_path(str(path)) if data is None
-                else python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)))
+    if data is None:
+        data = path.read_bytes()
+    parts = _open_zip(path, data)
+    book = _book(parts)
+    order, states, targets, defined, locked = book.order, book.states, book.targets, book.defined, book.locked
+    wanted = [n for n in order if sheets is None or n in sheets]
+    raws: dict[str, bytes] = {}
+    for name in wanted:
+        raw = parts.get(targets[name])
+        if raw is None:
+            raise XlsxError(f"工作表“{name}”的内容缺失")
+        last = raw.rfind(b"<row ")
+        m = _LAST_ROW_RE.match(raw, last) if last >= 0 else None
+        if (m and int(m.group(1)) > FAST_MAX_ROW) or _FAR_COLUMN_RE.search(raw):
+            return None  # far-flung cells, for which calamine would allocate the whole extent: read exactly
+        raws[name] = raw
+    # the very bytes every part of which was inflated and checked above
+    calamine = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     result: dict[str, Sheet] = {n: Sheet(n, states[n]) for n in order}
     for name in wanted:
         sheet = calamine.get_sheet_by_name(name)
         result[name].merged = [f"{COLUMN_LETTERS[a[1] + 1]}{a[0] + 1}:{COLUMN_LETTERS[b[1] + 1]}{b[0] + 1}"
                                for a, b in (sheet.merged_cell_ranges or [])]
-        result[name].cells = GridCells(sheet.to_python(skip_empty_area=False))  # the grid starts at A1
+        rows: list[list[Any]] = sheet.to_python(skip_empty_area=False)  # the grid starts at A1
+        if any(type(v) is str and len(v) >= CALAMINE_TEXT_LIMIT for row in rows for v in row):
+            return None  # calamine cuts a text at Excel's cell limit without a word: the exact reader keeps it whole
+        result[name].cells = GridCells(rows)
     return Package(path, result, order, defined, locked, exact=False, raw=raws)
 
 
@@ -347,28 +349,28 @@ def _read_package(path: Path, sheets: set[str] | None, data: bytes | None = None
     """Read workbook structure and the cells of the named sheets (all when None).
 
     The zip's directory is checked first (part count, sizes, compression ratio), so a bomb is refused
-    before anything is decompressed; every part parsed is refused if it declares a DOCTYPE.
+    before anything is decompressed; then every part is inflated within the budget and checked (see
+    inflate_parts).
     """
     path = Path(path)
-    with _open_zip(path, data) as zf:
-        names = set(zf.namelist())
+    parts = _open_zip(path, data)
+    try:
+        book = _book(parts)
+        strings = _shared_strings(parts, book.rels)
+    except (etree.XMLSyntaxError, KeyError) as e:
+        raise XlsxError("工作簿结构已损坏") from e
+    result = {n: Sheet(n, book.states[n]) for n in book.order}
+    for name in book.order:
+        if sheets is not None and name not in sheets:
+            continue
+        target = book.targets[name]
+        if target not in parts:
+            raise XlsxError(f"工作表“{name}”的内容缺失")
         try:
-            book = _book(zf)
-            strings = _shared_strings(zf, book.rels, names)
-        except (etree.XMLSyntaxError, KeyError) as e:
-            raise XlsxError("工作簿结构已损坏") from e
-        result = {n: Sheet(n, book.states[n]) for n in book.order}
-        for name in book.order:
-            if sheets is not None and name not in sheets:
-                continue
-            target = book.targets[name]
-            if target not in names:
-                raise XlsxError(f"工作表“{name}”的内容缺失")
-            try:
-                _read_sheet(zf, target, result[name], strings)
-            except etree.XMLSyntaxError as e:
-                raise XlsxError(f"工作表“{name}”已损坏") from e
-        return Package(path, result, book.order, book.defined, book.locked)
+            _read_sheet(parts, target, result[name], strings)
+        except etree.XMLSyntaxError as e:
+            raise XlsxError(f"工作表“{name}”已损坏") from e
+    return Package(path, result, book.order, book.defined, book.locked)
 
 
 C_TAG, V_TAG, F_TAG, IS_TAG, T_TAG = M + "c", M + "v", M + "f", M + "is", M + "t"
@@ -376,8 +378,9 @@ X14_DV = "{http://schemas.microsoft.com/office/spreadsheetml/2009/9/main}dataVal
 XM_SQREF = "{http://schemas.microsoft.com/office/excel/2006/main}sqref"
 
 
-def _read_sheet(zf: zipfile.ZipFile, part: str, sheet: Sheet, strings: list[str]) -> None:
-    root = _xml(zf, part)
+def _read_sheet(parts: Parts, part: str, sheet: Sheet, strings: list[str]) -> None:
+    """A sheet exactly: its extent checked, its cells, merges, protection and validations."""
+    root = _xml(parts, part)
     dim = root.find(M + "dimension")
     if dim is not None:
         last = dim.get("ref", "A1").split(":")[-1]
@@ -398,37 +401,47 @@ def _read_sheet(zf: zipfile.ZipFile, part: str, sheet: Sheet, strings: list[str]
         if m is None or int(m.group(2)) > MAX_ROW or col_index(m.group(1)) > MAX_COL:
             raise XlsxError(f"工作表“{sheet.name}”在很远的位置（{ref}）有内容，不像是在模板中填写的。"
                             "请删除多余内容，或使用下发的原模板重新填写", "absurd-extent")
-        t = c.get("t", "n")
-        v = f = is_ = None
-        for child in c:
-            tag = child.tag
-            if tag == V_TAG:
-                v = child
-            elif tag == F_TAG:
-                f = child
-            elif tag == IS_TAG:
-                is_ = child
-        if t == "inlineStr":
-            cells[ref] = Cell("s", unescape("".join(x.text or "" for x in is_.iter(T_TAG))) if is_ is not None else "")
-        elif v is None or v.text is None:
-            if f is not None:
-                cells[ref] = Cell("f", f.text or "")
-        elif t == "s":
-            try:
-                cells[ref] = Cell("s", strings[int(v.text)])
-            except (ValueError, IndexError) as e:
-                raise XlsxError(f"工作表“{sheet.name}”单元格 {ref} 引用了不存在的文字") from e
-        elif t == "str":
-            cells[ref] = Cell("s", unescape(v.text))
-        elif t == "b":
-            cells[ref] = Cell("b", v.text.strip() in ("1", "true"))
-        elif t == "e":
-            cells[ref] = Cell("e", v.text)
-        else:
-            try:
-                cells[ref] = Cell("n", float(v.text))
-            except ValueError:
-                cells[ref] = Cell("e", v.text)
+        cell = _cell_xml(c, strings, sheet.name, ref)
+        if cell is not None:
+            cells[ref] = cell
+    _sheet_rules(root, sheet)
+
+
+def _cell_xml(c: etree._Element, strings: list[str], sheet: str, ref: str) -> Cell | None:
+    """One <c> element as a Cell: text, number, bool, error, or a formula with no cached value; None when blank."""
+    t = c.get("t", "n")
+    v = f = is_ = None
+    for child in c:
+        tag = child.tag
+        if tag == V_TAG:
+            v = child
+        elif tag == F_TAG:
+            f = child
+        elif tag == IS_TAG:
+            is_ = child
+    if t == "inlineStr":
+        return Cell("s", unescape("".join(x.text or "" for x in is_.iter(T_TAG))) if is_ is not None else "")
+    if v is None or v.text is None:
+        return Cell("f", f.text or "") if f is not None else None
+    if t == "s":
+        try:
+            return Cell("s", strings[int(v.text)])
+        except (ValueError, IndexError) as e:
+            raise XlsxError(f"工作表“{sheet}”单元格 {ref} 引用了不存在的文字") from e
+    if t == "str":
+        return Cell("s", unescape(v.text))
+    if t == "b":
+        return Cell("b", v.text.strip() in ("1", "true"))
+    if t == "e":
+        return Cell("e", v.text)
+    try:
+        return Cell("n", float(v.text))
+    except ValueError:
+        return Cell("e", v.text)
+
+
+def _sheet_rules(root: etree._Element, sheet: Sheet) -> None:
+    """Merged ranges, sheet protection and data validations (the classic ones and Excel's x14 list ones)."""
     merges = root.find(M + "mergeCells")
     sheet.merged = [m.get("ref", "") for m in merges] if merges is not None else []
     prot = root.find(M + "sheetProtection")
@@ -502,3 +515,159 @@ def _letters(c: int) -> str:
 
 
 COLUMN_LETTERS = [""] + [_letters(c) for c in range(1, 16385)]
+
+
+# ---------------------------------------------------------------- inflating within a budget
+
+_LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")
+_INFLATE_CHUNK = 1 << 16
+_XML_HEADS = (b"<", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff", b"\x00\x00\x00<", b"\x00<")
+MACRO_PARTS = ("vbaproject", "vbadata", "macrosheets/", "activex/")
+# encodings in which "<!DOCTYPE" can only be written as those ASCII bytes (not UTF-7, EBCDIC, or UTF-16 declared
+# by a file whose first bytes say otherwise)
+_ASCII_LIKE = frozenset({"utf-8", "ascii", "latin-1", "gbk", "gb2312", "gb18030", "big5", "big5hkscs", "euc_jp", "shift_jis",
+                         "euc_kr", "koi8-r"} | {f"iso8859-{i}" for i in range(1, 17)} | {f"cp{i}" for i in range(1250, 1259)})
+_ENCODING_RE = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+
+
+class ZipRefusal(Exception):
+    """A package refused before any parser sees it; `code` says why, the message is for the clerk."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def inflate_parts(data: bytes | memoryview, infos: list[zipfile.ZipInfo], budget: int) -> dict[str, bytes]:
+    """Every part inflated here, with zlib and a byte budget, before any native reader sees the file; the
+    XML ones (by name or by their first bytes) returned, each checked for DOCTYPE/ENTITY in its encoding.
+
+    Each part must inflate to exactly the size and CRC its directory entry declares, from the compressed
+    bytes it declares, and its stream must end there: then no reader, however it reads the zip (calamine
+    inflates a whole stream whatever the directory says), can get more out of it than was checked here.
+    A part saying more than the budget is refused without inflating it; one that keeps going is stopped at
+    its declared size plus one byte. Macro parts and links to other workbooks are refused by name.
+    """
+    view = memoryview(data)
+    total = 0
+    xml: dict[str, bytes] = {}
+    if len({i.filename.lower() for i in infos}) != len(infos):  # two parts of one name: readers may take either
+        raise ZipRefusal("文件内部结构异常（有重名的部件），不像是 Excel/WPS 保存的文件，已拒收", "corrupt")
+    for info in infos:
+        _refuse_by_name(info.filename)
+        if info.flag_bits & 0x1:
+            raise ZipRefusal("文件设置了密码（部件已加密）", "encrypted")
+        total += info.file_size
+        if total > budget:
+            raise ZipRefusal("文件解压后异常庞大（疑似压缩炸弹），已拒收", "zip-bomb")
+        body = _part_body(view, info)
+        out = _inflate(body, info)
+        if _looks_like_xml(info.filename, out[:8]):
+            _refuse_dtd(out)
+            xml[info.filename] = out
+    return xml
+
+
+def _refuse_by_name(name: str) -> None:
+    low = name.lower()
+    if any(m in low for m in MACRO_PARTS):
+        raise ZipRefusal("文件含有宏（VBA 宏、宏表或控件），为安全起见不予读取。请在 Excel/WPS 中“另存为”不含宏的"
+                         "“Excel 工作簿（*.xlsx）”后重新报送", "macro")
+    if "externallinks/" in low:
+        raise ZipRefusal("文件含有外部链接，请删除后重新保存（即引用了其他工作簿的链接：Excel 中“数据 → 编辑链接 → 断开链接”，"
+                         "WPS 中“数据 → 编辑链接”），再报送", "external-link")
+
+
+def _part_body(view: memoryview, info: zipfile.ZipInfo) -> memoryview:
+    """A part's compressed bytes: from after its local header, as many as its directory entry declares."""
+    at = info.header_offset
+    head = bytes(view[at : at + _LOCAL_HEADER.size])
+    if len(head) < _LOCAL_HEADER.size:
+        raise ZipRefusal("文件已损坏（压缩包不完整）", "corrupt")
+    sig, _v, _flags, _method, _t, _d, _crc, _csize, _usize, n_name, n_extra = _LOCAL_HEADER.unpack(head)
+    if sig != b"PK\x03\x04":
+        raise ZipRefusal("文件已损坏（压缩包不完整）", "corrupt")
+    start = at + _LOCAL_HEADER.size + n_name + n_extra
+    if start + info.compress_size > len(view):
+        raise ZipRefusal("文件已损坏（压缩包不完整）", "corrupt")
+    return view[start : start + info.compress_size]
+
+
+def _inflate(body: memoryview, info: zipfile.ZipInfo) -> bytes:
+    """The part's bytes, or a refusal when they are not exactly what its directory entry declares."""
+    size = info.file_size
+    if info.compress_type == zipfile.ZIP_STORED:
+        out = bytes(body)
+    elif info.compress_type == zipfile.ZIP_DEFLATED:
+        d = zlib.decompressobj(-15)
+        pieces: list[bytes] = []
+        n, pos = 0, 0
+        pending: bytes | memoryview = b""
+        while not d.eof:
+            if not pending:
+                if pos >= len(body):
+                    break
+                pending, pos = body[pos : pos + _INFLATE_CHUNK], pos + _INFLATE_CHUNK
+            try:
+                piece = d.decompress(pending, size - n + 1)
+            except zlib.error as e:
+                raise ZipRefusal("文件已损坏（压缩数据有误）", "corrupt") from e
+            pending = d.unconsumed_tail
+            n += len(piece)
+            if n > size:
+                raise ZipRefusal("文件内部声明的大小与实际内容不符（疑似压缩炸弹），已拒收", "zip-bomb")
+            pieces.append(piece)
+        if not d.eof:
+            raise ZipRefusal("文件已损坏（压缩数据不完整）", "corrupt")
+        out = b"".join(pieces)
+    else:
+        raise ZipRefusal("文件使用了不支持的压缩方式，不像是 Excel/WPS 保存的文件", "corrupt")
+    if len(out) != size or zlib.crc32(out) != info.CRC:
+        raise ZipRefusal("文件内部声明的大小或校验码与实际内容不符（文件已损坏或经过特殊构造），已拒收", "corrupt")
+    return out
+
+
+def _looks_like_xml(name: str, head: bytes) -> bool:
+    return name.lower().endswith((".xml", ".rels", ".vml")) or head.lstrip(b" \t\r\n").startswith(_XML_HEADS)
+
+
+def xml_text_for_check(data: bytes) -> bytes | str:
+    """What to search for a DOCTYPE: the bytes when the part is in an ASCII-compatible encoding, else the
+    decoded text (UTF-16/32 by BOM, by the pattern of "<?" or by declaration); refused when it cannot be
+    decoded or names an encoding in which "<!DOCTYPE" would not be written in ASCII (UTF-7, EBCDIC…)."""
+    import codecs
+
+    for bom, enc in ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF8, "utf-8"),
+                     (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
+                     (b"<\x00\x00\x00", "utf-32-le"), (b"\x00\x00\x00<", "utf-32-be"),
+                     (b"<\x00", "utf-16-le"), (b"\x00<", "utf-16-be")):
+        if data.startswith(bom):
+            if enc == "utf-8":
+                break
+            try:
+                return data.decode(enc)
+            except UnicodeDecodeError as e:
+                raise ZipRefusal("文件内部的 XML 编码有误（文件已损坏或经过特殊构造），已拒收", "xml-encoding") from e
+    m = _ENCODING_RE.match(data.lstrip(codecs.BOM_UTF8))
+    if m:
+        enc = m.group(1).decode("ascii").lower()
+        try:
+            ascii_like = codecs.lookup(enc).name in _ASCII_LIKE
+        except LookupError:
+            ascii_like = False
+        if not ascii_like:
+            raise ZipRefusal(f"文件内部的 XML 使用了不支持的编码（{enc}），已拒收", "xml-encoding")
+    return data
+
+
+def _refuse_dtd(data: bytes) -> None:
+    text = xml_text_for_check(data)
+    if isinstance(text, str):
+        found = "<!DOCTYPE" in text or "<!ENTITY" in text
+    else:  # "!" is rare in Office XML (a few a part): hop from one to the next (memchr) instead of a substring search
+        found, at = False, text.find(b"!")
+        while at >= 0 and not found:
+            found = at > 0 and text[at - 1] == 0x3C and text.startswith((b"DOCTYPE", b"ENTITY"), at + 1)
+            at = text.find(b"!", at + 1)
+    if found:
+        raise ZipRefusal("文件内含不安全的 XML 声明（DOCTYPE/ENTITY）", "xml-doctype")

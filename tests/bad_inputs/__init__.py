@@ -8,7 +8,9 @@ from __future__ import annotations
 import io
 import re
 import shutil
+import struct
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +50,34 @@ def _set_cell_xml(src: Path, dst: Path, ref: str, cell_xml: str, sheet: str = "x
         return new.encode("utf-8")
 
     return _rewrite(src, dst, change)
+
+
+def _lying_sizes(src: Path, dst: Path, part: str, padding: int = 20 << 20) -> Path:
+    """A copy whose `part` really inflates to its content plus `padding` spaces (valid XML still), while the
+    zip's local header and directory declare the original size and CRC: a guard that trusts the declared
+    sizes passes it, and a reader that inflates the whole stream (calamine) reads it all."""
+    original = b""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == part:
+                original, data = data, data + b" " * padding
+            zout.writestr(info, data)
+    raw = bytearray(dst.read_bytes())
+    name = part.encode()
+    crc, size = zlib.crc32(original), len(original)
+    for sig, crc_at, size_at, name_at in ((b"PK\x03\x04", 14, 22, 30), (b"PK\x01\x02", 16, 24, 46)):
+        at = 0
+        while (at := raw.find(sig, at)) >= 0:
+            if raw[at + name_at : at + name_at + len(name)] == name:
+                struct.pack_into("<I", raw, at + crc_at, crc)
+                struct.pack_into("<I", raw, at + size_at, size)
+                break
+            at += 4
+        else:
+            raise AssertionError(part)
+    dst.write_bytes(bytes(raw))
+    return dst
 
 
 def build(good: Path, fields: dict[tuple[str | None, str, int], str], out: Path, other_ledger_file: Path,
@@ -111,6 +141,39 @@ def build(good: Path, fields: dict[tuple[str | None, str, int], str], out: Path,
     _rewrite(good, add("外部实体.xlsx", "refused", "xml-doctype", "DOCTYPE"), with_bomb("xl/workbook.xml"))
 
 
+    # every part is checked, whatever reads it (填报说明, docProps, theme, [Content_Types].xml), in any encoding
+    bomb = b'<!DOCTYPE x [<!ENTITY e "e">]>'
+    for part, label in (("docProps/app.xml", "文档属性"), ("xl/theme/theme1.xml", "主题"), ("[Content_Types].xml", "内容类型"),
+                        ("xl/worksheets/sheet1.xml", "填报说明")):
+        _rewrite(good, add(f"实体声明_{label}.xlsx", "refused", "xml-doctype", "DOCTYPE"), with_bomb(part))
+
+    def utf16(part: str) -> Callable[[str, bytes], bytes]:
+        def change(n: str, d: bytes) -> bytes:
+            if n != part:
+                return d
+            body = re.sub(r"^<\?xml[^>]*\?>", "", d.decode("utf-8"))
+            return b"\xff\xfe" + ('<?xml version="1.0" encoding="UTF-16"?>' + bomb.decode() + body).encode("utf-16-le")
+        return change
+
+    _rewrite(good, add("实体声明_UTF16.xlsx", "refused", "xml-doctype", "DOCTYPE"), utf16("docProps/core.xml"))
+
+    def utf7(n: str, d: bytes) -> bytes:
+        if n != "docProps/app.xml":
+            return d
+        return b'<?xml version="1.0" encoding="UTF-7"?>+ADw-!DOCTYPE x+AD4-' + re.sub(rb"^<\?xml[^>]*\?>", b"", d)
+
+    _rewrite(good, add("UTF7编码.xlsx", "refused", "xml-encoding", "编码"), utf7)
+    _lying_sizes(good, add("谎报大小.xlsx", "refused", "zip-bomb", "大小与实际内容不符"), "xl/worksheets/sheet2.xml")
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(add("部件重名.xlsx", "refused", "corrupt", "重名"), "w") as zout:
+        for info in zin.infolist():
+            zout.writestr(info, zin.read(info.filename))
+        zout.writestr("xl/workbook.xml", b'<?xml version="1.0"?><workbook xmlns="urn:x"/>')  # a second part, same name
+    _rewrite(good, add("含宏.xlsm", "refused", "macro", "含有宏"), lambda n, d: d, extra={"xl/vbaProject.bin": OLE + b"\0" * 512})
+    _rewrite(good, add("宏表.xlsx", "refused", "macro", "含有宏"), lambda n, d: d,
+             extra={"xl/macrosheets/sheet1.xml": b'<?xml version="1.0"?><xm:macrosheet xmlns:xm="urn:x"/>'})
+    _rewrite(good, add("外部链接.xlsx", "refused", "external-link", "含有外部链接，请删除后重新保存"), lambda n, d: d,
+             extra={"xl/externalLinks/externalLink1.xml": b'<?xml version="1.0"?><externalLink xmlns="urn:x"/>'})
+
     def far_cell(name: str, data: bytes) -> bytes:
         if name != "xl/worksheets/sheet2.xml":
             return data
@@ -126,6 +189,8 @@ def build(good: Path, fields: dict[tuple[str | None, str, int], str], out: Path,
     _set_cell_xml(good, add("18位数字.xlsx", "refused", "precision-lost", "丢失精度"), phone, f'<c r="{phone}"><v>1.39000000001235E+17</v></c>')
     _set_cell_xml(good, add("控制字符.xlsx", "merged", "control-chars", "控制字符"), progress[0],
                   f'<c r="{progress[0]}" t="inlineStr"><is><t>进展_x0007_顺利_x001B_</t></is></c>')
+    _set_cell_xml(good, add("双向与零宽字符.xlsx", "merged", "invisible-chars", "零宽字符"), progress[1],
+                  f'<c r="{progress[1]}" t="inlineStr"><is><t>进展\u202e顺\u200b利\u2066</t></is></c>')
     p = add("合并填写区.xlsx", "refused", "merged-input", "合并")
     shutil.copy(good, p)
     wb = openpyxl.load_workbook(p)
