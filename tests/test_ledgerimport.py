@@ -427,3 +427,10 @@ def test_bare_numbers_in_year_columns_take_the_unit_of_their_header(tmp_path):
     assert t1.breakdown == {2026: "200个", 2027: "300个"}
     assert (t1.metrics[0].yearly, t1.metrics[0].unit) == ({2026: 200, 2027: 300}, "个")
     assert t2.metrics[0].planned_total() == 800
+
+
+def test_leading_group_members_are_read_from_the_notes(tmp_path):
+    shape = gov_work_report()
+    shape.below = ["注：领导小组成员单位：市发展改革委、市统计局、市科技局。"]
+    ledger = import_ledger(write_docx(shape, tmp_path / "x.docx")).ledger
+    assert sorted(ledger.members()) == ["市发展改革委", "市科技局", "市统计局"]

@@ -564,13 +564,12 @@ def _bureaus(ctx: _Ctx, tasks: list[Task], title: str) -> list[Bureau]:
         for n in t.lead + t.responsible:
             if n != ALL_MEMBERS and n not in seen:
                 seen.append(n)
-    has_group = any(ALL_MEMBERS in t.responsible + t.lead for t in tasks) or any(is_office(n) for n in seen) or any(
-        "领导小组" in line for line in [title, *ctx.tm.above, *ctx.tm.below])
+    members = _members(ctx, tasks, seen, title)
     shorts = unique_short_names(seen)
     out = []
     for n in seen:
         group = is_group(n)
-        out.append(Bureau(name=n, short_name=shorts[n], member=has_group and not is_office(n) and not group, group=group))
+        out.append(Bureau(name=n, short_name=shorts[n], member=n in members, group=group))
         if group:
             ri, col = ctx.seen_at.get(n, (0, None))
             ctx.find("group-unit", f"“{n}”是统称。可在定义表“单位”表的“包含单位”列填写它包含的具体单位"
@@ -578,10 +577,32 @@ def _bureaus(ctx: _Ctx, tasks: list[Task], title: str) -> list[Bureau]:
     for written, (full, ri, col) in ctx.restored.items():
         ctx.find("unit-prefix", f"单位“{written}”按同格第一个单位补全为“{full}”。如不对请在定义表中改正。", ri, col, written,
                  Severity.INFO)
+    return out
+
+
+_MEMBER_LIST_RE = re.compile(r"成员单位(?:为|包括|有)?\s*[：:]\s*(?P<list>.+)$")
+
+
+def _members(ctx: _Ctx, tasks: list[Task], seen: list[str], title: str) -> set[str]:
+    """The leading group's members: a list the notes give ("成员单位：A、B"); else, where the document has a
+    leading group (its office, 各成员单位, or 领导小组 in the title or notes), every unit but the office and
+    groups — said as a finding; else none."""
+    from .bureaus import split_list
+
+    lines = [title, *ctx.tm.above, *ctx.tm.below]
+    listed = next((split_list(m.group("list")) for line in lines if (m := _MEMBER_LIST_RE.search(clean(line)))), None)
+    if listed:
+        return {n for n in seen if n in listed}
+    has_group = any(ALL_MEMBERS in t.responsible + t.lead for t in tasks) or any(is_office(n) for n in seen) or any(
+        "领导小组" in line for line in lines)
     if not has_group:
         ctx.findings.append(Finding("no-leading-group", "文件中没有提到领导小组，各单位均未标为领导小组成员单位。",
                                     Severity.INFO, file=ctx.tm.file, sheet=ctx.tm.sheet))
-    return out
+        return set()
+    ctx.findings.append(Finding("members-assumed", "文件提到领导小组但没有列出成员单位，已把除领导小组办公室和统称外的各单位标为成员单位"
+                                "（“各成员单位”即指它们）。请在定义表“单位”表的“领导小组成员”列核对。", Severity.INFO,
+                                file=ctx.tm.file, sheet=ctx.tm.sheet))
+    return {n for n in seen if not is_office(n) and not is_group(n)}
 
 
 def _reporting(ctx: _Ctx, ledger: Ledger) -> None:
