@@ -9,6 +9,7 @@ import io
 import re
 import shutil
 import struct
+import warnings
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -167,7 +168,9 @@ def build(good: Path, fields: dict[tuple[str | None, str, int], str], out: Path,
     with zipfile.ZipFile(good) as zin, zipfile.ZipFile(add("部件重名.xlsx", "refused", "corrupt", "重名"), "w") as zout:
         for info in zin.infolist():
             zout.writestr(info, zin.read(info.filename))
-        zout.writestr("xl/workbook.xml", b'<?xml version="1.0"?><workbook xmlns="urn:x"/>')  # a second part, same name
+        with warnings.catch_warnings():  # zipfile warns of the very thing this case is
+            warnings.simplefilter("ignore", UserWarning)
+            zout.writestr("xl/workbook.xml", b'<?xml version="1.0"?><workbook xmlns="urn:x"/>')  # a second part, same name
     _rewrite(good, add("含宏.xlsm", "refused", "macro", "含有宏"), lambda n, d: d, extra={"xl/vbaProject.bin": OLE + b"\0" * 512})
     _rewrite(good, add("宏表.xlsx", "refused", "macro", "含有宏"), lambda n, d: d,
              extra={"xl/macrosheets/sheet1.xml": b'<?xml version="1.0"?><xm:macrosheet xmlns:xm="urn:x"/>'})
