@@ -92,6 +92,27 @@ def test_rebuild_re_reads_archive_in_received_order_with_the_same_key(workspace,
     assert _run("rebuild", "-w", str(workspace)).exit_code == 2  # a sound store is not rebuilt
 
 
+def test_rebuild_after_the_store_alone_was_deleted_never_replays_its_old_journal(workspace, templates_2024h1, tmp_path):
+    """ledger.sqlite deleted while its -wal file stayed: the new store must not take in the old journal."""
+    ret = _fill(templates_2024h1, "市商务局", tmp_path / "商务局.xlsx")
+    ingest(workspace, [ret])
+    con = sqlite3.connect(workspace / "ledger.sqlite")  # a write still in the journal, as after a crash
+    con.execute("PRAGMA wal_autocheckpoint=0")
+    con.execute("DELETE FROM vals")
+    con.commit()
+    wal = (workspace / "ledger.sqlite-wal").read_bytes()
+    assert len(wal) > 32
+    con.close()
+    (workspace / "ledger.sqlite").unlink()
+    (workspace / "ledger.sqlite-wal").write_bytes(wal)
+    r = _run("rebuild", "-w", str(workspace))
+    assert r.exit_code == 0, r.output
+    con = sqlite3.connect(workspace / "ledger.sqlite")
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert con.execute("SELECT count(*) FROM submissions").fetchone()[0] == 1
+    assert list(workspace.glob("ledger.sqlite.恢复前-*-wal"))
+
+
 def test_rebuild_without_the_key_file_says_restore(workspace):
     (workspace / "ledger.sqlite").unlink()
     (workspace / "ledger-xl.key").unlink()

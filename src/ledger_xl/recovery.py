@@ -129,13 +129,13 @@ def _checked_store(z: zipfile.ZipFile, dest: Path, key: dict[str, str], name: st
 
 def _set_aside(path: Path, stamp: str) -> Path | None:
     """Keep a file that is about to be replaced, under a name saying so (with a store's -wal/-shm)."""
-    if not path.exists():
-        return None
     kept = path.with_name(f"{path.name}.恢复前-{stamp}")
-    for suffix in ("-wal", "-shm"):
+    for suffix in ("-wal", "-shm"):  # even without the store: an old journal must never be replayed into a new one
         side = path.with_name(path.name + suffix)
         if side.exists():
             os.replace(side, kept.with_name(kept.name + suffix))
+    if not path.exists():
+        return None
     os.replace(path, kept)
     return kept
 
