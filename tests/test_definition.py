@@ -117,5 +117,5 @@ def test_a_yes_no_column_with_anything_else_is_a_finding_at_its_cell(seed_defini
     _edit(seed_definition, S_BUREAUS, f"{member}2", "可能")
     _edit(seed_definition, S_INDICATORS, f"{baseline}2", "x")
     got = {(f.sheet, f.cell, f.value): f.message for f in load_definition(seed_definition).findings if f.code == "def-choice"}
-    assert got == {(S_BUREAUS, f"{member}2", "可能"): "“领导小组成员”应填“是”或“否”，现为“可能”。",
-                   (S_INDICATORS, f"{baseline}2", "x"): "“对照期初”应填“是”或“否”，现为“x”。"}
+    assert got == {(S_BUREAUS, f"{member}2", "可能"): "领导小组成员“可能”无法识别。请填“是”或“否”。",
+                   (S_INDICATORS, f"{baseline}2", "x"): "对照期初“x”无法识别。请填“是”或“否”。"}

@@ -11,8 +11,10 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from .findings import Finding, Severity
+from .codes import Code
+from .findings import Finding
 from .model import (
     FREQUENCY_LABEL,
     OP_SYMBOL,
@@ -160,7 +162,7 @@ def run_checks(ledger: Ledger, period: Period, values: list[StoredValue], submis
         roles = index.get(b, [])
         if not sub and roles and all(r == "responsible" for _, r in roles):
             what = f"报送的表格被退回（{st.n_findings}处问题），待重报" if st and st.state == REFUSED else "本期未报送配合工作情况"
-            findings.append(Finding("responsible-missing", f"{b}（责任单位）{what}。", Severity.WARNING, file=period.code))
+            findings.append(Finding.of(Code.RESPONSIBLE_MISSING, file=period.code, bureau=b, what=what))
     if history:
         findings += _cumulative_down(history, period)
     return CheckResult(period, tasks, bureaus, findings)
@@ -168,8 +170,8 @@ def run_checks(ledger: Ledger, period: Period, values: list[StoredValue], submis
 
 def _check_task(ledger: Ledger, task: Task, period: Period, by: dict, submitted_in: dict[str, set[str]],  # type: ignore[type-arg]
                 findings: list[Finding], status: StatusReport) -> TaskCheck:
-    def find(code: str, msg: str, severity: Severity = Severity.WARNING) -> None:
-        findings.append(Finding(code, f"第 {task.id} 项（{_short(task.title)}）：{msg}", severity, file=period.code))
+    def find(code: Code, **params: Any) -> None:
+        findings.append(Finding.of(code, file=period.code, task=f"第 {task.id} 项（{_short(task.title)}）", **params))
 
     reporting_leads = [b for b in task.lead if b in submitted_in.get(period.code, set())]
     tc = TaskCheck(task.id, "按进度")
@@ -197,7 +199,7 @@ def _check_task(ledger: Ledger, task: Task, period: Period, by: dict, submitted_
         done.append(st not in BEHIND)
         tc.reasons += why
         if st in BEHIND:
-            find("duty-missed", "；".join(why), Severity.WARNING)
+            find(Code.DUTY_MISSED, why="；".join(why))
     if task.deliverable or task.deadline is not None and not parts:
         st, why = _check_deliverable(task, period, by, ledger, find) if task.deliverable else _completion(task, period, by)
         parts.append(st)
@@ -209,7 +211,11 @@ def _check_task(ledger: Ledger, task: Task, period: Period, by: dict, submitted_
     if task.deadline is not None:
         _judge_deadline(task, period, by, tc, finished=bool(done) and all(done))
     if tc.status in BEHIND or tc.status == "预警":
-        find("behind" if tc.status != "预警" else "warn", f"{tc.status}。" + "；".join(r for r in tc.reasons if r))
+        why = "；".join(r for r in tc.reasons if r)
+        if tc.status == "预警":
+            find(Code.WARN, why=why)
+        else:
+            find(Code.BEHIND, status=tc.status, why=why)
     return tc
 
 
@@ -271,9 +277,9 @@ def _not_reported(task: Task, period: Period, by: dict, tc: TaskCheck, silent: l
         tc.metrics.append(MetricCheck(m.name, m.unit, planned_at(m, period), _cumulative(by, task, i, period),
                                       m.target.value if m.target else None, tc.status, m.accumulation))
     if tc.status == "被退回":
-        find("not-reported", "；".join(tc.reasons) + "，本期无法判断进度。", Severity.WARNING)
+        find(Code.NOT_REPORTED, why="；".join(tc.reasons) + "，本期")
     else:
-        find("not-reported", f"牵头单位{'、'.join(task.lead) or '（无牵头单位）'}本期未报送，无法判断进度。", Severity.WARNING)
+        find(Code.NOT_REPORTED, why=f"牵头单位{'、'.join(task.lead) or '（无牵头单位）'}本期未报送，")
     return tc
 
 
@@ -301,7 +307,7 @@ def _check_metric(task: Task, i: int, m: Metric, period: Period, by: dict, find,
         leads = {b: v.num for b, v in per.items() if b in task.lead and v.role == "lead" and v.num is not None}
         if len(set(leads.values())) > 1:
             detail = "，".join(f"{b} {fmt_number(n)}{m.unit}" for b, n in leads.items())
-            find("lead-disagree", f"“{m.name}”{p} 两个牵头单位报送的数字不一致（{detail}），请核实。以{task.lead[0]}为准。")
+            find(Code.LEAD_DISAGREE, metric=m.name, period=p, detail=detail, first=task.lead[0])
     actual = _cumulative(by, task, i, period)
     planned = planned_at(m, period)
     status = _metric_status(m, actual or 0.0, planned, period, ledger)
@@ -364,8 +370,8 @@ def _check_indicator(task: Task, i: int, ind: Indicator, period: Period, by: dic
                         (cur - base) / base * 100 if ind.change == "increase" else cur / base * 100)
             note = f"（按期初{fmt_number(base)}、本期{fmt_number(cur)}计算为{computed:.2f}%）"
             if reported is not None and abs(computed - reported) > max(0.5, abs(computed) * 0.05):
-                find("indicator-mismatch", f"“{ind.text}”填报为{fmt_number(reported)}%，但按期初{fmt_number(base)}、本期"
-                     f"{fmt_number(cur)}计算应为{computed:.2f}%，请核实。", Severity.WARNING)
+                find(Code.INDICATOR_MISMATCH, indicator=ind.text, reported=fmt_number(reported), base=fmt_number(base),
+                     current=fmt_number(cur), computed=f"{computed:.2f}")
             value = computed
     rule = ind.threshold_for(period.year)
     target = _threshold_text(ind, period)
@@ -467,7 +473,7 @@ def _check_deliverable(task: Task, period: Period, by: dict, ledger: Ledger, fin
         doc = _latest(task, by, "deliv_name", 0, period)
         missing = [w for w, x in (("完成日期", date), ("文件名称", doc)) if x is None or not (x[1].text or "").strip()]
         if missing:
-            find("deliverable-incomplete", f"成果报为已完成，但缺少{'和'.join(missing)}。请补报。", Severity.WARNING)
+            find(Code.DELIVERABLE_UNPROVEN, missing="和".join(missing))
             return "预警", f"成果“{name}”报为已完成，但缺少{'和'.join(missing)}"
         no = _latest(task, by, "deliv_no", 0, period)
         return "已完成", f"成果已完成：{doc[1].text}{('（' + no[1].text + '）') if no and no[1].text else ''}，{date[1].text}"  # type: ignore[index]
@@ -491,9 +497,8 @@ def _cumulative_down(history: list[tuple[StoredValue, bool]], period: Period) ->
         key = (v.bureau, v.period, v.task_id, v.idx)
         prev = seen.get(key)
         if prev is not None and prev.submission_id != v.submission_id and v.num + TOL < (prev.num or 0):
-            out.append(Finding("cumulative-down",
-                               f"{v.bureau} {v.period} 第 {v.task_id} 项的数字由 {fmt_number(prev.num)}（{prev.file_name}）改为 "
-                               f"{fmt_number(v.num)}（{v.file_name}），累计数因此下降。请核实更正的原因。",
-                               Severity.WARNING, file=v.file_name, sheet="填报表", cell=v.cell, value=fmt_number(v.num)))
+            out.append(Finding.of(Code.CUMULATIVE_DOWN, file=v.file_name, sheet="填报表", cell=v.cell, value=fmt_number(v.num),
+                                  bureau=v.bureau, period=v.period, task=v.task_id, before=fmt_number(prev.num),
+                                  before_file=prev.file_name, after=fmt_number(v.num), after_file=v.file_name))
         seen[key] = v
     return out

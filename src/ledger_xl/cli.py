@@ -17,6 +17,7 @@ import click
 
 from . import __version__
 from .cli_zh import ZhGroup, install
+from .codes import Code
 from .findings import Finding, LedgerError, Severity
 
 install()  # click's own texts (usage errors, help labels) in Chinese
@@ -358,7 +359,7 @@ def report_cmd(period: str | None, output: Path | None, date_text: str | None, w
     try:
         date = dt.date.fromisoformat(date_text) if date_text else None
     except ValueError:
-        raise LedgerError(f"日期“{date_text}”写法不对，请写成 2024-07-15。", code="date-format") from None
+        raise LedgerError.of(Code.DATE_FORMAT, text=date_text) from None
     period = pick_period(workspace, period)
     path, result = make_report(workspace, period, output, date=date)
     counts = "，".join(f"{k} {v}" for k, v in result.counts().items() if v)
@@ -378,7 +379,7 @@ def export_cmd(period: str | None, all_periods: bool, output: Path, workspace: P
     from .pipeline import export_values
 
     if bool(period) == all_periods:
-        raise LedgerError("请用 --period 指定一个报送期（如 2024H1），或用 --all 导出全部，二者选一。", code="usage")
+        raise LedgerError.of(Code.USAGE_EXPORT_PERIOD)
     path, n = export_values(workspace, output, period)
     click.echo(f"已导出 {n} 行：{path}")
 
@@ -427,7 +428,7 @@ def _mail_command(kind: str, help_text: str) -> None:
         password = os.environ.get(env)
         if password is None and ws.section("mail").get("user"):
             if yes or not sys.stdin.isatty():
-                raise LedgerError(f"没有邮箱密码：请设置环境变量 {env}（密码或授权码），不要写在文件里。", code="mail-password")
+                raise LedgerError.of(Code.MAIL_PASSWORD, env=env)
             password = click.prompt("邮箱密码或授权码", hide_input=True)
         results = mail_send(workspace, plan, password)
         label = {"sent": "已发送", "failed": "失败", "already-sent": "此前已发送"}

@@ -13,8 +13,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .addresses import address_problem, split_addresses
+from .codes import Code
 from .findings import Finding, LedgerError, Severity
 from .fsutil import XLSXWRITER_OPTIONS, atomic_path, check_ooxml
 from .model import (
@@ -248,43 +250,42 @@ class _Loader:
         self.by_id: dict[str, Task] = {}
         self.office_cell = "B5"
 
-    def find(self, code: str, msg: str, sheet: str | None = None, cell: str | None = None, value: object = None,
-             severity: Severity = Severity.ERROR) -> None:
-        self.findings.append(Finding(code, msg, severity, file=self.file, sheet=sheet, cell=cell,
-                                     value=None if value is None else str(value)))
+    def find(self, code: Code, sheet: str | None = None, cell: str | None = None, value: object = None, **params: Any) -> None:
+        self.findings.append(Finding.of(code, file=self.file, sheet=sheet, cell=cell,
+                                        value=None if value is None else str(value), **params))
 
     def yes_no(self, sheet: _Sheet, ri: int, row: tuple[object, ...], header: str, default: str) -> str:
         """The 是/否 in a column (default when blank); anything else is a finding."""
         raw = sheet.text(row, header) or default
         if raw not in (YES, NO):
-            self.find("def-choice", f"“{header}”应填“是”或“否”，现为“{raw}”。", sheet.name, sheet.cell(ri, header), raw)
+            self.find(Code.DEF_CHOICE, sheet.name, sheet.cell(ri, header), raw, field=header, raw=raw, fix="填“是”或“否”")
         return raw
 
     def number(self, sheet: _Sheet, ri: int, row: tuple[object, ...], header: str, *, required: bool) -> float | None:
         v = sheet.get(row, header)
         if v in (None, ""):
             if required:
-                self.find("def-required", f"“{header}”为空。请填写数字（没有就填 0）。", sheet.name, sheet.cell(ri, header))
+                self.find(Code.DEF_REQUIRED, sheet.name, sheet.cell(ri, header), what=f"“{header}”为空", fix="请填写数字（没有就填 0）")
             return None
         try:
             return parse_count(v)
         except NumberError as e:
-            self.find("def-not-number", f"“{header}”的值“{v}”{e}。请填写数字，例如 5。", sheet.name, sheet.cell(ri, header), v)
+            self.find(Code.DEF_NOT_NUMBER, sheet.name, sheet.cell(ri, header), v, field=f"“{header}”的值", raw=v, problem=e,
+                      fix="请填写数字，例如 5")
             return None
 
     def task_of(self, sheet: _Sheet, ri: int, row: tuple[object, ...]) -> Task | None:
         tid = sheet.text(row, "序号")
         task = self.by_id.get(tid)
         if task is None:
-            self.find("def-unknown-task", f"序号“{tid}”在“任务”表中不存在。请改为正确的序号。", sheet.name, sheet.cell(ri, "序号"), tid)
+            self.find(Code.DEF_UNKNOWN_TASK, sheet.name, sheet.cell(ri, "序号"), tid, task=tid)
         return task
 
     def year_columns(self, sheet: _Sheet, label: Callable[[int], str], *, required: bool = True) -> None:
         """Every year of the 设置 sheet needs its column; a missing one is refused at the header row."""
         for y in self.years:
             if label(y) not in sheet.col and required:
-                self.find("def-missing-column", f"缺少“{label(y)}”列（设置中的年份为 {y}）。请补上该列或修改设置中的年份。",
-                          sheet.name, "第1行")
+                self.find(Code.DEF_MISSING_COLUMN, sheet.name, "第1行", header=label(y), year=y)
 
 
 def load_definition(path: Path) -> LoadResult:
@@ -300,7 +301,7 @@ def load_definition(path: Path) -> LoadResult:
     if S_INDICATORS in wb.sheetnames:  # type: ignore[attr-defined]
         _load_indicators(ld)
     if office and office not in ld.known:
-        ld.find("def-unknown-bureau", f"领导小组办公室“{office}”不在“单位”表中。请检查名称。", S_SETTINGS, ld.office_cell, office)
+        ld.find(Code.DEF_UNKNOWN_BUREAU, S_SETTINGS, ld.office_cell, office, role="领导小组办公室", name=office, note="", fix="请检查名称")
     _expand_groups(bureaus, tasks)
     ledger = Ledger(title=title, years=ld.years, bureaus=bureaus, tasks=tasks, period_kind=kind, office=office,  # type: ignore[arg-type]
                     deadline_rule=rule)
@@ -311,15 +312,16 @@ def _open_definition(path: Path) -> object:
     from openpyxl import load_workbook
 
     if not path.exists():
-        raise LedgerError(f"找不到台账定义表 {path}。请先运行 ledger-xl import-ledger 生成，或用 -w 指定工作目录。", code="not-found")
+        raise LedgerError.of(Code.NOT_FOUND, what="台账定义表", path=path, fix="请先运行 ledger-xl import-ledger 生成，或用 -w 指定工作目录")
     check_ooxml(path, kind="Excel")
     try:
         wb = load_workbook(path, data_only=True)
     except Exception as e:
-        raise LedgerError(f"{path.name}：无法打开台账定义表（{type(e).__name__}）。请用 Excel/WPS 另存为 .xlsx 后重试。", code="corrupt") from e
+        raise LedgerError.of(Code.CORRUPT, file=path.name, problem=f"无法打开台账定义表（{type(e).__name__}）",
+                             fix="请用 Excel/WPS 另存为 .xlsx 后重试") from e
     missing = [s for s in (S_SETTINGS, S_TASKS, S_BUREAUS) if s not in wb.sheetnames]
     if missing:
-        raise LedgerError(f"{path.name}：缺少工作表“{'”“'.join(missing)}”，不是 ledger-xl 的台账定义表。", code="def-missing-sheet")
+        raise LedgerError.of(Code.DEF_MISSING_SHEET, file=path.name, sheets="”“".join(missing))
     return wb
 
 
@@ -333,11 +335,11 @@ def _load_settings(ld: _Loader) -> tuple[str, str, str, DeadlineRule | None]:
     years_raw, years_cell = settings.get(K_YEARS, ("", "B3"))
     ld.years = sorted({int(y) for y in re.findall(r"(?:19|20)\d{2}", str(years_raw or ""))})
     if not ld.years:
-        ld.find("def-years", "年份没有填写或无法识别。请填写如“2023、2024、2025”。", S_SETTINGS, years_cell, years_raw)
+        ld.find(Code.DEF_YEARS, S_SETTINGS, years_cell, years_raw)
     kind_raw, kind_cell = settings.get(K_KIND, ("半年", ""))
     kind = PERIOD_KIND_ALIASES.get(str(kind_raw or "半年").strip())
     if kind is None:
-        ld.find("def-choice", f"报送周期“{kind_raw}”无法识别。请选择：月、季度、半年或年度。", S_SETTINGS, kind_cell, kind_raw)
+        ld.find(Code.DEF_CHOICE, S_SETTINGS, kind_cell, kind_raw, field="报送周期", raw=kind_raw, fix="选择：月、季度、半年或年度")
         kind = "half-year"
     rule_raw, rule_cell = settings.get(K_DEADLINE, ("", ""))
     rule = None
@@ -345,7 +347,7 @@ def _load_settings(ld: _Loader) -> tuple[str, str, str, DeadlineRule | None]:
         try:
             rule = DeadlineRule.parse(rule_raw, source=DEFINITION_RULE_SOURCE)
         except LedgerError as e:
-            ld.find("def-deadline-rule", e.message, S_SETTINGS, rule_cell, rule_raw)
+            ld.find(Code.DEF_DEADLINE_RULE, S_SETTINGS, rule_cell, rule_raw, detail=e.message)
     office_raw, ld.office_cell = settings.get(K_OFFICE, ("", "B5"))
     return title, kind, str(office_raw or "").strip(), rule
 
@@ -359,18 +361,17 @@ def _load_bureaus(ld: _Loader) -> list[Bureau]:
     for ri, row in bs.rows:
         name = bs.text(row, "单位名称")
         if not name:
-            ld.find("def-required", "单位名称为空。请填写单位全称，或删除整行。", S_BUREAUS, bs.cell(ri, "单位名称"))
+            ld.find(Code.DEF_REQUIRED, S_BUREAUS, bs.cell(ri, "单位名称"), what="单位名称为空", fix="请填写单位全称，或删除整行")
             continue
         if any(b.name == name for b in bureaus):
-            ld.find("def-duplicate", f"单位“{name}”重复出现。请删除重复的行。", S_BUREAUS, bs.cell(ri, "单位名称"), name)
+            ld.find(Code.DEF_DUPLICATE, S_BUREAUS, bs.cell(ri, "单位名称"), name, what=f"单位“{name}”", where="出现", fix="删除重复的行")
             continue
         member_raw = ld.yes_no(bs, ri, row, "领导小组成员", YES)
         email = bs.text(row, "电子邮箱")
         for addr in split_addresses(email):  # several may be given, separated by ; or ，(checked here once, for mail too)
             why = address_problem(addr)
             if why:
-                ld.find("def-email", f"电子邮箱“{addr}”{why}。请填写如 name@example.gov.cn，多个地址用 ; 分隔。",
-                        S_BUREAUS, bs.cell(ri, "电子邮箱"), email)
+                ld.find(Code.DEF_EMAIL, S_BUREAUS, bs.cell(ri, "电子邮箱"), email, address=addr, why=why)
         includes = split_list(bs.text(row, "包含单位"))
         b = Bureau(name=name, short_name=bs.text(row, "简称"), member=member_raw != NO, contact=bs.text(row, "联系人"),
                    email=email, phone=bs.text(row, "联系电话"), group=is_group(name) or bool(includes), includes=includes)
@@ -381,8 +382,8 @@ def _load_bureaus(ld: _Loader) -> list[Bureau]:
     for b, ri in includes_at:
         for n in b.includes:
             if n not in ld.known or n == b.name:
-                ld.find("def-unknown-bureau", f"“包含单位”中的“{n}”不在“单位”表中（或就是本单位）。请先在“单位”表中添加该单位。",
-                        S_BUREAUS, bs.cell(ri, "包含单位"), n)
+                ld.find(Code.DEF_UNKNOWN_BUREAU, S_BUREAUS, bs.cell(ri, "包含单位"), n, role="“包含单位”中的", name=n,
+                        note="（或就是本单位）", fix="请先在“单位”表中添加该单位")
     return bureaus
 
 
@@ -394,10 +395,10 @@ def _load_tasks(ld: _Loader) -> list[Task]:
     for ri, row in ts.rows:
         tid = ts.text(row, "序号")
         if not tid:
-            ld.find("def-required", "序号为空。每项任务需要唯一的序号。", S_TASKS, ts.cell(ri, "序号"))
+            ld.find(Code.DEF_REQUIRED, S_TASKS, ts.cell(ri, "序号"), what="序号为空", fix="每项任务需要唯一的序号")
             continue
         if tid in ld.by_id:
-            ld.find("def-duplicate", f"序号 {tid} 重复。请改为不同的序号。", S_TASKS, ts.cell(ri, "序号"), tid)
+            ld.find(Code.DEF_DUPLICATE, S_TASKS, ts.cell(ri, "序号"), tid, what=f"序号 {tid} ", where="", fix="改为不同的序号")
             continue
         task = Task(id=tid, category=ts.text(row, "指标分类"), task=ts.text(row, "重点任务"), item=ts.text(row, "子项") or None,
                     breakdown={y: ts.text(row, h) for y, h in year_cols.items()}, lead=[], responsible=[],
@@ -417,19 +418,19 @@ def _task_units(ld: _Loader, ts: _Sheet, ri: int, row: tuple[object, ...], task:
     task.lead = split_bureaus(ts.text(row, "牵头单位"))
     task.responsible = split_bureaus(ts.text(row, "责任单位"))
     if not task.lead:
-        ld.find("def-required", f"第 {task.id} 项任务没有牵头单位。请填写。", S_TASKS, ts.cell(ri, "牵头单位"))
+        ld.find(Code.DEF_REQUIRED, S_TASKS, ts.cell(ri, "牵头单位"), what=f"第 {task.id} 项任务没有牵头单位", fix="请填写")
     for header, names in (("牵头单位", task.lead), ("责任单位", task.responsible)):
         for n in names:
             if n not in ld.known:
-                ld.find("def-unknown-bureau", f"单位“{n}”不在“单位”表中。请检查名称是否写错，或在“单位”表中添加该单位。",
-                        S_TASKS, ts.cell(ri, header), n)
+                ld.find(Code.DEF_UNKNOWN_BUREAU, S_TASKS, ts.cell(ri, header), n, role="单位", name=n, note="",
+                        fix="请检查名称是否写错，或在“单位”表中添加该单位")
 
 
 def _task_frequency(ld: _Loader, ts: _Sheet, ri: int, row: tuple[object, ...], task: Task) -> None:
     freq_raw = ts.text(row, "频次")
     frequency = LABEL_FREQUENCY.get(freq_raw) if freq_raw else None
     if freq_raw and frequency is None:
-        ld.find("def-choice", f"频次“{freq_raw}”无法识别。请选择：每半年、每季度、每年，或留空。", S_TASKS, ts.cell(ri, "频次"), freq_raw)
+        ld.find(Code.DEF_CHOICE, S_TASKS, ts.cell(ri, "频次"), freq_raw, field="频次", raw=freq_raw, fix="选择：每半年、每季度、每年，或留空")
     task.frequency = frequency  # type: ignore[assignment]
     count_raw = ts.get(row, "每期次数")
     if count_raw not in (None, ""):
@@ -439,7 +440,8 @@ def _task_frequency(ld: _Loader, ts: _Sheet, ri: int, row: tuple[object, ...], t
                 raise NumberError("应不小于 1")
         except NumberError as e:
             task.frequency_count = 1
-            ld.find("def-not-number", f"每期次数“{count_raw}”{e}。请填写 1、2 这样的整数。", S_TASKS, ts.cell(ri, "每期次数"), count_raw)
+            ld.find(Code.DEF_NOT_NUMBER, S_TASKS, ts.cell(ri, "每期次数"), count_raw, field="每期次数", raw=count_raw, problem=e,
+                    fix="请填写 1、2 这样的整数")
 
 
 def _task_leaders_deadline(ld: _Loader, ts: _Sheet, ri: int, row: tuple[object, ...], task: Task) -> None:
@@ -464,7 +466,7 @@ def _task_leaders_deadline(ld: _Loader, ts: _Sheet, ri: int, row: tuple[object, 
     except ValueError:
         task.deadline = None
     if task.deadline is None:
-        ld.find("def-date", f"完成时限“{raw}”不是日期。请填写如 2025-06-30，没有完成时限就留空。", S_TASKS, ts.cell(ri, "完成时限"), raw)
+        ld.find(Code.DEF_DATE, S_TASKS, ts.cell(ri, "完成时限"), raw, raw=raw)
 
 
 def _load_metrics(ld: _Loader) -> None:
@@ -481,12 +483,12 @@ def _load_metrics(ld: _Loader) -> None:
             yearly[y] = v if v is not None else 0.0
         unit = ms.text(row, "单位")
         if not unit:
-            ld.find("def-required", "单位为空。请填写计量单位，例如 个、辆。", S_METRICS, ms.cell(ri, "单位"))
+            ld.find(Code.DEF_REQUIRED, S_METRICS, ms.cell(ri, "单位"), what="单位为空", fix="请填写计量单位，例如 个、辆")
         acc_raw = ms.text(row, "累计方式")
         accumulation = LABEL_ACCUMULATION.get(acc_raw or ACCUMULATION_LABEL["additions"])
         if accumulation is None:
-            ld.find("def-choice", f"累计方式“{acc_raw}”无法识别。请选择：{'、'.join(LABEL_ACCUMULATION)}。", S_METRICS,
-                    ms.cell(ri, "累计方式"), acc_raw)
+            ld.find(Code.DEF_CHOICE, S_METRICS, ms.cell(ri, "累计方式"), acc_raw, field="累计方式", raw=acc_raw,
+                    fix=f"选择：{'、'.join(LABEL_ACCUMULATION)}")
             accumulation = "additions"
         task.metrics.append(Metric(name=ms.text(row, "指标名称") or task.task, unit=unit, yearly=yearly,
                                    target=_metric_target(ld, ms, ri, row), accumulation=accumulation))  # type: ignore[arg-type]
@@ -499,9 +501,9 @@ def _metric_target(ld: _Loader, ms: _Sheet, ri: int, row: tuple[object, ...]) ->
         return None
     op = SYMBOL_OP.get(op_raw or "=")
     if op is None:
-        ld.find("def-choice", f"比较“{op_raw}”无法识别。请选择 ≥、≤ 或 =。", S_METRICS, ms.cell(ri, "比较"), op_raw)
+        ld.find(Code.DEF_CHOICE, S_METRICS, ms.cell(ri, "比较"), op_raw, field="比较", raw=op_raw, fix="选择 ≥、≤ 或 =")
     elif total is None:
-        ld.find("def-required", "填写了“比较”但没有“总目标”。请补填数字或清空“比较”。", S_METRICS, ms.cell(ri, "总目标"))
+        ld.find(Code.DEF_REQUIRED, S_METRICS, ms.cell(ri, "总目标"), what="填写了“比较”但没有“总目标”", fix="请补填数字或清空“比较”")
     else:
         return Target(op, total)  # type: ignore[arg-type]
     return None
@@ -517,18 +519,20 @@ def _load_indicators(ld: _Loader) -> None:
             continue
         op = SYMBOL_OP.get(ins.text(row, "比较"))
         if op not in (">=", "<="):
-            ld.find("def-choice", f"比较“{ins.text(row, '比较')}”无法识别。请选择 ≥ 或 ≤。", S_INDICATORS, ins.cell(ri, "比较"), ins.text(row, "比较"))
+            ld.find(Code.DEF_CHOICE, S_INDICATORS, ins.cell(ri, "比较"), ins.text(row, "比较"), field="比较", raw=ins.text(row, "比较"),
+                    fix="选择 ≥ 或 ≤")
             continue
         value = ld.number(ins, ri, row, "阈值", required=True)
         unit_raw = ins.text(row, "单位")
         if unit_raw not in ("%", RATIO_LABEL):
-            ld.find("def-choice", f"单位“{unit_raw}”无法识别。请选择 % 或 比值。", S_INDICATORS, ins.cell(ri, "单位"), unit_raw)
+            ld.find(Code.DEF_CHOICE, S_INDICATORS, ins.cell(ri, "单位"), unit_raw, field="单位", raw=unit_raw, fix="选择 % 或 比值")
             continue
         base_raw = ld.yes_no(ins, ri, row, "对照期初", NO)
         change_raw = ins.text(row, "变化方向")
         change = LABEL_CHANGE.get(change_raw) if change_raw else None
         if change_raw and change is None:
-            ld.find("def-choice", f"变化方向“{change_raw}”无法识别。请选择 降低、提高，或留空。", S_INDICATORS, ins.cell(ri, "变化方向"), change_raw)
+            ld.find(Code.DEF_CHOICE, S_INDICATORS, ins.cell(ri, "变化方向"), change_raw, field="变化方向", raw=change_raw,
+                    fix="选择 降低、提高，或留空")
         yearly = {y: Target(op, v) for y in ld.years if _threshold_label(y) in ins.col  # type: ignore[arg-type]
                   and (v := ld.number(ins, ri, row, _threshold_label(y), required=False)) is not None}
         if value is None:
@@ -569,9 +573,8 @@ def plan_findings(ledger: Ledger, *, file: str | None = None) -> list[Finding]:
                 m.target.op == ">=" and total + 1e-9 < m.target.value) or (m.target.op == "<=" and total - 1e-9 > m.target.value)
             if bad:
                 parts = "+".join(fmt_number(m.yearly[y]) for y in sorted(m.yearly))
-                out.append(Finding(
-                    "plan-sum", f"第 {t.id} 项“{m.name}”各年分解 {parts} = {fmt_number(total)}{m.unit}，与总目标 "
-                    f"{m.target.label(m.unit)} 不一致。请核对原台账。", Severity.WARNING, file=file, sheet=S_METRICS))
+                out.append(Finding.of(Code.PLAN_SUM, file=file, sheet=S_METRICS, task=t.id, metric=m.name, parts=parts,
+                                      total=f"{fmt_number(total)}{m.unit}", target=m.target.label(m.unit)))
     return out
 
 
@@ -595,7 +598,7 @@ def load_ledger(path: Path, *, cache_dir: Path | None = None) -> Ledger:
     errors = [x for x in result.findings if x.severity is Severity.ERROR]
     if errors:
         lines = "\n".join(x.render() for x in errors)
-        raise LedgerError(f"台账定义表有 {len(errors)} 处错误，请改正后重试：\n{lines}", code="definition-invalid")
+        raise LedgerError.of(Code.DEFINITION_INVALID, n=len(errors), lines=lines)
     if cache_dir is not None:
         with contextlib.suppress(OSError):  # only a cache: a read-only or full disk must not stop a command
             remember_ledger(path, result.ledger, cache_dir)

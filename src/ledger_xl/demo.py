@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .codes import Code
 from .findings import LedgerError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -36,7 +37,7 @@ def default_definition() -> Path:
 def _prepare(target: Path) -> None:
     if target.exists() and any(target.iterdir()):
         if not (target / DEMO_MARK).exists():
-            raise LedgerError(f"{target} 已存在且不是演示目录，为避免覆盖，未做改动。请指定一个新目录。", code="exists")
+            raise LedgerError.of(Code.EXISTS, path=target, what="已存在且不是演示目录，为避免覆盖", fix="请指定一个新目录。")
         shutil.rmtree(target)
     target.mkdir(parents=True, exist_ok=True)
 
@@ -51,7 +52,7 @@ def run_demo(target: Path, *, samples: Path | None = None, definition: Path | No
     definition = Path(definition or default_definition())
     returns = samples / "returns"
     if not returns.is_dir() or not (samples / "identity.json").exists():
-        raise LedgerError(f"找不到示例数据 {returns}。请在 ledger-xl 的源码目录中运行，或用 --samples 指定。", code="no-samples")
+        raise LedgerError.of(Code.NO_SAMPLES, problem=f"找不到示例数据 {returns}", fix="请在 ledger-xl 的源码目录中运行，或用 --samples 指定。")
     target = Path(target).resolve()
     _prepare(target)
     result = DemoResult(target)
@@ -80,7 +81,7 @@ def run_demo(target: Path, *, samples: Path | None = None, definition: Path | No
     arrivals = json.loads(arrivals_file.read_text(encoding="utf-8")) if arrivals_file.exists() else {}
     periods = [p for p in ledger.periods() if (returns / p.code).is_dir()]
     if not periods:
-        raise LedgerError(f"{returns} 中没有任何报送期的文件夹。", code="no-samples")
+        raise LedgerError.of(Code.NO_SAMPLES, problem=f"{returns} 中没有任何报送期的文件夹", fix="")
     log(f"2/6 逐期生成模板并汇总收回的报表（{periods[0].label}—{periods[-1].label}）：")
     for p in periods:
         make_templates(ws.root, p.code)

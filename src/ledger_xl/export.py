@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .codes import Code
 from .findings import LedgerError
 from .fsutil import XLSXWRITER_OPTIONS, atomic_path
 from .layout import FORM_SHEET
@@ -83,7 +84,7 @@ def write_export(df: pd.DataFrame, path: Path) -> Path:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
-        raise LedgerError(f"导出文件“{path.name}”的扩展名应为 .xlsx 或 .csv。", code="export-format")
+        raise LedgerError.of(Code.EXPORT_FORMAT, name=path.name)
     with atomic_path(path) as tmp:
         if suffix == ".csv":
             df.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")

@@ -7,16 +7,10 @@ what to do.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from enum import StrEnum
 
+from .codes import SEVERITY_LABEL, Code, Severity
 
-class Severity(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
-
-
-SEVERITY_LABEL = {Severity.ERROR: "错误", Severity.WARNING: "提示", Severity.INFO: "说明"}
+__all__ = ["SEVERITY_LABEL", "Code", "Finding", "LedgerError", "Severity"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +22,12 @@ class Finding:
     sheet: str | None = None
     cell: str | None = None
     value: str | None = None
+
+    @classmethod
+    def of(cls, code: Code, *, file: str | None = None, sheet: str | None = None, cell: str | None = None,
+           value: str | None = None, severity: Severity | None = None, **params: object) -> Finding:
+        """A finding from its catalogued code: the message is the code's template filled with `params`."""
+        return cls(code, code.format(**params), severity or code.severity, file=file, sheet=sheet, cell=cell, value=value)
 
     @property
     def place(self) -> str:
@@ -51,3 +51,9 @@ class LedgerError(Exception):
         super().__init__(message)
         self.message = message
         self.code = code
+
+    @classmethod
+    def of(cls, code: Code, *, file: str | None = None, **params: object) -> LedgerError:
+        """A refusal from its catalogued code; `file` names the file first, as every message does."""
+        text = code.format(**params)
+        return cls(f"{file}：{text}" if file else text, code=code)

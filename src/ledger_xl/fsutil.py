@@ -12,12 +12,11 @@ import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from .codes import Code
 from .findings import LedgerError
+from .safety import MAX_FILE_BYTES, MAX_PARTS, MAX_RATIO, MAX_UNCOMPRESSED, zip_problem
 
-MAX_FILE_BYTES = 50 * 1024 * 1024
-MAX_PARTS = 2000
-MAX_UNCOMPRESSED = 200 * 1024 * 1024
-MAX_RATIO = 200
+__all__ = ["MAX_FILE_BYTES", "MAX_PARTS", "MAX_RATIO", "MAX_UNCOMPRESSED"]  # the limits live in safety; said here too
 
 # every workbook we write: text stays text (a bureau's "=HYPERLINK(…)" is never a formula), and xlsxwriter
 # assembles the file in memory rather than through temporary files (no churn in /tmp, nothing left behind)
@@ -41,12 +40,9 @@ def atomic_path(target: Path) -> Iterator[Path]:
         try:
             os.replace(tmp_path, target)
         except IsADirectoryError as e:
-            raise LedgerError(f"{target} 是一个文件夹，不是文件。请把这个文件夹改名或移走后重试。", code="path-kind") from e
+            raise LedgerError.of(Code.PATH_KIND, problem=f"{target} 是一个文件夹，不是文件", fix="请把这个文件夹改名或移走后重试") from e
         except PermissionError as e:
-            raise LedgerError(
-                f"无法写入 {target.name}：文件可能正在 Excel/WPS 中打开，或文件夹是只读的。请关闭该文件（或改名）后重试。",
-                code="file-busy",
-            ) from e
+            raise LedgerError.of(Code.FILE_BUSY, name=target.name) from e
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
@@ -215,36 +211,28 @@ def check_ooxml(path: Path, *, kind: str) -> None:
     try:
         size = path.stat().st_size
     except OSError as e:
-        raise LedgerError(f"{name}：无法读取文件（{e.strerror}）。", code="unreadable") from e
+        raise LedgerError.of(Code.UNREADABLE, file=name, problem=f"无法读取文件（{e.strerror}）", fix="请检查文件是否存在、能否打开") from e
     if size > MAX_FILE_BYTES:
-        raise LedgerError(f"{name}：文件过大（{size // 1024 // 1024} MB），不像是{kind}文件。请检查后重新提供。", code="too-large")
+        raise LedgerError.of(Code.TOO_LARGE, file=name, mb=size // 1024 // 1024, kind=f"{kind}文件", action="提供")
     what = sniff(path)
     if what == "empty":
-        raise LedgerError(f"{name}：文件是空的（0 字节）。请重新保存后再提供。", code="empty-file")
+        raise LedgerError.of(Code.EMPTY_FILE, file=name, why="", action="提供")
     if what == "ole":
-        raise LedgerError(
-            f"{name}：这是旧格式（.doc/.xls/.et）文件或设置了打开密码的文件。"
-            f"请取消密码，并用 Word/Excel/WPS“另存为” {'.docx' if kind == 'Word' else '.xlsx'} 格式后重试。",
-            code="old-or-encrypted",
-        )
+        raise LedgerError.of(Code.OLD_OR_ENCRYPTED, file=name, ext=".docx" if kind == "Word" else ".xlsx")
     if what != "zip":
-        raise LedgerError(
-            f"{name}：不是有效的{kind}文件（可能是网页、文本或改了扩展名的文件）。"
-            f"请用{kind}/WPS 打开后“另存为” {'.docx' if kind == 'Word' else '.xlsx'} 格式。",
-            code="not-ooxml",
-        )
-    from .xlsxread import ZipRefusal, inflate_parts, zip_problem
+        raise LedgerError.of(Code.NOT_OOXML, file=name, kind=kind, ext=".docx" if kind == "Word" else ".xlsx")
+    from .xlsxread import ZipRefusal, inflate_parts
 
     data = path.read_bytes()
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
     except zipfile.BadZipFile as e:
-        raise LedgerError(f"{name}：文件已损坏，无法打开（压缩包不完整）。请重新保存或重新发送。", code="corrupt") from e
+        raise LedgerError.of(Code.CORRUPT, file=name, problem="文件已损坏，无法打开（压缩包不完整）", fix="请重新保存或重新发送") from e
     problem = zip_problem(infos)
     if problem:
-        raise LedgerError(f"{name}：{problem}。", code="zip-bomb")
+        raise LedgerError.of(Code.ZIP_BOMB, file=name, problem=problem, fix="请重新保存后再提供")
     try:
         inflate_parts(data, infos, MAX_UNCOMPRESSED)  # every part, within the budget, DOCTYPE in any encoding
     except ZipRefusal as e:
-        raise LedgerError(f"{name}：{e}。请用{kind}/WPS 打开后重新保存，再提供。", code=e.code) from e
+        raise LedgerError.of(e.code, file=name, problem=e.problem, fix=f"请用{kind}/WPS 打开后重新保存，再提供") from e

@@ -14,8 +14,9 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from .codes import Code
 from .findings import Finding, LedgerError, Severity
 from .fsutil import MAX_FILE_BYTES, display_name, sniff_bytes
 from .layout import (
@@ -150,25 +151,25 @@ def received_time(path: Path) -> dt.datetime:
     return dt.datetime.fromtimestamp(Path(path).stat().st_mtime).replace(microsecond=0)
 
 
-def refusal_for(path: Path, data: bytes) -> tuple[str, str] | None:
+def refusal_for(path: Path, data: bytes) -> tuple[Code, dict[str, str]] | None:
     """(code, message) when the file (`data`, named by `path`) is not an .xlsx/.xlsm we can read, judged by
     its bytes first."""
     name = path.name
     if name.startswith("~$"):
-        return "lock-file", "这是 Excel/WPS 打开文件时产生的临时文件（~$ 开头），不是报表，已跳过。可以删除它。"
+        return Code.LOCK_FILE, {}
     what = sniff_bytes(data)
     if what == "empty":
-        return "empty-file", "文件是空的（0 字节），可能没有保存完整。请重新保存后再报送。"
+        return Code.EMPTY_FILE, {"why": "，可能没有保存完整", "action": "报送"}
     if what == "ole":
         if _is_encrypted(data):
-            return "encrypted", "文件设置了打开密码，无法读取。请取消密码后重新报送（文件 → 信息 → 保护工作簿 → 删除密码）。"
-        return "old-format", "这是旧格式（.xls/.et）文件。请用 Excel/WPS 打开后“另存为” .xlsx 格式，重新报送。"
+            return Code.ENCRYPTED, {}
+        return Code.OLD_FORMAT, {"what": "旧格式（.xls/.et）", "app": "Excel/WPS", "ext": ".xlsx", "then": "，重新报送"}
     if what == "html":
-        return "html-as-xls", "这是网页格式的文件（改成了 .xls/.xlsx 扩展名），不是真正的工作簿。请在模板中填写后另存为 .xlsx 重新报送。"
+        return Code.HTML_AS_XLS, {}
     if what == "text":
-        return "csv-or-text", "这是 CSV/文本文件，不是填报模板。请在下发的模板中填写，保存为 .xlsx 后重新报送。"
+        return Code.CSV_OR_TEXT, {}
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
-        return "wrong-extension", f"文件扩展名为 {path.suffix or '（无）'}，不是 .xlsx 工作簿。请在下发的模板中填写，保存为 .xlsx 后重新报送。"
+        return Code.WRONG_EXTENSION, {"suffix": path.suffix or "（无）"}
     return None
 
 
@@ -187,9 +188,9 @@ def _is_encrypted(data: bytes) -> bool:
 class _Refused(Exception):
     """A step of read_return that refuses the whole file: the finding, without its file name."""
 
-    def __init__(self, code: str, message: str, cell: str | None = None, sheet: str | None = None) -> None:
-        super().__init__(message)
-        self.code, self.message, self.cell, self.sheet = code, message, cell, sheet
+    def __init__(self, code: Code, cell: str | None = None, sheet: str | None = None, **params: Any) -> None:
+        super().__init__(code.format(**params))
+        self.code, self.params, self.cell, self.sheet = code, params, cell, sheet
 
 
 def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger, sha256: str | None = None,
@@ -213,7 +214,7 @@ def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger, sha25
         meta, form = _identify(pkg, key, ledger_id, ledger, result)
         _check_layout(pkg, form, meta)
     except _Refused as r:
-        result.findings.append(Finding(r.code, r.message, Severity.ERROR, file=f, sheet=r.sheet, cell=r.cell))
+        result.findings.append(Finding.of(r.code, file=f, sheet=r.sheet, cell=r.cell, **r.params))
         return result
     typed = _read_fields(pkg, form.cells, meta.fields, result, f)
     extra = [n for n in pkg.order if n not in (FORM_SHEET, META_SHEET, HELP_SHEET, RETURN_SHEET)]
@@ -227,15 +228,14 @@ def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger, sha25
 def _package(path: Path, data: bytes | None, size: int) -> Package:
     """The workbook's form and metadata sheets, once its bytes say it can be one (read_package guards the rest)."""
     if size > MAX_FILE_BYTES or data is None:
-        raise _Refused("too-large", f"文件过大（{size // 1024 // 1024} MB），不像是填报模板。请检查后重新报送。")
+        raise _Refused(Code.TOO_LARGE, mb=size // 1024 // 1024, kind="填报模板", action="报送")
     refusal = refusal_for(path, data)
     if refusal:
-        raise _Refused(*refusal)
+        raise _Refused(refusal[0], **refusal[1])
     try:
         return read_package(path, sheets={FORM_SHEET, META_SHEET}, fast=True, data=data)
     except XlsxError as e:
-        advice = "" if e.code in ("macro", "external-link") else "请用 Excel/WPS 打开后重新保存为 .xlsx，再报送。"
-        raise _Refused(e.code, f"{e}。{advice}") from e
+        raise _Refused(e.code, **e.params) from e
 
 
 def _identify(pkg: Package, key: bytes, ledger_id: str, ledger: Ledger, result: ReturnRead) -> tuple[TemplateMeta, Sheet]:
@@ -244,26 +244,24 @@ def _identify(pkg: Package, key: bytes, ledger_id: str, ledger: Ledger, result: 
     meta = meta_from_rows(rows)
     if meta is None:
         if FORM_SHEET not in pkg.sheets:
-            raise _Refused("not-template", "不是本系统下发的填报模板（找不到“填报表”和隐藏的模板信息）。请在下发的模板中填写后报送。")
-        raise _Refused("not-template", "找不到模板的隐藏信息，可能是把内容复制到了新建的工作簿。请在下发的原模板中填写后报送。")
+            raise _Refused(Code.NOT_TEMPLATE, problem=f"不是本系统下发的填报模板（找不到“{FORM_SHEET}”和隐藏的模板信息）", which="")
+        raise _Refused(Code.NOT_TEMPLATE, problem="找不到模板的隐藏信息，可能是把内容复制到了新建的工作簿", which="原")
     if meta.ledger_id != ledger_id:
         if meta.ledger_title == ledger.title:
-            raise _Refused("other-workspace", f"这是《{meta.ledger_title}》的模板，但由另一个工作目录签发（签名密钥不同，"
-                           "可能是换了电脑或重新运行了 init）。请用原工作目录的备份恢复（ledger-xl restore 备份文件）后再汇总；"
-                           "如已找不回，请用本工作目录重新生成模板下发。")
-        raise _Refused("other-ledger", f"这是另一份台账（《{meta.ledger_title}》）的模板，不能汇入本台账。请确认文件是否发错。")
+            raise _Refused(Code.OTHER_WORKSPACE, title=meta.ledger_title)
+        raise _Refused(Code.OTHER_LEDGER, title=meta.ledger_title)
     if not TemplateMeta.rows_signed(rows or [], key):
-        raise _Refused("meta-tampered", "模板的隐藏信息被改动或已损坏，无法确认报送单位和报送期。请使用下发的原模板重新填写。")
+        raise _Refused(Code.META_TAMPERED)
     result.meta = meta
     if ledger.bureau(meta.bureau) is None:
-        raise _Refused("unknown-bureau", f"模板所属单位“{meta.bureau}”已不在台账定义中。请核对台账定义表的“单位”表。")
+        raise _Refused(Code.TEMPLATE_BUREAU_UNKNOWN, bureau=meta.bureau)
     try:
         Period.parse(meta.period)
     except LedgerError as e:
-        raise _Refused("bad-period", f"模板的报送期“{meta.period}”无法识别。") from e
+        raise _Refused(Code.BAD_PERIOD, period=meta.period) from e
     form = pkg.sheets.get(FORM_SHEET)
     if form is None:
-        raise _Refused("missing-sheet", f"找不到“{FORM_SHEET}”工作表（可能被改名或删除）。请使用下发的原模板重新填写。")
+        raise _Refused(Code.MISSING_SHEET, form=FORM_SHEET)
     return meta, form
 
 
@@ -277,13 +275,11 @@ def _check_layout(pkg: Package, form: Sheet, meta: TemplateMeta) -> None:
             detail += f"；等共 {len(changed)} 处"
         if moved and not changed:
             detail = f"填写区位置被移动（{moved[0].label}）"
-        raise _Refused("tampered", f"模板的锁定内容被改动（行被移动、删除或任务文字被修改）：{detail}。请使用下发的原模板重新填写。",
-                       cell=changed[0][0] if changed else moved[0].cell, sheet=FORM_SHEET)
+        raise _Refused(Code.TAMPERED, cell=changed[0][0] if changed else moved[0].cell, sheet=FORM_SHEET, detail=detail)
     merged = _merged_over_fields(form.merged, meta.fields)
     if merged:
         rng, inside = merged
-        raise _Refused("merged-input", f"填写区的单元格被合并了（{rng}），合并会丢掉其中的内容。"
-                       "请取消合并后重新填写，或使用下发的原模板。", cell=inside[0], sheet=FORM_SHEET)
+        raise _Refused(Code.MERGED_INPUT, cell=inside[0], sheet=FORM_SHEET, range=rng)
 
 def _read_fields(pkg: Package, cells: Mapping[str, Cell], fields: list[FieldSpec], result: ReturnRead, file: str) -> list[list[object]]:
     """Read every input field into `result`; returns what was typed in each (see typed_entry)."""
@@ -412,11 +408,9 @@ def _check_other_sheets(path: Path, data: bytes, names: list[str], meta: Templat
     filled = [v for v in result.values if v.kind not in ("filler", "phone", "reviewer", "fill_date")]
     where = "、".join(f"“{n}”" for n in with_content)
     if not filled:
-        result.findings.append(Finding("wrong-sheet", f"“{FORM_SHEET}”中没有填写内容，而工作表{where}中有数据：可能把数据粘贴到了错误的工作表。"
-                                       f"请把内容填写在“{FORM_SHEET}”的黄色格子中后重新报送。", Severity.ERROR, file=file, sheet=with_content[0]))
+        result.findings.append(Finding.of(Code.WRONG_SHEET, file=file, sheet=with_content[0], form=FORM_SHEET, where=where))
     else:
-        result.findings.append(Finding("extra-sheet", f"文件中多了工作表{where}，其中的内容不会被汇总。如有需要填报的内容，请填写在“{FORM_SHEET}”中。",
-                                       Severity.WARNING, file=file, sheet=with_content[0]))
+        result.findings.append(Finding.of(Code.EXTRA_SHEET, file=file, sheet=with_content[0], form=FORM_SHEET, where=where))
 
 
 def _short(text: str, n: int = 20) -> str:
@@ -434,50 +428,49 @@ def _raw_text(cell: Cell | None) -> str:
 
 def _read_field(fs: FieldSpec, cell: Cell | None, result: ReturnRead, file: str) -> None:
     """One input field: a Value, or a finding at its cell (an error refuses the file, a warning does not)."""
-    def finding(code: str, message: str, severity: Severity = Severity.ERROR) -> None:
-        result.findings.append(Finding(code, message, severity, file=file, sheet=FORM_SHEET, cell=fs.cell,
-                                       value=_raw_text(cell) or None))
+    def finding(code: Code, **params: Any) -> None:
+        result.findings.append(Finding.of(code, file=file, sheet=FORM_SHEET, cell=fs.cell, value=_raw_text(cell) or None,
+                                          where=where, **params))
 
     where = f"第 {fs.task_id} 项“{fs.label}”" if fs.task_id else f"“{fs.label}”"
     kind = KINDS[fs.kind]
     problem = _unusable(fs, kind, cell, where)
     if problem is not None:
-        if problem[0]:
-            finding(*problem)
+        if problem[0] is not None:
+            finding(problem[0], **problem[1])
         return
     assert cell is not None
     try:
         num, text = _parse_field(fs, kind, cell, where, finding)
     except NumberError as e:
-        return finding("bad-value", _bad_value(kind, _short(_raw_text(cell), 30), str(e), where))
+        return finding(Code.BAD_VALUE, **_bad_value(kind, _short(_raw_text(cell), 30), str(e)))
     result.values.append(Value(fs.task_id, fs.role, fs.kind, fs.index, num, text, fs.cell))
 
 
-def _unusable(fs: FieldSpec, kind: str, cell: Cell | None, where: str) -> tuple[str, str, Severity] | None:
-    """A cell that holds no value to read: (code, message, severity) to report, ("", "", …) when a blank is
+def _unusable(fs: FieldSpec, kind: str, cell: Cell | None, where: str) -> tuple[Code | None, dict[str, Any]] | None:
+    """A cell that holds no value to read: (code, its parameters) to report, (None, {}) when a blank is
     fine, None when there is a value."""
     if cell is not None and cell.kind == "f":
-        return "formula-no-value", f"{where}是公式，但没有计算结果。请删除公式，直接填写数值。", Severity.ERROR
+        return Code.FORMULA_NO_VALUE, {"fix": "请删除公式，直接填写数值"}
     if cell is not None and cell.kind == "e":
-        return "error-cell", f"{where}显示错误值 {cell.value}。请改为直接填写数值。", Severity.ERROR
+        return Code.ERROR_CELL, {"shown": cell.value, "fix": "请改为直接填写数值"}
     if cell is None or (cell.kind == "s" and not str(cell.value).strip()):
         if kind in ("number", "integer") and fs.kind in ("metric", "duty_count"):
-            return "missing", f"{where}未填写。本期没有新增或没有开展请填 0。", Severity.ERROR
+            return Code.MISSING, {"problem": "未填写", "fix": "本期没有新增或没有开展请填 0"}
         if fs.kind == "deliv_status":
-            return "missing", f"{where}未选择。请从下拉列表中选择未启动、推进中或已完成。", Severity.ERROR
+            return Code.MISSING, {"problem": "未选择", "fix": f"请从下拉列表中选择{'、'.join(STATUS_CHOICES[:-1])}或{STATUS_CHOICES[-1]}"}
         if fs.kind in ("ind_value", "ind_baseline", "ind_current"):
-            return "missing-optional", f"{where}未填写；本期若尚无数据可留空，但请在工作进展中说明。", Severity.WARNING
+            return Code.MISSING_OPTIONAL, {}
         if fs.kind in ("progress", "filler", "phone") and fs.role != "responsible":
-            return "missing-text", f"{where}未填写。", Severity.WARNING
-        return "", "", Severity.INFO
+            return Code.MISSING_TEXT, {}
+        return None, {}
     if cell.kind == "n" and abs(float(cell.value)) >= 1e15:  # type: ignore[arg-type]
-        return ("precision-lost", f"{where}的数字位数过多（{canonical(cell.value)}），Excel 已丢失精度。"
-                "请先把单元格设为“文本”格式，再重新填写。", Severity.ERROR)
+        return Code.PRECISION_LOST, {"digits": canonical(cell.value)}
     return None
 
 
 def _parse_field(fs: FieldSpec, kind: str, cell: Cell, where: str,
-                 finding: Callable[[str, str, Severity], None]) -> tuple[float | None, str | None]:
+                 finding: Callable[..., None]) -> tuple[float | None, str | None]:
     """(number, text) of a filled cell by its field's kind; NumberError says why it cannot be read."""
     if kind == "number" and fs.kind == "metric" and is_countable(fs.unit):  # 个、家、座…: whole things only
         num = parse_count(cell.value)
@@ -508,21 +501,22 @@ def _parse_field(fs: FieldSpec, kind: str, cell: Cell, where: str,
     t = _raw_text(cell)
     if _CTRL_RE.search(t):
         t = _CTRL_RE.sub("", t)
-        finding("control-chars", f"{where}含有不可见的控制字符，已去除。", Severity.WARNING)
+        finding(Code.CONTROL_CHARS)
     if _INVISIBLE_RE.search(t):
         t = _INVISIBLE_RE.sub("", t)
-        finding("invisible-chars", f"{where}含有不可见的文字方向控制符或零宽字符（会改变或隐藏显示的内容），已去除。", Severity.WARNING)
+        finding(Code.INVISIBLE_CHARS)
     return None, t.strip()
 
 
-def _bad_value(kind: str, typed: str, why: str, where: str) -> str:
+def _bad_value(kind: str, typed: str, why: str) -> dict[str, str]:
+    """How a value that cannot be read is told: the reader's own words, and advice when they give none."""
     if why.startswith("请"):
-        return f"{where}填的“{typed}”不对：{why}。"
+        return {"typed": typed, "problem": f"不对：{why}", "fix": ""}
     if "请" in why:
-        return f"{where}填的“{typed}”{why}。"
+        return {"typed": typed, "problem": why, "fix": ""}
     advice = {"number": "请填写数字，例如 5", "integer": "请填写整数，例如 1",
               "date": "请按 2024-6-30、2024.6.30 或 2024年6月30日 的样子填写"}.get(kind, "请改正")
-    return f"{where}填的“{typed}”{why}。{advice}。"
+    return {"typed": typed, "problem": why, "fix": f"{advice}。"}
 
 
 def _parse_date(cell: Cell) -> dt.date:
@@ -560,8 +554,8 @@ def _cross_checks(result: ReturnRead, file: str) -> None:
         if status and status.text == "已完成":
             for need, label in (("deliv_date", "完成日期"), ("deliv_name", "文件名称")):
                 if need not in vals:
-                    result.findings.append(Finding("deliverable-incomplete", f"第 {tid} 项成果已完成，但“{label}”未填写。请补填。",
-                                                   Severity.WARNING, file=file, sheet=FORM_SHEET, cell=status.cell))
+                    result.findings.append(Finding.of(Code.DELIVERABLE_INCOMPLETE, file=file, sheet=FORM_SHEET, cell=status.cell,
+                                                      task=tid, label=label))
 
 
 # ---------------------------------------------------------------- reading many files
@@ -643,11 +637,11 @@ def _keep(path: Path, digest: str, archive: Path | None) -> tuple[bytes | None, 
             return None, archive_copy(path, digest, archive) if archive is not None else None, None
         data = read_regular(path)
     except OSError as e:
-        return None, None, Finding("unreadable", f"无法读取文件（{e.strerror or type(e).__name__}），可能已被移走或正被其他程序占用。"
-                                   "请关闭占用它的程序后重新运行汇总。", Severity.ERROR, file=display_name(path.name))
+        return None, None, Finding.of(Code.UNREADABLE, file=display_name(path.name),
+                                      problem=f"无法读取文件（{e.strerror or type(e).__name__}），可能已被移走或正被其他程序占用",
+                                      fix="请关闭占用它的程序后重新运行汇总")
     if hashlib.sha256(data).hexdigest() != digest:
-        return None, None, Finding("changed-while-reading", "文件在汇总过程中被改动（可能仍在保存或复制中），本次未汇入。"
-                                   "请等文件保存完成后重新运行汇总。", Severity.ERROR, file=display_name(path.name))
+        return None, None, Finding.of(Code.CHANGED_WHILE_READING, file=display_name(path.name))
     return data, archive_bytes(data, digest, path.suffix, archive) if archive is not None else None, None
 
 
@@ -655,8 +649,7 @@ def _crashed(item: tuple[Path, str], why: str, archive: Path | None) -> ReturnRe
     path, digest = item
     _, kept, _ = _keep(path, digest, archive)
     r = ReturnRead(path, digest, received_time(path), kept)
-    r.findings.append(Finding("reader-crash", f"读取此文件时读取程序异常退出（{why}），文件可能已损坏或经过特殊构造。"
-                              "请用 Excel/WPS 打开后重新保存为 .xlsx，再报送。", Severity.ERROR, file=display_name(path.name)))
+    r.findings.append(Finding.of(Code.READER_CRASH, file=display_name(path.name), why=why))
     return r
 
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from .bureaus import is_group, is_office, split_bureaus_noted, split_persons, unique_short_names
-from .findings import Finding, LedgerError, Severity
+from .codes import Code
+from .findings import Finding, LedgerError
 from .model import ALL_MEMBERS, PERIOD_KIND_LABEL, Bureau, Indicator, Ledger, Metric, Task
 from .tablemodel import TableModel, TCell, merged_across
 from .targets import (
@@ -94,12 +96,11 @@ class _Ctx:
     restored: dict[str, tuple[str, int, int | None]] = field(default_factory=dict)  # written → (full, row, column)
     seen_at: dict[str, tuple[int, int | None]] = field(default_factory=dict)  # unit → where it first appears
 
-    def find(self, code: str, msg: str, row: int, col: int | None = None, value: str | None = None,
-             severity: Severity = Severity.WARNING) -> None:
+    def find(self, code: Code, row: int, col: int | None = None, value: str | None = None, **params: Any) -> None:
         if col is None and self.cols.task:
             col = self.cols.task[0]
-        self.findings.append(Finding(code, msg, severity, file=self.tm.file, sheet=self.tm.sheet,
-                                     cell=self.tm.place(row, col), value=value))
+        self.findings.append(Finding.of(code, file=self.tm.file, sheet=self.tm.sheet, cell=self.tm.place(row, col), value=value,
+                                        **params))
 
 
 # ---------------------------------------------------------------- header and columns
@@ -217,8 +218,8 @@ def refuse_no_header(tm: TableModel) -> LedgerError:
     lack = [w for w, ok in (("任务列（重点任务/目标任务/工作任务）", "task" in best_roles),
                             ("单位列（牵头单位/责任单位）", bool(best_roles & {"lead", "responsible"}))) if not ok]
     where = f"{tm.file} › {tm.sheet} › {tm.place(best)}" if best_roles else tm.file
-    return LedgerError(f"{where}：没有找到任务台账的表头，缺少{'和'.join(lack)}。请确认表头写有“重点任务”和“牵头单位”"
-                       "或“责任单位”，或把台账所在的表格/工作表单独另存后再导入。", code="no-ledger-table")
+    return LedgerError.of(Code.NO_LEDGER_TABLE, file=where, problem=f"没有找到任务台账的表头，缺少{'和'.join(lack)}",
+                          fix="请确认表头写有“重点任务”和“牵头单位”或“责任单位”，或把台账所在的表格/工作表单独另存后再导入。")
 
 
 # ---------------------------------------------------------------- rows
@@ -276,13 +277,13 @@ def read_rows(ctx: _Ctx, first: int, header: list[list[TCell]]) -> list[Task]:
             ctx.tm.below.append(next(c.text for c in row if c.text.strip()))  # a 填报说明/备注 row inside the table
             continue
         if _is_total_row(row, ctx.cols):
-            ctx.find("total-row", "合计/小计行，不作为任务，已跳过。", ri, severity=Severity.INFO)
+            ctx.find(Code.TOTAL_ROW, ri)
             continue
         name = _category_of_row(row, ctx.cols)
         if name is not None:
             if name:
                 _set_category(ctx, row, name)
-                ctx.find("category-row", f"“{name}”是分类行，作为其下各项任务的分类，不作为任务。", ri, severity=Severity.INFO)
+                ctx.find(Code.CATEGORY_ROW, ri, name=name)
             continue
         task = _task_of_row(ctx, ri, row, len(tasks))
         if task is not None:
@@ -314,8 +315,7 @@ def _task_of_row(ctx: _Ctx, ri: int, row: list[TCell], n_before: int) -> Task | 
         if target_text:
             group = target_text
         else:
-            ctx.find("row-dropped", "这一行没有任务内容，已跳过。如是任务请补上任务内容后重新导入。", ri,
-                     value="；".join(dict.fromkeys(c.text.strip() for c in row if c.text.strip()))[:60])
+            ctx.find(Code.ROW_DROPPED, ri, value="；".join(dict.fromkeys(c.text.strip() for c in row if c.text.strip()))[:60])
             return None
     tid = clean(_text(row, cols.id)).rstrip(".、．") or str(n_before + 1)
     category = _text(row, cols.category) or ctx.category
@@ -331,7 +331,7 @@ def _task_of_row(ctx: _Ctx, ri: int, row: list[TCell], n_before: int) -> Task | 
     _deadline_of_row(ctx, ri, row, task)
     _plan_of_row(ctx, ri, task)
     if not lead:
-        ctx.find("no-lead", f"第 {tid} 项任务没有牵头单位。请在定义表中补填。", ri, cols.lead)
+        ctx.find(Code.NO_LEAD, ri, cols.lead, task=tid)
     return task
 
 
@@ -386,8 +386,7 @@ def _deadline_of_row(ctx: _Ctx, ri: int, row: list[TCell], task: Task) -> None:
     if freq in ("half-year", "quarter", "year") and task.frequency is None:
         task.frequency = freq  # type: ignore[assignment]
     if not understood:
-        ctx.find("deadline-unread", f"第 {task.id} 项的完成时限“{raw}”读不出日期，已留空。请在定义表“完成时限”列填写日期。",
-                 ri, ctx.cols.deadline, raw)
+        ctx.find(Code.DEADLINE_UNREAD, ri, ctx.cols.deadline, raw, task=task.id, raw=raw)
 
 
 def _plan_of_row(ctx: _Ctx, ri: int, task: Task) -> None:
@@ -433,7 +432,7 @@ def _metric_semantics(ctx: _Ctx, ri: int, task: Task, texts: list[str]) -> None:
         acc, guess = accumulation_of(texts, m.yearly, m.target)
         m.accumulation = acc  # type: ignore[assignment]
         if guess:
-            ctx.find("accumulation-guess", f"第 {task.id} 项“{m.name}”：{guess}。如不对请在定义表“数量指标”的“累计方式”列改正。", ri)
+            ctx.find(Code.ACCUMULATION_GUESS, ri, task=task.id, metric=m.name, guess=guess)
 
 
 def _text_targets(ctx: _Ctx, ri: int, task: Task, plan_text: str) -> None:
@@ -446,11 +445,10 @@ def _text_targets(ctx: _Ctx, ri: int, task: Task, plan_text: str) -> None:
             continue
         metrics.append(m)
         if note:
-            ctx.find("target-guess", f"第 {task.id} 项“{m.name}”：{note}。", ri)
+            ctx.find(Code.TARGET_GUESS, ri, task=task.id, metric=m.name, note=note)
     task.metrics, task.indicators = metrics, indicators
     if len(ctx.years) > 1 and metrics:
-        ctx.find("target-year-guess", f"第 {task.id} 项的数量目标写在文字中，没有分年数字，已全部计在 {year} 年。"
-                 "请在定义表“数量指标”中按年分解。", ri)
+        ctx.find(Code.TARGET_YEAR_GUESS, ri, task=task.id, year=year)
 
 
 # ---------------------------------------------------------------- the whole table
@@ -529,14 +527,12 @@ def read_table(tm: TableModel, *, fallback_title: str) -> ImportResult:
     ctx.category = ctx.top_category = _ENUM_RE.sub("", heading).strip()  # "一、民生保障" just above the table
     tasks = read_rows(ctx, start + n_header, tm.rows[start : start + n_header])
     if not tasks:
-        raise LedgerError(f"{tm.file} › {tm.sheet}：台账表格中没有任务行（表头在{tm.place(start)}）。请检查表格内容。",
-                          code="no-tasks")
+        raise LedgerError.of(Code.NO_TASKS, file=f"{tm.file} › {tm.sheet}", header_at=tm.place(start))
     _check_ids(ctx, tasks)
     for t in tasks:
         t.breakdown = {y: t.breakdown.get(y, "") for y in years}  # the definition has a column per year
     if not years:
-        raise LedgerError(f"{tm.file}：读不出台账的年份（没有年度列，标题和完成时限中也没有年份）。请在标题中写明年份，"
-                          "例如“2025年重点任务分解表”，再导入。", code="no-years")
+        raise LedgerError.of(Code.IMPORT_NO_YEARS, file=tm.file)
     ledger = Ledger(title=title, years=years, bureaus=[], tasks=tasks)
     ledger.bureaus = _bureaus(ctx, tasks, title)
     ledger.office = next((b.name for b in ledger.bureaus if is_office(b.name)), "")
@@ -553,8 +549,7 @@ def _check_ids(ctx: _Ctx, tasks: list[Task]) -> None:
     for i, t in enumerate(tasks, start=1):
         t.note = "；".join(p for p in (f"原序号：{t.id}", t.note) if p)
         t.id = str(i)
-    ctx.findings.append(Finding("duplicate-id", "序号有重复（可能每个分类重新编号），已按顺序重新编为 1—"
-                                f"{len(tasks)}，原序号写在备注中。", Severity.WARNING, file=ctx.tm.file, sheet=ctx.tm.sheet))
+    ctx.findings.append(Finding.of(Code.DUPLICATE_ID, file=ctx.tm.file, sheet=ctx.tm.sheet, n=len(tasks)))
 
 
 def _bureaus(ctx: _Ctx, tasks: list[Task], title: str) -> list[Bureau]:
@@ -572,11 +567,9 @@ def _bureaus(ctx: _Ctx, tasks: list[Task], title: str) -> list[Bureau]:
         out.append(Bureau(name=n, short_name=shorts[n], member=n in members, group=group))
         if group:
             ri, col = ctx.seen_at.get(n, (0, None))
-            ctx.find("group-unit", f"“{n}”是统称。可在定义表“单位”表的“包含单位”列填写它包含的具体单位"
-                     "（用顿号分隔）；不填则按一个单位发模板。", ri, col, n, Severity.INFO)
+            ctx.find(Code.GROUP_UNIT, ri, col, n, name=n)
     for written, (full, ri, col) in ctx.restored.items():
-        ctx.find("unit-prefix", f"单位“{written}”按同格第一个单位补全为“{full}”。如不对请在定义表中改正。", ri, col, written,
-                 Severity.INFO)
+        ctx.find(Code.UNIT_PREFIX, ri, col, written, written=written, full=full)
     return out
 
 
@@ -596,12 +589,9 @@ def _members(ctx: _Ctx, tasks: list[Task], seen: list[str], title: str) -> set[s
     has_group = any(ALL_MEMBERS in t.responsible + t.lead for t in tasks) or any(is_office(n) for n in seen) or any(
         "领导小组" in line for line in lines)
     if not has_group:
-        ctx.findings.append(Finding("no-leading-group", "文件中没有提到领导小组，各单位均未标为领导小组成员单位。",
-                                    Severity.INFO, file=ctx.tm.file, sheet=ctx.tm.sheet))
+        ctx.findings.append(Finding.of(Code.NO_LEADING_GROUP, file=ctx.tm.file, sheet=ctx.tm.sheet))
         return set()
-    ctx.findings.append(Finding("members-assumed", "文件提到领导小组但没有列出成员单位，已把除领导小组办公室和统称外的各单位标为成员单位"
-                                "（“各成员单位”即指它们）。请在定义表“单位”表的“领导小组成员”列核对。", Severity.INFO,
-                                file=ctx.tm.file, sheet=ctx.tm.sheet))
+    ctx.findings.append(Finding.of(Code.MEMBERS_ASSUMED, file=ctx.tm.file, sheet=ctx.tm.sheet))
     return {n for n in seen if not is_office(n) and not is_group(n)}
 
 
@@ -618,10 +608,9 @@ def _reporting(ctx: _Ctx, ledger: Ledger) -> None:
             ledger.deadline_rule = DeadlineRule.parse(rule, source=DEFINITION_RULE_SOURCE)
             said += ("，" if said else "") + f"报送截止“{rule}”（{ledger.deadline_rule.text}）"
         except LedgerError:
-            ctx.findings.append(Finding("deadline-rule-unread", f"文件中的报送时限“{rule}”无法换算为每期的截止日期，未采用。"
-                                        "请在定义表“设置 › 报送截止”中填写，如“次月10日前”。", Severity.WARNING, file=ctx.tm.file))
+            ctx.findings.append(Finding.of(Code.DEADLINE_RULE_UNREAD, file=ctx.tm.file, rule=rule))
     if said:
-        ctx.findings.append(Finding("reporting-read", f"按文件中的要求，{said}。", Severity.INFO, file=ctx.tm.file))
+        ctx.findings.append(Finding.of(Code.REPORTING_READ, file=ctx.tm.file, said=said))
 
 
 def _column_summary(tm: TableModel, cols: Columns, years_from: str, years: list[int]) -> list[tuple[str, str]]:

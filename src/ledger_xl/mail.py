@@ -23,6 +23,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .addresses import address_problem, split_addresses
+from .codes import Code
 from .findings import LedgerError
 from .fsutil import write_bytes_atomic
 
@@ -95,16 +96,18 @@ class SmtpSettings:
     def check(self) -> None:
         """Refuse settings that cannot send, before anyone is asked to confirm a send (no connection made)."""
         if not self.host:
-            raise LedgerError("ledger-xl.toml 的 [mail] 中没有填写邮件服务器（host）。请补填后重试，或先用 --dry-run。", code="mail-config")
+            raise LedgerError.of(Code.MAIL_CONFIG, problem="ledger-xl.toml 的 [mail] 中没有填写邮件服务器（host）",
+                                 fix="请补填后重试，或先用 --dry-run")
         if self.security not in ("ssl", "starttls"):
-            raise LedgerError(f"security = “{self.security}”无法识别：请填 ssl（465 端口）或 starttls（587 端口）。", code="mail-config")
+            raise LedgerError.of(Code.MAIL_CONFIG, problem=f"security = “{self.security}”无法识别",
+                                 fix="请填 ssl（465 端口）或 starttls（587 端口）")
         if self.ca_file and not Path(self.ca_file).exists():
-            raise LedgerError(f"找不到配置的 CA 证书文件 {self.ca_file}。请检查 ledger-xl.toml 的 ca_file。", code="mail-config")
+            raise LedgerError.of(Code.MAIL_CONFIG, problem=f"找不到配置的 CA 证书文件 {self.ca_file}", fix="请检查 ledger-xl.toml 的 ca_file")
         self.sender_address()
 
     def sender_address(self) -> Address:
         if not self.sender:
-            raise LedgerError("ledger-xl.toml 的 [mail] 中没有填写发件地址（sender）。请补填后重试。", code="mail-config")
+            raise LedgerError.of(Code.MAIL_CONFIG, problem="ledger-xl.toml 的 [mail] 中没有填写发件地址（sender）", fix="请补填后重试")
         return address(self.sender_name, self.sender, who="发件人")
 
 
@@ -118,11 +121,11 @@ def address(name: str, addr: str, *, who: str) -> Address:
     addr = addr.strip()
     why = address_problem(addr)
     if why:
-        raise LedgerError(f"{who}的邮箱“{addr}”{why}。", code="bad-address")
+        raise LedgerError.of(Code.BAD_ADDRESS, who=who, address=addr, why=why)
     try:
         return Address(display_name=clean_name(name), addr_spec=addr)
     except (ValueError, IndexError, TypeError) as e:
-        raise LedgerError(f"{who}的邮箱“{addr}”格式不对。", code="bad-address") from e
+        raise LedgerError.of(Code.BAD_ADDRESS, who=who, address=addr, why="格式不对") from e
 
 
 def bureau_addresses(name: str, contact: str, emails: str) -> list[Address]:
@@ -184,7 +187,7 @@ def write_drafts(plan: MailPlan, out_dir: Path, sender: Address) -> list[SendRes
 def tls_context(ca_file: str) -> ssl.SSLContext:
     """Always verifying: the system store, or the configured CA file for an internal server."""
     if ca_file and not Path(ca_file).exists():
-        raise LedgerError(f"找不到配置的 CA 证书文件 {ca_file}。请检查 ledger-xl.toml 的 ca_file。", code="mail-config")
+        raise LedgerError.of(Code.MAIL_CONFIG, problem=f"找不到配置的 CA 证书文件 {ca_file}", fix="请检查 ledger-xl.toml 的 ca_file")
     ctx = ssl.create_default_context(cafile=ca_file or None)
     ctx.check_hostname = True
     ctx.verify_mode = ssl.CERT_REQUIRED
@@ -193,7 +196,8 @@ def tls_context(ca_file: str) -> ssl.SSLContext:
 
 def connect(settings: SmtpSettings, password: str | None, *, timeout: float = 30) -> smtplib.SMTP:
     if not settings.host:
-        raise LedgerError("ledger-xl.toml 的 [mail] 中没有填写邮件服务器（host）。请补填后重试，或先用 --dry-run。", code="mail-config")
+        raise LedgerError.of(Code.MAIL_CONFIG, problem="ledger-xl.toml 的 [mail] 中没有填写邮件服务器（host）",
+                             fix="请补填后重试，或先用 --dry-run")
     ctx = tls_context(settings.ca_file)
     try:
         if settings.security == "ssl":
@@ -204,18 +208,19 @@ def connect(settings: SmtpSettings, password: str | None, *, timeout: float = 30
             server.starttls(context=ctx)
             server.ehlo()
         else:
-            raise LedgerError(f"security = “{settings.security}”无法识别：请填 ssl（465 端口）或 starttls（587 端口）。", code="mail-config")
+            raise LedgerError.of(Code.MAIL_CONFIG, problem=f"security = “{settings.security}”无法识别",
+                                 fix="请填 ssl（465 端口）或 starttls（587 端口）")
         if settings.user:
             if not (password or "").isascii():
-                raise LedgerError("密码或授权码中含有中文或全角字符，邮件服务器无法接受。请重新复制授权码（只含字母和数字）。", code="mail-auth")
+                raise LedgerError.of(Code.MAIL_AUTH, problem="密码或授权码中含有中文或全角字符，邮件服务器无法接受",
+                                     fix="请重新复制授权码（只含字母和数字）")
             server.login(settings.user, password or "")
     except ssl.SSLCertVerificationError as e:
-        raise LedgerError(f"邮件服务器 {settings.host} 的证书无法验证（{e.verify_message}）。如是单位内部服务器，请在 ca_file 中配置其 CA 证书。",
-                          code="mail-tls") from e
+        raise LedgerError.of(Code.MAIL_TLS, host=settings.host, why=e.verify_message) from e
     except smtplib.SMTPAuthenticationError as e:
-        raise LedgerError(f"邮件服务器拒绝登录（{e.smtp_code}）：请检查用户名和授权码。", code="mail-auth") from e
+        raise LedgerError.of(Code.MAIL_AUTH, problem=f"邮件服务器拒绝登录（{e.smtp_code}）", fix="请检查用户名和授权码") from e
     except (OSError, smtplib.SMTPException) as e:
-        raise LedgerError(f"无法连接邮件服务器 {settings.host}:{settings.port}（{e}）。请检查网络和 [mail] 设置。", code="mail-connect") from e
+        raise LedgerError.of(Code.MAIL_CONNECT, host=settings.host, port=settings.port, why=e) from e
     return server
 
 

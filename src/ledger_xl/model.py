@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from .codes import Code
 from .findings import LedgerError
 
 Op = Literal[">=", "<=", "=="]
@@ -396,11 +397,11 @@ class Period:
             if m:
                 month = cn_number(m.group(2))
                 if month is None or not 1 <= month <= 12:
-                    raise LedgerError(f"报送期“{text}”的月份不对：应在 1—12 月之间。{_PERIOD_HELP}", code="period-format")
+                    raise LedgerError.of(Code.PERIOD_FORMAT, text=text, problem="的月份不对：应在 1—12 月之间", help=_PERIOD_HELP)
                 return cls(int(m.group(1)), "month", month)
         m = _PERIOD_RE.match(norm)
         if not m:
-            raise LedgerError(f"报送期“{text}”写法不对。{_PERIOD_HELP}", code="period-format")
+            raise LedgerError.of(Code.PERIOD_FORMAT, text=text, problem="写法不对", help=_PERIOD_HELP)
         year, part = int(m.group(1)), (m.group(2) or "").upper()
         if not part:
             return cls(year, "year", 1)
@@ -495,13 +496,10 @@ _EXAMPLE_CODE = {"half-year": "2024H1", "quarter": "2024Q1", "year": "2024", "mo
 def check_period_in(ledger: Ledger, period: Period) -> None:
     if period.year not in ledger.years:
         years = f"{ledger.years[0]}—{ledger.years[-1]}年" if ledger.years else "（未设定）"
-        raise LedgerError(f"报送期 {period.code} 不在本台账的年份内（{years}）。请检查 --period。", code="period-range")
+        raise LedgerError.of(Code.PERIOD_RANGE, period=period.code, years=years)
     if period.kind != ledger.period_kind:
-        raise LedgerError(
-            f"本台账按{PERIOD_KIND_LABEL[ledger.period_kind]}报送，报送期 {period.code} 与之不符。"
-            f"请改用{_EXAMPLE_CODE[ledger.period_kind]}这样的写法。",
-            code="period-kind",
-        )
+        raise LedgerError.of(Code.PERIOD_KIND, kind=PERIOD_KIND_LABEL[ledger.period_kind], period=period.code,
+                             example=_EXAMPLE_CODE[ledger.period_kind])
 
 
 # ---------------------------------------------------------------- when a period's return is due
@@ -556,21 +554,21 @@ class DeadlineRule:
         if re.fullmatch(r"\d{1,3}", t):
             return cls(days=int(t), source=source)
         if _WORKDAY_RE.search(t):
-            raise LedgerError(f"{where}“{text}”按工作日计算，ledger-xl 只按自然日计算截止日期。"
-                              "请改写为“报送期结束后10日内”或“次月28日前”这样的自然日规则，或在 ledger-xl.toml 的 [deadlines] 中逐期写明日期。",
-                              code="deadline-rule")
+            raise LedgerError.of(Code.DEADLINE_RULE, where=where, text=text, problem="按工作日计算，ledger-xl 只按自然日计算截止日期",
+                                 fix="请改写为“报送期结束后10日内”或“次月28日前”这样的自然日规则，或在 ledger-xl.toml 的 [deadlines] 中逐期写明日期")
         if _FULL_DATE_RE.search(t):
-            raise LedgerError(f"{where}“{text}”是某一天的日期，不是每期适用的规则。请写成“报送期结束后10日内”或“次月28日前”；"
-                              "个别报送期的截止日期请写在 ledger-xl.toml 的 [deadlines] 中，例如 2025M07 = 2025-08-28。",
-                              code="deadline-rule")
+            raise LedgerError.of(Code.DEADLINE_RULE, where=where, text=text, problem="是某一天的日期，不是每期适用的规则",
+                                 fix="请写成“报送期结束后10日内”或“次月28日前”；个别报送期的截止日期请写在 ledger-xl.toml 的 [deadlines] 中，"
+                                 "例如 2025M07 = 2025-08-28")
         m = _DAYS_AFTER_RE.search(t)
         if m and (n := cn_number(m.group(1))) is not None and n <= 366:
             return cls(days=n, source=source)
         m = _DAY_OF_MONTH_RE.search(t)
         if m and (d := cn_number(m.group(1))) is not None and 1 <= d <= 31:
             return cls(days=None, day=d, source=source)
-        raise LedgerError(f"{where}“{text}”无法识别。请写成“报送期结束后10日内”（结束后第几天）或“次月28日前”"
-                          "（结束后下个月的第几日），或在 ledger-xl.toml 的 [deadlines] 中逐期写明日期。", code="deadline-rule")
+        raise LedgerError.of(Code.DEADLINE_RULE, where=where, text=text, problem="无法识别",
+                             fix="请写成“报送期结束后10日内”（结束后第几天）或“次月28日前”（结束后下个月的第几日），"
+                             "或在 ledger-xl.toml 的 [deadlines] 中逐期写明日期")
 
 
 def default_period(ledger: Ledger, rule: DeadlineRule, today: dt.date, *, collecting: bool = False) -> tuple[Period, str]:
@@ -581,7 +579,7 @@ def default_period(ledger: Ledger, rule: DeadlineRule, today: dt.date, *, collec
     else the first. Outside the programme's years the nearest end is taken."""
     periods = ledger.periods()
     if not periods:
-        raise LedgerError("台账定义表的“设置”中没有年份，无法确定报送期。请填写年份，或用 --period 指定。", code="period-range")
+        raise LedgerError.of(Code.NO_YEARS)
     ended = [p for p in periods if p.end_date < today]
     current = next((p for p in periods if p.start_date <= today <= p.end_date), None)
     if not collecting:

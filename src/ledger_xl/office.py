@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from .codes import Code
 from .findings import LedgerError
 
 FONTCONF = """<?xml version="1.0"?>
@@ -41,7 +42,7 @@ def convert(src: Path, fmt: str, out_dir: Path, *, timeout: int = 180) -> Path:
     """Convert with LibreOffice (pdf, xlsx, docx…); returns the converted file's path."""
     exe = soffice_path()
     if not exe:
-        raise LedgerError("没有找到 LibreOffice（soffice）。请先运行 scripts/setup-system.sh 安装。", code="no-libreoffice")
+        raise LedgerError.of(Code.NO_LIBREOFFICE)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="lx-lo-") as profile:
@@ -51,14 +52,14 @@ def convert(src: Path, fmt: str, out_dir: Path, *, timeout: int = 180) -> Path:
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     target = out_dir / (Path(src).stem + "." + fmt.split(":")[0])
     if proc.returncode != 0 or not target.exists():
-        raise LedgerError(f"LibreOffice 转换 {Path(src).name} 失败：{proc.stderr.strip()[:300]}", code="convert-failed")
+        raise LedgerError.of(Code.CONVERT_FAILED, name=Path(src).name, why=proc.stderr.strip()[:300])
     return target
 
 
 def pdf_to_png(pdf: Path, prefix: Path, *, dpi: int = 80, first: int = 1, last: int | None = None) -> list[Path]:
     exe = shutil.which("pdftoppm")
     if not exe:
-        raise LedgerError("没有找到 pdftoppm。请安装 poppler-utils。", code="no-pdftoppm")
+        raise LedgerError.of(Code.NO_PDFTOPPM)
     Path(prefix).parent.mkdir(parents=True, exist_ok=True)
     cmd = [exe, "-png", "-r", str(dpi), "-f", str(first)] + (["-l", str(last)] if last else []) + [str(pdf), str(prefix)]
     subprocess.run(cmd, check=True, capture_output=True, timeout=120)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .codes import Code
 from .definition import load_ledger
 from .findings import Finding, LedgerError
 from .fsutil import NotARegularFile, clear_archive_temps, display_name
@@ -155,7 +156,7 @@ def collect_files(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]
             else:
                 found.setdefault(os.path.realpath(p), (p.stat().st_mtime, p.name, p))
         else:
-            raise LedgerError(f"找不到 {display_name(str(p))}。请检查路径。", code="not-found")
+            raise LedgerError.of(Code.NOT_FOUND, what="", path=display_name(str(p)), fix="请检查路径")
     return [p for _, _, p in sorted(found.values(), key=lambda x: (x[0], x[1]))], list(skipped.values())
 
 
@@ -422,7 +423,7 @@ def history(root: Path, period_text: str, bureau: str) -> History:
     ws, ledger, period = _open(root, period_text)
     if ledger.bureau(bureau) is None:
         names = "、".join(ledger.bureaus_with_tasks())
-        raise LedgerError(f"台账中没有单位“{bureau}”。请写单位全称，可选：{names}。", code="unknown-bureau")
+        raise LedgerError.of(Code.BUREAU_OPTION_UNKNOWN, names=bureau, choices=names)
     with open_store(ws, readonly=True) as store:
         return bureau_history(ws.root, ledger, store, bureau, period)
 
@@ -577,7 +578,8 @@ def plan_mail(root: Path, kind: str, period_text: str) -> tuple[MailPlan, Worksp
         try:
             to = config_recipients(recipients)
         except LedgerError as e:
-            raise LedgerError(f"ledger-xl.toml 的 report_recipients 有误：{e.message}", code="mail-config") from e
+            raise LedgerError.of(Code.MAIL_CONFIG, problem=f"ledger-xl.toml 的 report_recipients 有误：{e.message.rstrip('。')}",
+                                 fix="请改正后重试") from e
         path = ws.outputs / "reports" / f"{period.code}_总结报告.docx"
         if not path.exists():
             path, _ = make_report(root, period.code)
@@ -589,7 +591,7 @@ def plan_mail(root: Path, kind: str, period_text: str) -> tuple[MailPlan, Worksp
                 "详细情况见附件。\n" + sign)
         plan.messages.append(Outgoing("report", period.code, None, to, title, body, path, f"{title}.docx"))
     else:
-        raise LedgerError(f"未知的邮件类型“{kind}”：可选 templates、remind、report。", code="usage")
+        raise LedgerError.of(Code.USAGE_MAIL_KIND, kind=kind)
     return plan, ws
 
 

@@ -18,6 +18,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .codes import Code
 from .findings import LedgerError
 from .fsutil import atomic_path, write_bytes_atomic
 from .workspace import (
@@ -55,7 +56,7 @@ def backup(root: Path | str, out: Path | None = None) -> BackupReport:
     ws = open_workspace(root)
     target = Path(out) if out else ws.outputs / "backups" / f"台账备份_{_stamp()}.zip"
     if target.is_dir():
-        raise LedgerError(f"{target} 是一个文件夹。请给出备份文件的名字，例如 {target / '台账备份.zip'}。", code="path-kind")
+        raise LedgerError.of(Code.PATH_KIND, problem=f"{target} 是一个文件夹", fix=f"请给出备份文件的名字，例如 {target / '台账备份.zip'}")
     with tempfile.TemporaryDirectory(prefix="lx-backup-") as tmp:
         snapshot = Path(tmp) / STORE_NAME
         with open_store(ws, readonly=True) as store:
@@ -95,15 +96,15 @@ def _read_backup(path: Path) -> tuple[zipfile.ZipFile, dict[str, object]]:
     """The backup zip and its manifest, or a refusal saying what the file is not."""
     name = Path(path).name
     if not Path(path).is_file():
-        raise LedgerError(f"找不到备份文件 {path}。请检查路径。", code="not-found")
+        raise LedgerError.of(Code.NOT_FOUND, what="备份文件", path=path, fix="请检查路径")
     try:
         z = zipfile.ZipFile(path)
         manifest = json.loads(z.read("manifest.json"))
         if manifest.get("format") != BACKUP_FORMAT or not {STORE_NAME, KEY_NAME} <= set(z.namelist()):
             raise KeyError("format")
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, AttributeError) as e:
-        raise LedgerError(f"{name} 不是 ledger-xl 的备份文件，或已损坏。请选用 ledger-xl backup 生成的 .zip 文件。",
-                          code="not-backup") from e
+        raise LedgerError.of(Code.NOT_BACKUP, problem=f"{name} 不是 ledger-xl 的备份文件，或已损坏",
+                             fix="请选用 ledger-xl backup 生成的 .zip 文件") from e
     return z, manifest
 
 
@@ -123,7 +124,8 @@ def _checked_store(z: zipfile.ZipFile, dest: Path, key: dict[str, str], name: st
     finally:
         db.close()
     if not ok or meta.get("ledger_id") != key["ledger_id"] or meta.get("template_key") != key["template_key"]:
-        raise LedgerError(f"备份文件 {name} 中的数据库已损坏或与其中的密钥不符，未做任何改动。请换一份备份。", code="not-backup")
+        raise LedgerError.of(Code.NOT_BACKUP, problem=f"备份文件 {name} 中的数据库已损坏或与其中的密钥不符，未做任何改动",
+                             fix="请换一份备份")
     return int(n)
 
 
@@ -221,8 +223,7 @@ def rebuild(root: Path | str) -> RebuildReport:
     with workspace_lock(ws, what="重建数据库"):
         identity = read_key(ws)
         if identity is None:
-            raise LedgerError(f"没有密钥文件 {KEY_NAME}：已下发模板的签名密钥无从找回，无法重建。请用备份恢复（ledger-xl restore 备份文件）。",
-                              code="key-missing")
+            raise LedgerError.of(Code.KEY_MISSING, key=KEY_NAME)
         _refuse_sound_store(ws)
         kept = _set_aside(ws.store_path, _stamp())
         Store(ws.store_path, identity=identity, create=True).close()
@@ -248,7 +249,7 @@ def _refuse_sound_store(ws: Workspace) -> None:
     except sqlite3.DatabaseError:
         return
     if ok:
-        raise LedgerError(f"数据库 {STORE_NAME} 完好，无需重建，未做改动。", code="store-sound")
+        raise LedgerError.of(Code.STORE_SOUND, store=STORE_NAME)
 
 
 def _stage_archive(ws: Workspace, staging: Path) -> tuple[int, int]:

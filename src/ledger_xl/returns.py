@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .codes import Code
 from .findings import Finding, Severity
 from .layout import FORM_SHEET, KINDS, META_SHEET, RETURN_SHEET, FieldSpec
 from .model import Ledger, Period, fmt_number
@@ -122,8 +123,7 @@ class Annotation:
             out.append(_Row(f, spec.cell if spec else None, label, shown(e, self.ledger) if e else (f.value or "")))
         for e in self.entries:  # a field the ledger no longer has: its value is said, never dropped unseen
             if e[4] != "" and key_of(e) not in new_cell:
-                gone = Finding("field-gone", "台账定义已修改，新表中已没有这一项，原填内容未能放回。请核对是否需要改填到其他格子。",
-                               Severity.WARNING, sheet=FORM_SHEET, cell=e[3])
+                gone = Finding.of(Code.FIELD_GONE, sheet=FORM_SHEET, cell=e[3])
                 out.append(_Row(gone, None, _generic_label(key_of(e)), shown(e, self.ledger)))
         return out
 

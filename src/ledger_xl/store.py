@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from . import codes
+from .codes import Code
 from .findings import Finding, LedgerError, Severity
 from .model import Ledger, Period
 
@@ -119,8 +121,7 @@ class StoredValue(NamedTuple):
     file_name: str
 
 
-STORE_ADVICE = ("请用备份恢复（ledger-xl restore 备份文件），或用 archive/ 中的原件重建（ledger-xl rebuild）；"
-                "现有的数据库文件请不要删除。")
+STORE_ADVICE = codes.STORE_ADVICE  # also said by the workspace when the store is missing
 
 
 class Store:
@@ -135,7 +136,7 @@ class Store:
         self.path = Path(path)
         if not create and not self.path.is_file():
             what = "不是文件" if self.path.exists() else "不存在"
-            raise LedgerError(f"数据库 {self.path.name}（{self.path.parent}）{what}。{STORE_ADVICE}", code="store-missing")
+            raise LedgerError.of(Code.STORE_MISSING, name=self.path.name, folder=self.path.parent, what=what)
         try:
             self.db = self._connect(readonly)
             if not readonly:
@@ -351,13 +352,12 @@ def store_error(path: Path, e: sqlite3.Error) -> LedgerError:
     """A store SQLite cannot use, in one plain line: damaged, full disk, read-only, or another cause."""
     text = str(e).lower()
     if "not a database" in text or "malformed" in text or "corrupt" in text:
-        return LedgerError(f"数据库 {path.name} 已损坏（{e}），无法使用。{STORE_ADVICE}", code="store-damaged")
+        return LedgerError.of(Code.STORE_DAMAGED, name=path.name, why=e)
     if "disk is full" in text or "disk i/o" in text:
-        return LedgerError(f"写入数据库 {path.name} 失败：磁盘已满或出错（{e}）。请清理磁盘空间后重新运行同一命令。", code="disk-full")
+        return LedgerError.of(Code.DISK_FULL, problem=f"写入数据库 {path.name} 失败：磁盘已满或出错（{e}）")
     if "readonly" in text or "read-only" in text or "unable to open" in text:
-        return LedgerError(f"无法写入数据库 {path.name}：工作目录 {path.parent} 是只读的或没有写入权限。"
-                           "请把工作目录复制到可写的位置，或取消只读属性后重试。", code="read-only")
-    return LedgerError(f"数据库 {path.name} 出错（{e}）。{STORE_ADVICE}", code="store-error")
+        return LedgerError.of(Code.READ_ONLY, problem=f"无法写入数据库 {path.name}：工作目录 {path.parent} 是只读的或没有写入权限")
+    return LedgerError.of(Code.STORE_ERROR, name=path.name, why=e)
 
 
 def current_of(subs: Iterable[Submission]) -> dict[tuple[str, str], Submission]:

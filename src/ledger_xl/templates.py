@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from .codes import Code
 from .findings import LedgerError
 from .fsutil import XLSXWRITER_OPTIONS, atomic_path, clear_stale_temps
 from .layout import (
@@ -445,7 +446,8 @@ def write_template(
     check_period_in(ledger, period)
     rows = rows if rows is not None else ledger.tasks_for(bureau)
     if not rows:
-        raise LedgerError(f"单位“{bureau}”在台账中没有任务，不生成模板。", code="no-tasks-for-bureau")
+        raise LedgerError.of(Code.NO_TASKS_FOR_BUREAU, bureau=bureau)
+    prior = prior or {}
     now = now or dt.datetime.now().replace(microsecond=0)
     due = deadline(period, deadline_rule)
     with atomic_path(Path(path)) as tmp:
@@ -595,7 +597,7 @@ def write_templates(
     if bureaus:
         unknown = [b for b in bureaus if b not in names]
         if unknown:
-            raise LedgerError(f"单位“{'、'.join(unknown)}”在台账中没有任务或名称不对。可选：{'、'.join(names)}。", code="unknown-bureau")
+            raise LedgerError.of(Code.BUREAU_OPTION_UNKNOWN, names="、".join(unknown), choices="、".join(names))
         names = [n for n in names if n in bureaus]
     out_dir = Path(out_dir)
     clear_stale_temps(out_dir)  # what a killed run left half made (other bureaus' included)

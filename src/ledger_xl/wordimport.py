@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .codes import Code
 from .findings import LedgerError
 from .fsutil import check_ooxml
 from .ledgerimport import ImportResult
@@ -25,16 +26,17 @@ def open_docx(path: Path) -> object:
 
     path = Path(path)
     if not path.exists():
-        raise LedgerError(f"找不到文件 {path}。请检查路径。", code="not-found")
+        raise LedgerError.of(Code.NOT_FOUND, what="文件", path=path, fix="请检查路径")
     if path.suffix.lower() in (".doc", ".wps"):
-        raise LedgerError(f"{path.name}：这是旧版 Word（.doc/.wps）文件。请用 Word 或 WPS 打开后“另存为” .docx 格式再导入。", code="old-format")
+        raise LedgerError.of(Code.OLD_FORMAT, file=path.name, what="旧版 Word（.doc/.wps）", app="Word 或 WPS", ext=".docx", then="再导入")
     check_ooxml(path, kind="Word")
     try:
         return docx.Document(str(path))
     except (PackageNotFoundError, KeyError, ValueError) as e:
-        raise LedgerError(f"{path.name}：不是有效的 Word（.docx）文件，无法打开。请用 Word/WPS 重新保存为 .docx。", code="not-docx") from e
+        raise LedgerError.of(Code.NOT_DOCX, file=path.name) from e
     except Exception as e:  # lxml or zip errors in a damaged package
-        raise LedgerError(f"{path.name}：文件已损坏，无法读取（{type(e).__name__}）。请重新保存后再导入。", code="corrupt") from e
+        raise LedgerError.of(Code.CORRUPT, file=path.name, problem=f"文件已损坏，无法读取（{type(e).__name__}）",
+                             fix="请重新保存后再导入") from e
 
 
 def _body_items(doc: object) -> list[tuple[str, object]]:
@@ -101,8 +103,9 @@ def import_docx(path: Path) -> ImportResult:
             return read_table(tm, fallback_title=path.stem)
     if models:
         raise refuse_no_header(models[0])
-    raise LedgerError(f"{path.name}：文档中没有找到任务台账表格（需要含“重点任务”和“牵头单位”或“责任单位”表头的表格）。",
-                      code="no-ledger-table")
+    raise LedgerError.of(Code.NO_LEDGER_TABLE, file=path.name,
+                         problem="文档中没有找到任务台账表格（需要含“重点任务”和“牵头单位”或“责任单位”表头的表格）", fix="")
+
 
 
 def _join_continuations(tm: TableModel, n_head: int, rest: list[TableModel]) -> None:

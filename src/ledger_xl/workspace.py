@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .codes import Code
 from .findings import LedgerError
 from .fsutil import write_text_atomic
 from .model import DeadlineRule, Ledger, Period
@@ -89,8 +90,8 @@ class Workspace:
     def folder(self, path: Path) -> Path:
         """A folder of the workspace, made if missing; refused in plain words when something else has its name."""
         if (path.exists() or path.is_symlink()) and not path.is_dir():
-            raise LedgerError(f"工作目录中的 {path.name} 应是文件夹，现在却是文件或失效的链接（{path}）。"
-                              f"请把它改名或移走（里面如有报表请另存），再重新运行。", code="path-kind")
+            raise LedgerError.of(Code.PATH_KIND, problem=f"工作目录中的 {path.name} 应是文件夹，现在却是文件或失效的链接（{path}）",
+                                 fix="请把它改名或移走（里面如有报表请另存），再重新运行")
         path.mkdir(parents=True, exist_ok=True)
         return path
 
@@ -121,7 +122,7 @@ def _explicit_deadlines(table: dict[str, Any]) -> dict[str, dt.date]:
         try:
             period = Period.parse(str(key))
         except LedgerError as e:
-            raise LedgerError(f"{where}：{e.message}", code="config") from e
+            raise LedgerError.of(Code.CONFIG_VALUE, file=where, problem=e.message.rstrip("。"), fix="") from e
         if isinstance(value, dt.datetime):
             value = value.date()
         if not isinstance(value, dt.date):
@@ -131,7 +132,7 @@ def _explicit_deadlines(table: dict[str, Any]) -> dict[str, dt.date]:
             except ValueError:
                 value = None
         if value is None:
-            raise LedgerError(f"{where}：截止日期无法识别。请写成 2025-08-28。", code="config")
+            raise LedgerError.of(Code.CONFIG_VALUE, file=where, problem="截止日期无法识别", fix="请写成 2025-08-28。")
         out[period.code] = value
     return out
 
@@ -140,12 +141,11 @@ def open_workspace(root: Path | str = ".") -> Workspace:
     root = Path(root).resolve()
     cfg_path = root / CONFIG_NAME
     if not cfg_path.exists():
-        raise LedgerError(f"{root} 不是 ledger-xl 工作目录（没有 {CONFIG_NAME}）。请先运行 ledger-xl init，或用 -w 指定工作目录。",
-                          code="no-workspace")
+        raise LedgerError.of(Code.NO_WORKSPACE, root=root, config=CONFIG_NAME)
     try:
         config = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise LedgerError(f"{CONFIG_NAME}：配置文件格式有误（{e}）。请按注释修改，或删除后重新 init。", code="config") from e
+        raise LedgerError.of(Code.CONFIG, file=CONFIG_NAME, error=e) from e
     defaults = tomllib.loads(DEFAULT_CONFIG)
     for k, v in defaults.items():
         config.setdefault(k, {})
@@ -165,10 +165,10 @@ def init_workspace(root: Path, definition: Path, *, identity: dict[str, str] | N
 
     root = Path(root)
     if (root / CONFIG_NAME).exists():
-        raise LedgerError(f"{root} 已经是工作目录（已有 {CONFIG_NAME}），未做改动。", code="exists")
+        raise LedgerError.of(Code.EXISTS, path=root, what=f"已经是工作目录（已有 {CONFIG_NAME}）", fix="")
     if (root / STORE_NAME).exists() or (root / KEY_NAME).exists():
-        raise LedgerError(f"{root} 中已有数据库或密钥文件（{STORE_NAME}、{KEY_NAME}），未做改动。"
-                          "请换一个空文件夹，或用 ledger-xl restore 从备份恢复。", code="exists")
+        raise LedgerError.of(Code.EXISTS, path=root, what=f"中已有数据库或密钥文件（{STORE_NAME}、{KEY_NAME}）",
+                             fix="请换一个空文件夹，或用 ledger-xl restore 从备份恢复。")
     ledger = load_ledger(definition)  # refuse a broken definition before creating anything
     root.mkdir(parents=True, exist_ok=True)
     for d in ("inbox", "archive", "outputs"):
@@ -198,19 +198,18 @@ def explain_failure(e: BaseException) -> LedgerError | None:
         return None
     where = display_path(e.filename) if e.filename else "文件"
     if e.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
-        return LedgerError(f"磁盘已满，无法写入 {where}。请清理磁盘空间后重新运行同一命令。", code="disk-full")
+        return LedgerError.of(Code.DISK_FULL, problem=f"磁盘已满，无法写入 {where}")
     if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        return LedgerError(f"无法写入 {where}：磁盘或文件夹是只读的，或没有写入权限。请把工作目录复制到可写的位置，"
-                           "或取消只读属性后重试。", code="read-only")
+        return LedgerError.of(Code.READ_ONLY, problem=f"无法写入 {where}：磁盘或文件夹是只读的，或没有写入权限")
     if e.errno == errno.EISDIR:
-        return LedgerError(f"{where} 是一个文件夹，不是文件。请换一个文件名，或把这个文件夹改名后重试。", code="path-kind")
+        return LedgerError.of(Code.PATH_KIND, problem=f"{where} 是一个文件夹，不是文件", fix="请换一个文件名，或把这个文件夹改名后重试")
     if e.errno == errno.EEXIST:
-        return LedgerError(f"{where} 应是文件夹，却是一个文件。请把它改名或移走后重试。", code="path-kind")
+        return LedgerError.of(Code.PATH_KIND, problem=f"{where} 应是文件夹，却是一个文件", fix="请把它改名或移走后重试")
     if e.errno == errno.ENOTDIR:
-        return LedgerError(f"{where} 的路径中有一处应是文件夹，却是文件。请检查路径（例如 archive、outputs 是否被文件占了名字）。",
-                           code="path-kind")
+        return LedgerError.of(Code.PATH_KIND, problem=f"{where} 的路径中有一处应是文件夹，却是文件",
+                              fix="请检查路径（例如 archive、outputs 是否被文件占了名字）")
     if e.errno == errno.ENOENT:
-        return LedgerError(f"找不到 {where}（可能已被移走或删除）。请检查后重新运行。", code="not-found")
+        return LedgerError.of(Code.NOT_FOUND, what="", path=f"{where}（可能已被移走或删除）", fix="请检查后重新运行")
     return None
 
 
@@ -229,10 +228,9 @@ def read_key(ws: Workspace) -> dict[str, str] | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as e:
-        raise LedgerError(f"密钥文件 {KEY_NAME} 已损坏，无法读取（{e}）。请用备份恢复（ledger-xl restore 备份文件）。",
-                          code="key-damaged") from e
+        raise LedgerError.of(Code.KEY_DAMAGED, key=KEY_NAME, problem=f"已损坏，无法读取（{e}）") from e
     if not isinstance(data, dict) or not data.get("ledger_id") or not data.get("template_key"):
-        raise LedgerError(f"密钥文件 {KEY_NAME} 内容不完整。请用备份恢复（ledger-xl restore 备份文件）。", code="key-damaged")
+        raise LedgerError.of(Code.KEY_DAMAGED, key=KEY_NAME, problem="内容不完整")
     return {"ledger_id": str(data["ledger_id"]), "template_key": str(data["template_key"])}
 
 
@@ -264,8 +262,7 @@ def open_store(ws: Workspace, *, readonly: bool = False) -> Store:
         if key is None and not readonly:
             write_key(ws, mine)
         elif key is not None and key != mine:
-            raise LedgerError(f"数据库 {STORE_NAME} 与密钥文件 {KEY_NAME} 不属于同一个工作目录（可能复制时混用了两个工作目录的文件）。"
-                              "请用备份恢复（ledger-xl restore 备份文件）。", code="key-mismatch")
+            raise LedgerError.of(Code.KEY_MISMATCH, store=STORE_NAME, key=KEY_NAME)
     except BaseException:
         store.close()
         raise
@@ -337,8 +334,7 @@ def workspace_lock(ws: Workspace, *, wait: float = 120.0, what: str = "") -> Ite
                 break
             except (BlockingIOError, PermissionError):
                 if time.monotonic() >= deadline:
-                    raise LedgerError(f"工作目录 {ws.root} 正被另一个 ledger-xl 命令使用（{what or '处理中'}）。请稍后再试。",
-                                      code="busy") from None
+                    raise LedgerError.of(Code.BUSY, root=ws.root, what=what or "处理中") from None
                 time.sleep(0.05)
         if os.name != "nt":  # on Windows the locked byte cannot be rewritten; the pid is only a courtesy
             os.ftruncate(fd, 0)

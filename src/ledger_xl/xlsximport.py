@@ -12,7 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from .findings import Finding, LedgerError, Severity
+from .codes import Code
+from .findings import Finding, LedgerError
 from .fsutil import check_ooxml
 from .ledgerimport import ImportResult
 from .model import fmt_number
@@ -27,17 +28,16 @@ def open_xlsx(path: Path) -> tuple[object, object]:
 
     path = Path(path)
     if not path.exists():
-        raise LedgerError(f"找不到文件 {path}。请检查路径。", code="not-found")
+        raise LedgerError.of(Code.NOT_FOUND, what="文件", path=path, fix="请检查路径")
     if path.suffix.lower() in (".xls", ".et"):
-        raise LedgerError(f"{path.name}：这是旧版 Excel/WPS 表格（{path.suffix}）文件。请用 Excel 或 WPS 打开后"
-                          "“另存为” .xlsx 格式再导入。", code="old-format")
+        raise LedgerError.of(Code.OLD_FORMAT, file=path.name, what=f"旧版 Excel/WPS 表格（{path.suffix}）", app="Excel 或 WPS",
+                             ext=".xlsx", then="再导入")
     check_ooxml(path, kind="Excel")
     try:
         values = load_workbook(path, data_only=True)
         formulas = load_workbook(path, data_only=False)
     except Exception as e:  # a damaged package: zip, XML or openpyxl's own complaint
-        raise LedgerError(f"{path.name}：不是有效的 Excel（.xlsx）文件，无法打开（{type(e).__name__}）。"
-                          "请用 Excel/WPS 重新保存为 .xlsx 后再导入。", code="not-xlsx") from e
+        raise LedgerError.of(Code.NOT_XLSX, file=path.name, why=type(e).__name__) from e
     return values, formulas
 
 
@@ -64,8 +64,8 @@ def sheet_model(ws: object, fws: object, file: str, findings: list[Finding]) -> 
     name = ws.title  # type: ignore[attr-defined]
     nrows, ncols = ws.max_row, ws.max_column  # type: ignore[attr-defined]
     if nrows > MAX_ROWS or ncols > MAX_COLS:
-        raise LedgerError(f"{file} › {name}：表格范围异常（{nrows} 行 × {ncols} 列），不像是一张台账。请删除多余内容，"
-                          "或把台账单独另存为一个工作簿后再导入。", code="absurd-extent")
+        raise LedgerError.of(Code.ABSURD_EXTENT, file=f"{file} › {name}", problem=f"表格范围异常（{nrows} 行 × {ncols} 列），不像是一张台账",
+                             fix="请删除多余内容，或把台账单独另存为一个工作簿后再导入")
     merged: dict[tuple[int, int], tuple[int, int]] = {}
     for rng in ws.merged_cells.ranges:  # type: ignore[attr-defined]
         for r in range(rng.min_row, rng.max_row + 1):
@@ -89,15 +89,13 @@ def _value_at(ws: object, fws: object, at: tuple[int, int], file: str, findings:
     if fcell.data_type == "f":
         where = f"{file} › {ws.title} › {fcell.coordinate}"  # type: ignore[attr-defined]
         if cell.value is None:
-            raise LedgerError(f"{where}：是公式，但没有计算结果。请在 Excel 中打开并保存一次，或把公式改为数值后再导入。",
-                              code="formula-no-value")
-        note = Finding("formula-cached", f"是公式，按 Excel 保存的计算结果“{cell.value}”读取。", Severity.INFO,
-                       file=file, sheet=ws.title, cell=fcell.coordinate)  # type: ignore[attr-defined]
+            raise LedgerError.of(Code.FORMULA_NO_VALUE, file=where, where="", fix="请在 Excel 中打开并保存一次，或把公式改为数值后再导入")
+        note = Finding.of(Code.FORMULA_CACHED, file=file, sheet=ws.title, cell=fcell.coordinate, shown=cell.value)  # type: ignore[attr-defined]
         if note not in findings:
             findings.append(note)
     if cell.data_type == "e":
-        raise LedgerError(f"{file} › {ws.title} › {cell.coordinate}：显示错误值 {cell.value}。请改正后再导入。",  # type: ignore[attr-defined]
-                          code="error-cell")
+        raise LedgerError.of(Code.ERROR_CELL, file=f"{file} › {ws.title} › {cell.coordinate}", where="", shown=cell.value,  # type: ignore[attr-defined]
+                             fix="请改正后再导入")
     return cell_text(cell.value, cell.number_format)
 
 
@@ -109,16 +107,16 @@ def import_xlsx(path: Path, *, sheet: str | None = None) -> ImportResult:
     values, formulas = open_xlsx(path)
     names = [ws.title for ws in values.worksheets if ws.sheet_state == "visible"]  # type: ignore[attr-defined]
     if sheet is not None and sheet not in values.sheetnames:  # type: ignore[attr-defined]
-        raise LedgerError(f"{path.name}：没有名为“{sheet}”的工作表。工作表有：{'、'.join(names)}。请用 --sheet 指定其中之一。",
-                          code="no-such-sheet")
+        raise LedgerError.of(Code.NO_SUCH_SHEET, file=path.name, sheet_name=sheet, names="、".join(names))
     findings: list[Finding] = []
     models = [sheet_model(values[n], formulas[n], path.name, findings) for n in ([sheet] if sheet else names)]  # type: ignore[index]
     found = [tm for tm in models if find_header(tm) is not None]
     if not found:
-        raise refuse_no_header(models[0]) if models else LedgerError(f"{path.name}：工作簿中没有可见的工作表。", code="no-ledger-table")
+        raise refuse_no_header(models[0]) if models else LedgerError.of(Code.NO_LEDGER_TABLE, file=path.name,
+                                                                        problem="工作簿中没有可见的工作表", fix="")
     if len(found) > 1:
-        raise LedgerError(f"{path.name}：有 {len(found)} 张工作表像是台账（{'、'.join(tm.sheet for tm in found)}）。"
-                          f"请用 --sheet 指定要导入的一张，例如 --sheet {found[0].sheet}。", code="several-sheets")
+        raise LedgerError.of(Code.SEVERAL_SHEETS, file=path.name, n=len(found), names="、".join(tm.sheet for tm in found),
+                             first=found[0].sheet)
     result = read_table(found[0], fallback_title=path.stem)
     result.findings[:0] = findings
     return result
@@ -135,7 +133,7 @@ def import_ledger(path: Path, *, sheet: str | None = None) -> ImportResult:
     if suffix not in (".docx", ".doc", ".wps") and path.exists() and _is_workbook(path):
         return import_xlsx(path, sheet=sheet)
     if sheet is not None:
-        raise LedgerError(f"{path.name}：--sheet 只用于 Excel 台账（.xlsx）。", code="sheet-not-excel")
+        raise LedgerError.of(Code.SHEET_NOT_EXCEL, file=path.name)
     return import_docx(path)
 
 

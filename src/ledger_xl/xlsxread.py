@@ -22,6 +22,9 @@ from typing import Any
 
 from lxml import etree
 
+from .codes import Code
+from .safety import MAX_UNCOMPRESSED, zip_problem
+
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
       "pr": "http://schemas.openxmlformats.org/package/2006/relationships"}
@@ -32,25 +35,18 @@ _REF_RE = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
 MAX_ROW, MAX_COL = 100_000, 200
 
 
-def zip_problem(infos: list[zipfile.ZipInfo]) -> str | None:
-    """Why a zip directory looks like a bomb or not an Office file, judged before decompressing anything."""
-    from .fsutil import MAX_PARTS, MAX_RATIO, MAX_UNCOMPRESSED
-
-    if len(infos) > MAX_PARTS:
-        return "文件内部结构异常（部件过多），已拒收"
-    total = sum(i.file_size for i in infos)
-    packed = sum(i.compress_size for i in infos) or 1
-    if total > MAX_UNCOMPRESSED or (total > 10 * 1024 * 1024 and total / packed > MAX_RATIO):
-        return "文件解压后异常庞大（疑似压缩炸弹），已拒收"
-    return None
+# what a bureau is told to do with a workbook that cannot be read
+RESAVE = "请用 Excel/WPS 打开后重新保存为 .xlsx，再报送"
 
 
 class XlsxError(Exception):
     """The package is not a readable workbook; the message is for the clerk, the code for tests and tools."""
 
-    def __init__(self, message: str, code: str = "unreadable") -> None:
-        super().__init__(message)
+    def __init__(self, code: Code = Code.UNREADABLE, **params: Any) -> None:
+        params.setdefault("fix", RESAVE)
+        super().__init__(code.format(**params))
         self.code = code
+        self.params = params
 
 
 @dataclass(slots=True)
@@ -154,8 +150,8 @@ def read_package(path: Path, *, sheets: set[str] | None = None, fast: bool = Fal
         raise
     except Exception as e:  # zip, zlib, XML and calamine errors of a damaged file
         if type(e).__name__ == "PasswordError":
-            raise XlsxError("文件设置了打开密码", "encrypted") from e
-        raise XlsxError(f"文件已损坏，无法读取（{type(e).__name__}）", "corrupt") from e
+            raise XlsxError(Code.ENCRYPTED, problem="文件设置了打开密码") from e
+        raise XlsxError(Code.CORRUPT, problem=f"文件已损坏，无法读取（{type(e).__name__}）") from e
 
 
 _LAST_ROW_RE = re.compile(rb'<row [^>]*?r="(\d+)"')
@@ -168,24 +164,22 @@ CALAMINE_TEXT_LIMIT = 32767
 def _open_zip(path: Path, data: bytes | None = None) -> Parts:
     """The package's XML parts: the directory checked for bombs, then every part inflated here within the
     budget and checked (declared sizes and CRCs, DOCTYPE in any encoding, macros, external links)."""
-    from .fsutil import MAX_UNCOMPRESSED
-
     if data is None:
         data = Path(path).read_bytes()
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
     except (zipfile.BadZipFile, OSError) as e:
-        raise XlsxError("文件已损坏（压缩包不完整）", "corrupt") from e
+        raise XlsxError(Code.CORRUPT, problem="文件已损坏（压缩包不完整）") from e
     problem = zip_problem(infos)
     if problem:
-        raise XlsxError(problem, "zip-bomb")
+        raise XlsxError(Code.ZIP_BOMB, problem=problem)
     try:
         parts = inflate_parts(data, infos, MAX_UNCOMPRESSED)
     except ZipRefusal as e:
-        raise XlsxError(str(e), e.code) from e
+        raise XlsxError(e.code, problem=e.problem) from e
     if "xl/workbook.xml" not in parts:
-        raise XlsxError("不是 Excel 工作簿（缺少 xl/workbook.xml）")
+        raise XlsxError(problem="不是 Excel 工作簿（缺少 xl/workbook.xml）")
     return parts
 
 
@@ -232,7 +226,7 @@ def _read_fast(path: Path, sheets: set[str] | None, data: bytes | None = None) -
     for name in wanted:
         raw = parts.get(targets[name])
         if raw is None:
-            raise XlsxError(f"工作表“{name}”的内容缺失")
+            raise XlsxError(problem=f"工作表“{name}”的内容缺失")
         last = raw.rfind(b"<row ")
         m = _LAST_ROW_RE.match(raw, last) if last >= 0 else None
         if (m and int(m.group(1)) > FAST_MAX_ROW) or _FAR_COLUMN_RE.search(raw):
@@ -358,18 +352,18 @@ def _read_package(path: Path, sheets: set[str] | None, data: bytes | None = None
         book = _book(parts)
         strings = _shared_strings(parts, book.rels)
     except (etree.XMLSyntaxError, KeyError) as e:
-        raise XlsxError("工作簿结构已损坏") from e
+        raise XlsxError(problem="工作簿结构已损坏") from e
     result = {n: Sheet(n, book.states[n]) for n in book.order}
     for name in book.order:
         if sheets is not None and name not in sheets:
             continue
         target = book.targets[name]
         if target not in parts:
-            raise XlsxError(f"工作表“{name}”的内容缺失")
+            raise XlsxError(problem=f"工作表“{name}”的内容缺失")
         try:
             _read_sheet(parts, target, result[name], strings)
         except etree.XMLSyntaxError as e:
-            raise XlsxError(f"工作表“{name}”已损坏") from e
+            raise XlsxError(problem=f"工作表“{name}”已损坏") from e
     return Package(path, result, book.order, book.defined, book.locked)
 
 
@@ -389,7 +383,7 @@ def _read_sheet(parts: Parts, part: str, sheet: Sheet, strings: list[str]) -> No
         except ValueError:
             r, c = 1, 1
         if r > MAX_ROW * 10 or c > 16384:
-            raise XlsxError(f"工作表“{sheet.name}”的范围异常（{last}）", "absurd-extent")
+            raise XlsxError(Code.ABSURD_EXTENT, problem=f"工作表“{sheet.name}”的范围异常（{last}）")
     cells: dict[str, Cell] = {}
     sheet.cells = cells
     data = root.find(M + "sheetData")
@@ -399,8 +393,8 @@ def _read_sheet(parts: Parts, part: str, sheet: Sheet, strings: list[str]) -> No
             continue
         m = _REF_RE.match(ref)
         if m is None or int(m.group(2)) > MAX_ROW or col_index(m.group(1)) > MAX_COL:
-            raise XlsxError(f"工作表“{sheet.name}”在很远的位置（{ref}）有内容，不像是在模板中填写的。"
-                            "请删除多余内容，或使用下发的原模板重新填写", "absurd-extent")
+            raise XlsxError(Code.ABSURD_EXTENT, problem=f"工作表“{sheet.name}”在很远的位置（{ref}）有内容，不像是在模板中填写的。"
+                            "请删除多余内容，或使用下发的原模板重新填写")
         cell = _cell_xml(c, strings, sheet.name, ref)
         if cell is not None:
             cells[ref] = cell
@@ -427,7 +421,7 @@ def _cell_xml(c: etree._Element, strings: list[str], sheet: str, ref: str) -> Ce
         try:
             return Cell("s", strings[int(v.text)])
         except (ValueError, IndexError) as e:
-            raise XlsxError(f"工作表“{sheet}”单元格 {ref} 引用了不存在的文字") from e
+            raise XlsxError(problem=f"工作表“{sheet}”单元格 {ref} 引用了不存在的文字") from e
     if t == "str":
         return Cell("s", unescape(v.text))
     if t == "b":
@@ -533,9 +527,9 @@ _ENCODING_RE = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+
 class ZipRefusal(Exception):
     """A package refused before any parser sees it; `code` says why, the message is for the clerk."""
 
-    def __init__(self, message: str, code: str) -> None:
-        super().__init__(message)
-        self.code = code
+    def __init__(self, code: Code, problem: str) -> None:
+        super().__init__(problem)
+        self.code, self.problem = code, problem
 
 
 def inflate_parts(data: bytes | memoryview, infos: list[zipfile.ZipInfo], budget: int) -> dict[str, bytes]:
@@ -552,14 +546,14 @@ def inflate_parts(data: bytes | memoryview, infos: list[zipfile.ZipInfo], budget
     total = 0
     xml: dict[str, bytes] = {}
     if len({i.filename.lower() for i in infos}) != len(infos):  # two parts of one name: readers may take either
-        raise ZipRefusal("文件内部结构异常（有重名的部件），不像是 Excel/WPS 保存的文件，已拒收", "corrupt")
+        raise ZipRefusal(Code.CORRUPT, "文件内部结构异常（有重名的部件），不像是 Excel/WPS 保存的文件，已拒收")
     for info in infos:
         _refuse_by_name(info.filename)
         if info.flag_bits & 0x1:
-            raise ZipRefusal("文件设置了密码（部件已加密）", "encrypted")
+            raise ZipRefusal(Code.ENCRYPTED, "文件设置了密码（部件已加密）")
         total += info.file_size
         if total > budget:
-            raise ZipRefusal("文件解压后异常庞大（疑似压缩炸弹），已拒收", "zip-bomb")
+            raise ZipRefusal(Code.ZIP_BOMB, "文件解压后异常庞大（疑似压缩炸弹），已拒收")
         body = _part_body(view, info)
         out = _inflate(body, info)
         if _looks_like_xml(info.filename, out[:8]):
@@ -571,11 +565,11 @@ def inflate_parts(data: bytes | memoryview, infos: list[zipfile.ZipInfo], budget
 def _refuse_by_name(name: str) -> None:
     low = name.lower()
     if any(m in low for m in MACRO_PARTS):
-        raise ZipRefusal("文件含有宏（VBA 宏、宏表或控件），为安全起见不予读取。请在 Excel/WPS 中“另存为”不含宏的"
-                         "“Excel 工作簿（*.xlsx）”后重新报送", "macro")
+        raise ZipRefusal(Code.MACRO, "文件含有宏（VBA 宏、宏表或控件），为安全起见不予读取。请在 Excel/WPS 中“另存为”不含宏的"
+                         "“Excel 工作簿（*.xlsx）”后重新报送")
     if "externallinks/" in low:
-        raise ZipRefusal("文件含有外部链接，请删除后重新保存（即引用了其他工作簿的链接：Excel 中“数据 → 编辑链接 → 断开链接”，"
-                         "WPS 中“数据 → 编辑链接”），再报送", "external-link")
+        raise ZipRefusal(Code.EXTERNAL_LINK, "文件含有外部链接，请删除后重新保存（即引用了其他工作簿的链接：Excel 中“数据 → 编辑链接 → 断开链接”，"
+                         "WPS 中“数据 → 编辑链接”），再报送")
 
 
 def _part_body(view: memoryview, info: zipfile.ZipInfo) -> memoryview:
@@ -583,13 +577,13 @@ def _part_body(view: memoryview, info: zipfile.ZipInfo) -> memoryview:
     at = info.header_offset
     head = bytes(view[at : at + _LOCAL_HEADER.size])
     if len(head) < _LOCAL_HEADER.size:
-        raise ZipRefusal("文件已损坏（压缩包不完整）", "corrupt")
+        raise ZipRefusal(Code.CORRUPT, "文件已损坏（压缩包不完整）")
     sig, _v, _flags, _method, _t, _d, _crc, _csize, _usize, n_name, n_extra = _LOCAL_HEADER.unpack(head)
     if sig != b"PK\x03\x04":
-        raise ZipRefusal("文件已损坏（压缩包不完整）", "corrupt")
+        raise ZipRefusal(Code.CORRUPT, "文件已损坏（压缩包不完整）")
     start = at + _LOCAL_HEADER.size + n_name + n_extra
     if start + info.compress_size > len(view):
-        raise ZipRefusal("文件已损坏（压缩包不完整）", "corrupt")
+        raise ZipRefusal(Code.CORRUPT, "文件已损坏（压缩包不完整）")
     return view[start : start + info.compress_size]
 
 
@@ -611,19 +605,19 @@ def _inflate(body: memoryview, info: zipfile.ZipInfo) -> bytes:
             try:
                 piece = d.decompress(pending, size - n + 1)
             except zlib.error as e:
-                raise ZipRefusal("文件已损坏（压缩数据有误）", "corrupt") from e
+                raise ZipRefusal(Code.CORRUPT, "文件已损坏（压缩数据有误）") from e
             pending = d.unconsumed_tail
             n += len(piece)
             if n > size:
-                raise ZipRefusal("文件内部声明的大小与实际内容不符（疑似压缩炸弹），已拒收", "zip-bomb")
+                raise ZipRefusal(Code.ZIP_BOMB, "文件内部声明的大小与实际内容不符（疑似压缩炸弹），已拒收")
             pieces.append(piece)
         if not d.eof:
-            raise ZipRefusal("文件已损坏（压缩数据不完整）", "corrupt")
+            raise ZipRefusal(Code.CORRUPT, "文件已损坏（压缩数据不完整）")
         out = b"".join(pieces)
     else:
-        raise ZipRefusal("文件使用了不支持的压缩方式，不像是 Excel/WPS 保存的文件", "corrupt")
+        raise ZipRefusal(Code.CORRUPT, "文件使用了不支持的压缩方式，不像是 Excel/WPS 保存的文件")
     if len(out) != size or zlib.crc32(out) != info.CRC:
-        raise ZipRefusal("文件内部声明的大小或校验码与实际内容不符（文件已损坏或经过特殊构造），已拒收", "corrupt")
+        raise ZipRefusal(Code.CORRUPT, "文件内部声明的大小或校验码与实际内容不符（文件已损坏或经过特殊构造），已拒收")
     return out
 
 
@@ -647,7 +641,7 @@ def xml_text_for_check(data: bytes) -> bytes | str:
             try:
                 return data.decode(enc)
             except UnicodeDecodeError as e:
-                raise ZipRefusal("文件内部的 XML 编码有误（文件已损坏或经过特殊构造），已拒收", "xml-encoding") from e
+                raise ZipRefusal(Code.XML_ENCODING, "文件内部的 XML 编码有误（文件已损坏或经过特殊构造），已拒收") from e
     m = _ENCODING_RE.match(data.lstrip(codecs.BOM_UTF8))
     if m:
         enc = m.group(1).decode("ascii").lower()
@@ -656,7 +650,7 @@ def xml_text_for_check(data: bytes) -> bytes | str:
         except LookupError:
             ascii_like = False
         if not ascii_like:
-            raise ZipRefusal(f"文件内部的 XML 使用了不支持的编码（{enc}），已拒收", "xml-encoding")
+            raise ZipRefusal(Code.XML_ENCODING, f"文件内部的 XML 使用了不支持的编码（{enc}），已拒收")
     return data
 
 
@@ -670,4 +664,4 @@ def _refuse_dtd(data: bytes) -> None:
             found = at > 0 and text[at - 1] == 0x3C and text.startswith((b"DOCTYPE", b"ENTITY"), at + 1)
             at = text.find(b"!", at + 1)
     if found:
-        raise ZipRefusal("文件内含不安全的 XML 声明（DOCTYPE/ENTITY）", "xml-doctype")
+        raise ZipRefusal(Code.XML_DOCTYPE, "文件内含不安全的 XML 声明（DOCTYPE/ENTITY）")

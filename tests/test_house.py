@@ -1,0 +1,88 @@
+"""The house rules, read from the source itself: one catalogue of codes, generated docs that match it.
+
+Each test parses src/ledger_xl with ast (nothing is imported but the catalogue), so a rule broken
+anywhere in the package fails here with the file and line.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from ledger_xl.codes import Code, catalogue_markdown
+
+ROOT = Path(__file__).resolve().parents[1]
+PKG = ROOT / "src" / "ledger_xl"
+
+
+def _modules() -> dict[str, ast.Module]:
+    return {str(p.relative_to(PKG)): ast.parse(p.read_text(encoding="utf-8"), str(p)) for p in sorted(PKG.rglob("*.py"))}
+
+
+def _code_refs(tree: ast.AST) -> list[tuple[str, int]]:
+    """Every `Code.NAME` in a module, with its line."""
+    return [(n.attr, n.lineno) for n in ast.walk(tree)
+            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "Code"]
+
+
+def test_every_code_used_is_catalogued_and_every_catalogued_code_is_used():
+    used: dict[str, list[str]] = {}
+    for name, tree in _modules().items():
+        if name == "codes.py":
+            continue
+        for attr, line in _code_refs(tree):
+            used.setdefault(attr, []).append(f"{name}:{line}")
+    unknown = {a: where for a, where in used.items() if a not in Code.__members__}
+    assert not unknown, f"not in codes.py: {unknown}"
+    unused = [c.name for c in Code if c.name not in used]
+    assert not unused, f"catalogued but never emitted (remove them or use them): {unused}"
+
+
+def test_findings_and_refusals_are_built_from_a_code_never_a_bare_string():
+    """No `code="…"`, no `Finding("…", …)`, no `LedgerError("…")`: only Finding.of / LedgerError.of.
+
+    The store may rebuild a Finding from a row it wrote (the code there came from the catalogue)."""
+    values = {c.value for c in Code}
+    bad = []
+    for name, tree in _modules().items():
+        for n in ast.walk(tree):
+            if not isinstance(n, ast.Call):
+                continue
+            fn = n.func.id if isinstance(n.func, ast.Name) else n.func.attr if isinstance(n.func, ast.Attribute) else ""
+            for kw in n.keywords:
+                if kw.arg == "code" and isinstance(kw.value, ast.Constant):
+                    bad.append(f"{name}:{n.lineno} code={kw.value.value!r}")
+            if fn in ("Finding", "LedgerError") and name not in ("findings.py", "store.py"):
+                bad.append(f"{name}:{n.lineno} {fn}(…) instead of {fn}.of(Code.…)")
+            if fn == "XlsxError" and n.args and isinstance(n.args[0], ast.Constant):
+                bad.append(f"{name}:{n.lineno} XlsxError with a bare string")
+            for a in n.args:
+                if isinstance(a, ast.Constant) and a.value in values and name != "codes.py":
+                    bad.append(f"{name}:{n.lineno} bare code string {a.value!r} passed to {fn}")
+    assert not bad, bad
+
+
+def test_catalogue_templates_fill_and_leave_the_place_to_the_finding():
+    """Every template fills with its own placeholders; none takes file/sheet/cell/value (the Finding's)."""
+    for c in Code:
+        fields = set(re.findall(r"{(\w+)}", c.template))
+        assert not fields & {"file", "sheet", "cell", "value", "severity"}, (c, "place words belong to the Finding")
+        text = c.format(**dict.fromkeys(fields, "X"))
+        assert "{" not in text, c
+        assert c.value == c.value.lower() and " " not in c.value, c
+
+
+def test_readme_code_list_is_generated_from_the_catalogue():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    m = re.search(r"cog\.outl\(catalogue_markdown\(\)\)\n\]\]\] -->\n(.*?)<!-- \[\[\[end\]\]\] -->", readme, re.S)
+    assert m, "README has no generated code list"
+    assert m.group(1).strip() == catalogue_markdown().strip(), "README's code list is stale: run cog -r README.md"
+    for c in Code:
+        assert f"`{c.value}`" in m.group(1)
+
+
+def test_the_two_unknown_bureau_meanings_have_two_names():
+    """templates --bureau with a wrong name, and a returned template whose bureau left the definition."""
+    assert Code.BUREAU_OPTION_UNKNOWN.value != Code.TEMPLATE_BUREAU_UNKNOWN.value
+    assert len({c.value for c in Code}) == len(Code)
