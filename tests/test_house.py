@@ -86,3 +86,32 @@ def test_the_two_unknown_bureau_meanings_have_two_names():
     """templates --bureau with a wrong name, and a returned template whose bureau left the definition."""
     assert Code.BUREAU_OPTION_UNKNOWN.value != Code.TEMPLATE_BUREAU_UNKNOWN.value
     assert len({c.value for c in Code}) == len(Code)
+
+
+STATUS_USERS = ("checks.py", "report.py", "ledger_book.py", "charts.py", "pipeline.py", "cli.py", "demo.py", "mail.py")
+
+
+def test_status_words_come_from_the_one_status_type():
+    """Where a status is judged, shown or coloured, the word comes from status.Status (a task) or reporting
+    (a bureau's return), never a literal: one order, one set of colours, one set of labels."""
+    from ledger_xl.reporting import STATES
+    from ledger_xl.status import Status
+
+    words = {str(s) for s in Status} | set(STATES)
+    mods = _modules()
+    bad = [f"{name}:{n.lineno} {n.value!r}" for name in STATUS_USERS for n in ast.walk(mods[name])
+           if isinstance(n, ast.Constant) and n.value in words]
+    assert not bad, bad
+
+
+def test_status_order_and_colours():
+    from ledger_xl.status import COUNT_ORDER, SHOWN_ORDER, Status, worst
+
+    assert [str(s) for s in COUNT_ORDER] == ["未达标", "滞后", "预警", "按进度", "超额", "已完成", "被退回", "未报"]
+    assert [str(s) for s in SHOWN_ORDER] == ["已完成", "超额", "按进度", "预警", "滞后", "未达标", "被退回", "未报"]
+    assert worst([Status.DONE, Status.WARNING, Status.AHEAD]) is Status.WARNING and worst([]) is Status.ON_TRACK
+    assert Status.BEHIND == "滞后" and f"{Status.NOT_MET}" == "未达标"  # what --json and the tables print
+    for s in Status:
+        assert re.fullmatch(r"#[0-9A-F]{6}", s.chart_color) and re.fullmatch(r"#[0-9A-F]{6}", s.fill_color) and s.phrase
+
+

@@ -9,10 +9,11 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
+from .status import SHOWN_ORDER
+
 CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
              "Microsoft YaHei", "SimHei", "PingFang SC", "Heiti SC", "Noto Serif CJK SC"]
-STATUS_COLORS = {"已完成": "#2E7D32", "超额": "#66BB6A", "按进度": "#1E88E5", "预警": "#FBC02D", "滞后": "#E53935",
-                 "未达标": "#8E24AA", "未报": "#9E9E9E"}
+STATUS_COLORS = {str(s): s.chart_color for s in SHOWN_ORDER}
 
 
 @dataclass(frozen=True)

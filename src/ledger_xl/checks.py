@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .codes import Code
 from .findings import Finding
+from .layout import DELIVERABLE_DONE
 from .model import (
     FREQUENCY_LABEL,
     OP_SYMBOL,
@@ -27,14 +27,12 @@ from .model import (
     fmt_number,
 )
 from .reporting import MISSING, REFUSED, BureauStatus, StatusReport, period_status
+from .status import BEHIND, COUNT_ORDER, Status, worst
 from .store import StoredValue, Submission
 
 # the stored kinds the checks read (texts such as problems and plans are not needed)
 CHECKED_KINDS = frozenset({"metric", "ind_value", "ind_baseline", "ind_current", "duty_count", "deliv_status", "deliv_date",
                            "deliv_name", "deliv_no"})
-ORDER = ["未达标", "滞后", "预警", "按进度", "超额", "已完成"]
-BEHIND = {"滞后", "未达标"}
-NO_DATA = ["被退回", "未报"]  # the lead bureau's return was refused / nothing received: not judged, not behind
 TOL = 1e-9
 MONTHS = {"month": 1, "quarter": 3, "half-year": 6, "year": 12}
 
@@ -46,7 +44,7 @@ class MetricCheck:
     planned: float
     actual: float | None
     total: float | None
-    status: str
+    status: Status
     accumulation: str = "additions"  # what planned and actual are: cumulative, the level reached, or this year's
 
     def to_json(self) -> dict[str, object]:
@@ -60,7 +58,7 @@ class IndicatorCheck:
     target: str  # "≥20%", "≤4:1"
     value: float | None  # the latest value judged (computed from baseline and current where reported)
     unit: str
-    status: str
+    status: Status
 
     def to_json(self) -> dict[str, object]:
         return {"text": self.text, "target": self.target, "value": self.value, "unit": self.unit, "status": self.status}
@@ -69,7 +67,7 @@ class IndicatorCheck:
 @dataclass
 class TaskCheck:
     id: str
-    status: str
+    status: Status
     metrics: list[MetricCheck] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     indicators: list[IndicatorCheck] = field(default_factory=list)
@@ -102,8 +100,8 @@ class CheckResult:
     def behind(self) -> list[TaskCheck]:
         return [t for t in self.tasks if t.status in BEHIND]
 
-    def counts(self) -> dict[str, int]:
-        out = dict.fromkeys(ORDER + NO_DATA, 0)
+    def counts(self) -> dict[Status, int]:
+        out = dict.fromkeys(COUNT_ORDER, 0)
         for t in self.tasks:
             out[t.status] += 1
         return out
@@ -112,10 +110,6 @@ class CheckResult:
         return {"period": self.period.code, "tasks": [t.to_json() for t in self.tasks],
                 "bureaus": [b.to_json() for b in self.bureaus], "counts": self.counts()}
 
-
-def worst(statuses: Iterable[str]) -> str:
-    s = list(statuses)
-    return min(s, key=ORDER.index) if s else "按进度"
 
 
 def planned_at(metric: Metric, period: Period) -> float:
@@ -174,18 +168,18 @@ def _check_task(ledger: Ledger, task: Task, period: Period, by: dict, submitted_
         findings.append(Finding.of(code, file=period.code, task=f"第 {task.id} 项（{_short(task.title)}）", **params))
 
     reporting_leads = [b for b in task.lead if b in submitted_in.get(period.code, set())]
-    tc = TaskCheck(task.id, "按进度")
+    tc = TaskCheck(task.id, Status.ON_TRACK)
     silent = [_lead_state(status, b) for b in task.lead if b not in reporting_leads]
     tc.reasons += [st.lead_reason() for st in silent]
     if not reporting_leads:
         return _not_reported(task, period, by, tc, silent, find)
-    parts: list[str] = []
+    parts: list[Status] = []
     done: list[bool] = []  # each part finished (a metric or result complete, an indicator met, a duty kept)
     for i, m in enumerate(task.metrics):
         mc = _check_metric(task, i, m, period, by, find, ledger)
         tc.metrics.append(mc)
         parts.append(mc.status)
-        done.append(mc.status == "已完成")
+        done.append(mc.status == Status.DONE)
         tc.reasons += _metric_reasons(mc, period)
     for i, ind in enumerate(task.indicators):
         st, why, value = _check_indicator(task, i, ind, period, by, ledger, find)
@@ -203,28 +197,28 @@ def _check_task(ledger: Ledger, task: Task, period: Period, by: dict, submitted_
     if task.deliverable or task.deadline is not None and not parts:
         st, why = _check_deliverable(task, period, by, ledger, find) if task.deliverable else _completion(task, period, by)
         parts.append(st)
-        done.append(st == "已完成")
+        done.append(st == Status.DONE)
         tc.reasons.append(why)
     if not parts:
         tc.reasons.append(f"{'、'.join(reporting_leads)}已报送工作进展")
-    tc.status = worst(parts) if parts else "按进度"
+    tc.status = worst(parts) if parts else Status.ON_TRACK
     if task.deadline is not None:
         _judge_deadline(task, period, by, tc, finished=bool(done) and all(done))
-    if tc.status in BEHIND or tc.status == "预警":
+    if tc.status in BEHIND or tc.status == Status.WARNING:
         why = "；".join(r for r in tc.reasons if r)
-        if tc.status == "预警":
+        if tc.status == Status.WARNING:
             find(Code.WARN, why=why)
         else:
             find(Code.BEHIND, status=tc.status, why=why)
     return tc
 
 
-def _completion(task: Task, period: Period, by: dict) -> tuple[str, str]:  # type: ignore[type-arg]
+def _completion(task: Task, period: Period, by: dict) -> tuple[Status, str]:  # type: ignore[type-arg]
     """A task with a 完成时限 and nothing else to measure: the 完成情况 its lead bureau chose."""
     latest = _latest(task, by, "deliv_status", 0, period)
     if latest is None:
-        return "按进度", "尚未报告完成情况"
-    return ("已完成" if latest[1].text == "已完成" else "按进度"), f"完成情况：{latest[1].text}"
+        return Status.ON_TRACK, "尚未报告完成情况"
+    return (Status.DONE if latest[1].text == DELIVERABLE_DONE else Status.ON_TRACK), f"完成情况：{latest[1].text}"
 
 
 def _meets(ind: Indicator, period: Period, value: float) -> bool:
@@ -241,14 +235,14 @@ def _judge_deadline(task: Task, period: Period, by: dict, tc: TaskCheck, *, fini
     assert due is not None
     if due <= period.end_date:
         if finished and tc.status not in BEHIND:
-            tc.status = "已完成"
-        elif tc.status != "已完成":
-            tc.status = worst([tc.status, "滞后"])
+            tc.status = Status.DONE
+        elif tc.status != Status.DONE:
+            tc.status = worst([tc.status, Status.BEHIND])
             tc.reasons.insert(0, f"已过完成时限 {due.isoformat()}，尚未完成")
         return
     latest = _latest(task, by, "deliv_status", 0, period)
     if latest is not None and latest[1].text == "未启动" and due <= add_months(period.end_date, 1):
-        tc.status = worst([tc.status, "预警"])
+        tc.status = worst([tc.status, Status.WARNING])
         tc.reasons.insert(0, f"距完成时限 {due.isoformat()} 不足一个月，仍未启动")
 
 
@@ -268,7 +262,7 @@ def _lead_state(status: StatusReport, bureau: str) -> BureauStatus:
 def _not_reported(task: Task, period: Period, by: dict, tc: TaskCheck, silent: list[BureauStatus], find) -> TaskCheck:  # type: ignore[no-untyped-def,type-arg]
     """No lead bureau's return was accepted: 被退回 when every lead's return was refused, else 未报 — not behind
     either way; the metrics show the plan and what was reported before."""
-    tc.status = "被退回" if silent and all(st.state == REFUSED for st in silent) else "未报"
+    tc.status = Status.REFUSED if silent and all(st.state == REFUSED for st in silent) else Status.NOT_REPORTED
     if task.deadline is not None and task.deadline <= period.end_date:
         tc.reasons.append(f"完成时限 {task.deadline.isoformat()} 已过，完成情况待报")
     if not task.lead:
@@ -276,7 +270,7 @@ def _not_reported(task: Task, period: Period, by: dict, tc: TaskCheck, silent: l
     for i, m in enumerate(task.metrics):
         tc.metrics.append(MetricCheck(m.name, m.unit, planned_at(m, period), _cumulative(by, task, i, period),
                                       m.target.value if m.target else None, tc.status, m.accumulation))
-    if tc.status == "被退回":
+    if tc.status == Status.REFUSED:
         find(Code.NOT_REPORTED, why="；".join(tc.reasons) + "，本期")
     else:
         find(Code.NOT_REPORTED, why=f"牵头单位{'、'.join(task.lead) or '（无牵头单位）'}本期未报送，")
@@ -314,33 +308,33 @@ def _check_metric(task: Task, i: int, m: Metric, period: Period, by: dict, find,
     return MetricCheck(m.name, m.unit, planned, actual, m.target.value if m.target else None, status, m.accumulation)
 
 
-def _metric_status(m: Metric, a: float, planned: float, period: Period, ledger: Ledger) -> str:
+def _metric_status(m: Metric, a: float, planned: float, period: Period, ledger: Ledger) -> Status:
     """已完成/超额/按进度/滞后/预警 for one metric. A ≤ goal (a level to stay under) is met from below;
     a per-year figure is done when the last year's is reached; others when the programme's goal is."""
     if m.accumulation == "year_end" and m.goal().op == "<=":
         if a - TOL <= planned and a > 0:
-            return "已完成" if _final(ledger, period) else "按进度"
-        return "滞后" if period.is_year_end else "预警"
+            return Status.DONE if _final(ledger, period) else Status.ON_TRACK
+        return Status.BEHIND if period.is_year_end else Status.WARNING
     total = m.goal().value if m.accumulation != "per_year" else (m.yearly.get(max(m.yearly), 0.0) if m.yearly else 0.0)
     done = a + TOL >= total and total > 0 and (m.accumulation != "per_year" or _final(ledger, period))
     if done:
-        return "已完成"
+        return Status.DONE
     if a > planned + TOL:
-        return "超额"
+        return Status.AHEAD
     if a + TOL >= planned:
-        return "按进度"
-    return "滞后" if period.is_year_end else "预警"
+        return Status.ON_TRACK
+    return Status.BEHIND if period.is_year_end else Status.WARNING
 
 
 def _metric_reasons(mc: MetricCheck, period: Period) -> list[str]:
     a = mc.actual or 0.0
     word = {"year_end": "截至本期末达到", "per_year": f"{period.year}年已完成"}.get(mc.accumulation, "累计")
     got = f"{word}{fmt_number(a)}{mc.unit}"
-    if mc.status in ("滞后", "预警"):
+    if mc.status in (Status.BEHIND, Status.WARNING):
         return [f"“{mc.name}”{got}，按计划截至{period.label}应达{fmt_number(mc.planned)}{mc.unit}，差{fmt_number(abs(mc.planned - a))}{mc.unit}"]
-    if mc.status == "超额":
+    if mc.status == Status.AHEAD:
         return [f"“{mc.name}”{got}，超出进度计划{fmt_number(a - mc.planned)}{mc.unit}"]
-    if mc.status == "已完成":
+    if mc.status == Status.DONE:
         return [f"“{mc.name}”{got}，已达到总目标"]
     return [f"“{mc.name}”{got}，符合进度（计划{fmt_number(mc.planned)}{mc.unit}）"]
 
@@ -355,7 +349,7 @@ def _latest(task: Task, by: dict, kind: str, i: int, period: Period) -> tuple[st
     return None
 
 
-def _check_indicator(task: Task, i: int, ind: Indicator, period: Period, by: dict, ledger: Ledger, find) -> tuple[str, str, float | None]:  # type: ignore[no-untyped-def,type-arg]
+def _check_indicator(task: Task, i: int, ind: Indicator, period: Period, by: dict, ledger: Ledger, find) -> tuple[Status, str, float | None]:  # type: ignore[no-untyped-def,type-arg]
     unit = "%" if ind.unit == "%" else ":1"
     latest = _latest(task, by, "ind_value", i, period)
     reported = latest[1].num if latest else None
@@ -377,19 +371,19 @@ def _check_indicator(task: Task, i: int, ind: Indicator, period: Period, by: dic
     target = _threshold_text(ind, period)
     if value is None:
         if _final(ledger, period):
-            return "未达标", f"“{ind.text}”未报告指标值，无法确认达标", None
-        return "按进度", f"“{ind.text}”尚未报告指标值（目标{target}）", None
+            return Status.NOT_MET, f"“{ind.text}”未报告指标值，无法确认达标", None
+        return Status.ON_TRACK, f"“{ind.text}”尚未报告指标值（目标{target}）", None
     meets = _meets(ind, period, value)
     shown = f"{value:.2f}".rstrip("0").rstrip(".") + unit
     if meets:
-        return ("已完成" if _final(ledger, period) else "按进度"), f"“{ind.text}”最新{shown}{note}，已达到目标{target}", value
+        return (Status.DONE if _final(ledger, period) else Status.ON_TRACK), f"“{ind.text}”最新{shown}{note}，已达到目标{target}", value
     gap = abs(rule.value - value)
     gap_text = f"{gap:.2f}".rstrip("0").rstrip(".") + ("个百分点" if ind.unit == "%" else "")
     if _final(ledger, period):
-        return "未达标", f"“{ind.text}”最新{shown}{note}，未达到目标{target}，差{gap_text}", value
+        return Status.NOT_MET, f"“{ind.text}”最新{shown}{note}，未达到目标{target}，差{gap_text}", value
     if ind.yearly and period.is_year_end:  # a yearly threshold missed at its year's end is behind, not only far
-        return "滞后", f"“{ind.text}”最新{shown}{note}，未达到{period.year}年目标{target}，差{gap_text}", value
-    return "按进度", f"“{ind.text}”最新{shown}{note}，距目标{target}还差{gap_text}", value
+        return Status.BEHIND, f"“{ind.text}”最新{shown}{note}，未达到{period.year}年目标{target}，差{gap_text}", value
+    return Status.ON_TRACK, f"“{ind.text}”最新{shown}{note}，距目标{target}还差{gap_text}", value
 
 
 def _threshold_text(ind: Indicator, period: Period) -> str:
@@ -407,7 +401,7 @@ def _periods_up_to(ledger: Ledger, period: Period) -> list[Period]:
 _WINDOW_END = {"year": "年底", "half-year": "半年末", "quarter": "季末"}
 
 
-def _check_duty(task: Task, period: Period, by: dict, submitted_in: dict[str, set[str]], ledger: Ledger) -> tuple[str, list[str]]:  # type: ignore[type-arg]
+def _check_duty(task: Task, period: Period, by: dict, submitted_in: dict[str, set[str]], ledger: Ledger) -> tuple[Status, list[str]]:  # type: ignore[type-arg]
     freq = task.frequency
     assert freq is not None
     n = task.frequency_count
@@ -454,36 +448,36 @@ def _check_duty(task: Task, period: Period, by: dict, submitted_in: dict[str, se
             elif not over:
                 reasons.append(f"{window.label}已开展{fmt_number(done)}次（{label}{n}次，{_WINDOW_END[freq]}判断）")
     if behind:
-        return "滞后", reasons
+        return Status.BEHIND, reasons
     if not reasons:
         reasons.append(f"{label}{n}次，均已按期开展")
-    return "按进度", reasons
+    return Status.ON_TRACK, reasons
 
 
-def _check_deliverable(task: Task, period: Period, by: dict, ledger: Ledger, find) -> tuple[str, str]:  # type: ignore[no-untyped-def,type-arg]
+def _check_deliverable(task: Task, period: Period, by: dict, ledger: Ledger, find) -> tuple[Status, str]:  # type: ignore[no-untyped-def,type-arg]
     latest = _latest(task, by, "deliv_status", 0, period)
     name = task.deliverable
     final_year = period.year == max(ledger.years)
     if latest is None:
-        return ("滞后" if final_year and task.deadline is None else "按进度"), f"成果“{name}”尚未报告进展"
+        return (Status.BEHIND if final_year and task.deadline is None else Status.ON_TRACK), f"成果“{name}”尚未报告进展"
     p, v = latest
     status = v.text
-    if status == "已完成":
+    if status == DELIVERABLE_DONE:
         date = _latest(task, by, "deliv_date", 0, period)
         doc = _latest(task, by, "deliv_name", 0, period)
         missing = [w for w, x in (("完成日期", date), ("文件名称", doc)) if x is None or not (x[1].text or "").strip()]
         if missing:
             find(Code.DELIVERABLE_UNPROVEN, missing="和".join(missing))
-            return "预警", f"成果“{name}”报为已完成，但缺少{'和'.join(missing)}"
+            return Status.WARNING, f"成果“{name}”报为已完成，但缺少{'和'.join(missing)}"
         no = _latest(task, by, "deliv_no", 0, period)
-        return "已完成", f"成果已完成：{doc[1].text}{('（' + no[1].text + '）') if no and no[1].text else ''}，{date[1].text}"  # type: ignore[index]
+        return Status.DONE, f"成果已完成：{doc[1].text}{('（' + no[1].text + '）') if no and no[1].text else ''}，{date[1].text}"  # type: ignore[index]
     if task.deadline is not None:  # its own 完成时限 judges it (see _judge_deadline), not the programme's end
-        return "按进度", f"成果“{name}”{status}"
+        return Status.ON_TRACK, f"成果“{name}”{status}"
     if status == "未启动" and final_year:
-        return "滞后", f"成果“{name}”到最后一年仍未启动"
+        return Status.BEHIND, f"成果“{name}”到最后一年仍未启动"
     if status == "推进中" and _final(ledger, period):
-        return "滞后", f"成果“{name}”到期末仍在推进中，未完成"
-    return "按进度", f"成果“{name}”{status}"
+        return Status.BEHIND, f"成果“{name}”到期末仍在推进中，未完成"
+    return Status.ON_TRACK, f"成果“{name}”{status}"
 
 
 def _cumulative_down(history: list[tuple[StoredValue, bool]], period: Period) -> list[Finding]:

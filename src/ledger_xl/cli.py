@@ -323,6 +323,7 @@ def history_cmd(period: str, bureau: str, workspace: Path, as_json: bool) -> Non
 def check_cmd(period: str | None, workspace: Path, as_json: bool) -> None:
     """对照计划核对截至本期的进度；有滞后或未达标时退出码为 1。"""
     from .pipeline import check
+    from .reporting import REFUSED
     from .textui import table
 
     period = pick_period(workspace, period, err=as_json)
@@ -335,8 +336,8 @@ def check_cmd(period: str | None, workspace: Path, as_json: bool) -> None:
         click.echo(table(["序号", "状态", "说明"], [[t.id, t.status, "；".join(t.reasons)] for t in res.tasks], max_width=90))
         counts = res.counts()
         click.echo("合计：" + "，".join(f"{k} {v}" for k, v in counts.items() if v))
-        refused = [b.name + b.label.removeprefix("被退回") for b in res.bureaus if b.state == "被退回"]
-        missing = [b.name + ("（已过截止）" if b.late else "") for b in res.bureaus if not b.submitted and b.state != "被退回"]
+        refused = [b.name + b.label.removeprefix(REFUSED) for b in res.bureaus if b.state == REFUSED]
+        missing = [b.name + ("（已过截止）" if b.late else "") for b in res.bureaus if not b.submitted and b.state != REFUSED]
         if refused:
             click.echo(f"本期被退回待重报：{'、'.join(refused)}")
         if missing:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .codes import Code
 from .findings import LedgerError
+from .reporting import LATE, MISSING, MISSING_OVERDUE
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_MARK = ".ledger-xl-demo"
@@ -98,8 +99,8 @@ def run_demo(target: Path, *, samples: Path | None = None, definition: Path | No
         merged = sum(o.status == "merged" for o in rep.outcomes)
         superseded = sum(o.superseded for o in rep.outcomes)
         st = status(ws.root, p.code)
-        late = [b.name for b in st.bureaus if b.state == "逾期"]
-        missing = [b.name for b in st.bureaus if b.state in ("未报", "未报（已过截止）")]
+        late = [b.name for b in st.bureaus if b.state == LATE]
+        missing = [b.name for b in st.bureaus if b.state in (MISSING, MISSING_OVERDUE)]
         log(f"    {p.label}：汇入 {merged} 份" + (f"（{superseded} 份为更正后重报）" if superseded else "")
             + (f"；逾期 {'、'.join(late)}" if late else "") + (f"；未报 {'、'.join(missing)}" if missing else ""))
     latest = periods[-1]

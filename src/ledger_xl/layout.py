@@ -21,7 +21,8 @@ HELP_SHEET = "填报说明"
 RETURN_SHEET = "退回说明"  # first sheet of an annotated copy sent back to a bureau (returns.py); ingest ignores it
 
 ROLE_LABEL = {"lead": "牵头", "responsible": "责任"}
-STATUS_CHOICES = ["未启动", "推进中", "已完成"]
+STATUS_CHOICES = ["未启动", "推进中", "已完成"]  # a deliverable's progress, as the bureau picks it
+DELIVERABLE_DONE = STATUS_CHOICES[-1]
 
 # kind → how ingest reads it
 KINDS = {

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from .fsutil import XLSXWRITER_OPTIONS, atomic_path
 from .model import DeadlineRule, Ledger, Metric, Period
-from .reporting import bureau_status
+from .reporting import LATE, MISSING, ON_TIME, REFUSED, bureau_status
+from .status import SHOWN_ORDER, Status
 from .templates import wrapped_lines
 from .textui import width as text_width
 
@@ -22,8 +23,9 @@ if TYPE_CHECKING:
 
 MAX_ROW_LINES = 6  # longer texts stay whole in the cell; the row stops growing so the sheet stays scannable
 SEVERITY_CN = {"error": "错误", "warning": "提示", "info": "说明"}
-STATUS_COLORS = {"已完成": "#C6EFCE", "超额": "#C6EFCE", "按进度": "#DDEBF7", "预警": "#FFEB9C", "滞后": "#FFC7CE",
-                 "未达标": "#FFC7CE", "被退回": "#F8CBAD", "未报": "#E7E6E6"}
+STATUS_COLORS = {str(s): s.fill_color for s in SHOWN_ORDER}
+# where a bureau's return stands, in 报送情况
+STATE_COLORS = {ON_TIME: "#C6EFCE", LATE: "#FFEB9C", MISSING: "#FFC7CE", REFUSED: "#FFC7CE"}
 
 
 # the stored kinds the master ledger shows
@@ -142,14 +144,14 @@ def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_ru
             others = []
             for i, ind in enumerate(t.indicators):
                 got = latest_any.get((t.id, f"ind_value{i}"))
-                shown = (got[1] + ("%" if ind.unit == "%" else ":1")) if got else "未报"
+                shown = (got[1] + ("%" if ind.unit == "%" else ":1")) if got else str(Status.NOT_REPORTED)
                 others.append(f"{ind.threshold_label()}，最新 {shown}")
             if t.frequency:
                 got = latest_any.get((t.id, "duty_count0"))
                 others.append(f"最新次数 {got[1]}（{got[0]}）" if got else "次数：未报")
             if t.deliverable:
                 got = latest_any.get((t.id, "deliv_status0"))
-                others.append(f"成果：{got[1] if got else '未报'}")
+                others.append(f"成果：{got[1] if got else Status.NOT_REPORTED}")
             status = check.status if check else ""
             reasons = "；".join(check.reasons) if check else ""
             measures = t.metrics or [None]
@@ -200,7 +202,7 @@ def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_ru
             rows.append(row)
         table(ws, 0, headers, [26, 10] + [30] * len(shown_periods), rows)
         last = len(rows)
-        for word, color in (("按时", "#C6EFCE"), ("逾期", "#FFEB9C"), ("未报", "#FFC7CE"), ("被退回", "#FFC7CE")):
+        for word, color in STATE_COLORS.items():
             ws.conditional_format(1, 2, last, 1 + len(shown_periods),
                                   {"type": "text", "criteria": "begins with", "value": word, "format": wb.add_format({"bg_color": color})})
 

@@ -21,7 +21,7 @@ from .findings import Finding, LedgerError
 from .fsutil import NotARegularFile, clear_archive_temps, display_name
 from .ingest import ReturnRead, read_many, sha256_of
 from .model import DeadlineRule, Ledger, Period, check_period_in
-from .reporting import StatusReport, period_status
+from .reporting import REFUSED, StatusReport, period_status
 from .store import Store, StoredValue, Submission
 from .templates import TemplateRun, write_templates
 from .workspace import Workspace, open_store, open_workspace, record_arrivals, workspace_lock
@@ -549,7 +549,7 @@ def plan_mail(root: Path, kind: str, period_text: str) -> tuple[MailPlan, Worksp
                 if not to:
                     continue
                 attachment, attachment_name = None, f"{safe_filename(b.name)}_{period.code}_填报模板.xlsx"
-                if b.state == "被退回":
+                if b.state == REFUSED:
                     sub = store.returns_of(b.name, period.code)[-1]
                     found = [f for f in store.submission_findings(sub.id) if str(f.severity) == "error"]
                     lines = "\n".join(f"　　{i}. {f.render().removeprefix('[错误] ')}" for i, f in enumerate(found[:20], start=1))

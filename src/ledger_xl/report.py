@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .checks import BEHIND, CheckResult, TaskCheck
+from .checks import CheckResult, TaskCheck
 from .fsutil import atomic_path
 from .model import Ledger, Period, fmt_number
+from .reporting import LATE, MISSING, MISSING_OVERDUE, ON_TIME, REFUSED
+from .status import BEHIND, NO_DATA, SHOWN_ORDER, Status
 
 if TYPE_CHECKING:
     from .charts import Rendering
@@ -35,7 +37,6 @@ FONT_PROFILES: dict[str, dict[str, str]] = {
 LINE_TWIPS = 579  # 28.95 pt: 22 lines on the GB/T 9704 type area
 MAX_BARS = 30
 MAX_IDS = 10  # task numbers named in one sentence of the summary
-STATUS_ORDER = ["已完成", "超额", "按进度", "预警", "滞后", "未达标", "被退回", "未报"]
 TITLE_CHARS = 20  # what one line of 22 pt holds on the GB/T type area
 NOTHING = {"", "无", "暂无", "没有", "无。", "暂无。", "-", "—", "/"}
 
@@ -70,14 +71,14 @@ def _submission_section(w: Writer, st: StatusReport) -> None:
     def named(state: str) -> list[str]:
         return [b.name for b in st.bureaus if b.state == state]
 
-    refused = [b for b in st.bureaus if b.state == "被退回"]
-    missing, overdue = named("未报"), named("未报（已过截止）")
-    w.body(f"本期应报送单位{len(st.bureaus)}个，报送截止日期为{cn_date(dt.date.fromisoformat(st.deadline))}。按时报送{len(named('按时'))}个，"
-           f"逾期报送{len(named('逾期'))}个，报送材料不合格被退回{len(refused)}个，未报送{len(missing) + len(overdue)}个。")
-    if named("按时"):
-        w.body(f"按时报送的单位：{_list(named('按时'))}。")
-    if named("逾期"):
-        w.body(f"逾期报送的单位：{_list(named('逾期'))}。")
+    refused = [b for b in st.bureaus if b.state == REFUSED]
+    missing, overdue = named(MISSING), named(MISSING_OVERDUE)
+    w.body(f"本期应报送单位{len(st.bureaus)}个，报送截止日期为{cn_date(dt.date.fromisoformat(st.deadline))}。按时报送{len(named(ON_TIME))}个，"
+           f"逾期报送{len(named(LATE))}个，报送材料不合格被退回{len(refused)}个，未报送{len(missing) + len(overdue)}个。")
+    if named(ON_TIME):
+        w.body(f"按时报送的单位：{_list(named(ON_TIME))}。")
+    if named(LATE):
+        w.body(f"逾期报送的单位：{_list(named(LATE))}。")
     if refused:
         w.body(f"报送材料不合格、已退回尚未重新报送的单位：{_list([f'{b.name}（{b.n_findings}处问题）' for b in refused])}。")
     if overdue:
@@ -431,7 +432,7 @@ def _chart_jobs(data: ReportData) -> list[tuple[str, tuple[Any, ...], str]]:
     if len(bars) > MAX_BARS:  # a chart of hundreds of bars helps no one: show those furthest behind plan
         bars = sorted(bars, key=lambda b: b.actual_share - b.planned_share)[:MAX_BARS]
         title, caption = f"进度最落后的{MAX_BARS}个数量指标", f"进度最落后的{MAX_BARS}个数量指标（占总目标）"
-    return [("status_mix", ({s: counts.get(s, 0) for s in STATUS_ORDER}, f"{period.label}重点任务进展状态"), "重点任务进展状态分布"),
+    return [("status_mix", ({str(s): counts.get(s, 0) for s in SHOWN_ORDER}, f"{period.label}重点任务进展状态"), "重点任务进展状态分布"),
             ("metric_progress", (bars, title), caption)]
 
 
@@ -460,10 +461,7 @@ def compose(data: ReportData, drawing: Rendering | None = None) -> Writer:
     # 一、总体进展 ------------------------------------------------------
     w.h1("一、总体进展")
     counts = checks.counts()
-    order = STATUS_ORDER
-    words = {"已完成": "已完成", "超额": "超额推进", "按进度": "按进度推进", "预警": "进度预警", "滞后": "进度滞后",
-             "未达标": "指标未达标", "被退回": "牵头单位报送被退回", "未报": "牵头单位未报送"}
-    parts = [f"{words[s]}{counts[s]}项" for s in order if counts.get(s)]
+    parts = [f"{s.phrase}{counts[s]}项" for s in SHOWN_ORDER if counts.get(s)]
     if not got_any:
         w.body(f"截至{period.label}，本期尚未收到任何单位报送的数据。台账共有重点任务{len(ledger.tasks)}项，均暂无本期进展可供汇总。")
     else:
@@ -494,7 +492,7 @@ def compose(data: ReportData, drawing: Rendering | None = None) -> Writer:
     ind_rows = []
     for t in ledger.tasks:
         for ic in tc_of[t.id].indicators:
-            shown = "未报" if ic.value is None else (f"{ic.value:.2f}".rstrip("0").rstrip(".") + ("%" if ic.unit == "%" else ":1"))
+            shown = str(Status.NOT_REPORTED) if ic.value is None else (f"{ic.value:.2f}".rstrip("0").rstrip(".") + ("%" if ic.unit == "%" else ":1"))
             ind_rows.append([t.id, ic.text, ic.target, shown, ic.status])
     if ind_rows:
         k += 1
@@ -510,8 +508,8 @@ def compose(data: ReportData, drawing: Rendering | None = None) -> Writer:
 
     # 四、存在的主要问题 ------------------------------------------------
     w.h1("四、存在的主要问题")
-    trouble = [tc for tc in checks.tasks if tc.status in BEHIND or tc.status == "预警"]
-    not_reported = [tc for tc in checks.tasks if tc.status in ("被退回", "未报")]
+    trouble = [tc for tc in checks.tasks if tc.status.needs_attention]
+    not_reported = [tc for tc in checks.tasks if tc.status in NO_DATA]
     k = 0
     if trouble:
         k += 1
@@ -524,7 +522,7 @@ def compose(data: ReportData, drawing: Rendering | None = None) -> Writer:
     if not_reported and got_any:
         k += 1
         w.h2(f"（{cn_seq(k)}）部分任务无法核对进度")
-        for state, why in (("被退回", "报送的表格被退回、尚未重新报送"), ("未报", "本期未报送")):
+        for state, why in ((Status.REFUSED, "报送的表格被退回、尚未重新报送"), (Status.NOT_REPORTED, "本期未报送")):
             these = [tc for tc in not_reported if tc.status == state]
             if these:
                 silent = {b.name for b in data.status.bureaus if not b.submitted}
@@ -548,8 +546,8 @@ def compose(data: ReportData, drawing: Rendering | None = None) -> Writer:
     if trouble:
         names = sorted({b for tc in trouble for b in tasks[tc.id].lead})
         w.body(f"领导小组办公室将加强对进度滞后任务的跟踪督办，请{_list(names)}对照计划查找原因，加快推进。")
-    refused = [b.name for b in data.status.bureaus if b.state == "被退回"]
-    missing = [b.name for b in data.status.bureaus if b.state in ("未报", "未报（已过截止）")]
+    refused = [b.name for b in data.status.bureaus if b.state == REFUSED]
+    missing = [b.name for b in data.status.bureaus if b.state in (MISSING, MISSING_OVERDUE)]
     if missing:
         w.body(f"请{_list(missing)}尽快报送本期材料。")
     if refused:
@@ -593,12 +591,12 @@ def _movements(data: ReportData) -> list[str]:
     tasks = {t.id: t for t in data.ledger.tasks}
     if data.previous is not None:
         prev = {t.id: t.status for t in data.previous.tasks}
-        done = [t.id for t in data.checks.tasks if t.status == "已完成" and prev.get(t.id) != "已完成"]
+        done = [t.id for t in data.checks.tasks if t.status is Status.DONE and prev.get(t.id) is not Status.DONE]
         fell = [t.id for t in data.checks.tasks if t.status in BEHIND and prev.get(t.id) not in BEHIND]
         if done:
             out.append(f"与上期相比，本期新完成第{_ids(done)}项共{len(done)}项任务。")
         if fell:
-            kinds = sorted({_status(data.checks, t) for t in fell}, key=["滞后", "未达标"].index)
+            kinds = sorted({_status(data.checks, t) for t in fell}, key=[Status.BEHIND, Status.NOT_MET].index)
             whole = f"共{len(fell)}项" if len(fell) > MAX_IDS else ""
             out.append(f"第{_ids(fell)}项{whole}任务本期转为{'或'.join(kinds)}，需重点关注（详见第四部分）。")
     reporting: dict[str, set[str]] = defaultdict(set)
@@ -626,7 +624,7 @@ def _movements(data: ReportData) -> list[str]:
     return out
 
 
-def _status(checks: CheckResult, tid: str) -> str:
+def _status(checks: CheckResult, tid: str) -> Status:
     tc: TaskCheck = next(t for t in checks.tasks if t.id == tid)
     return tc.status
 
