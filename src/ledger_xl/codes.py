@@ -134,6 +134,10 @@ class Code(StrEnum):
     # ---- the store, its key file, backups
     STORE_MISSING = ("store-missing", E, "数据库 {name}（{folder}）{what}。" + STORE_ADVICE)
     STORE_DAMAGED = ("store-damaged", E, "数据库 {name} 已损坏（{why}），无法使用。" + STORE_ADVICE)
+    STORE_NEWER = ("store-newer", E, "数据库 {name} 由较新版本的 ledger-xl 建立（数据库版本 {found}，本程序只认识到 {known}）。"
+                   "请升级 ledger-xl 后再使用；数据库未做改动。")
+    STORE_VERSION_UNKNOWN = ("store-version-unknown", E, "数据库 {name} 的版本“{found}”无法识别，可能不是 ledger-xl 的数据库或已被改动。"
+                             + STORE_ADVICE)
     STORE_ERROR = ("store-error", E, "数据库 {name} 出错（{why}）。" + STORE_ADVICE)
     DISK_FULL = ("disk-full", E, "{problem}。请清理磁盘空间后重新运行同一命令。")
     READ_ONLY = ("read-only", E, "{problem}。请把工作目录复制到可写的位置，或取消只读属性后重试。")

@@ -54,7 +54,7 @@ def field_label(task: Task | None, kind: str, idx: int) -> tuple[str, str]:
 
 def tidy_rows(ledger: Ledger, store: Store, period: Period | None) -> list[list[Any]]:
     """One row per value of each bureau's current submission (of `period`, or of every period)."""
-    received = {s.id: s.received_at.replace("T", " ") for s in store.submissions("WHERE s.outcome = 'merged'")}
+    received = {s.id: s.received_at.replace("T", " ") for s in store.submissions(merged_only=True)}
     values: list[StoredValue] = store.current_values()
     if period is not None:
         values = [v for v in values if v.period == period.code]

@@ -15,6 +15,11 @@ from typing import Literal
 from .codes import Code
 from .findings import LedgerError
 
+# defaults stated once: the office that issues templates, reports and mail, and the days a return is due after
+# its period ends, when neither the definition nor ledger-xl.toml says otherwise
+DEFAULT_ISSUER = "领导小组办公室"
+DEFAULT_DEADLINE_DAYS = 10
+
 Op = Literal[">=", "<=", "=="]
 Accumulation = Literal["additions", "year_end", "per_year"]
 Frequency = Literal["half-year", "quarter", "year"]
@@ -518,7 +523,7 @@ class DeadlineRule:
     period's own deadline (period code → date) and win over the rule for that period. A return received
     on the due date is on time."""
 
-    days: int | None = 10
+    days: int | None = DEFAULT_DEADLINE_DAYS
     day: int | None = None
     dates: dict[str, dt.date] = field(default_factory=dict)
     source: str = ""  # where it was stated, for the clerk: "ledger-xl.toml", "台账定义表 设置 › 报送截止"

@@ -20,13 +20,15 @@ from .definition import load_ledger
 from .findings import Finding, LedgerError
 from .fsutil import NotARegularFile, clear_archive_temps, display_name
 from .ingest import ReturnRead, read_many, sha256_of
-from .model import DeadlineRule, Ledger, Period, check_period_in
+from .model import DEFAULT_ISSUER, DeadlineRule, Ledger, Period, check_period_in
 from .reporting import REFUSED, StatusReport, period_status
 from .store import Store, StoredValue, Submission
 from .templates import TemplateRun, write_templates
 from .workspace import Workspace, open_store, open_workspace, record_arrivals, workspace_lock
 
 if TYPE_CHECKING:
+    from email.headerregistry import Address
+
     from .checks import CheckResult
     from .mail import MailPlan, SendResult, SmtpSettings
     from .returns import History
@@ -460,7 +462,7 @@ def make_report(root: Path, period_text: str, out: Path | None = None, *, date: 
                 status=status,
                 values=[v for v in values if v.period == period.code] + texts,
                 cumulative_before={k: sum(x[0] for x in s.values()) for k, s in before.items()},
-                issuer=str(cfg.get("issuer") or "领导小组办公室"), date=date or dt.date.today(),
+                issuer=str(cfg.get("issuer") or DEFAULT_ISSUER), date=date or dt.date.today(),
                 font_profile=str(cfg.get("font_profile", "gb2312")),
             )
         target = out or ws.outputs / "reports" / f"{period.code}_总结报告.docx"
@@ -490,109 +492,132 @@ def export_values(root: Path, out: Path, period_text: str | None) -> tuple[Path,
 # ---------------------------------------------------------------- mail
 
 
-def plan_mail(root: Path, kind: str, period_text: str) -> tuple[MailPlan, Workspace]:
-    """Who gets what: templates to every bureau, reminders to the missing and refused, the report to its readers."""
-    from .mail import MailPlan, Outgoing, bureau_addresses, config_recipients
-    from .report import cn_date, report_title
-    from .templates import safe_filename
+@dataclass
+class _MailRun:
+    """What every kind of message needs: the workspace, the period, the office's signature."""
 
-    ws, ledger, period = _open(root, period_text)
-    cfg_t, cfg_m = ws.section("templates"), ws.section("mail")
-    sender_name = str(cfg_m.get("sender_name") or cfg_t.get("issuer") or "领导小组办公室")
-    contact = str(cfg_t.get("contact") or "")
-    due = cn_date(ws.deadline_rule(ledger).due(period))
-    today = cn_date(dt.date.today())
-    plan = MailPlan(kind, period.code)
-    sign = f"\n\n{sender_name}\n{today}\n"
+    root: Path
+    ws: Workspace
+    ledger: Ledger
+    period: Period
+    plan: MailPlan
+    due: str
+    contact: str
+    sign: str
 
-    def addresses_of(name: str) -> list:  # type: ignore[type-arg]
-        b = ledger.bureau(name)
+    def addresses_of(self, name: str) -> list[Address]:
+        """A bureau's addresses from the 单位 sheet; a bureau without a usable one is listed as skipped."""
+        from .mail import bureau_addresses
+
+        b = self.ledger.bureau(name)
         if b is None or not b.email.strip():
-            plan.skipped.append((name, "“单位”表中没有电子邮箱，未发送"))
+            self.plan.skipped.append((name, "“单位”表中没有电子邮箱，未发送"))
             return []
         try:
             return bureau_addresses(b.name, b.contact, b.email)
         except LedgerError as e:
-            plan.skipped.append((name, e.message))
+            self.plan.skipped.append((name, e.message))
             return []
 
-    def template_of(name: str) -> Path:
-        path = ws.outputs / "templates" / period.code / f"{safe_filename(name)}.xlsx"
-        if not path.exists():
-            make_templates(root, period.code, bureaus=[name])
-        return path
+    def template_of(self, name: str) -> tuple[Path, str]:
+        """The bureau's template for the period (written if missing) and the name it is attached under."""
+        from .templates import safe_filename
 
-    if kind == "templates":
-        index = ledger.role_index()
-        for name in ledger.bureaus_with_tasks():
-            to = addresses_of(name)
+        path = self.ws.outputs / "templates" / self.period.code / f"{safe_filename(name)}.xlsx"
+        if not path.exists():
+            make_templates(self.root, self.period.code, bureaus=[name])
+        return path, f"{safe_filename(name)}_{self.period.code}_填报模板.xlsx"
+
+
+def plan_mail(root: Path, kind: str, period_text: str) -> tuple[MailPlan, Workspace]:
+    """Who gets what: templates to every bureau, reminders to the missing and refused, the report to its readers."""
+    from .mail import MailPlan
+    from .mailtext import signature
+    from .report import cn_date
+
+    planners = {"templates": _plan_templates, "remind": _plan_reminders, "report": _plan_report}
+    if kind not in planners:
+        raise LedgerError.of(Code.USAGE_MAIL_KIND, kind=kind)
+    ws, ledger, period = _open(root, period_text)
+    cfg_t, cfg_m = ws.section("templates"), ws.section("mail")
+    sender_name = str(cfg_m.get("sender_name") or cfg_t.get("issuer") or DEFAULT_ISSUER)
+    run = _MailRun(root, ws, ledger, period, MailPlan(kind, period.code), cn_date(ws.deadline_rule(ledger).due(period)),
+                   str(cfg_t.get("contact") or ""), signature(sender_name, cn_date(dt.date.today())))
+    planners[kind](run)
+    return run.plan, ws
+
+
+def _plan_templates(run: _MailRun) -> None:
+    """Every bureau with a task gets its own template and the notice."""
+    from .mail import Outgoing
+    from .mailtext import template_notice
+
+    index = run.ledger.role_index()
+    for name in run.ledger.bureaus_with_tasks():
+        to = run.addresses_of(name)
+        if not to:
+            continue
+        roles = index.get(name, [])
+        n_lead = sum(1 for _, r in roles if r == "lead")
+        subject, body = template_notice(name, ledger_title=run.ledger.title, period_label=run.period.label, n_lead=n_lead,
+                                        n_responsible=len(roles) - n_lead, due=run.due, contact=run.contact, sign=run.sign)
+        run.plan.messages.append(Outgoing("templates", run.period.code, name, to, subject, body, *run.template_of(name)))
+
+
+def _plan_reminders(run: _MailRun) -> None:
+    """Bureaus that have not submitted, or whose file was refused (with its findings), get their template again."""
+    from .mail import Outgoing
+    from .mailtext import missing_reminder, refused_reminder
+    from .templates import safe_filename
+
+    st = status(run.root, run.period.code)
+    with open_store(run.ws) as store:
+        for b in st.bureaus:
+            if b.submitted:
+                continue
+            to = run.addresses_of(b.name)
             if not to:
                 continue
-            roles = index.get(name, [])
-            n_lead = sum(1 for _, r in roles if r == "lead")
-            body = (f"{name}：\n\n"
-                    f"　　根据《{ledger.title}》工作安排，现开展{period.label}重点任务进展情况报送工作。请按附件模板填写贵单位"
-                    f"牵头的{n_lead}项任务和参与的{len(roles) - n_lead}项任务的进展情况，于{due}前将填好的表格直接回复至本邮箱。\n\n"
-                    "　　填报要求：黄色格子为填写区，灰色格子为计划内容；“本期填报”只填本期新增数，不填累计数；数字请用阿拉伯数字，"
-                    "不写“约”“余”等字；请勿增删行列、修改工作表，保存为 .xlsx 格式后发回。\n"
-                    + (f"\n　　联系人：{contact}\n" if contact else "") + sign)
-            plan.messages.append(Outgoing("templates", period.code, name, to,
-                                          f"关于报送{period.label}重点任务进展情况的通知（{name}）", body,
-                                          template_of(name), f"{safe_filename(name)}_{period.code}_填报模板.xlsx"))
-    elif kind == "remind":
-        st = status(root, period.code)
-        with open_store(ws) as store:
-            for b in st.bureaus:
-                if b.submitted:
-                    continue
-                to = addresses_of(b.name)
-                if not to:
-                    continue
-                attachment, attachment_name = None, f"{safe_filename(b.name)}_{period.code}_填报模板.xlsx"
-                if b.state == REFUSED:
-                    sub = store.returns_of(b.name, period.code)[-1]
-                    found = [f for f in store.submission_findings(sub.id) if str(f.severity) == "error"]
-                    lines = "\n".join(f"　　{i}. {f.render().removeprefix('[错误] ')}" for i, f in enumerate(found[:20], start=1))
-                    more = f"\n　　（另有 {len(found) - 20} 处，修改后重新报送时会一并提示。）" if len(found) > 20 else ""
-                    attachment = annotated_copy(root, b.name, period.code)
-                    if attachment is not None:
-                        attachment_name = f"{safe_filename(b.name)}_{period.code}_退回修改.xlsx"
-                        how = "附件是贵单位报送的表格，原填内容都已保留，有问题的格子已标红并附说明；只需改正这些格子，保存后发回即可"
-                    else:
-                        how = "附件为原模板，也可在原文件上修改"
-                    body = (f"{b.name}：\n\n　　贵单位于{sub.received_at[:10]}报送的《{sub.file_name}》未能通过校验，"
-                            f"请按以下提示修改后，于{due}前重新报送（{how}）：\n\n{lines}{more}\n" + sign)
-                    subject = f"【请修改后重报】{period.label}重点任务进展情况（{b.name}）"
-                else:
-                    body = (f"{b.name}：\n\n　　{period.label}重点任务进展情况报送截止日期为{due}，目前尚未收到贵单位报送的材料。"
-                            "请尽快填写附件模板并直接回复至本邮箱。如已报送，请忽略本邮件。\n"
-                            + (f"\n　　联系人：{contact}\n" if contact else "") + sign)
-                    subject = f"【催报】{period.label}重点任务进展情况（{b.name}）"
-                plan.messages.append(Outgoing("remind", period.code, b.name, to, subject, body, attachment or template_of(b.name),
-                                              attachment_name))
-    elif kind == "report":
-        recipients = list(ws.section("mail").get("report_recipients") or [])
-        if not recipients:
-            plan.skipped.append(("报告收件人", "ledger-xl.toml 的 [mail] report_recipients 为空，未发送"))
-            return plan, ws
-        try:
-            to = config_recipients(recipients)
-        except LedgerError as e:
-            raise LedgerError.of(Code.MAIL_CONFIG, problem=f"ledger-xl.toml 的 report_recipients 有误：{e.message.rstrip('。')}",
-                                 fix="请改正后重试") from e
-        path = ws.outputs / "reports" / f"{period.code}_总结报告.docx"
-        if not path.exists():
-            path, _ = make_report(root, period.code)
-        title = report_title(ledger, period)
-        with open_store(ws) as store:
-            counts = check_store(ledger, store, period, ws.deadline_rule(ledger)).counts()
-        summary = "，".join(f"{k}{v}项" for k, v in counts.items() if v)
-        body = (f"各位领导：\n\n　　现将《{title}》呈上，请审阅。\n\n　　本期共有重点任务{len(ledger.tasks)}项：{summary}。"
-                "详细情况见附件。\n" + sign)
-        plan.messages.append(Outgoing("report", period.code, None, to, title, body, path, f"{title}.docx"))
-    else:
-        raise LedgerError.of(Code.USAGE_MAIL_KIND, kind=kind)
-    return plan, ws
+            attachment: tuple[Path, str] | None = None
+            if b.state == REFUSED:
+                sub = store.returns_of(b.name, run.period.code)[-1]
+                found = [f for f in store.submission_findings(sub.id) if str(f.severity) == "error"]
+                copy = annotated_copy(run.root, b.name, run.period.code)
+                if copy is not None:  # their own return, findings marked: only those cells to correct
+                    attachment = copy, f"{safe_filename(b.name)}_{run.period.code}_退回修改.xlsx"
+                subject, body = refused_reminder(b.name, period_label=run.period.label, received=sub.received_at[:10],
+                                                 file_name=sub.file_name, due=run.due, findings=found, sign=run.sign,
+                                                 annotated=copy is not None)
+            else:
+                subject, body = missing_reminder(b.name, period_label=run.period.label, due=run.due, contact=run.contact,
+                                                 sign=run.sign)
+            run.plan.messages.append(Outgoing("remind", run.period.code, b.name, to, subject, body,
+                                              *(attachment or run.template_of(b.name))))
+
+
+def _plan_report(run: _MailRun) -> None:
+    """The period's report (written if missing) to report_recipients."""
+    from .mail import Outgoing, config_recipients
+    from .mailtext import report_cover
+    from .report import report_title
+
+    recipients = list(run.ws.section("mail").get("report_recipients") or [])
+    if not recipients:
+        run.plan.skipped.append(("报告收件人", "ledger-xl.toml 的 [mail] report_recipients 为空，未发送"))
+        return
+    try:
+        to = config_recipients(recipients)
+    except LedgerError as e:
+        raise LedgerError.of(Code.MAIL_CONFIG, problem=f"ledger-xl.toml 的 report_recipients 有误：{e.message.rstrip('。')}",
+                             fix="请改正后重试") from e
+    path = run.ws.outputs / "reports" / f"{run.period.code}_总结报告.docx"
+    if not path.exists():
+        path, _ = make_report(run.root, run.period.code)
+    title = report_title(run.ledger, run.period)
+    with open_store(run.ws) as store:
+        counts = check_store(run.ledger, store, run.period, run.ws.deadline_rule(run.ledger)).counts()
+    subject, body = report_cover(title, n_tasks=len(run.ledger.tasks), counts=counts, sign=run.sign)
+    run.plan.messages.append(Outgoing("report", run.period.code, None, to, subject, body, path, f"{title}.docx"))
 
 
 def mail_drafts(root: Path, plan: MailPlan) -> list[SendResult]:
@@ -607,7 +632,7 @@ def mail_drafts(root: Path, plan: MailPlan) -> list[SendResult]:
 def _placeholder_sender(settings: SmtpSettings) -> object:
     from .mail import address
 
-    return address(settings.sender_name or "领导小组办公室", "office@example.invalid", who="发件人")
+    return address(settings.sender_name or DEFAULT_ISSUER, "office@example.invalid", who="发件人")
 
 
 def check_mail_settings(root: Path) -> None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .checks import CheckResult, TaskCheck
 from .fsutil import atomic_path
-from .model import Ledger, Period, fmt_number
+from .model import DEFAULT_ISSUER, Ledger, Period, fmt_number
 from .reporting import LATE, MISSING, MISSING_OVERDUE, ON_TIME, REFUSED
 from .status import BEHIND, NO_DATA, SHOWN_ORDER, Status
 
@@ -50,7 +50,7 @@ class ReportData:
     status: StatusReport
     values: list[StoredValue]  # current values of this period
     cumulative_before: dict[tuple[str, int], float] = field(default_factory=dict)
-    issuer: str = "领导小组办公室"
+    issuer: str = DEFAULT_ISSUER
     date: dt.date = field(default_factory=dt.date.today)
     font_profile: str = "gb2312"
 

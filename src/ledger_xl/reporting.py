@@ -111,7 +111,7 @@ def period_status(ledger: Ledger, store: Store | None, period: Period, rule: Dea
     today = today or dt.date.today()
     if subs is None:
         assert store is not None
-        of_period = store.submissions("WHERE s.period = ?", (period.code,))
+        of_period = store.submissions(period=period.code)
     else:
         of_period = [s for s in subs if s.period == period.code]
     by_bureau: dict[str | None, list[Submission]] = {}

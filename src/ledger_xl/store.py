@@ -21,11 +21,17 @@ from .codes import Code
 from .findings import Finding, LedgerError, Severity
 from .model import Ledger, Period
 
-SCHEMA_VERSION = 1
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS submissions (
+# The schema grows by numbered steps; SCHEMA_VERSION, kept in meta, says how many a store has had.
+# To add a table, a column or an index:
+#   1. append one step to MIGRATIONS: a tuple of SQL statements taking a store of the previous version to
+#      the next (CREATE TABLE …, ALTER TABLE … ADD COLUMN …, CREATE INDEX …, an UPDATE that fills it);
+#   2. never edit a step that has shipped — stores in the field were made by it.
+# Opening a store runs the steps it lacks, all in one transaction with the version bump; a store from a
+# newer ledger-xl (or with a version nobody wrote) is refused with a plain message and left untouched.
+MIGRATIONS: list[tuple[str, ...]] = [
+    (  # 1: submissions, their values and findings, the mail log
+        """CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
+        """CREATE TABLE IF NOT EXISTS submissions (
     id INTEGER PRIMARY KEY,
     sha256 TEXT NOT NULL UNIQUE,
     file_name TEXT NOT NULL,
@@ -38,10 +44,9 @@ CREATE TABLE IF NOT EXISTS submissions (
     n_errors INTEGER NOT NULL,
     n_warnings INTEGER NOT NULL,
     template_generated_at TEXT
-);
-CREATE INDEX IF NOT EXISTS submissions_bp ON submissions (bureau, period, outcome);
-CREATE INDEX IF NOT EXISTS submissions_received ON submissions (bureau, period, outcome, received_at, id);
-CREATE TABLE IF NOT EXISTS vals (
+)""",
+        """CREATE INDEX IF NOT EXISTS submissions_bp ON submissions (bureau, period, outcome)""",
+        """CREATE TABLE IF NOT EXISTS vals (
     submission_id INTEGER NOT NULL REFERENCES submissions (id),
     task_id TEXT,
     role TEXT,
@@ -50,17 +55,17 @@ CREATE TABLE IF NOT EXISTS vals (
     num REAL,
     text TEXT,
     cell TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS vals_sub ON vals (submission_id);
-CREATE TABLE IF NOT EXISTS findings (
+)""",
+        """CREATE INDEX IF NOT EXISTS vals_sub ON vals (submission_id)""",
+        """CREATE TABLE IF NOT EXISTS findings (
     id INTEGER PRIMARY KEY,
     submission_id INTEGER REFERENCES submissions (id),
     source TEXT NOT NULL DEFAULT 'ingest',
     period TEXT,
     file TEXT, sheet TEXT, cell TEXT,
     severity TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL, value TEXT
-);
-CREATE TABLE IF NOT EXISTS mail_log (
+)""",
+        """CREATE TABLE IF NOT EXISTS mail_log (
     id INTEGER PRIMARY KEY,
     sent_at TEXT NOT NULL,
     kind TEXT NOT NULL,
@@ -71,13 +76,20 @@ CREATE TABLE IF NOT EXISTS mail_log (
     attachment_sha256 TEXT,
     message_id TEXT NOT NULL,
     content_key TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS mail_key ON mail_log (content_key);
-CREATE TABLE IF NOT EXISTS typed (
+)""",
+        """CREATE INDEX IF NOT EXISTS mail_key ON mail_log (content_key)""",
+    ),
+    (  # 2: what each return typed, kept so a refused return can be handed back filled in
+        """CREATE TABLE IF NOT EXISTS typed (
     submission_id INTEGER PRIMARY KEY REFERENCES submissions (id),
     fields TEXT NOT NULL
-);
-"""
+)""",
+    ),
+    (  # 3: the current return of a bureau and period is the one received last
+        "CREATE INDEX IF NOT EXISTS submissions_received ON submissions (bureau, period, outcome, received_at, id)",
+    ),
+]
+SCHEMA_VERSION = len(MIGRATIONS)
 
 
 # The current submission of a bureau and period is the merged one received last (received time, then arrival
@@ -141,6 +153,8 @@ class Store:
             self.db = self._connect(readonly)
             if not readonly:
                 self._prepare(identity)
+            else:
+                self.schema_version()  # a newer or unknown store is refused even when only read
         except sqlite3.DatabaseError as e:
             raise store_error(self.path, e) from e
 
@@ -165,12 +179,34 @@ class Store:
     def _prepare(self, identity: dict[str, str] | None) -> None:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(SCHEMA)  # idempotent; executescript would commit an open transaction
         ident = identity or {}
         with self.transaction():
-            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            self._migrate()
             self.db.execute("INSERT OR IGNORE INTO meta VALUES ('ledger_id', ?)", (ident.get("ledger_id") or uuid.uuid4().hex,))
             self.db.execute("INSERT OR IGNORE INTO meta VALUES ('template_key', ?)", (ident.get("template_key") or secrets.token_hex(32),))
+
+    def schema_version(self) -> int:
+        """The number of MIGRATIONS steps this store has had (0: a new, empty file); refuses what it cannot know."""
+        has_meta = self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
+        raw = self.meta("schema_version") if has_meta else "0"
+        try:
+            found = int(raw or "")
+        except ValueError:
+            raise LedgerError.of(Code.STORE_VERSION_UNKNOWN, name=self.path.name, found=raw) from None
+        if found > SCHEMA_VERSION:
+            raise LedgerError.of(Code.STORE_NEWER, name=self.path.name, found=found, known=SCHEMA_VERSION)
+        if found < 0:
+            raise LedgerError.of(Code.STORE_VERSION_UNKNOWN, name=self.path.name, found=raw)
+        return found
+
+    def _migrate(self) -> None:
+        """Run the steps this store lacks (inside the caller's transaction) and record the new version."""
+        found = self.schema_version()
+        for step in MIGRATIONS[found:]:
+            for sql in step:
+                self.db.execute(sql)
+        if found < SCHEMA_VERSION:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -201,7 +237,7 @@ class Store:
         return {r[0] for r in self.db.execute("SELECT sha256 FROM submissions")}
 
     def known(self, sha256: str) -> Submission | None:
-        return next(iter(self.submissions("WHERE s.sha256 = ?", (sha256,))), None)
+        return next(iter(self.submissions(sha256=sha256)), None)
 
     def add_submission(self, *, sha256: str, file_name: str, archive_path: str, bureau: str | None, period: str | None,
                        received_at: dt.datetime, outcome: str, findings: list[Finding], values: list[object],
@@ -235,7 +271,15 @@ class Store:
 
     # ------------------------------------------------------------ reading
 
-    def submissions(self, where: str = "", params: tuple[object, ...] = ()) -> list[Submission]:
+    def submissions(self, *, bureau: str | None = None, period: str | None = None, sha256: str | None = None,
+                    merged_only: bool = False) -> list[Submission]:
+        """Submissions in arrival order, all of them or those matching every filter given."""
+        filters = [(col, v) for col, v in (("s.bureau", bureau), ("s.period", period), ("s.sha256", sha256)) if v is not None]
+        conds = [f"{col} = ?" for col, _ in filters] + (["s.outcome = 'merged'"] if merged_only else [])
+        return self._submissions("WHERE " + " AND ".join(conds) if conds else "", tuple(v for _, v in filters))
+
+    def _submissions(self, where: str, params: tuple[object, ...]) -> list[Submission]:
+        """The one SELECT of submissions; `where` is built in this module only, from fixed column names."""
         sql = f"""
             SELECT s.id, s.sha256, s.file_name, s.archive_path, s.bureau, s.period, s.received_at, s.ingested_at,
                    s.outcome, s.n_errors, s.n_warnings,
@@ -244,7 +288,7 @@ class Store:
         return [Submission(*row[:11], bool(row[11])) for row in self.db.execute(sql, params)]
 
     def current_submissions(self) -> dict[tuple[str, str], Submission]:
-        return current_of(self.submissions("WHERE s.outcome = 'merged'"))
+        return current_of(self.submissions(merged_only=True))
 
     def current_values(self, up_to: Period | None = None, *, kinds: Iterable[str] | None = None) -> list[StoredValue]:
         """Values of each bureau's current submission per period (periods up to `up_to`, of `kinds`, when given)."""
@@ -275,11 +319,11 @@ class Store:
 
     def submissions_by_id(self, ids: list[int]) -> list[Submission]:
         return [s for k in range(0, len(ids), 500) for s in
-                self.submissions(f"WHERE s.id IN ({','.join('?' * len(ids[k : k + 500]))})", tuple(ids[k : k + 500]))]
+                self._submissions(f"WHERE s.id IN ({','.join('?' * len(ids[k : k + 500]))})", tuple(ids[k : k + 500]))]
 
     def returns_of(self, bureau: str, period: str) -> list[Submission]:
         """Every file received from a bureau for a period, in the order received (received time, then arrival)."""
-        subs = self.submissions("WHERE s.bureau = ? AND s.period = ?", (bureau, period))
+        subs = self.submissions(bureau=bureau, period=period)
         return sorted(subs, key=lambda s: (s.received_at, s.id))
 
     def typed_of(self, submission_ids: Iterable[int]) -> dict[int, str]:

@@ -29,6 +29,7 @@ from .layout import (
     canonical,
 )
 from .model import (
+    DEFAULT_DEADLINE_DAYS,
     FREQUENCY_LABEL,
     DeadlineRule,
     Ledger,
@@ -60,7 +61,7 @@ def period_end(period: Period) -> dt.date:
 def deadline(period: Period, rule: DeadlineRule | int | None = None) -> dt.date:
     """The period's due date under the office's rule (an int: that many days after the period ends)."""
     if rule is None or isinstance(rule, int):
-        rule = DeadlineRule(days=10 if rule is None else rule)
+        rule = DeadlineRule(days=DEFAULT_DEADLINE_DAYS if rule is None else rule)
     return rule.due(period)
 
 

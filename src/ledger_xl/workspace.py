@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .codes import Code
 from .findings import LedgerError
 from .fsutil import write_text_atomic
-from .model import DeadlineRule, Ledger, Period
+from .model import DEFAULT_DEADLINE_DAYS, DEFAULT_ISSUER, DeadlineRule, Ledger, Period
 
 if TYPE_CHECKING:
     from .store import Store
@@ -34,16 +34,16 @@ DEFAULT_CONFIG = """\
 definition = "ledger.xlsx"        # 台账定义表
 
 [templates]
-deadline_days = 10                # 报送截止：报送期结束后第几天（台账定义表“设置”写明“报送截止”的，以定义表为准）
+deadline_days = {days}                # 报送截止：报送期结束后第几天（台账定义表“设置”写明“报送截止”的，以定义表为准）
 deadline = ""                     # 或在这里写明规则（优先于定义表），例如 "次月28日前" 或 "报送期结束后15日内"
 contact = ""                      # 填报说明里的联系人和电话，例如 "张三 0377-12345678"
-issuer = "领导小组办公室"          # 发文单位
+issuer = "{issuer}"          # 发文单位
 
 [deadlines]                       # 个别报送期另定的截止日期（优先于规则），例如 2025M07 = 2025-08-28
 
 [report]
 font_profile = "gb2312"           # gb2312：仿宋_GB2312 等公文字体；windows：仿宋、楷体、黑体等系统自带字体
-issuer = "领导小组办公室"
+issuer = "{issuer}"
 
 [mail]
 host = ""
@@ -51,11 +51,11 @@ port = 465
 security = "ssl"                  # ssl（465 端口）或 starttls（587 端口）
 user = ""
 sender = ""                       # 发件地址
-sender_name = "领导小组办公室"
+sender_name = "{issuer}"
 password_env = "LEDGER_XL_SMTP_PASSWORD"   # 密码或授权码从这个环境变量读取，不写在文件里
 ca_file = ""                      # 内部邮件服务器的 CA 证书（可选）
 report_recipients = []            # 报告收件人，例如 ["领导 <leader@example.gov.cn>"]
-"""
+""".replace("{days}", str(DEFAULT_DEADLINE_DAYS)).replace("{issuer}", DEFAULT_ISSUER)
 
 
 @dataclass
@@ -108,7 +108,7 @@ class Workspace:
         elif ledger.deadline_rule is not None:
             rule = replace(ledger.deadline_rule, dates={})
         else:
-            rule = DeadlineRule.parse(cfg.get("deadline_days", 10), where=f"{CONFIG_NAME} › [templates] deadline_days",
+            rule = DeadlineRule.parse(cfg.get("deadline_days", DEFAULT_DEADLINE_DAYS), where=f"{CONFIG_NAME} › [templates] deadline_days",
                                       source=CONFIG_NAME)
         rule.dates = _explicit_deadlines(self.section("deadlines"))
         return rule
