@@ -13,9 +13,9 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from ledger_xl.definition import load_ledger, save_definition
-from ledger_xl.fill import template_fields
 from ledger_xl.model import ALL_MEMBERS, Bureau, Ledger, PeriodKind
-from ledger_xl.samples import DEMO_IDENTITY
+from ledger_xl.testing.fill import template_fields
+from ledger_xl.testing.samples import DEMO_IDENTITY
 
 SAMPLE = Path(__file__).resolve().parents[1] / "workbook_templates" / "nanyang" / "ledger.xlsx"
 

@@ -136,8 +136,8 @@ def bench_province(tmp: Path, args: argparse.Namespace) -> None:
     from benchmarks.corpus import build
     from ledger_xl.definition import load_ledger
     from ledger_xl.pipeline import check, ingest, make_report, rebuild_master
-    from ledger_xl.samples import DEMO_IDENTITY
     from ledger_xl.store import Store
+    from ledger_xl.testing.samples import DEMO_IDENTITY
     from ledger_xl.workspace import init_workspace, open_workspace
 
     t0 = time.perf_counter()

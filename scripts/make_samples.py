@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ledger_xl.samples import generate
+from ledger_xl.testing.samples import generate
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 from ledger_xl.demo import run_demo
-from ledger_xl.office import convert, pdf_to_png
+from ledger_xl.testing.office import convert, pdf_to_png
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -116,7 +116,7 @@ def uno_python() -> str | None:
 
 
 def fields_of(path: Path):  # type: ignore[no-untyped-def]
-    from ledger_xl.fill import template_fields
+    from ledger_xl.testing.fill import template_fields
 
     return template_fields(path)
 
@@ -148,7 +148,7 @@ def templates_2024h1(workspace: Path) -> Path:
 def programme(tmp_path_factory):  # type: ignore[no-untyped-def]
     """Six half-years of generated returns ingested into a workspace: (workspace, SampleRun, ledger)."""
     from ledger_xl.definition import load_ledger
-    from ledger_xl.samples import generate
+    from ledger_xl.testing.samples import generate
 
     root = tmp_path_factory.mktemp("programme")
     run = generate(SAMPLE_DEFINITION, root / "samples", work=root / "ws", log=lambda *_: None)

@@ -22,10 +22,10 @@ import pytest
 from conftest import complete_values
 from test_mail import PASSWORD, mail_ws, smtp  # noqa: F401  (fixtures)
 
-from ledger_xl.fill import fill_template
 from ledger_xl.ingest import sha256_of
 from ledger_xl.pipeline import ingest, mail_send, plan_mail
 from ledger_xl.store import Store
+from ledger_xl.testing.fill import fill_template
 
 CLI = [sys.executable, "-m", "ledger_xl.cli"]
 RUNS_INGEST, RUNS_REBUILD, RUNS_MAIL = 20, 20, 10

@@ -20,11 +20,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger_xl.cli import cli
-from ledger_xl.fill import fill_template
 from ledger_xl.findings import LedgerError, Severity
 from ledger_xl.ingest import read_many, sha256_of
 from ledger_xl.pipeline import ingest
 from ledger_xl.store import Store
+from ledger_xl.testing.fill import fill_template
 from ledger_xl.xlsxread import XlsxError, read_package
 
 REPO_DOCX = Path(__file__).resolve().parents[1] / "samples" / "nanyang_key_task_ledger.docx"

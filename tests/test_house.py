@@ -115,3 +115,82 @@ def test_status_order_and_colours():
         assert re.fullmatch(r"#[0-9A-F]{6}", s.chart_color) and re.fullmatch(r"#[0-9A-F]{6}", s.fill_color) and s.phrase
 
 
+# ---------------------------------------------------------------- layers and cycles
+
+
+def _readme_layers() -> list[list[str]]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    m = re.search(r"<!-- layers -->\n```\n(.*?)```\n<!-- /layers -->", readme, re.S)
+    assert m, "README › Design has no layers block"
+    layers = []
+    for line in m.group(1).splitlines():
+        names = re.match(r"^([a-z_]+(?: · [a-z_]+)*)", line.strip())
+        assert names, line
+        layers.append(names.group(1).split(" · "))
+    return layers
+
+
+def _module_of(rel: str) -> str:
+    """'testing/fill.py' → 'testing'; 'pipeline.py' → 'pipeline'."""
+    parts = Path(rel).with_suffix("").parts
+    return parts[0] if len(parts) > 1 else parts[0]
+
+
+def _imports() -> dict[str, set[str]]:
+    """Module → the package modules it imports anywhere: top level, inside functions, under TYPE_CHECKING."""
+    mods = _modules()
+    known = {_module_of(r) for r in mods} - {"__init__"}
+    out: dict[str, set[str]] = {}
+    for rel, tree in mods.items():
+        me = _module_of(rel)
+        depth = len(Path(rel).parts) - 1  # a module in testing/ reaches the package with two dots
+        deps = out.setdefault(me, set())
+        for n in ast.walk(tree):
+            if isinstance(n, ast.ImportFrom):
+                if n.level and n.level == depth + 1:
+                    names = [n.module.split(".")[0]] if n.module else [a.name for a in n.names]
+                elif n.level:  # within the subpackage
+                    names = [me]
+                elif n.module and n.module.split(".")[0] == "ledger_xl":
+                    names = [n.module.split(".")[1]] if "." in n.module else [a.name for a in n.names]
+                else:
+                    continue
+                deps.update(x for x in names if x in known and x != me)
+            elif isinstance(n, ast.Import):
+                deps.update(a.name.split(".")[1] for a in n.names if a.name.startswith("ledger_xl.")
+                            and a.name.split(".")[1] != me)
+    out.pop("__init__", None)
+    return out
+
+
+def test_every_import_follows_the_layers_readme_states():
+    layers = _readme_layers()
+    level = {m: i for i, names in enumerate(layers) for m in names}
+    imports = _imports()
+    assert set(imports) == set(level), f"modules missing from README's layers: {set(imports) - set(level)}; " \
+                                       f"listed but absent: {set(level) - set(imports)}"
+    upward = [f"{m} (line {level[m] + 1}) imports {d} (line {level[d] + 1})"
+              for m, deps in imports.items() for d in deps if level[d] > level[m]]
+    assert not upward, upward
+
+
+def test_no_import_cycles():
+    imports = _imports()
+    seen: dict[str, int] = {}  # 1 on the path, 2 done
+
+    def visit(m: str, path: list[str]) -> None:
+        seen[m] = 1
+        for d in sorted(imports.get(m, ())):
+            assert seen.get(d) != 1, "import cycle: " + " → ".join([*path[path.index(d):], d]) if d in path else d
+            if d not in seen:
+                visit(d, [*path, d])
+        seen[m] = 2
+
+    for m in sorted(imports):
+        if m not in seen:
+            visit(m, [m])
+
+
+def test_the_runtime_package_never_imports_its_testing_helpers():
+    imports = _imports()
+    assert not [m for m, deps in imports.items() if "testing" in deps and m != "testing"]

@@ -15,10 +15,10 @@ import openpyxl
 import pytest
 from conftest import complete_values, fields_of, soffice, uno_python
 
-from ledger_xl.fill import fill_template
 from ledger_xl.findings import Severity
 from ledger_xl.pipeline import ingest, status, ws_ledger
 from ledger_xl.store import Store
+from ledger_xl.testing.fill import fill_template
 from ledger_xl.workspace import open_workspace
 
 ON_TIME = dt.datetime(2024, 7, 5, 9, 0)
@@ -410,7 +410,7 @@ def test_filled_and_saved_by_libreoffice_gives_exactly_the_typed_values(workspac
     vj = tmp_path / "v.json"
     vj.write_text(json.dumps(values, ensure_ascii=False), encoding="utf-8")
     out = workspace / "inbox" / "发改委_LibreOffice.xlsx"
-    lo_fill = Path(__file__).resolve().parents[1] / "src" / "ledger_xl" / "lo_fill.py"
+    lo_fill = Path(__file__).resolve().parents[1] / "src" / "ledger_xl" / "testing" / "lo_fill.py"
     subprocess.run([uno_python(), str(lo_fill), str(src), str(out), str(vj)], check=True, timeout=180,
                    env={**os.environ, "SOFFICE": soffice()})
     (o,) = ingest(workspace).outcomes

@@ -11,9 +11,9 @@ from conftest import complete_values
 from ledger_shapes import SHAPES, county_annex, three_year_plan, write_docx, write_xlsx
 
 from ledger_xl.definition import save_definition
-from ledger_xl.fill import fill_template, template_fields
 from ledger_xl.model import Period
 from ledger_xl.pipeline import check, ingest, make_report, make_templates
+from ledger_xl.testing.fill import fill_template, template_fields
 from ledger_xl.workspace import init_workspace
 from ledger_xl.xlsximport import import_ledger
 

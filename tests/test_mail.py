@@ -133,8 +133,8 @@ def test_every_bureau_receives_exactly_its_own_template(mail_ws, smtp, tmp_path)
 def test_reminders_go_only_to_the_missing_and_refused_with_their_findings(mail_ws, smtp, templates_2024h1):
     from conftest import complete_values, fields_of
 
-    from ledger_xl.fill import fill_template
     from ledger_xl.pipeline import ingest
+    from ledger_xl.testing.fill import fill_template
 
     inbox, *_ = smtp
     for b in ("市商务局", "市财政局"):

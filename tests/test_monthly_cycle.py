@@ -25,8 +25,8 @@ from conftest import complete_values
 
 from ledger_xl.cli import cli
 from ledger_xl.definition import save_definition
-from ledger_xl.fill import fill_template
 from ledger_xl.model import Bureau, DeadlineRule, Ledger, Metric, Target, Task
+from ledger_xl.testing.fill import fill_template
 
 TRAFFIC, COMMERCE, POLICE, OFFICE = "市交通运输局", "市商务局", "市公安局", "市领导小组办公室"
 
@@ -94,7 +94,7 @@ def test_templates_for_each_spelling_land_under_one_code(cycle):
 
 
 def test_a_task_with_only_a_deadline_asks_for_its_completion(cycle):
-    from ledger_xl.fill import template_fields
+    from ledger_xl.testing.fill import template_fields
 
     fields = {(f.task_id, f.kind): f for f in template_fields(cycle / "outputs" / "templates" / "2025M07" / f"{COMMERCE}.xlsx")}
     assert fields[("4", "deliv_status")].label == "完成情况（完成时限 2025-09-30，下拉选择）"

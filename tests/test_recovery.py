@@ -14,10 +14,10 @@ from click.testing import CliRunner
 from conftest import complete_values
 
 from ledger_xl.cli import cli
-from ledger_xl.fill import fill_template
 from ledger_xl.findings import LedgerError
 from ledger_xl.pipeline import ingest, make_templates
 from ledger_xl.store import Store
+from ledger_xl.testing.fill import fill_template
 
 
 def _fill(templates, bureau, dest, number=1, when=None):  # type: ignore[no-untyped-def]

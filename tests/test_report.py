@@ -192,7 +192,7 @@ def test_font_profile_for_plain_windows(workspace, tmp_path):
 @pytest.mark.libreoffice
 @pytest.mark.skipif(soffice() is None, reason="LibreOffice (soffice) is not installed")
 def test_libreoffice_converts_the_report_to_pdf(report, tmp_path):
-    from ledger_xl.office import convert
+    from ledger_xl.testing.office import convert
 
     assert shutil.which("pdftotext"), "pdftotext is missing: run scripts/setup-system.sh (poppler-utils)"
     path, *_ = report

@@ -14,12 +14,12 @@ from click.testing import CliRunner
 from conftest import complete_values, fields_of, soffice, uno_python
 
 from ledger_xl.cli import cli
-from ledger_xl.fill import fill_template
 from ledger_xl.ingest import read_return
 from ledger_xl.layout import FORM_SHEET, RETURN_SHEET
 from ledger_xl.pipeline import annotated_copy, ingest, ws_ledger
 from ledger_xl.returns import annotated_path, changes_between, summary
 from ledger_xl.store import Store
+from ledger_xl.testing.fill import fill_template
 from ledger_xl.workspace import open_workspace
 
 ON_TIME = dt.datetime(2024, 7, 5, 9, 0)

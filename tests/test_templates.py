@@ -247,7 +247,7 @@ def test_a_printed_template_never_cuts_a_task(run_2024h1, tmp_path):
     """LibreOffice prints the largest template: every task's number and its last 填报项目 are on one page."""
     import re
 
-    from ledger_xl.office import convert
+    from ledger_xl.testing.office import convert
 
     _, run = run_2024h1
     _, path, meta = max(run.written, key=lambda w: len(w[2].fields))

@@ -18,6 +18,7 @@ from .reporting import LATE, MISSING, MISSING_OVERDUE
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_MARK = ".ledger-xl-demo"
+ARRIVALS = "arrivals.json"  # in the samples folder: when each sample return arrived
 DEMO_CONTACTS = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆", "赵磊", "黄敏", "周杰", "吴婷", "徐斌", "孙丽", "马超", "朱琳"]
 
 
@@ -76,7 +77,6 @@ def run_demo(target: Path, *, samples: Path | None = None, definition: Path | No
                    .replace("report_recipients = []", 'report_recipients = ["领导 <leader@example.com>"]'), encoding="utf-8")
     log(f"1/6 建立工作目录：{ws.root}（{len(ledger.tasks)} 项任务，{len(ledger.bureaus)} 个单位）")
 
-    from .samples import ARRIVALS
 
     arrivals_file = returns / ARRIVALS
     arrivals = json.loads(arrivals_file.read_text(encoding="utf-8")) if arrivals_file.exists() else {}

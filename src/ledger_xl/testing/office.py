@@ -11,8 +11,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .codes import Code
-from .findings import LedgerError
+from ..codes import Code
+from ..findings import LedgerError
 
 FONTCONF = """<?xml version="1.0"?>
 <!DOCTYPE fontconfig SYSTEM "fonts.dtd">

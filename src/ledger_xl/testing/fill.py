@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from .fsutil import atomic_path
-from .ingest import read_meta
-from .layout import FORM_SHEET, FieldSpec
-from .xlsxread import read_package
+from ..fsutil import atomic_path
+from ..ingest import read_meta
+from ..layout import FORM_SHEET, FieldSpec
+from ..xlsxread import read_package
 
 FieldKey = tuple[str | None, str, int]  # (task id, kind, index)
 

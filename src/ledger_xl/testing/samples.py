@@ -16,14 +16,14 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..demo import ARRIVALS
+from ..layout import FieldSpec
+from ..model import DEFAULT_DEADLINE_DAYS, Ledger, Period, Task
+from ..templates import deadline, period_end, safe_filename
 from .fill import FieldKey, fill_template, template_fields
-from .layout import FieldSpec
-from .model import Ledger, Period, Task
-from .templates import deadline, period_end, safe_filename
 
 DEMO_IDENTITY = {"ledger_id": "0d3e5c1a9b7f4e2d8c6a5b4f3e2d1c0b",
                  "template_key": "6c65646765722d786c2d64656d6f2d6b65792d7075626c69632d6e6f742d736563726574"}
-ARRIVALS = "arrivals.json"
 FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 NAMES = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆", "赵磊", "黄敏", "周杰", "吴婷", "徐斌", "孙丽", "马超", "朱琳"]
 PROBLEMS = ["无", "项目资金到位较慢", "用地审批周期较长", "部分企业参与积极性不高", "数据统计口径尚需统一", "无"]
@@ -163,10 +163,10 @@ def generate(definition: Path, out_dir: Path, *, seed: int = 2024, work: Path | 
     """Write returned workbooks under out_dir/returns/<period>/ and typical mistakes under out_dir/bad/."""
     import tempfile
 
-    from .definition import load_ledger
-    from .pipeline import ingest
-    from .templates import write_templates
-    from .workspace import init_workspace, open_store
+    from ..definition import load_ledger
+    from ..pipeline import ingest
+    from ..templates import write_templates
+    from ..workspace import init_workspace, open_store
 
     out_dir = Path(out_dir)
     tmp = None
@@ -190,7 +190,7 @@ def generate(definition: Path, out_dir: Path, *, seed: int = 2024, work: Path | 
             missing = responsible_only[k % len(responsible_only)]
             late = on_time_pool[(3 * k + 1) % len(on_time_pool)]
             run.missing[period.code], run.late[period.code] = missing, late
-            due = deadline(period, 10)
+            due = deadline(period, DEFAULT_DEADLINE_DAYS)
             with open_store(ws) as store:
                 prior = store.cumulative_before(ledger, period)
                 key, ledger_id = store.template_key, store.ledger_id
