@@ -15,12 +15,16 @@ import random
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..demo import ARRIVALS
 from ..layout import FieldSpec
 from ..model import DEFAULT_DEADLINE_DAYS, Ledger, Period, Task
 from ..templates import deadline, period_end, safe_filename
 from .fill import FieldKey, fill_template, template_fields
+
+if TYPE_CHECKING:
+    from ..workspace import Workspace
 
 DEMO_IDENTITY = {"ledger_id": "0d3e5c1a9b7f4e2d8c6a5b4f3e2d1c0b",
                  "template_key": "6c65646765722d786c2d64656d6f2d6b65792d7075626c69632d6e6f742d736563726574"}
@@ -86,52 +90,25 @@ def _indicator_value(task: Task, i: int, k: int, n: int, p: float, rng: random.R
     return value / 100, base, cur
 
 
+_UNSET = object()  # a field left for later (a deliverable's date and name) or not filled at all
+
+
 def _values_for(ledger: Ledger, bureau: str, period: Period, fields: list[FieldSpec], plan: dict[tuple[str, int, str], int],
                 pace: dict[str, float], cumulative: dict[tuple[str, int], float], rng: random.Random,
                 when: dt.datetime, k: int, n: int, fullwidth: bool) -> dict[FieldKey, object]:
+    """What a bureau types into its form for a period: task fields from the plan and its pace, then its own."""
     tasks = {t.id: t for t in ledger.tasks}
     p = pace.get(bureau, 1.0)
     vals: dict[FieldKey, object] = {}
     drawn: dict[tuple[str, int], tuple[object, float | None, float | None]] = {}  # one draw per indicator
     for f in fields:
-        key = (f.task_id, f.kind, f.index)
         t = tasks.get(f.task_id or "")
-        if f.kind == "metric" and t:
-            n_add = plan.get((t.id, f.index, period.code), 0)
-            vals[key] = f"{n_add}{f.unit}".translate(FULLWIDTH) if fullwidth and n_add else n_add
-        elif f.kind.startswith("ind_") and t:
-            if (t.id, f.index) not in drawn:
-                drawn[(t.id, f.index)] = _indicator_value(t, f.index, k, n, p, rng)
-            typed, base, cur = drawn[(t.id, f.index)]
-            vals[key] = {"ind_value": typed, "ind_baseline": base, "ind_current": cur}[f.kind]
-        elif f.kind == "duty_count" and t:
-            assert t.frequency is not None
-            need = t.frequency_count
-            if t.frequency == "year" and ledger.period_kind != "year":
-                vals[key] = need if period.is_year_end else 0
-            else:
-                missed = p < 0.9 and k == n - 2
-                vals[key] = 0 if missed else need * (2 if t.frequency == "quarter" and ledger.period_kind == "half-year" else 1)
-        elif f.kind == "deliv_status" and t:
-            done_at = 1 + (int(t.id) if t.id.isdigit() else len(t.id)) % max(n - 1, 1)
-            vals[key] = "已完成" if k >= done_at and p >= 0.9 else ("推进中" if k >= 1 else "未启动")
-        elif f.kind in ("deliv_date", "deliv_name", "deliv_no") and t:
-            continue  # filled below once the status is known
-        elif f.kind == "progress" and t:
-            vals[key] = _progress_text(t, f.role or "", bureau, period, plan, cumulative)
-        elif f.kind == "problems":
-            vals[key] = PROBLEMS[rng.randrange(len(PROBLEMS))] if p >= 0.9 else "推进进度偏慢，正在协调解决"
-        elif f.kind == "plan" and t:
-            vals[key] = f"继续推进“{_short(t.title)}”，确保完成{period.year}年度目标。"
-        elif f.kind == "evidence" and t:
-            vals[key] = f"{safe_filename(bureau)}_{period.code}_第{t.id}项佐证材料.pdf"
-        elif f.kind in ("filler", "reviewer"):
-            i = ledger.bureau_names().index(bureau) if bureau in ledger.bureau_names() else 0
-            vals[key] = NAMES[(2 * i + (f.kind == "reviewer")) % len(NAMES)] + ("（科长）" if f.kind == "reviewer" else "")
-        elif f.kind == "phone":
-            vals[key] = f"139{rng.randrange(10**7, 10**8)}"
-        elif f.kind == "fill_date":
-            vals[key] = when.date().isoformat()
+        if f.kind in _TASK_KINDS:
+            value = _task_value(ledger, f, t, bureau, period, plan, cumulative, drawn, rng, p, k, n, fullwidth) if t else _UNSET
+        else:
+            value = _bureau_value(ledger, f, bureau, rng, p, when)
+        if value is not _UNSET:
+            vals[(f.task_id, f.kind, f.index)] = value
     for f in fields:
         if f.kind == "deliv_status" and vals.get((f.task_id, f.kind, 0)) == "已完成":
             t = tasks[f.task_id or ""]
@@ -139,6 +116,55 @@ def _values_for(ledger: Ledger, bureau: str, period: Period, fields: list[FieldS
             vals[(f.task_id, "deliv_name", 0)] = t.deliverable if (t.deliverable or "").startswith("《") else f"《{t.deliverable}》"
             vals[(f.task_id, "deliv_no", 0)] = f"〔{period.year}〕{10 + int(t.id) if t.id.isdigit() else 10}号"
     return {k2: v for k2, v in vals.items() if v is not None}
+
+
+_TASK_KINDS = frozenset({"metric", "ind_value", "ind_baseline", "ind_current", "duty_count", "deliv_status", "deliv_date",
+                         "deliv_name", "deliv_no", "progress", "plan", "evidence"})
+
+
+def _task_value(ledger: Ledger, f: FieldSpec, t: Task, bureau: str, period: Period, plan: dict[tuple[str, int, str], int],
+                cumulative: dict[tuple[str, int], float], drawn: dict[tuple[str, int], tuple[object, float | None, float | None]],
+                rng: random.Random, p: float, k: int, n: int, fullwidth: bool) -> object:
+    """A field of one task: its addition, indicator, duty count, deliverable progress or text."""
+    if f.kind == "metric":
+        n_add = plan.get((t.id, f.index, period.code), 0)
+        return f"{n_add}{f.unit}".translate(FULLWIDTH) if fullwidth and n_add else n_add
+    if f.kind.startswith("ind_"):
+        if (t.id, f.index) not in drawn:
+            drawn[(t.id, f.index)] = _indicator_value(t, f.index, k, n, p, rng)
+        typed, base, cur = drawn[(t.id, f.index)]
+        return {"ind_value": typed, "ind_baseline": base, "ind_current": cur}[f.kind]
+    if f.kind == "duty_count":
+        assert t.frequency is not None
+        need = t.frequency_count
+        if t.frequency == "year" and ledger.period_kind != "year":
+            return need if period.is_year_end else 0
+        missed = p < 0.9 and k == n - 2
+        return 0 if missed else need * (2 if t.frequency == "quarter" and ledger.period_kind == "half-year" else 1)
+    if f.kind == "deliv_status":
+        done_at = 1 + (int(t.id) if t.id.isdigit() else len(t.id)) % max(n - 1, 1)
+        return "已完成" if k >= done_at and p >= 0.9 else ("推进中" if k >= 1 else "未启动")
+    if f.kind == "progress":
+        return _progress_text(t, f.role or "", bureau, period, plan, cumulative)
+    if f.kind == "plan":
+        return f"继续推进“{_short(t.title)}”，确保完成{period.year}年度目标。"
+    if f.kind == "evidence":
+        return f"{safe_filename(bureau)}_{period.code}_第{t.id}项佐证材料.pdf"
+    return _UNSET  # deliv_date, deliv_name, deliv_no: filled once the status is known
+
+
+def _bureau_value(ledger: Ledger, f: FieldSpec, bureau: str, rng: random.Random, p: float, when: dt.datetime) -> object:
+    """A field of the bureau's own: its problems, who filled the form, the phone, the date."""
+    if f.kind == "problems":
+        return PROBLEMS[rng.randrange(len(PROBLEMS))] if p >= 0.9 else "推进进度偏慢，正在协调解决"
+    if f.kind in ("filler", "reviewer"):
+        i = ledger.bureau_names().index(bureau) if bureau in ledger.bureau_names() else 0
+        return NAMES[(2 * i + (f.kind == "reviewer")) % len(NAMES)] + ("（科长）" if f.kind == "reviewer" else "")
+    if f.kind == "phone":
+        return f"139{rng.randrange(10**7, 10**8)}"
+    if f.kind == "fill_date":
+        return when.date().isoformat()
+    return _UNSET
 
 
 def _short(text: str, n: int = 16) -> str:
@@ -165,8 +191,7 @@ def generate(definition: Path, out_dir: Path, *, seed: int = 2024, work: Path | 
 
     from ..definition import load_ledger
     from ..pipeline import ingest
-    from ..templates import write_templates
-    from ..workspace import init_workspace, open_store
+    from ..workspace import init_workspace
 
     out_dir = Path(out_dir)
     tmp = None
@@ -190,40 +215,7 @@ def generate(definition: Path, out_dir: Path, *, seed: int = 2024, work: Path | 
             missing = responsible_only[k % len(responsible_only)]
             late = on_time_pool[(3 * k + 1) % len(on_time_pool)]
             run.missing[period.code], run.late[period.code] = missing, late
-            due = deadline(period, DEFAULT_DEADLINE_DAYS)
-            with open_store(ws) as store:
-                prior = store.cumulative_before(ledger, period)
-                key, ledger_id = store.template_key, store.ledger_id
-            gen_time = dt.datetime.combine(period_end(period), dt.time(9, 0))
-            tpl = write_templates(ledger, period, ws.outputs / "templates" / period.code, key=key, ledger_id=ledger_id,
-                                  prior=prior, now=gen_time)
-            pdir = out_dir / "returns" / period.code
-            if pdir.exists():
-                shutil.rmtree(pdir)
-            pdir.mkdir(parents=True)
-            files: list[Path] = []
-            for i, (bureau, path, meta) in enumerate(tpl.written):
-                if bureau == missing:
-                    continue
-                when = dt.datetime.combine(due, dt.time(10 + i % 6, 7 * i % 60)) + dt.timedelta(days=-(1 + i % 7))
-                if bureau == late:
-                    when = dt.datetime.combine(due + dt.timedelta(days=5 + k % 4), dt.time(15, 30))
-                values = _values_for(ledger, bureau, period, meta.fields, plan, pace, prior, rng, when, k, len(periods),
-                                     fullwidth=(i + k) % 4 == 1)
-                name = f"{safe_filename(bureau)}_{period.code}.xlsx"
-                if bureau == main_lead and k == min(2, len(periods) - 1):
-                    # a first file with a slip of the finger, corrected the next day
-                    wrong = dict(values)
-                    mkey = next((key2 for key2 in values if key2[1] == "metric"), None)
-                    if mkey is not None:
-                        wrong[mkey] = _times_ten(values[mkey])
-                        first = fill_template(path, pdir / f"{safe_filename(bureau)}_{period.code}_初报.xlsx", wrong,
-                                              mtime=when - dt.timedelta(days=1))
-                        files.append(first)
-                        name = f"{safe_filename(bureau)}_{period.code}_更正.xlsx"
-                        run.resubmitted = (bureau, period.code)
-                files.append(fill_template(path, pdir / name, values, mtime=when))
-                run.typed[(bureau, period.code)] = values
+            files = _period_returns(ws, ledger, run, period, k, len(periods), plan, pace, rng, out_dir, main_lead)
             run.returns[period.code] = files
             report = ingest(ws.root, files)
             refused = [o for o in report.outcomes if o.status != "merged"]
@@ -240,6 +232,52 @@ def generate(definition: Path, out_dir: Path, *, seed: int = 2024, work: Path | 
     finally:
         if tmp is not None:
             tmp.cleanup()
+
+
+def _period_returns(ws: Workspace, ledger: Ledger, run: SampleRun, period: Period, k: int, n_periods: int,
+                    plan: dict[tuple[str, int, str], int], pace: dict[str, float], rng: random.Random, out_dir: Path,
+                    main_lead: str) -> list[Path]:
+    """One period's returns: every bureau but the missing one fills its template, the late one after the
+    deadline; the bureau reporting most metrics first sends a slip of the finger, then its correction."""
+    from ..templates import write_templates
+    from ..workspace import open_store
+
+    missing, late = run.missing[period.code], run.late[period.code]
+    due = deadline(period, DEFAULT_DEADLINE_DAYS)
+    with open_store(ws) as store:
+        prior = store.cumulative_before(ledger, period)
+        key, ledger_id = store.template_key, store.ledger_id
+    gen_time = dt.datetime.combine(period_end(period), dt.time(9, 0))
+    tpl = write_templates(ledger, period, ws.outputs / "templates" / period.code, key=key, ledger_id=ledger_id,
+                          prior=prior, now=gen_time)
+    pdir = out_dir / "returns" / period.code
+    if pdir.exists():
+        shutil.rmtree(pdir)
+    pdir.mkdir(parents=True)
+    files: list[Path] = []
+    for i, (bureau, path, meta) in enumerate(tpl.written):
+        if bureau == missing:
+            continue
+        when = dt.datetime.combine(due, dt.time(10 + i % 6, 7 * i % 60)) + dt.timedelta(days=-(1 + i % 7))
+        if bureau == late:
+            when = dt.datetime.combine(due + dt.timedelta(days=5 + k % 4), dt.time(15, 30))
+        values = _values_for(ledger, bureau, period, meta.fields, plan, pace, prior, rng, when, k, n_periods,
+                             fullwidth=(i + k) % 4 == 1)
+        name = f"{safe_filename(bureau)}_{period.code}.xlsx"
+        if bureau == main_lead and k == min(2, n_periods - 1):
+            # a first file with a slip of the finger, corrected the next day
+            wrong = dict(values)
+            mkey = next((key2 for key2 in values if key2[1] == "metric"), None)
+            if mkey is not None:
+                wrong[mkey] = _times_ten(values[mkey])
+                first = fill_template(path, pdir / f"{safe_filename(bureau)}_{period.code}_初报.xlsx", wrong,
+                                      mtime=when - dt.timedelta(days=1))
+                files.append(first)
+                name = f"{safe_filename(bureau)}_{period.code}_更正.xlsx"
+                run.resubmitted = (bureau, period.code)
+        files.append(fill_template(path, pdir / name, values, mtime=when))
+        run.typed[(bureau, period.code)] = values
+    return files
 
 
 def _times_ten(value: object) -> object:
