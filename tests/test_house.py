@@ -68,7 +68,7 @@ def test_catalogue_templates_fill_and_leave_the_place_to_the_finding():
     for c in Code:
         fields = set(re.findall(r"{(\w+)}", c.template))
         assert not fields & {"file", "sheet", "cell", "value", "severity"}, (c, "place words belong to the Finding")
-        text = c.format(**dict.fromkeys(fields, "X"))
+        text = c.message(**dict.fromkeys(fields, "X"))
         assert "{" not in text, c
         assert c.value == c.value.lower() and " " not in c.value, c
 

@@ -49,7 +49,7 @@ class Code(StrEnum):
         obj.template = template
         return obj
 
-    def format(self, **params: object) -> str:
+    def message(self, **params: object) -> str:
         """The message for this code with its placeholders filled."""
         return self.template.format(**params)
 

@@ -27,7 +27,7 @@ class Finding:
     def of(cls, code: Code, *, file: str | None = None, sheet: str | None = None, cell: str | None = None,
            value: str | None = None, severity: Severity | None = None, **params: object) -> Finding:
         """A finding from its catalogued code: the message is the code's template filled with `params`."""
-        return cls(code, code.format(**params), severity or code.severity, file=file, sheet=sheet, cell=cell, value=value)
+        return cls(code, code.message(**params), severity or code.severity, file=file, sheet=sheet, cell=cell, value=value)
 
     @property
     def place(self) -> str:
@@ -55,5 +55,5 @@ class LedgerError(Exception):
     @classmethod
     def of(cls, code: Code, *, file: str | None = None, **params: object) -> LedgerError:
         """A refusal from its catalogued code; `file` names the file first, as every message does."""
-        text = code.format(**params)
+        text = code.message(**params)
         return cls(f"{file}：{text}" if file else text, code=code)

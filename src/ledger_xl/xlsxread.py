@@ -44,7 +44,7 @@ class XlsxError(Exception):
 
     def __init__(self, code: Code = Code.UNREADABLE, **params: Any) -> None:
         params.setdefault("fix", RESAVE)
-        super().__init__(code.format(**params))
+        super().__init__(code.message(**params))
         self.code = code
         self.params = params
 
