@@ -6,7 +6,7 @@ two things in two modules and gives the README its list of codes.
 
 How to add a code (other engineers, read this):
 1. Add one member below, in the group of the stage that emits it:
-       NAME = ("kebab-name", Severity.ERROR, "模板：{where}……。请……。")
+       NAME = ("kebab-name", E, "{where}……。请……。")   # E error (refuses), W warning (提示), N note (说明)
    The template is plain Chinese in the order a clerk reads it — what is wrong, then what to do — with
    `{placeholders}` for the parts that vary. The place (file › sheet › cell) is NOT in the template: a
    Finding carries it and renders it first; a LedgerError gets it from `file=`.
