@@ -1,7 +1,13 @@
 """The SQLite store: the system of record for submissions, values with provenance, and findings.
 
 One ingest is one transaction: killed midway, the store is as it was. Originals live in archive/ under
-their SHA-256; the store records every file ever received and what became of it.
+their SHA-256; the store records every file ever received and what became of it. Callers ask named
+queries (`submissions(bureau=…, period=…)`, `current_values(up_to, kinds=…)`); SQL lives only here.
+
+Changing the schema (adding a table or a column): append one numbered step to MIGRATIONS below, never
+edit a shipped one. Every open reads the store's version: an older store gets the steps it lacks in one
+transaction, a newer or unknown one is refused untouched with a plain-Chinese message (STORE_NEWER,
+STORE_VERSION_UNKNOWN in codes.py). tests/test_store.py shows a step being added.
 """
 
 from __future__ import annotations
