@@ -189,7 +189,7 @@ class _Refused(Exception):
     """A step of read_return that refuses the whole file: the finding, without its file name."""
 
     def __init__(self, code: Code, cell: str | None = None, sheet: str | None = None, **params: Any) -> None:
-        super().__init__(code.format(**params))
+        super().__init__(code.message(**params))
         self.code, self.params, self.cell, self.sheet = code, params, cell, sheet
 
 
