@@ -176,7 +176,7 @@ def test_the_copy_corrected_and_saved_by_libreoffice_is_accepted(workspace, temp
     vj = tmp_path / "v.json"
     vj.write_text(json.dumps(fixes, ensure_ascii=False), encoding="utf-8")
     out = workspace / "inbox" / "发改委_LibreOffice改.xlsx"
-    lo_fill = Path(__file__).resolve().parents[1] / "src" / "ledger_xl" / "lo_fill.py"
+    lo_fill = Path(__file__).resolve().parents[1] / "src" / "ledger_xl" / "testing" / "lo_fill.py"
     subprocess.run([uno_python(), str(lo_fill), str(outcome.returned), str(out), str(vj)], check=True, timeout=180,
                    env={**os.environ, "SOFFICE": soffice()})
     (o,) = ingest(workspace).outcomes
