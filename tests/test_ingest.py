@@ -494,3 +494,21 @@ def test_the_current_return_is_the_one_received_last_whatever_the_ingest_order(w
         assert by_name["商务局_更正.xlsx"].superseded and not by_name["商务局_更正.xlsx"].note
     rows = master_rows(workspace, "提交记录")
     assert len(rows) == 2
+
+
+def test_a_file_that_changes_between_hashing_and_reading_is_refused_by_ingest_itself(workspace, templates_2024h1, monkeypatch):
+    """The whole command, not only the reader: the refused file is recorded with nothing archived, the others merge."""
+    import ledger_xl.pipeline as pipeline
+
+    fill(templates_2024h1, "市商务局", workspace / "inbox")
+    changed = fill(templates_2024h1, "市财政局", workspace / "inbox")
+    real = pipeline.sha256_of
+    monkeypatch.setattr(pipeline, "sha256_of", lambda p: "0" * 64 if Path(p).name == changed.name else real(p))
+    by_name = {o.path.name: o for o in ingest(workspace).outcomes}
+    assert by_name[changed.name].status == "refused"
+    assert [f.code for f in by_name[changed.name].findings] == ["changed-while-reading"]
+    assert by_name["市商务局_返回.xlsx"].status == "merged"
+    with Store(workspace / "ledger.sqlite") as store:
+        rows = {s.file_name: s for s in store.submissions()}
+    assert rows[changed.name].outcome == "refused" and rows[changed.name].archive_path == ""
+    assert not list((workspace / "archive").glob("0000*"))

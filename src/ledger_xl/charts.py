@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import functools
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 from .status import SHOWN_ORDER
 
@@ -118,7 +122,7 @@ def _warm() -> None:
 
 def render(jobs: list[tuple[str, tuple[Any, ...]]]) -> list[bytes | None]:
     """Draw charts given as (name of a chart function here, its arguments); None where one is not drawn."""
-    drawers = {"metric_progress": metric_progress, "status_mix": status_mix}
+    drawers: dict[str, Callable[..., bytes | None]] = {"metric_progress": metric_progress, "status_mix": status_mix}
     return [drawers[name](*args) for name, args in jobs]
 
 
@@ -137,7 +141,7 @@ class Rendering:
 
         self.jobs: list[tuple[str, tuple[Any, ...]]] = []
         self._pool: Any = None
-        self._future: Any = None
+        self._future: Future[list[bytes | None]] | None = None
         if "fork" not in multiprocessing.get_all_start_methods() or os.environ.get("LEDGER_XL_WORKERS") == "0":
             return
         from concurrent.futures import ProcessPoolExecutor
@@ -169,7 +173,7 @@ class Rendering:
             if not self._future.done():
                 _warm()  # idle otherwise: the next report of this process forks a child that has matplotlib already
             try:
-                return self._future.result(timeout=60)  # type: ignore[no-any-return]  # charts take about a second
+                return self._future.result(timeout=60)  # charts take about a second
             except Exception:  # the drawing process died or hung: draw here, the report must not fail for it
                 pass
             finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,7 @@ from .store import StoredValue, Submission
 CHECKED_KINDS = frozenset({"metric", "ind_value", "ind_baseline", "ind_current", "duty_count", "deliv_status", "deliv_date",
                            "deliv_name", "deliv_no"})
 TOL = 1e-9
+Find = Callable[..., None]  # records a finding about the task being checked: find(code, message[, severity])
 MONTHS = {"month": 1, "quarter": 3, "half-year": 6, "year": 12}
 
 
@@ -162,7 +164,7 @@ def run_checks(ledger: Ledger, period: Period, values: list[StoredValue], submis
     return CheckResult(period, tasks, bureaus, findings)
 
 
-def _check_task(ledger: Ledger, task: Task, period: Period, by: dict, submitted_in: dict[str, set[str]],  # type: ignore[type-arg]
+def _check_task(ledger: Ledger, task: Task, period: Period, by: dict, submitted_in: dict[str, set[str]],
                 findings: list[Finding], status: StatusReport) -> TaskCheck:
     def find(code: Code, **params: Any) -> None:
         findings.append(Finding.of(code, file=period.code, task=f"第 {task.id} 项（{_short(task.title)}）", **params))
@@ -188,7 +190,7 @@ def _check_task(ledger: Ledger, task: Task, period: Period, by: dict, submitted_
         tc.reasons.append(why)
         tc.indicators.append(IndicatorCheck(ind.text, _threshold_text(ind, period), value, ind.unit, st))
     if task.frequency:
-        st, why = _check_duty(task, period, by, submitted_in, ledger)
+        st, whys = _check_duty(task, period, by, submitted_in, ledger)
         parts.append(st)
         done.append(st not in BEHIND)
         tc.reasons += why
@@ -213,7 +215,7 @@ def _check_task(ledger: Ledger, task: Task, period: Period, by: dict, submitted_
     return tc
 
 
-def _completion(task: Task, period: Period, by: dict) -> tuple[Status, str]:  # type: ignore[type-arg]
+def _completion(task: Task, period: Period, by: dict) -> tuple[Status, str]:
     """A task with a 完成时限 and nothing else to measure: the 完成情况 its lead bureau chose."""
     latest = _latest(task, by, "deliv_status", 0, period)
     if latest is None:
@@ -227,7 +229,7 @@ def _meets(ind: Indicator, period: Period, value: float) -> bool:
     return value + TOL >= rule.value if rule.op == ">=" else value - TOL <= rule.value
 
 
-def _judge_deadline(task: Task, period: Period, by: dict, tc: TaskCheck, *, finished: bool) -> None:  # type: ignore[type-arg]
+def _judge_deadline(task: Task, period: Period, by: dict, tc: TaskCheck, *, finished: bool) -> None:
     """完成时限: a task not finished once its deadline has passed by the period's end is 滞后 — finished is every
     metric and result complete, every indicator met, every duty kept —; one that is is 已完成. One whose
     result is still 未启动 with a month or less to go is 预警. The reason names the deadline first."""
@@ -259,7 +261,7 @@ def _lead_state(status: StatusReport, bureau: str) -> BureauStatus:
     return status.of(bureau) or BureauStatus(bureau, MISSING, None, None, 0)
 
 
-def _not_reported(task: Task, period: Period, by: dict, tc: TaskCheck, silent: list[BureauStatus], find) -> TaskCheck:  # type: ignore[no-untyped-def,type-arg]
+def _not_reported(task: Task, period: Period, by: dict, tc: TaskCheck, silent: list[BureauStatus], find: Find) -> TaskCheck:
     """No lead bureau's return was accepted: 被退回 when every lead's return was refused, else 未报 — not behind
     either way; the metrics show the plan and what was reported before."""
     tc.status = Status.REFUSED if silent and all(st.state == REFUSED for st in silent) else Status.NOT_REPORTED
@@ -288,14 +290,14 @@ def _lead_value(task: Task, per_bureau: dict[str, StoredValue]) -> StoredValue |
     return None
 
 
-def _cumulative(by: dict, task: Task, i: int, period: Period) -> float | None:  # type: ignore[type-arg]
+def _cumulative(by: dict, task: Task, i: int, period: Period) -> float | None:
     """The metric's actual at `period` from the lead bureau's reports, as the metric counts it (Metric.actual)."""
     series = by.get((task.id, "metric", i), {})
     reported = {p: v.num for p, per in series.items() if (v := _lead_value(task, per)) is not None and v.num is not None}
     return task.metrics[i].actual(reported, period)
 
 
-def _check_metric(task: Task, i: int, m: Metric, period: Period, by: dict, find, ledger: Ledger) -> MetricCheck:  # type: ignore[no-untyped-def,type-arg]
+def _check_metric(task: Task, i: int, m: Metric, period: Period, by: dict, find: Find, ledger: Ledger) -> MetricCheck:
     series = by.get((task.id, "metric", i), {})
     for p, per in series.items():
         leads = {b: v.num for b, v in per.items() if b in task.lead and v.role == "lead" and v.num is not None}
@@ -339,7 +341,7 @@ def _metric_reasons(mc: MetricCheck, period: Period) -> list[str]:
     return [f"“{mc.name}”{got}，符合进度（计划{fmt_number(mc.planned)}{mc.unit}）"]
 
 
-def _latest(task: Task, by: dict, kind: str, i: int, period: Period) -> tuple[str, StoredValue] | None:  # type: ignore[type-arg]
+def _latest(task: Task, by: dict, kind: str, i: int, period: Period) -> tuple[str, StoredValue] | None:
     series = by.get((task.id, kind, i), {})
     for p in sorted(series, key=Period.parse, reverse=True):
         if Period.parse(p) <= period:
@@ -349,7 +351,7 @@ def _latest(task: Task, by: dict, kind: str, i: int, period: Period) -> tuple[st
     return None
 
 
-def _check_indicator(task: Task, i: int, ind: Indicator, period: Period, by: dict, ledger: Ledger, find) -> tuple[Status, str, float | None]:  # type: ignore[no-untyped-def,type-arg]
+def _check_indicator(task: Task, i: int, ind: Indicator, period: Period, by: dict, ledger: Ledger, find: Find) -> tuple[Status, str, float | None]:
     unit = "%" if ind.unit == "%" else ":1"
     latest = _latest(task, by, "ind_value", i, period)
     reported = latest[1].num if latest else None
@@ -401,7 +403,7 @@ def _periods_up_to(ledger: Ledger, period: Period) -> list[Period]:
 _WINDOW_END = {"year": "年底", "half-year": "半年末", "quarter": "季末"}
 
 
-def _check_duty(task: Task, period: Period, by: dict, submitted_in: dict[str, set[str]], ledger: Ledger) -> tuple[Status, list[str]]:  # type: ignore[type-arg]
+def _check_duty(task: Task, period: Period, by: dict, submitted_in: dict[str, set[str]], ledger: Ledger) -> tuple[Status, list[str]]:
     freq = task.frequency
     assert freq is not None
     n = task.frequency_count
@@ -454,7 +456,7 @@ def _check_duty(task: Task, period: Period, by: dict, submitted_in: dict[str, se
     return Status.ON_TRACK, reasons
 
 
-def _check_deliverable(task: Task, period: Period, by: dict, ledger: Ledger, find) -> tuple[Status, str]:  # type: ignore[no-untyped-def,type-arg]
+def _check_deliverable(task: Task, period: Period, by: dict, ledger: Ledger, find: Find) -> tuple[Status, str]:
     latest = _latest(task, by, "deliv_status", 0, period)
     name = task.deliverable
     final_year = period.year == max(ledger.years)

@@ -122,7 +122,7 @@ def install() -> None:
 
     click.formatting.term_len = display_width
     if hasattr(click.exceptions, "_format_possibilities"):
-        click.exceptions._format_possibilities = _possibilities  # type: ignore[attr-defined]
+        click.exceptions._format_possibilities = _possibilities
     for name in CLICK_MODULES:
         module = sys.modules.get(f"click.{name}")
         if module is None:

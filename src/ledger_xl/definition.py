@@ -207,12 +207,12 @@ class LoadResult:
 class _Sheet:
     """Rows of a sheet as dicts by header, remembering each value's cell address."""
 
-    def __init__(self, ws: object, file: str) -> None:
+    def __init__(self, ws: Any, file: str) -> None:
         from openpyxl.utils import get_column_letter
 
-        self.name = ws.title  # type: ignore[attr-defined]
+        self.name: str = ws.title
         self.file = file
-        rows = list(ws.iter_rows(values_only=True))  # type: ignore[attr-defined]
+        rows = list(ws.iter_rows(values_only=True))
         self.headers = [str(h).strip() if h is not None else "" for h in (rows[0] if rows else [])]
         self.col = {h: i for i, h in enumerate(self.headers) if h}
         self.letters = [get_column_letter(i + 1) for i in range(len(self.headers))]
@@ -431,7 +431,7 @@ def _task_frequency(ld: _Loader, ts: _Sheet, ri: int, row: tuple[object, ...], t
     frequency = LABEL_FREQUENCY.get(freq_raw) if freq_raw else None
     if freq_raw and frequency is None:
         ld.find(Code.DEF_CHOICE, S_TASKS, ts.cell(ri, "频次"), freq_raw, field="频次", raw=freq_raw, fix="选择：每半年、每季度、每年，或留空")
-    task.frequency = frequency  # type: ignore[assignment]
+    task.frequency = frequency
     count_raw = ts.get(row, "每期次数")
     if count_raw not in (None, ""):
         try:
@@ -505,7 +505,7 @@ def _metric_target(ld: _Loader, ms: _Sheet, ri: int, row: tuple[object, ...]) ->
     elif total is None:
         ld.find(Code.DEF_REQUIRED, S_METRICS, ms.cell(ri, "总目标"), what="填写了“比较”但没有“总目标”", fix="请补填数字或清空“比较”")
     else:
-        return Target(op, total)  # type: ignore[arg-type]
+        return Target(op, total)
     return None
 
 
@@ -533,13 +533,13 @@ def _load_indicators(ld: _Loader) -> None:
         if change_raw and change is None:
             ld.find(Code.DEF_CHOICE, S_INDICATORS, ins.cell(ri, "变化方向"), change_raw, field="变化方向", raw=change_raw,
                     fix="选择 降低、提高，或留空")
-        yearly = {y: Target(op, v) for y in ld.years if _threshold_label(y) in ins.col  # type: ignore[arg-type]
+        yearly = {y: Target(op, v) for y in ld.years if _threshold_label(y) in ins.col
                   and (v := ld.number(ins, ri, row, _threshold_label(y), required=False)) is not None}
         if value is None:
             continue
-        task.indicators.append(Indicator(text=ins.text(row, "指标内容"), op=op, value=value,  # type: ignore[arg-type]
+        task.indicators.append(Indicator(text=ins.text(row, "指标内容"), op=op, value=value,
                                          unit="%" if unit_raw == "%" else "ratio", baseline=base_raw == YES,
-                                         change=change, yearly=yearly))  # type: ignore[arg-type]
+                                         change=change, yearly=yearly))
 
 
 def _expand_groups(bureaus: list[Bureau], tasks: list[Task]) -> None:

@@ -11,10 +11,10 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .codes import Code
 from .findings import Finding, LedgerError, Severity
@@ -45,6 +45,10 @@ from .xlsxread import (
     read_package,
     split_ref,
 )
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+    from multiprocessing.context import BaseContext
 
 
 def read_meta(pkg: Package) -> TemplateMeta | None:
@@ -83,7 +87,7 @@ class Value(NamedTuple):
     task_id: str | None
     role: str | None
     kind: str
-    index: int
+    index: int  # type: ignore[assignment]  # a field named index hides tuple.index, which nothing here calls
     num: float | None
     text: str | None
     cell: str
@@ -566,6 +570,9 @@ CHUNK_FILES = 8  # files per round trip to a reading worker
 MEMORY_LIMIT = 4 * 1024**3  # a worker that tries to allocate more fails instead of taking the machine down
 
 
+WorkerInit = tuple[bytes, str, Ledger, Path | None, int]  # _init_worker's arguments
+
+
 def _init_worker(key: bytes, ledger_id: str, ledger: Ledger, archive: Path | None = None, parent: int = 0) -> None:
 
     try:
@@ -653,8 +660,8 @@ def _crashed(item: tuple[Path, str], why: str, archive: Path | None) -> ReturnRe
     return r
 
 
-def read_many(items: list[tuple[Path, str]], *, key: bytes, ledger_id: str, ledger: Ledger, archive: Path | None = None,  # type: ignore[no-untyped-def]
-              workers: int | None = None):
+def read_many(items: list[tuple[Path, str]], *, key: bytes, ledger_id: str, ledger: Ledger, archive: Path | None = None,
+              workers: int | None = None) -> Iterator[tuple[Path, ReturnRead]]:
     """Yield (path, ReturnRead) for (path, sha256) items in the given order, reading in worker processes.
 
     Each original is copied into `archive` (when given) by the process that reads it, so that I/O
@@ -687,13 +694,13 @@ def read_many(items: list[tuple[Path, str]], *, key: bytes, ledger_id: str, ledg
     size = max(1, min(CHUNK_FILES, len(items) // (4 * n)))
     chunks = [items[k : k + size] for k in range(0, len(items), size)]
     window = 3 * n
-    init = (key, ledger_id, ledger, archive, os.getpid())
+    init: WorkerInit = (key, ledger_id, ledger, archive, os.getpid())
     # the ledger and everything else already in memory is shared with the forked workers: keep their
     # garbage collector off those objects, so it neither walks them for every file nor copies their pages
     gc.freeze()
     pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker, initargs=init)
     try:
-        in_flight: list[tuple[list[tuple[Path, str]], object]] = []
+        in_flight: list[tuple[list[tuple[Path, str]], Future[list[ReturnRead]]]] = []
         i = 0
         while i < len(chunks) or in_flight:
             while i < len(chunks) and len(in_flight) < window:
@@ -701,7 +708,7 @@ def read_many(items: list[tuple[Path, str]], *, key: bytes, ledger_id: str, ledg
                 i += 1
             chunk, fut = in_flight.pop(0)
             try:
-                reads = fut.result()  # type: ignore[attr-defined]
+                reads = fut.result()
             except BrokenProcessPool:
                 # a worker died: read these files and the others in flight one at a time, each in its own process
                 pool.shutdown(wait=False, cancel_futures=True)
@@ -717,14 +724,14 @@ def read_many(items: list[tuple[Path, str]], *, key: bytes, ledger_id: str, ledg
         gc.unfreeze()
 
 
-def _read_isolated(item: tuple[Path, str], init: tuple[object, ...], ctx: object) -> ReturnRead:
+def _read_isolated(item: tuple[Path, str], init: WorkerInit, ctx: BaseContext) -> ReturnRead:
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    with ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_init_worker, initargs=init) as one:  # type: ignore[arg-type]
+    with ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_init_worker, initargs=init) as one:
         try:
             return one.submit(_read_in_worker, item).result(timeout=300)
         except BrokenProcessPool:
-            return _crashed(item, "进程被终止", init[3])  # type: ignore[arg-type]
+            return _crashed(item, "进程被终止", init[3])
         except TimeoutError:
-            return _crashed(item, "超过 300 秒", init[3])  # type: ignore[arg-type]
+            return _crashed(item, "超过 300 秒", init[3])

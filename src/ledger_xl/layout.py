@@ -53,7 +53,7 @@ class FieldSpec(NamedTuple):
     task_id: str | None  # None for the footer fields
     role: str | None  # lead / responsible
     kind: str
-    index: int  # which metric or indicator of the task (0-based); 0 otherwise
+    index: int  # type: ignore[assignment]  # which metric or indicator of the task (0-based); 0 otherwise (hides tuple.index)
     label: str  # what a person sees, e.g. "充电站 本期新增（座）"
     unit: str  # 个, %, ratio, ""
     cell: str  # A1 address on the form sheet

@@ -7,8 +7,9 @@ like a formula stays text), atomically.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .fsutil import XLSXWRITER_OPTIONS, atomic_path
 from .model import DeadlineRule, Ledger, Metric, Period
@@ -83,20 +84,20 @@ def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_ru
         pct = wb.add_format({"valign": "top", "border": 1, "num_format": "0.0%", "font_size": 10})
         title_f = wb.add_format({"bold": True, "font_size": 14, "font_name": "黑体"})
 
-        def put(ws: object, r: int, c: int, v: object, fmt: object = text) -> None:
+        def put(ws: Any, r: int, c: int, v: object, fmt: object = text) -> None:
             if v is None or v == "":
-                ws.write_blank(r, c, None, fmt)  # type: ignore[attr-defined]
+                ws.write_blank(r, c, None, fmt)
             elif isinstance(v, bool):
-                ws.write_string(r, c, "是" if v else "否", fmt)  # type: ignore[attr-defined]
+                ws.write_string(r, c, "是" if v else "否", fmt)
             elif isinstance(v, int | float):
-                ws.write_number(r, c, v, num if fmt is text else fmt)  # type: ignore[attr-defined]
+                ws.write_number(r, c, v, num if fmt is text else fmt)
             else:
-                ws.write_string(r, c, fit_cell(str(v)), fmt)  # type: ignore[attr-defined]
+                ws.write_string(r, c, fit_cell(str(v)), fmt)
 
-        def table(ws: object, r0: int, headers: list[str], widths: list[int], rows: list[list[object]],
+        def table(ws: Any, r0: int, headers: list[str], widths: list[int], rows: list[list[object]],
                   formats: dict[int, object] | None = None) -> None:
             for c, h in enumerate(headers):
-                ws.write_string(r0, c, h, head)  # type: ignore[attr-defined]
+                ws.write_string(r0, c, h, head)
             for r, row in enumerate(rows, start=r0 + 1):
                 for c, v in enumerate(row):
                     put(ws, r, c, v, (formats or {}).get(c, text))
@@ -104,7 +105,7 @@ def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_ru
             for c, w in enumerate(widths):
                 longest = max([text_width(str(row[c] or "")) for row in rows[:200]] + [text_width(headers[c])]) if rows else w
                 col_w.append(max(6, min(w, longest + 2)))
-                ws.set_column(c, c, col_w[-1])  # type: ignore[attr-defined]
+                ws.set_column(c, c, col_w[-1])
             # a text of n characters takes at most 2.5n/2 columns (see wrapped_lines): shorter than its
             # column, it takes one line, whatever its characters (most cells: this spares measuring them)
             one_line = [2 * max(w - 1, 2) // 5 for w in col_w]
@@ -115,16 +116,16 @@ def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_ru
                         shown = v if type(v) is str else str(v)
                         if len(shown) > one_line[c] or "\n" in shown:
                             lines = max(lines, wrapped_lines(shown, col_w[c]))
-                ws.set_row(r, 15 * min(lines, MAX_ROW_LINES) + 2)  # type: ignore[attr-defined]
-            ws.freeze_panes(r0 + 1, 0)  # type: ignore[attr-defined]
-            ws.set_landscape()  # type: ignore[attr-defined]
-            ws.set_paper(9)  # type: ignore[attr-defined]
-            ws.fit_to_pages(1, 0)  # type: ignore[attr-defined]
-            ws.repeat_rows(r0)  # type: ignore[attr-defined]
-            ws.set_margins(left=0.3, right=0.3, top=0.5, bottom=0.5)  # type: ignore[attr-defined]
-            ws.set_footer("&C第 &P 页，共 &N 页")  # type: ignore[attr-defined]
-            ws.autofilter(r0, 0, r0 + max(len(rows), 1), len(headers) - 1)  # type: ignore[attr-defined]
-            ws.set_row(r0, 32)  # type: ignore[attr-defined]
+                ws.set_row(r, 15 * min(lines, MAX_ROW_LINES) + 2)
+            ws.freeze_panes(r0 + 1, 0)
+            ws.set_landscape()
+            ws.set_paper(9)
+            ws.fit_to_pages(1, 0)
+            ws.repeat_rows(r0)
+            ws.set_margins(left=0.3, right=0.3, top=0.5, bottom=0.5)
+            ws.set_footer("&C第 &P 页，共 &N 页")
+            ws.autofilter(r0, 0, r0 + max(len(rows), 1), len(headers) - 1)
+            ws.set_row(r0, 32)
 
         # ------------------------------------------------------------ 总台账
         ws = wb.add_worksheet("总台账")
@@ -154,7 +155,7 @@ def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_ru
                 others.append(f"成果：{got[1] if got else Status.NOT_REPORTED}")
             status = check.status if check else ""
             reasons = "；".join(check.reasons) if check else ""
-            measures = t.metrics or [None]
+            measures: Sequence[Metric | None] = t.metrics or [None]
             for i, m in enumerate(measures):
                 label = (m.name + {"year_end": "（年末水平）", "per_year": "（当年数）"}.get(m.accumulation, "")) if m else ""
                 row: list[object] = [t.id, t.category, t.title, "、".join(t.lead), t.deadline.isoformat() if t.deadline else "",
@@ -201,9 +202,9 @@ def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_ru
                 row.append(f"{st.label}｜{st.file_name}" if st.file_name else st.label)
             rows.append(row)
         table(ws, 0, headers, [26, 10] + [30] * len(shown_periods), rows)
-        last = len(rows)
+        n_rows = len(rows)
         for word, color in STATE_COLORS.items():
-            ws.conditional_format(1, 2, last, 1 + len(shown_periods),
+            ws.conditional_format(1, 2, n_rows, 1 + len(shown_periods),
                                   {"type": "text", "criteria": "begins with", "value": word, "format": wb.add_format({"bg_color": color})})
 
         # ------------------------------------------------------------ 提交记录

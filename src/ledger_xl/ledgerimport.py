@@ -144,11 +144,11 @@ def _map_columns(header_rows: list[list[TCell]]) -> Columns:
         role = role or (_role_of(joined) if joined else None)
         _assign(cols, ci, joined, role)
     if not cols.task:  # no 任务 column: a 工作措施/具体事项 column holds the tasks
-        ci = next((c for c, h in cols.extra.items() if _MEASURE_RE.search(h)), None)
-        if ci is not None:
-            del cols.extra[ci]
-            cols.task.append(ci)
-            cols.roles = [(c, h, "task" if c == ci else r) for c, h, r in cols.roles]
+        measure = next((c for c, h in cols.extra.items() if _MEASURE_RE.search(h)), None)
+        if measure is not None:
+            del cols.extra[measure]
+            cols.task.append(measure)
+            cols.roles = [(c, h, "task" if c == measure else r) for c, h, r in cols.roles]
     if cols.lead is None and cols.responsible is not None:
         second = next((c for c, h, r in cols.roles if r == "extra" and _role_of(h) == "responsible"), None)
         if second is not None:  # 责任单位 and 配合单位 with no 牵头单位: the first is the lead column

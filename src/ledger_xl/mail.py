@@ -20,12 +20,16 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from .addresses import address_problem, split_addresses
 from .codes import Code
 from .findings import LedgerError
 from .fsutil import write_bytes_atomic
+
+if TYPE_CHECKING:
+    from .store import Store
 
 # unlimited line length: long parameters stay whole instead of being split into name*0*, name*1*…
 WIRE_POLICY = policy.SMTP.clone(max_line_length=None)
@@ -89,7 +93,7 @@ class SmtpSettings:
 
     @classmethod
     def from_config(cls, cfg: dict[str, object]) -> SmtpSettings:
-        return cls(host=str(cfg.get("host") or ""), port=int(cfg.get("port") or 465), security=str(cfg.get("security") or "ssl"),
+        return cls(host=str(cfg.get("host") or ""), port=int(str(cfg.get("port") or 465)), security=str(cfg.get("security") or "ssl"),
                    user=str(cfg.get("user") or ""), sender=str(cfg.get("sender") or cfg.get("user") or ""),
                    sender_name=str(cfg.get("sender_name") or ""), ca_file=str(cfg.get("ca_file") or ""))
 
@@ -224,13 +228,13 @@ def connect(settings: SmtpSettings, password: str | None, *, timeout: float = 30
     return server
 
 
-def send_all(plan: MailPlan, settings: SmtpSettings, password: str | None, store: object) -> list[SendResult]:
+def send_all(plan: MailPlan, settings: SmtpSettings, password: str | None, store: Store) -> list[SendResult]:
     """Send each message on its own; a failure is reported and the rest go out. Already-sent ones are skipped."""
     sender = settings.sender_address()
     results: list[SendResult] = []
     todo = []
     for m in plan.messages:
-        when = store.mail_sent(m.content_key)  # type: ignore[attr-defined]
+        when = store.mail_sent(m.content_key)
         if when:
             results.append(SendResult(m, "already-sent", f"已于 {when.replace('T', ' ')} 发送"))
         else:
@@ -259,7 +263,7 @@ def send_all(plan: MailPlan, settings: SmtpSettings, password: str | None, store
                 continue
             for a in m.to:
                 if a.addr_spec not in refused:
-                    store.record_mail(kind=m.kind, period=m.period, bureau=m.bureau, recipient=str(a), subject=m.subject,  # type: ignore[attr-defined]
+                    store.record_mail(kind=m.kind, period=m.period, bureau=m.bureau, recipient=str(a), subject=m.subject,
                                       attachment_sha256=m.attachment_sha256, message_id=str(msg["Message-ID"]),
                                       content_key=m.content_key)
             detail = "部分收件人被拒收：" + "、".join(refused) if refused else ""

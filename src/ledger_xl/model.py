@@ -23,15 +23,16 @@ DEFAULT_DEADLINE_DAYS = 10
 Op = Literal[">=", "<=", "=="]
 Accumulation = Literal["additions", "year_end", "per_year"]
 Frequency = Literal["half-year", "quarter", "year"]
+Change = Literal["decrease", "increase"]
 PeriodKind = Literal["month", "quarter", "half-year", "year"]
 
 ALL_MEMBERS = "各成员单位"
 ACCUMULATION_BASIS: dict[str, str] = {"additions": "累计", "year_end": "年末水平", "per_year": "当年"}
 
 OP_SYMBOL: dict[str, str] = {">=": "≥", "<=": "≤", "==": "="}
-SYMBOL_OP: dict[str, str] = {v: k for k, v in OP_SYMBOL.items()}
+SYMBOL_OP: dict[str, Op] = {"≥": ">=", "≤": "<=", "=": "=="}
 FREQUENCY_LABEL: dict[str, str] = {"half-year": "每半年", "quarter": "每季度", "year": "每年"}
-LABEL_FREQUENCY: dict[str, str] = {v: k for k, v in FREQUENCY_LABEL.items()}
+LABEL_FREQUENCY: dict[str, Frequency] = {"每半年": "half-year", "每季度": "quarter", "每年": "year"}
 PERIOD_KIND_LABEL: dict[str, str] = {"half-year": "半年", "quarter": "季度", "year": "年度", "month": "月"}
 LABEL_PERIOD_KIND: dict[str, str] = {v: k for k, v in PERIOD_KIND_LABEL.items()}
 # other ways a clerk or a ledger's notes write the reporting period (设置 › 报送周期)
@@ -48,7 +49,7 @@ def is_countable(unit: str) -> bool:
     """个、家、座、辆、户、人…: a count of whole things (万人, 公里 and 吨 are not)."""
     return unit.strip() in COUNTABLE_UNITS
 CHANGE_LABEL: dict[str, str] = {"decrease": "降低", "increase": "提高"}
-LABEL_CHANGE: dict[str, str] = {v: k for k, v in CHANGE_LABEL.items()}
+LABEL_CHANGE: dict[str, Change] = {"降低": "decrease", "提高": "increase"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +148,7 @@ class Indicator:
     value: float
     unit: Literal["%", "ratio"]
     baseline: bool = False
-    change: Literal["decrease", "increase"] | None = None
+    change: Change | None = None
     yearly: dict[int, Target] = field(default_factory=dict)  # a threshold per year, when it rises year by year
 
     def threshold_for(self, year: int) -> Target:
@@ -327,7 +328,7 @@ def ledger_to_raw(ledger: Ledger) -> dict[str, object]:
     }
 
 
-def ledger_from_raw(d: dict) -> Ledger:  # type: ignore[type-arg]
+def ledger_from_raw(d: dict) -> Ledger:
     return Ledger(
         title=d["title"], years=list(d["years"]), period_kind=d["period_kind"], office=d["office"],
         deadline_rule=DeadlineRule.parse(d["deadline_rule"], source=DEFINITION_RULE_SOURCE) if d.get("deadline_rule") else None,
@@ -346,7 +347,7 @@ def ledger_from_raw(d: dict) -> Ledger:  # type: ignore[type-arg]
     )
 
 
-def _indicator_from_raw(i: dict) -> Indicator:  # type: ignore[type-arg]
+def _indicator_from_raw(i: dict) -> Indicator:
     yearly = {int(y): Target(op, float(v)) for y, op, v in i.get("yearly", [])}
     return Indicator(**{k: v for k, v in i.items() if k != "yearly"}, yearly=yearly)
 

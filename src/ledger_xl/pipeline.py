@@ -629,7 +629,7 @@ def mail_drafts(root: Path, plan: MailPlan) -> list[SendResult]:
     return write_drafts(plan, ws.outputs / "mail" / plan.period, sender)
 
 
-def _placeholder_sender(settings: SmtpSettings) -> object:
+def _placeholder_sender(settings: SmtpSettings) -> Address:
     from .mail import address
 
     return address(settings.sender_name or DEFAULT_ISSUER, "office@example.invalid", who="发件人")

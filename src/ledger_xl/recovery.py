@@ -185,7 +185,7 @@ def restore(root: Path | str, backup_path: Path) -> RestoreReport:
                     staged.unlink()
     archive = manifest.get("archive") or []
     report.missing_originals = [str(a["file_name"]) for a in archive  # type: ignore[attr-defined]
-                                if a.get("archive_path") and not (ws.root / str(a["archive_path"])).is_file()]  # type: ignore[attr-defined]
+                                if a.get("archive_path") and not (ws.root / str(a["archive_path"])).is_file()]
     return report
 
 

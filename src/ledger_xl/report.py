@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -129,9 +130,9 @@ def _qn(tag: str) -> str:
     return qn(tag)
 
 
-def set_fonts(rpr_owner: object, name: str, size_pt: float | None = None, *, bold: bool | None = None) -> None:
+def set_fonts(rpr_owner: Any, name: str, size_pt: float | None = None, *, bold: bool | None = None) -> None:
     """Set every script's font on a run or style rPr and drop theme fonts that would override it."""
-    el = rpr_owner._element if hasattr(rpr_owner, "_element") else rpr_owner  # type: ignore[attr-defined]
+    el = rpr_owner._element if hasattr(rpr_owner, "_element") else rpr_owner
     rpr = el.get_or_add_rPr()
     fonts = rpr.get_or_add_rFonts()
     for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
@@ -325,7 +326,7 @@ class Writer:
         p.add_run().add_picture(io.BytesIO(png), width=self.Mm(150))  # type: ignore[attr-defined]
         self.run(c, caption, self.fonts["h2"], 14)
 
-    def table(self, headers: list[str], rows: list[list[str]], widths_mm: list[float]) -> object:
+    def table(self, headers: list[str], rows: list[list[str]], widths_mm: Sequence[float]) -> object:
         """A grid table in the table font; the header row repeats on every page.
 
         The header and the first body row are formatted through python-docx; every further row is a copy

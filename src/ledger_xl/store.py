@@ -16,16 +16,19 @@ import datetime as dt
 import secrets
 import sqlite3
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from . import codes
 from .codes import Code
 from .findings import Finding, LedgerError, Severity
 from .model import Ledger, Period
+
+if TYPE_CHECKING:
+    from .ingest import Value
 
 # The schema grows by numbered steps; SCHEMA_VERSION, kept in meta, says how many a store has had.
 # To add a table, a column or an index:
@@ -246,7 +249,7 @@ class Store:
         return next(iter(self.submissions(sha256=sha256)), None)
 
     def add_submission(self, *, sha256: str, file_name: str, archive_path: str, bureau: str | None, period: str | None,
-                       received_at: dt.datetime, outcome: str, findings: list[Finding], values: list[object],
+                       received_at: dt.datetime, outcome: str, findings: list[Finding], values: Sequence[Value],
                        template_generated_at: str | None, typed: str | None = None) -> int:
         """Record one file received; `typed` (JSON, see ingest.typed_entry) is what its form held, as typed."""
         n_err = sum(1 for f in findings if f.severity is Severity.ERROR)
@@ -259,7 +262,7 @@ class Store:
         sid = int(cur.lastrowid or 0)
         self.db.executemany(
             "INSERT INTO vals (submission_id, task_id, role, kind, idx, num, text, cell) VALUES (?,?,?,?,?,?,?,?)",
-            [(sid, v.task_id, v.role, v.kind, v.index, v.num, v.text, v.cell) for v in values])  # type: ignore[attr-defined]
+            [(sid, v.task_id, v.role, v.kind, v.index, v.num, v.text, v.cell) for v in values])
         self.db.executemany(
             "INSERT INTO findings (submission_id, source, period, file, sheet, cell, severity, code, message, value)"
             " VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -291,7 +294,7 @@ class Store:
                    s.outcome, s.n_errors, s.n_warnings,
                    s.outcome = 'merged' AND s.id = {CURRENT_OF_S} AS current
             FROM submissions s {where} ORDER BY s.id"""
-        return [Submission(*row[:11], bool(row[11])) for row in self.db.execute(sql, params)]
+        return [Submission(*(tuple(row[:11]) + (bool(row[11]),))) for row in self.db.execute(sql, params)]
 
     def current_submissions(self) -> dict[tuple[str, str], Submission]:
         return current_of(self.submissions(merged_only=True))

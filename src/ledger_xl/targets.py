@@ -12,7 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from .model import Indicator, Metric, Op, Target
+from .model import Change, Indicator, Metric, Op, Target
 
 # Units a counted quantity may carry. Longer units first so "万平方米" wins over "平方米"; any unit may be
 # written in 万 or 亿 (3.5万人, 1.2万亩), and then keeps that unit: the plan and the returns both count in it.
@@ -148,7 +148,7 @@ def parse_indicators(text: str) -> list[Indicator]:
                 label = pieces[k].strip() + "，" + label
             whole = clause[: m.end()]
             baseline = bool(re.search(r"期初|基期|基准年|基数", whole))
-            change = None
+            change: Change | None = None
             if baseline:
                 if re.search(r"降低|下降|减少", label):
                     change = "decrease"
@@ -161,7 +161,7 @@ def parse_indicators(text: str) -> list[Indicator]:
                     value=float(m.group("num")),
                     unit="%" if m.group("pct") else "ratio",
                     baseline=baseline,
-                    change=change,  # type: ignore[arg-type]
+                    change=change,
                 )
             )
     return out
@@ -390,9 +390,9 @@ def parse_metrics(task_text: str, yearly: dict[int, str], name_text: str | None 
     # metric keys in order of first appearance: the name, or the unit when unnamed
     keys: list[tuple[str | None, str]] = []
     for qs in per_year.values():
-        for q in qs:
-            if (q.name, q.unit) not in keys:
-                keys.append((q.name, q.unit))
+        for qty in qs:
+            if (qty.name, qty.unit) not in keys:
+                keys.append((qty.name, qty.unit))
     metrics = []
     for name, unit in keys:
         values = {

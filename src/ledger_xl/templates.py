@@ -270,7 +270,7 @@ def _write_help_sheet(wb: object, ledger: Ledger, bureau: str, period: Period, r
 class _Form:
     """The 填报表 being written: its cells, the locked content and the input fields it collects."""
 
-    def __init__(self, wb: object, ws: object, fmt: _Formats) -> None:
+    def __init__(self, wb: Any, ws: Any, fmt: _Formats) -> None:
         self.wb, self.ws, self.fmt = wb, ws, fmt
         self.locked: list[tuple[str, str]] = []
         self.fields: list[FieldSpec] = []
@@ -278,7 +278,7 @@ class _Form:
 
     def row_height(self, r: int, height: float) -> None:
         self.heights[r] = height
-        self.ws.set_row(r, height)  # type: ignore[attr-defined]
+        self.ws.set_row(r, height)
 
     def lock(self, r: int, c: int, value: object, fmt: object, r2: int | None = None, c2: int | None = None) -> None:
         """A locked cell (or merged range) whose content ingest compares with the signed copy."""
@@ -288,15 +288,15 @@ class _Form:
         r2 = r if r2 is None else r2
         c2 = c if c2 is None else c2
         if (r2, c2) != (r, c):
-            ws.merge_range(r, c, r2, c2, "" if isinstance(value, int | float) else str(value), fmt)  # type: ignore[attr-defined]
+            ws.merge_range(r, c, r2, c2, "" if isinstance(value, int | float) else str(value), fmt)
             if isinstance(value, int | float):
-                ws.write_number(r, c, value, fmt)  # type: ignore[attr-defined]
+                ws.write_number(r, c, value, fmt)
         elif isinstance(value, int | float):
-            ws.write_number(r, c, value, fmt)  # type: ignore[attr-defined]
+            ws.write_number(r, c, value, fmt)
         elif value in (None, ""):
-            ws.write_blank(r, c, None, fmt)  # type: ignore[attr-defined]
+            ws.write_blank(r, c, None, fmt)
         else:
-            ws.write_string(r, c, str(value), fmt)  # type: ignore[attr-defined]
+            ws.write_string(r, c, str(value), fmt)
         if value not in (None, ""):
             self.locked.append((xl_rowcol_to_cell(r, c), canonical(value)))
 
@@ -305,7 +305,7 @@ class _Form:
 
         name = f"lx_{len(self.fields) + 1:03d}_{kind}"
         self.fields.append(FieldSpec(name, task.id if task else None, role, kind, index, label, unit, xl_rowcol_to_cell(r, c)))
-        self.wb.define_name(name, f"='{FORM_SHEET}'!{xl_rowcol_to_cell(r, c, row_abs=True, col_abs=True)}")  # type: ignore[attr-defined]
+        self.wb.define_name(name, f"='{FORM_SHEET}'!{xl_rowcol_to_cell(r, c, row_abs=True, col_abs=True)}")
 
     def head(self, ledger: Ledger, bureau: str, period: Period, due: dt.date) -> None:
         ncol, f = len(COLUMNS), self.fmt
@@ -343,7 +343,7 @@ class _Form:
         if m is None:
             self.lock(rr, C_CUM, "", f.lock_c)
             self.lock(rr, C_LABEL, "文字填报（配合工作进展）" if role == "responsible" else "文字填报", f.lock)
-            self.ws.write_blank(rr, C_VALUE, None, f.na)  # type: ignore[attr-defined]
+            self.ws.write_blank(rr, C_VALUE, None, f.na)
             return
         self.lock(rr, C_CUM, m.cumulative if m.kind == "metric" else "", f.lock_num if m.kind == "metric" else f.lock_c)
         self.lock(rr, C_LABEL, m.label, f.lock)
@@ -355,11 +355,11 @@ class _Form:
         for c, kind in TEXT_COLUMNS.items():
             label = COLUMNS[c][0] if not (role == "responsible" and kind == "progress") else "配合工作进展"
             if r_end > r:
-                ws.merge_range(r, c, r_end, c, "", f.in_text)  # type: ignore[attr-defined]
+                ws.merge_range(r, c, r_end, c, "", f.in_text)
             else:
-                ws.write_blank(r, c, None, f.in_text)  # type: ignore[attr-defined]
+                ws.write_blank(r, c, None, f.in_text)
             self.add_field(kind, task, role, 0, label, "", r, c)
-            ws.data_validation(r, c, r, c, {"validate": "length", "criteria": "<=", "value": 2000,  # type: ignore[attr-defined]
+            ws.data_validation(r, c, r, c, {"validate": "length", "criteria": "<=", "value": 2000,
                                             "input_title": label[:31], "input_message": _TEXT_HELP[kind],
                                             "error_title": "文字过长", "error_message": "每格最多 2000 字，较长的材料请写在佐证材料中。"})
 
@@ -372,7 +372,7 @@ class _Form:
             rr = r + k // 2
             c0 = 0 if k % 2 == 0 else 6
             self.lock(rr, c0, label, f.foot, rr, c0 + 2)
-            ws.merge_range(rr, c0 + 3, rr, c0 + 4, "", fmt)  # type: ignore[attr-defined]
+            ws.merge_range(rr, c0 + 3, rr, c0 + 4, "", fmt)
             self.add_field(kind, None, None, 0, label, "", rr, c0 + 3)
             if check == "phone":
                 rule = {"validate": "length", "criteria": "between", "minimum": 7, "maximum": 20,
@@ -384,26 +384,26 @@ class _Form:
                 rule = {"validate": "length", "criteria": "between", "minimum": 1, "maximum": 50,
                         "input_title": label[:31], "input_message": "填写姓名（和职务）。",
                         "error_title": "内容过长", "error_message": "最多 50 字。"}
-            ws.data_validation(rr, c0 + 3, rr, c0 + 3, rule)  # type: ignore[attr-defined]
+            ws.data_validation(rr, c0 + 3, rr, c0 + 3, rule)
             self.row_height(rr, 24)
         return r + 1
 
     def print_setup(self, bureau: str, period: Period, blocks: list[tuple[int, float]], last_row: int) -> None:
         """Landscape A4, one page wide, header row repeated, and page breaks only between task blocks."""
         ws = self.ws
-        ws.freeze_panes(FIRST_ROW, C_CAT)  # type: ignore[attr-defined]
-        ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True, "format_columns": True,  # type: ignore[attr-defined]
+        ws.freeze_panes(FIRST_ROW, C_CAT)
+        ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True, "format_columns": True,
                         "format_rows": True})
-        ws.set_landscape()  # type: ignore[attr-defined]
-        ws.set_paper(9)  # type: ignore[attr-defined]
-        ws.set_margins(left=MARGIN_LR_IN, right=MARGIN_LR_IN, top=MARGIN_TB_IN, bottom=MARGIN_TB_IN)  # type: ignore[attr-defined]
+        ws.set_landscape()
+        ws.set_paper(9)
+        ws.set_margins(left=MARGIN_LR_IN, right=MARGIN_LR_IN, top=MARGIN_TB_IN, bottom=MARGIN_TB_IN)
         scale = print_scale([w for _, w in COLUMNS])
-        ws.set_print_scale(scale)  # type: ignore[attr-defined]
+        ws.set_print_scale(scale)
         head = sum(self.heights.get(r, 15) for r in range(FIRST_ROW))
-        ws.set_h_pagebreaks(page_breaks(head, self.heights.get(HEADER_ROW, 30), blocks, scale))  # type: ignore[attr-defined]
-        ws.repeat_rows(HEADER_ROW)  # type: ignore[attr-defined]
-        ws.print_area(0, 0, last_row, len(COLUMNS) - 1)  # type: ignore[attr-defined]
-        ws.set_footer(f"&C{safe_filename(bureau)}  {period.label}  第 &P 页，共 &N 页")  # type: ignore[attr-defined]
+        ws.set_h_pagebreaks(page_breaks(head, self.heights.get(HEADER_ROW, 30), blocks, scale))
+        ws.repeat_rows(HEADER_ROW)
+        ws.print_area(0, 0, last_row, len(COLUMNS) - 1)
+        ws.set_footer(f"&C{safe_filename(bureau)}  {period.label}  第 &P 页，共 &N 页")
 
 
 def _measure_height(m: _Measure | None) -> float:
@@ -514,48 +514,48 @@ _TEXT_HELP = {
 }
 
 
-def _input_cell(ws: object, r: int, c: int, m: _Measure, fmt: _Formats) -> None:
+def _input_cell(ws: Any, r: int, c: int, m: _Measure, fmt: _Formats) -> None:
     """The input cell of one measure: its number format, and a validation with a Chinese message."""
     kind = m.kind
     f_num, f_pct, f_txt, f_date, f_text = fmt.in_num, fmt.in_pct, fmt.in_txtfmt, fmt.in_date, fmt.in_text
     what = {"year_end": "填截至本期末达到的总量（不是本期新增）。", "per_year": "填本期完成的量，没有填 0。"}
     if kind == "metric" and is_countable(m.unit):
-        ws.write_blank(r, c, None, f_num)  # type: ignore[attr-defined]
+        ws.write_blank(r, c, None, f_num)
         rule = {"validate": "integer", "criteria": ">=", "value": 0, "input_title": "填写整数",
                 "input_message": f"只填整数，单位为{m.unit}，不要写单位或“约”字。" + what.get(m.accumulation, "本期没有新增填 0。"),
                 "error_title": "请输入整数", "error_message": f"这里按{m.unit}计数，只能填 0 或正整数，如 3。"}
     elif kind in ("metric", "ind_baseline", "ind_current"):
-        ws.write_blank(r, c, None, f_num)  # type: ignore[attr-defined]
+        ws.write_blank(r, c, None, f_num)
         msg = (f"只填数字，单位为{m.unit}，不要写单位或“约”字。" + what.get(m.accumulation, "本期没有新增填 0。")
                if kind == "metric" else "只填数字，如 1250 或 3.6。")
         rule = {"validate": "decimal", "criteria": ">=", "value": 0, "input_title": "填写数字", "input_message": msg,
                 "error_title": "请输入数字", "error_message": "这里只能填不小于 0 的数字，如 5 或 12.5。"}
     elif kind == "ind_value" and m.unit == "%":
-        ws.write_blank(r, c, None, f_pct)  # type: ignore[attr-defined]
+        ws.write_blank(r, c, None, f_pct)
         rule = {"validate": "decimal", "criteria": "between", "minimum": -10, "maximum": 100,
                 "input_title": "填写百分数", "input_message": "直接输入百分数，如 18%。",
                 "error_title": "请输入百分数", "error_message": "请输入百分数，如 18%。"}
     elif kind == "ind_value":
-        ws.write_blank(r, c, None, f_txt)  # type: ignore[attr-defined]
+        ws.write_blank(r, c, None, f_txt)
         rule = {"validate": "length", "criteria": "between", "minimum": 1, "maximum": 20,
                 "input_title": "填写比值", "input_message": "按“3.5:1”的样子填写。",
                 "error_title": "比值格式不对", "error_message": "请按 3.5:1 的样子填写。"}
     elif kind == "duty_count":
-        ws.write_blank(r, c, None, f_num)  # type: ignore[attr-defined]
+        ws.write_blank(r, c, None, f_num)
         rule = {"validate": "integer", "criteria": ">=", "value": 0, "input_title": "填写次数",
                 "input_message": "本报送期内完成的次数，整数，如 1。", "error_title": "请输入整数", "error_message": "请输入 0 或正整数。"}
     elif kind == "deliv_status":
-        ws.write_blank(r, c, None, f_txt)  # type: ignore[attr-defined]
+        ws.write_blank(r, c, None, f_txt)
         rule = {"validate": "list", "source": STATUS_CHOICES, "input_title": "选择进展", "input_message": "从下拉列表中选择。",
                 "error_title": "请从列表中选择", "error_message": "请选择：未启动、推进中或已完成。"}
     elif kind == "deliv_date":
-        ws.write_blank(r, c, None, f_date)  # type: ignore[attr-defined]
+        ws.write_blank(r, c, None, f_date)
         rule = _date_rule(r, c)
     else:
-        ws.write_blank(r, c, None, f_text)  # type: ignore[attr-defined]
+        ws.write_blank(r, c, None, f_text)
         rule = {"validate": "length", "criteria": "<=", "value": 200, "input_title": m.label[:31],
                 "input_message": "如：《XX办法》、X政〔2024〕X号。", "error_title": "文字过长", "error_message": "最多 200 字。"}
-    ws.data_validation(r, c, r, c, rule)  # type: ignore[attr-defined]
+    ws.data_validation(r, c, r, c, rule)
 
 
 def _lock_structure(path: Path) -> None:

@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import re
 import shutil
+import sys
 import time
 import tomllib
 from collections.abc import Iterator
@@ -288,13 +289,13 @@ LOCK_NAME = ".ledger-xl.lock"
 
 def _try_lock(fd: int) -> None:
     """An exclusive OS lock, released by the OS when the process ends however it ends."""
-    try:
-        import fcntl
-    except ImportError:  # Windows
+    if sys.platform == "win32":
         import msvcrt
 
         msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
         return
+    import fcntl
+
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 HELD_LOCK_FDS: set[int] = set()  # forked helpers close their inherited copies (see forked_child)
 

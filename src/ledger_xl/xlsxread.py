@@ -15,7 +15,7 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -255,7 +255,7 @@ class GridCells(Mapping[str, Cell]):
 
     __slots__ = ("rows",)
 
-    def __init__(self, rows: list[list[object]]) -> None:
+    def __init__(self, rows: Sequence[Sequence[object]]) -> None:
         self.rows = rows
 
     def get(self, ref: str, default: Cell | None = None) -> Cell | None:  # type: ignore[override]

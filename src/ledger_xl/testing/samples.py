@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import random
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -185,7 +186,7 @@ def _progress_text(t: Task, role: str, bureau: str, period: Period, plan: dict[t
 
 
 def generate(definition: Path, out_dir: Path, *, seed: int = 2024, work: Path | None = None,
-             periods: list[Period] | None = None, log=print) -> SampleRun:  # type: ignore[no-untyped-def]
+             periods: list[Period] | None = None, log: Callable[..., object] = print) -> SampleRun:
     """Write returned workbooks under out_dir/returns/<period>/ and typical mistakes under out_dir/bad/."""
     import tempfile
 
