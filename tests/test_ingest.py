@@ -338,6 +338,11 @@ def test_master_ledger_that_cannot_be_replaced_loses_nothing(workspace, template
     with Store(workspace / "ledger.sqlite") as store:
         assert len(store.current_values()) > 0
     assert not [p for p in (workspace / "outputs").iterdir() if p.name.endswith(".tmp")]
+    # closed in Excel, the next ingest writes it, even with nothing new to merge (the message says so)
+    monkeypatch.setattr(os, "replace", real_replace)
+    again = ingest(workspace)
+    assert [o.status for o in again.outcomes] == ["duplicate"] and again.master_ledger is not None
+    assert any(r["单位"] == "市商务局" and r["2024年上半年"].startswith("按时") for r in master_rows(workspace, "报送情况"))
 
 
 KILL_SCRIPT = textwrap.dedent("""

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .codes import Code
+from .crashpoint import crash_point
 from .findings import LedgerError
 from .safety import MAX_FILE_BYTES, MAX_PARTS, MAX_RATIO, MAX_UNCOMPRESSED, zip_problem
 
@@ -37,6 +38,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
         yield tmp_path
         with open(tmp_path, "rb+") as fh:
             os.fsync(fh.fileno())
+        crash_point("replace")
         try:
             os.replace(tmp_path, target)
         except IsADirectoryError as e:
@@ -79,6 +81,7 @@ def _archive(digest: str, suffix: str, archive: Path, write: Callable[[Path], ob
     tmp = Path(archive) / f".{digest}.{os.getpid()}.tmp"
     try:
         write(tmp)
+        crash_point("archive-copy")
         os.replace(tmp, target)
     finally:
         with contextlib.suppress(FileNotFoundError):

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .crashpoint import crash_point
 from .fsutil import XLSXWRITER_OPTIONS, atomic_path
 from .model import DeadlineRule, Ledger, Metric, Period
 from .reporting import LATE, MISSING, ON_TIME, REFUSED, bureau_status
@@ -226,6 +227,7 @@ def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_ru
         table(ws, 0, headers, [6, 9, 30, 10, 8, 6, 18, 70, 20], rows)
         ws.conditional_format(1, 5, max(len(rows), 1), 5, {"type": "cell", "criteria": "==", "value": '"错误"',
                                                            "format": wb.add_format({"bg_color": "#FFC7CE"})})
+        crash_point("master-ledger")
         wb.close()
 
 

@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 from .addresses import address_problem, split_addresses
 from .codes import Code
+from .crashpoint import crash_point
 from .findings import LedgerError
 from .fsutil import write_bytes_atomic
 
@@ -261,11 +262,13 @@ def send_all(plan: MailPlan, settings: SmtpSettings, password: str | None, store
                         results += [SendResult(x, "failed", again.message) for x in todo[todo.index(m) + 1 :]]
                         return results
                 continue
+            crash_point("mail-sent")
             for a in m.to:
                 if a.addr_spec not in refused:
                     store.record_mail(kind=m.kind, period=m.period, bureau=m.bureau, recipient=str(a), subject=m.subject,
                                       attachment_sha256=m.attachment_sha256, message_id=str(msg["Message-ID"]),
                                       content_key=m.content_key)
+            crash_point("mail-recorded")
             detail = "部分收件人被拒收：" + "、".join(refused) if refused else ""
             results.append(SendResult(m, "sent", detail))
     finally:

@@ -243,6 +243,8 @@ def _merge(ws: Workspace, store: Store, ledger: Ledger, batch: _Batch) -> None:
                 arrivals.append({"sha256": digest, "file_name": name, "received_at": read.received_at.isoformat(),
                                  "archive_path": str(archived.relative_to(ws.root))})
         record_arrivals(ws, arrivals)
+        if batch.to_read:  # the master ledger must show what was recorded: owed until a rebuild succeeds
+            store.set_meta(MASTER_OWED, "1")
         if batch.to_read and hasattr(os, "sync"):
             os.sync()  # every archived original is on disk before the store says it was received
 
@@ -265,7 +267,7 @@ def ingest(root: Path, paths: list[Path] | None = None, *, wait: float = 120.0) 
         report = IngestReport([o for o in batch.outcomes if o is not None] + [FileOutcome(p, "skipped", note=why) for p, why in skipped])
         merged = time.perf_counter()
         report.seconds["validate_merge"] = merged - started
-        if any(o.status == "merged" for o in report.outcomes) or not (ws.outputs / "master_ledger.xlsx").exists():
+        if store.meta(MASTER_OWED) or not (ws.outputs / "master_ledger.xlsx").exists():
             report.master_ledger, report.master_note = rebuild_master(ws, ledger, store)
             report.seconds["master_ledger"] = time.perf_counter() - merged
     return report
@@ -335,6 +337,11 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+# set in the store with the records an ingest adds, cleared once the master ledger shows them: an ingest
+# killed (or a master ledger held open) between the two is made good by the next ingest, even of nothing new
+MASTER_OWED = "master_ledger_owed"
+
+
 def rebuild_master(ws: Workspace, ledger: Ledger, store: Store, checks: CheckResult | None = None) -> tuple[Path | None, str]:
     """Rebuild outputs/master_ledger.xlsx from the store; an open (locked) file is reported, never fatal.
 
@@ -362,6 +369,9 @@ def rebuild_master(ws: Workspace, ledger: Ledger, store: Store, checks: CheckRes
             # the store is committed before the rebuild: what was merged is in it, and the next rebuild writes it
             return None, (f"总台账 {target.name} 未能更新：{why.message} 已汇入的数据已保存在数据库中；"
                           "处理后运行 ledger-xl check --period 报送期（或再次 ingest）即可重新生成总台账。")
+    if store.meta(MASTER_OWED):
+        with store.transaction():
+            store.set_meta(MASTER_OWED, None)
     return target, ""
 
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from . import codes
 from .codes import Code
+from .crashpoint import crash_point
 from .findings import Finding, LedgerError, Severity
 from .model import Ledger, Period
 
@@ -232,6 +233,13 @@ class Store:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
+    def set_meta(self, key: str, value: str | None) -> None:
+        """Set (or, with None, remove) a meta value, inside the caller's transaction."""
+        if value is None:
+            self.db.execute("DELETE FROM meta WHERE key = ?", (key,))
+        else:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
     @property
     def ledger_id(self) -> str:
         return self.meta("ledger_id") or ""
@@ -269,6 +277,7 @@ class Store:
             [(sid, "ingest", period, f.file, f.sheet, f.cell, str(f.severity), f.code, f.message, f.value) for f in findings])
         if typed is not None:
             self.db.execute("INSERT INTO typed (submission_id, fields) VALUES (?, ?)", (sid, typed))
+        crash_point("store-write")
         return sid
 
     def replace_check_findings(self, period: str, findings: list[Finding]) -> None:
