@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import ast
+import fnmatch
 import itertools
 import os
 import re
@@ -118,7 +119,8 @@ def names_of_tests(file: Path) -> set[str]:
 
 
 def resolve(ref: str, last_file: str | None) -> tuple[str, list[str]]:
-    """`file.py::name`, `…::name` (the file named before it) or `file.py`; a name ending in … is a prefix.
+    """`file.py::name`, `…::name` (the file named before it) or `file.py`; a name ending in … is a prefix,
+    one with * a pattern.
 
     Returns the file and the tests the reference names (all of the file's for a bare file name).
     """
@@ -132,9 +134,10 @@ def resolve(ref: str, last_file: str | None) -> tuple[str, list[str]]:
     if not name:
         assert found, f"tests/{file} has no tests"
         return file, sorted(found)
-    if name.endswith("…"):
-        matched = sorted(t for t in found if t.startswith(name[:-1]))
-        assert matched, f"README names {file}::{name}, and no test there starts with {name[:-1]}"
+    if name.endswith("…") or "*" in name:
+        pattern = name[:-1] + "*" if name.endswith("…") else name
+        matched = sorted(t for t in found if fnmatch.fnmatchcase(t, pattern))
+        assert matched, f"README names {file}::{name}, and no test there matches {pattern}"
         return file, matched
     assert name in found, f"README names {file}::{name}, which does not exist"
     return file, [name]
@@ -164,6 +167,9 @@ def test_the_resolver_catches_what_it_should(tmp_path):
         resolve("test_docs.py::test_zzz…", None)
     with pytest.raises(AssertionError):
         resolve("…::test_x", None)
+    with pytest.raises(AssertionError):
+        resolve("test_docs.py::test_zzz_*", None)
+    assert resolve("test_docs.py::test_the_*_found", None)[1] == ["test_the_commands_are_found", "test_the_promise_table_is_found"]
     assert resolve("…::test_the_resolver_catches…", "test_docs.py") == ("test_docs.py", ["test_the_resolver_catches_what_it_should"])
     assert "ingest" in command_sections("\n## Commands\n### `ledger-xl ingest [FILES]`\ntext\n## Next\n")
     assert set(command_sections("\n## Commands\n### `ledger-xl mail a|b --x`\n")) == {"mail a", "mail b"}
