@@ -517,3 +517,28 @@ def test_a_file_that_changes_between_hashing_and_reading_is_refused_by_ingest_it
         rows = {s.file_name: s for s in store.submissions()}
     assert rows[changed.name].outcome == "refused" and rows[changed.name].archive_path == ""
     assert not list((workspace / "archive").glob("0000*"))
+
+
+def test_master_ledger_lists_the_files_and_problems_of_the_latest_periods_only(programme, tmp_path, monkeypatch):
+    """Bounded so that the rebuild after every ingest does not grow with every file ever received; the
+    sheets say how many older records are left out and where they are."""
+    from ledger_xl import ledger_book
+    from ledger_xl.pipeline import rebuild_master
+
+    ws = tmp_path / "ws"
+    shutil.copytree(programme[0], ws)
+    monkeypatch.setattr(ledger_book, "RECENT_PERIODS", 2)
+    w = open_workspace(ws)
+    with Store(w.store_path) as store:
+        subs = store.submissions()
+        found = store.all_findings()
+        rebuild_master(w, ws_ledger(w), store)
+    recent = sorted({s.period for s in subs if s.period})[-2:]
+    files = master_rows(ws, "提交记录")
+    assert {r["报送期"] for r in files[:-1]} == set(recent)
+    assert len(files) - 1 == sum(1 for s in subs if s.period in recent) < len(subs)
+    assert f"更早的 {len(subs) - len(files) + 1} 个文件" in files[-1]["收到时间"]
+    problems = master_rows(ws, "问题清单")
+    kept = [p for p in problems if not str(p["来源"]).startswith("（")]
+    assert {p["报送期"] for p in kept} <= set(recent)
+    assert len(kept) == sum(1 for _, _, period, _ in found if period in recent)

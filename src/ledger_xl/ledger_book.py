@@ -212,9 +212,12 @@ def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_ru
         ws = wb.add_worksheet("提交记录")
         changed = change_notes(store, subs)
         headers = ["收到时间", "文件名", "单位", "报送期", "结果", "错误", "提示", "改动（与上一份相比）", "SHA-256", "存档位置"]
+        recent = _recent_periods(periods_with_data)
+        shown_subs = [s for s in subs if recent is None or s.period in recent or (s.period is None and s.id > _first_id(subs, recent))]
         rows = [[s.received_at.replace("T", " "), s.file_name, s.bureau or "（未识别）", s.period or "",
                  ("已汇入" if s.current else "已被新文件取代") if s.outcome == "merged" else "拒收",
-                 s.n_errors, s.n_warnings, changed.get(s.id, ""), s.sha256, s.archive_path] for s in subs]
+                 s.n_errors, s.n_warnings, changed.get(s.id, ""), s.sha256, s.archive_path] for s in shown_subs]
+        rows += _older_note(len(subs) - len(shown_subs), "个文件", len(headers))
         table(ws, 0, headers, [18, 30, 22, 9, 14, 6, 6, 36, 66, 40], rows)
         ws.conditional_format(1, 4, max(len(rows), 1), 4, {"type": "text", "criteria": "begins with", "value": "拒收",
                                                            "format": wb.add_format({"bg_color": "#FFC7CE"})})
@@ -222,13 +225,45 @@ def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_ru
         # ------------------------------------------------------------ 问题清单
         ws = wb.add_worksheet("问题清单")
         headers = ["来源", "报送期", "文件", "工作表", "单元格", "级别", "代码", "说明", "原值"]
+        found = store.all_findings()
+        shown_ids = {s.id for s in shown_subs}
+        kept = [(source, period, f) for sid, source, period, f in found
+                if recent is None or (sid in shown_ids if sid is not None else period in recent)]
         rows = [["核对" if source == "check" else "汇总", period or "", f.file or "", f.sheet or "", f.cell or "",
-                 SEVERITY_CN[str(f.severity)], f.code, f.message, f.value or ""] for _, source, period, f in store.all_findings()]
+                 SEVERITY_CN[str(f.severity)], f.code, f.message, f.value or ""] for source, period, f in kept]
+        rows += _older_note(len(found) - len(kept), "条问题", len(headers))
         table(ws, 0, headers, [6, 9, 30, 10, 8, 6, 18, 70, 20], rows)
         ws.conditional_format(1, 5, max(len(rows), 1), 5, {"type": "cell", "criteria": "==", "value": '"错误"',
                                                            "format": wb.add_format({"bg_color": "#FFC7CE"})})
         crash_point("master-ledger")
         wb.close()
+
+
+# 提交记录 and 问题清单 list the files and problems of the latest RECENT_PERIODS periods with data: a
+# monthly programme receives ~3,400 files a year and the master ledger is rebuilt after every ingest, so
+# listing every file ever received would make each rebuild slower for good; the store keeps them all
+# (ledger-xl export --all lists them)
+RECENT_PERIODS = 12
+
+
+def _recent_periods(periods_with_data: list[Period]) -> set[str] | None:
+    """The codes of the latest RECENT_PERIODS periods with data, or None when every period is shown."""
+    if len(periods_with_data) <= RECENT_PERIODS:
+        return None
+    return {p.code for p in periods_with_data[-RECENT_PERIODS:]}
+
+
+def _first_id(subs: list[Submission], recent: set[str]) -> int:
+    """The first submission of the shown periods: files with no period (refused) are shown from there on."""
+    return min((s.id for s in subs if s.period in recent), default=0)
+
+
+def _older_note(n: int, what: str, width: int) -> list[list[object]]:
+    if not n:
+        return []
+    note: list[object] = [f"（另有更早的 {n} {what}未列出：本表只列最近 {RECENT_PERIODS} 个报送期。全部记录保存在"
+                          "数据库 ledger.sqlite 中；ledger-xl export --all 可导出全部填报值及其来源文件。）"]
+    return [note + [""] * (width - 1)]
 
 
 def _num(v: float | None) -> str:
