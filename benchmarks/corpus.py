@@ -9,10 +9,12 @@ import copy
 import random
 import re
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from ledger_xl.definition import load_ledger, save_definition
+from ledger_xl.layout import FieldSpec
 from ledger_xl.model import ALL_MEMBERS, Bureau, Ledger, PeriodKind
 from ledger_xl.testing.fill import template_fields
 from ledger_xl.testing.samples import DEMO_IDENTITY
@@ -51,41 +53,72 @@ def write_definition(cities: int, path: Path, *, period_kind: PeriodKind | None 
     return path
 
 
-def _cell_xml(ref: str, style: str, value: object) -> str:
+def _cell_xml(ref: str, style: str, value: object, sst: dict[str, int] | None) -> str:
+    """One filled cell: a number, or text as a shared string (as Excel and WPS save it) or inline."""
     if isinstance(value, int | float):
         return f'<c r="{ref}"{style}><v>{value}</v></c>'
+    if sst is not None:
+        index = sst.setdefault(str(value), len(sst))
+        return f'<c r="{ref}"{style} t="s"><v>{index}</v></c>'
     return f'<c r="{ref}"{style} t="inlineStr"><is><t>{escape(str(value))}</t></is></c>'
 
 
-def fill_fast(src: Path, dst: Path, rng: random.Random) -> None:
-    """Put a plausible value in every input cell of the form sheet, keeping everything else byte for byte."""
+def _with_strings(sst_xml: str, sst: dict[str, int], used: int) -> str:
+    """The shared-strings part with the new strings appended and its counts updated."""
+    known = len(re.findall(r"<si>", sst_xml))
+    added = "".join(f"<si><t>{escape(t)}</t></si>" for t, i in sorted(sst.items(), key=lambda x: x[1]) if i >= known)
+    total = int(re.search(r'count="(\d+)"', sst_xml).group(1)) + used  # type: ignore[union-attr]
+    sst_xml = re.sub(r'count="\d+" uniqueCount="\d+"', f'count="{total}" uniqueCount="{len(sst)}"', sst_xml, count=1)
+    return sst_xml.replace("</sst>", added + "</sst>")
+
+
+def _known_strings(sst_xml: str) -> dict[str, int]:
+    from xml.sax.saxutils import unescape
+
+    return {unescape(t): i for i, t in enumerate(re.findall(r"<si><t[^>]*>(.*?)</t></si>", sst_xml, flags=re.S))}
+
+
+def fill_fast(src: Path, dst: Path, rng: random.Random, *, strings: str = "shared", fields: list[FieldSpec] | None = None) -> None:
+    """Put a plausible value in every input cell of the form sheet, keeping everything else byte for byte.
+
+    strings="shared" stores text in xl/sharedStrings.xml, as Excel and WPS do; "inline" in the cells.
+    """
     values = {}
-    for f in template_fields(src):
+    for f in fields if fields is not None else template_fields(src):
         values[f.cell] = {
             "metric": rng.randrange(0, 30), "ind_value": round(rng.uniform(0.05, 0.6), 3) if f.unit == "%" else "3.5:1",
             "ind_baseline": 100, "ind_current": 92, "duty_count": 1, "deliv_status": "推进中", "progress": "按计划推进，完成阶段性工作。",
             "problems": "无", "plan": "继续推进。", "evidence": "佐证材料.pdf", "filler": "张伟", "phone": "13900000000",
             "reviewer": "王芳", "fill_date": 45500,
         }.get(f.kind, "")
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            data = zin.read(info.filename)
-            if info.filename == "xl/worksheets/sheet2.xml":
-                text = data.decode("utf-8")
+    with zipfile.ZipFile(src) as zin:
+        parts = {info.filename: (info, zin.read(info.filename)) for info in zin.infolist()}
+    sst_name = "xl/sharedStrings.xml"
+    sst = _known_strings(parts[sst_name][1].decode("utf-8")) if strings == "shared" and sst_name in parts else None
+    used = 0
+    info, data = parts["xl/worksheets/sheet2.xml"]
 
-                def put(m: re.Match[str]) -> str:
-                    ref, style = m.group(1), m.group(2) or ""
-                    return _cell_xml(ref, style, values[ref]) if ref in values and values[ref] != "" else m.group(0)
+    def put(m: re.Match[str]) -> str:
+        nonlocal used
+        ref, style = m.group(1), m.group(2) or ""
+        if ref not in values or values[ref] == "":
+            return m.group(0)
+        used += not isinstance(values[ref], int | float)
+        return _cell_xml(ref, style, values[ref], sst)
 
-                text = re.sub(r'<c r="([A-Z]+\d+)"( s="\d+")?/>', put, text)
-                data = text.encode("utf-8")
+    parts["xl/worksheets/sheet2.xml"] = (info, re.sub(r'<c r="([A-Z]+\d+)"( s="\d+")?/>', put, data.decode("utf-8")).encode("utf-8"))
+    if sst is not None:
+        info, data = parts[sst_name]
+        parts[sst_name] = (info, _with_strings(data.decode("utf-8"), sst, used).encode("utf-8"))
+    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info, data in parts.values():
             zout.writestr(info, data)
 
 
-def build(root: Path, cities: int, *, seed: int = 7, log=print,  # type: ignore[no-untyped-def]
-          period_kind: PeriodKind | None = None) -> tuple[Path, list[Path]]:
+def build(root: Path, cities: int, *, seed: int = 7, strings: str = "shared", period_kind: PeriodKind | None = None,
+          only: set[str] | None = None, log: Callable[..., object] = print) -> tuple[Path, list[Path]]:
     """A province workspace (nothing ingested) and its filled returns, in arrival order; `period_kind="month"`
-    makes a monthly store (12 periods a year instead of 2)."""
+    makes a monthly store (12 periods a year instead of 2); `only`: returns for those periods alone."""
     import datetime as dt
     import os
 
@@ -99,13 +132,15 @@ def build(root: Path, cities: int, *, seed: int = 7, log=print,  # type: ignore[
     rng = random.Random(seed)
     files: list[Path] = []
     for period in ledger.periods():
+        if only is not None and period.code not in only:
+            continue
         run = make_templates(ws.root, period.code)
         out = root / "returns" / period.code
         out.mkdir(parents=True, exist_ok=True)
         due = dt.datetime.combine(deadline(period, ws.deadline_rule(ledger)), dt.time(9))
-        for i, (name, path, _) in enumerate(run.written):
+        for i, (name, path, meta) in enumerate(run.written):
             dst = out / f"{name}.xlsx"
-            fill_fast(path, dst, rng)
+            fill_fast(path, dst, rng, strings=strings, fields=meta.fields)
             ts = (due - dt.timedelta(minutes=i)).timestamp()
             os.utime(dst, (ts, ts))
             files.append(dst)
