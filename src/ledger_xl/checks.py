@@ -193,9 +193,9 @@ def _check_task(ledger: Ledger, task: Task, period: Period, by: dict, submitted_
         st, whys = _check_duty(task, period, by, submitted_in, ledger)
         parts.append(st)
         done.append(st not in BEHIND)
-        tc.reasons += why
+        tc.reasons += whys
         if st in BEHIND:
-            find(Code.DUTY_MISSED, why="；".join(why))
+            find(Code.DUTY_MISSED, why="；".join(whys))
     if task.deliverable or task.deadline is not None and not parts:
         st, why = _check_deliverable(task, period, by, ledger, find) if task.deliverable else _completion(task, period, by)
         parts.append(st)
