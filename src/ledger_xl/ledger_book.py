@@ -104,7 +104,7 @@ def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_ru
                     put(ws, r, c, v, (formats or {}).get(c, text))
             col_w = []
             for c, w in enumerate(widths):
-                longest = max([text_width(str(row[c] or "")) for row in rows[:200]] + [text_width(headers[c])]) if rows else w
+                longest = max([text_width(str(row[c] or "")) for row in rows[:50]] + [text_width(headers[c])]) if rows else w
                 col_w.append(max(6, min(w, longest + 2)))
                 ws.set_column(c, c, col_w[-1])
             # a text of n characters takes at most 2.5n/2 columns (see wrapped_lines): shorter than its
@@ -239,11 +239,11 @@ def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_ru
         wb.close()
 
 
-# 提交记录 and 问题清单 list the files and problems of the latest RECENT_PERIODS periods with data: a
-# monthly programme receives ~3,400 files a year and the master ledger is rebuilt after every ingest, so
-# listing every file ever received would make each rebuild slower for good; the store keeps them all
-# (ledger-xl export --all lists them)
-RECENT_PERIODS = 12
+# 提交记录 and 问题清单 list the files and problems of the latest RECENT_PERIODS periods with data (all of a
+# half-yearly programme's three years): a monthly province programme receives ~3,400 files a year and the
+# master ledger is rebuilt after every ingest, so listing every file ever received would make each rebuild
+# slower for good; the store keeps them all (ledger-xl export --all lists their values)
+RECENT_PERIODS = 6
 
 
 def _recent_periods(periods_with_data: list[Period]) -> set[str] | None:

@@ -342,10 +342,12 @@ def _collector_paused() -> Iterator[None]:
 MASTER_OWED = "master_ledger_owed"
 
 
-def rebuild_master(ws: Workspace, ledger: Ledger, store: Store, checks: CheckResult | None = None) -> tuple[Path | None, str]:
+def rebuild_master(ws: Workspace, ledger: Ledger, store: Store, checks: CheckResult | None = None, *,
+                   values: list[StoredValue] | None = None, subs: list[Submission] | None = None) -> tuple[Path | None, str]:
     """Rebuild outputs/master_ledger.xlsx from the store; an open (locked) file is reported, never fatal.
 
-    Statuses are those of the given check, or of the latest period with data.
+    Statuses are those of the given check, or of the latest period with data. `values` (current values of
+    CHECKED_KINDS | MASTER_KINDS) and `subs` (every submission): when the caller has fetched them already.
     """
     from .checks import CHECKED_KINDS
     from .ledger_book import MASTER_KINDS, write_master_ledger
@@ -353,8 +355,8 @@ def rebuild_master(ws: Workspace, ledger: Ledger, store: Store, checks: CheckRes
     rule = ws.deadline_rule(ledger)
     target = ws.outputs / "master_ledger.xlsx"
     with _collector_paused():
-        values = store.current_values(kinds=CHECKED_KINDS | MASTER_KINDS)
-        subs = store.submissions()
+        values = values if values is not None else store.current_values(kinds=CHECKED_KINDS | MASTER_KINDS)
+        subs = subs if subs is not None else store.submissions()
         if checks is None:
             latest = latest_period(ledger, store, subs)
             checks = check_store(ledger, store, latest, rule, values, subs=subs) if latest else None
@@ -420,11 +422,16 @@ class CheckRun:
 
 def check(root: Path, period_text: str) -> CheckRun:
     """Judge the period, keep its findings in the store, and write the statuses into the master ledger."""
+    from .checks import CHECKED_KINDS
+    from .ledger_book import MASTER_KINDS
+
     ws, ledger, period = _open(root, period_text)
     with workspace_lock(ws, what="核对"), open_store(ws) as store:
-        result = check_store(ledger, store, period, ws.deadline_rule(ledger))
+        with _collector_paused():  # one fetch of the values and submissions serves the checks and the master ledger
+            values, subs = store.current_values(kinds=CHECKED_KINDS | MASTER_KINDS), store.submissions()
+        result = check_store(ledger, store, period, ws.deadline_rule(ledger), values, subs=subs)
         store.replace_check_findings(period.code, result.findings)
-        path, note = rebuild_master(ws, ledger, store, result)
+        path, note = rebuild_master(ws, ledger, store, result, values=values, subs=subs)
     return CheckRun(result, path, note)
 
 
