@@ -7,20 +7,19 @@ like a formula stays text), atomically.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .crashpoint import crash_point
 from .fsutil import XLSXWRITER_OPTIONS, atomic_path
-from .model import DeadlineRule, Ledger, Metric, Period
+from .model import DeadlineRule, Ledger, Metric, Period, Task
 from .reporting import LATE, MISSING, ON_TIME, REFUSED, bureau_status
 from .status import SHOWN_ORDER, Status
 from .templates import wrapped_lines
 from .textui import width as text_width
 
 if TYPE_CHECKING:
-    from .checks import CheckResult
+    from .checks import CheckResult, TaskCheck
     from .store import Store, StoredValue, Submission
 
 MAX_ROW_LINES = 6  # longer texts stay whole in the cell; the row stops growing so the sheet stays scannable
@@ -51,192 +50,235 @@ def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_ru
                         checks: CheckResult | None = None, values: list[StoredValue] | None = None,
                         subs: list[Submission] | None = None) -> None:
     """`values` (current values including MASTER_KINDS) and `subs` (every submission): when the caller
-    has fetched them already."""
+    has fetched them already. One function per sheet, in the order the clerk reads them."""
     import xlsxwriter
-
-    from .returns import change_notes
-    from .store import metric_series
 
     rule = deadline_rule or DeadlineRule()
     values = values if values is not None else store.current_values(kinds=MASTER_KINDS)
-    series = metric_series(ledger, values)
     subs = subs if subs is not None else store.submissions()
     periods_with_data = sorted({Period.parse(s.period) for s in subs if s.period})
     all_periods = ledger.periods()
     shown_periods = [p for p in all_periods if not periods_with_data or p <= max(periods_with_data)] or all_periods[:1]
+    with atomic_path(Path(path)) as tmp:
+        wb = xlsxwriter.Workbook(str(tmp), XLSXWRITER_OPTIONS)
+        wb.set_properties({"title": f"{ledger.title} 总台账", "author": "ledger-xl"})
+        book = _Book(wb)
+        _master_sheet(book, ledger, values, checks)
+        _submission_grid_sheet(book, ledger, subs, shown_periods, rule)
+        recent = _recent_periods(periods_with_data)
+        shown_subs = [s for s in subs if recent is None or s.period in recent or (s.period is None and s.id > _first_id(subs, recent))]
+        _records_sheet(book, store, subs, shown_subs)
+        _findings_sheet(book, store, recent, shown_subs)
+        crash_point("master-ledger")
+        wb.close()
 
-    # latest texts per task and bureau
-    latest_text: dict[tuple[str, str, str], tuple[str, str]] = {}  # (task, bureau, kind) → (period, text)
-    latest_any: dict[tuple[str, str], tuple[str, str]] = {}  # (task, kind) → latest lead value text
+
+class _Book:
+    """The workbook's formats and the one way every sheet writes a table (widths, row heights, print set-up)."""
+
+    def __init__(self, wb: Any) -> None:
+        self.wb = wb
+        self.head = wb.add_format({"bold": True, "bg_color": "#1F4E78", "font_color": "#FFFFFF", "border": 1, "text_wrap": True,
+                                   "align": "center", "valign": "vcenter", "font_name": "黑体"})
+        self.text = wb.add_format({"text_wrap": True, "valign": "top", "border": 1, "font_size": 10})
+        self.num = wb.add_format({"valign": "top", "border": 1, "num_format": "0.##", "font_size": 10})
+        self.pct = wb.add_format({"valign": "top", "border": 1, "num_format": "0.0%", "font_size": 10})
+        self.title = wb.add_format({"bold": True, "font_size": 14, "font_name": "黑体"})
+
+    def put(self, ws: Any, r: int, c: int, v: object, fmt: object = None) -> None:
+        fmt = fmt or self.text
+        if v is None or v == "":
+            ws.write_blank(r, c, None, fmt)
+        elif isinstance(v, bool):
+            ws.write_string(r, c, "是" if v else "否", fmt)
+        elif isinstance(v, int | float):
+            ws.write_number(r, c, v, self.num if fmt is self.text else fmt)
+        else:
+            ws.write_string(r, c, fit_cell(str(v)), fmt)
+
+    def table(self, ws: Any, r0: int, headers: list[str], widths: list[int], rows: list[list[object]],
+              formats: dict[int, object] | None = None) -> None:
+        for c, h in enumerate(headers):
+            ws.write_string(r0, c, h, self.head)
+        for r, row in enumerate(rows, start=r0 + 1):
+            for c, v in enumerate(row):
+                self.put(ws, r, c, v, (formats or {}).get(c, self.text))
+        col_w = []
+        for c, w in enumerate(widths):
+            longest = max([text_width(str(row[c] or "")) for row in rows[:50]] + [text_width(headers[c])]) if rows else w
+            col_w.append(max(6, min(w, longest + 2)))
+            ws.set_column(c, c, col_w[-1])
+        self._row_heights(ws, r0, rows, col_w)
+        ws.freeze_panes(r0 + 1, 0)
+        ws.set_landscape()
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(r0)
+        ws.set_margins(left=0.3, right=0.3, top=0.5, bottom=0.5)
+        ws.set_footer("&C第 &P 页，共 &N 页")
+        ws.autofilter(r0, 0, r0 + max(len(rows), 1), len(headers) - 1)
+        ws.set_row(r0, 32)
+
+    @staticmethod
+    def _row_heights(ws: Any, r0: int, rows: list[list[object]], col_w: list[int]) -> None:
+        # a text of n characters takes at most 2.5n/2 columns (see wrapped_lines): shorter than its
+        # column, it takes one line, whatever its characters (most cells: this spares measuring them)
+        one_line = [2 * max(w - 1, 2) // 5 for w in col_w]
+        for r, row in enumerate(rows, start=r0 + 1):
+            lines = 1
+            for c, v in enumerate(row):
+                if v is not None and v != "":
+                    shown = v if type(v) is str else str(v)
+                    if len(shown) > one_line[c] or "\n" in shown:
+                        lines = max(lines, wrapped_lines(shown, col_w[c]))
+            ws.set_row(r, 15 * min(lines, MAX_ROW_LINES) + 2)
+
+
+def _latest(values: list[StoredValue]) -> tuple[dict[tuple[str, str, str], tuple[str, str]], dict[tuple[str, str], tuple[str, str]]]:
+    """Latest texts per (task, bureau, kind), and the latest lead value per (task, kind + index), with their period."""
+    latest_text: dict[tuple[str, str, str], tuple[str, str]] = {}
+    latest_any: dict[tuple[str, str], tuple[str, str]] = {}
     for v in values:
         if v.task_id and v.text:
             latest_text[(v.task_id, v.bureau, v.kind)] = (v.period, v.text)
         if v.task_id and v.role == "lead" and (v.text is not None or v.num is not None):
             latest_any[(v.task_id, v.kind + str(v.idx))] = (v.period, v.text if v.text is not None else _num(v.num))
+    return latest_text, latest_any
+
+
+def _master_sheet(book: _Book, ledger: Ledger, values: list[StoredValue], checks: CheckResult | None) -> None:
+    """总台账: plan and actual per metric and year, completion rate, status, latest progress, where each value came from."""
+    from .store import metric_series
+
+    ws = book.wb.add_worksheet("总台账")
+    ws.write_string(0, 0, f"{ledger.title} 总台账（生成于 {dt.datetime.now():%Y-%m-%d %H:%M}）", book.title)
+    years = ledger.years
+    headers = ["序号", "指标分类", "重点任务", "牵头单位", "完成时限", "指标", "单位"]
+    for y in years:
+        headers += [f"{y}年计划", f"{y}年实际"]
+    headers += ["累计计划", "累计实际", "完成率", "其他指标（最新）", "状态", "状态说明", "牵头单位最新进展", "责任单位进展", "数据来源"]
+    series = metric_series(ledger, values)
+    latest_text, latest_any = _latest(values)
     status_of = {t.id: t for t in checks.tasks} if checks else {}
+    rows: list[list[object]] = []
+    for t in ledger.tasks:
+        rows += _task_rows(ledger, t, status_of.get(t.id), series, latest_text, latest_any)
+    widths = [5, 12, 30, 14, 10, 16, 5] + [8] * (2 * len(years)) + [8, 8, 8, 24, 7, 24, 36, 36, 30]
+    rate_col = 7 + 2 * len(years) + 2
+    status_col = rate_col + 2
+    book.table(ws, 1, headers, widths, rows, {rate_col: book.pct})
+    for status, color in STATUS_COLORS.items():
+        ws.conditional_format(2, status_col, 1 + len(rows), status_col,
+                              {"type": "cell", "criteria": "==", "value": f'"{status}"', "format": book.wb.add_format({"bg_color": color})})
+    ws.conditional_format(2, rate_col, 1 + len(rows), rate_col, {"type": "data_bar", "bar_color": "#63BE7B", "bar_solid": True,
+                                                                 "min_type": "num", "min_value": 0, "max_type": "num", "max_value": 1})
 
-    with atomic_path(Path(path)) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), XLSXWRITER_OPTIONS)
-        wb.set_properties({"title": f"{ledger.title} 总台账", "author": "ledger-xl"})
-        head = wb.add_format({"bold": True, "bg_color": "#1F4E78", "font_color": "#FFFFFF", "border": 1, "text_wrap": True,
-                              "align": "center", "valign": "vcenter", "font_name": "黑体"})
-        text = wb.add_format({"text_wrap": True, "valign": "top", "border": 1, "font_size": 10})
-        num = wb.add_format({"valign": "top", "border": 1, "num_format": "0.##", "font_size": 10})
-        pct = wb.add_format({"valign": "top", "border": 1, "num_format": "0.0%", "font_size": 10})
-        title_f = wb.add_format({"bold": True, "font_size": 14, "font_name": "黑体"})
 
-        def put(ws: Any, r: int, c: int, v: object, fmt: object = text) -> None:
-            if v is None or v == "":
-                ws.write_blank(r, c, None, fmt)
-            elif isinstance(v, bool):
-                ws.write_string(r, c, "是" if v else "否", fmt)
-            elif isinstance(v, int | float):
-                ws.write_number(r, c, v, num if fmt is text else fmt)
-            else:
-                ws.write_string(r, c, fit_cell(str(v)), fmt)
+def _others(t: Task, latest_any: dict[tuple[str, str], tuple[str, str]]) -> list[str]:
+    """A task's indicators, duty count and deliverable, each at its latest reported value."""
+    others = []
+    for i, ind in enumerate(t.indicators):
+        got = latest_any.get((t.id, f"ind_value{i}"))
+        shown = (got[1] + ("%" if ind.unit == "%" else ":1")) if got else str(Status.NOT_REPORTED)
+        others.append(f"{ind.threshold_label()}，最新 {shown}")
+    if t.frequency:
+        got = latest_any.get((t.id, "duty_count0"))
+        others.append(f"最新次数 {got[1]}（{got[0]}）" if got else "次数：未报")
+    if t.deliverable:
+        got = latest_any.get((t.id, "deliv_status0"))
+        others.append(f"成果：{got[1] if got else Status.NOT_REPORTED}")
+    return others
 
-        def table(ws: Any, r0: int, headers: list[str], widths: list[int], rows: list[list[object]],
-                  formats: dict[int, object] | None = None) -> None:
-            for c, h in enumerate(headers):
-                ws.write_string(r0, c, h, head)
-            for r, row in enumerate(rows, start=r0 + 1):
-                for c, v in enumerate(row):
-                    put(ws, r, c, v, (formats or {}).get(c, text))
-            col_w = []
-            for c, w in enumerate(widths):
-                longest = max([text_width(str(row[c] or "")) for row in rows[:50]] + [text_width(headers[c])]) if rows else w
-                col_w.append(max(6, min(w, longest + 2)))
-                ws.set_column(c, c, col_w[-1])
-            # a text of n characters takes at most 2.5n/2 columns (see wrapped_lines): shorter than its
-            # column, it takes one line, whatever its characters (most cells: this spares measuring them)
-            one_line = [2 * max(w - 1, 2) // 5 for w in col_w]
-            for r, row in enumerate(rows, start=r0 + 1):
-                lines = 1
-                for c, v in enumerate(row):
-                    if v is not None and v != "":
-                        shown = v if type(v) is str else str(v)
-                        if len(shown) > one_line[c] or "\n" in shown:
-                            lines = max(lines, wrapped_lines(shown, col_w[c]))
-                ws.set_row(r, 15 * min(lines, MAX_ROW_LINES) + 2)
-            ws.freeze_panes(r0 + 1, 0)
-            ws.set_landscape()
-            ws.set_paper(9)
-            ws.fit_to_pages(1, 0)
-            ws.repeat_rows(r0)
-            ws.set_margins(left=0.3, right=0.3, top=0.5, bottom=0.5)
-            ws.set_footer("&C第 &P 页，共 &N 页")
-            ws.autofilter(r0, 0, r0 + max(len(rows), 1), len(headers) - 1)
-            ws.set_row(r0, 32)
 
-        # ------------------------------------------------------------ 总台账
-        ws = wb.add_worksheet("总台账")
-        ws.write_string(0, 0, f"{ledger.title} 总台账（生成于 {dt.datetime.now():%Y-%m-%d %H:%M}）", title_f)
-        years = ledger.years
-        headers = ["序号", "指标分类", "重点任务", "牵头单位", "完成时限", "指标", "单位"]
-        for y in years:
-            headers += [f"{y}年计划", f"{y}年实际"]
-        headers += ["累计计划", "累计实际", "完成率", "其他指标（最新）", "状态", "状态说明", "牵头单位最新进展", "责任单位进展", "数据来源"]
-        rows: list[list[object]] = []
-        for t in ledger.tasks:
-            check = status_of.get(t.id)
-            lead_progress = "；".join(f"{b}（{latest_text[(t.id, b, 'progress')][0]}）：{latest_text[(t.id, b, 'progress')][1]}"
-                                     for b in t.lead if (t.id, b, "progress") in latest_text)
-            resp_progress = "\n".join(f"{b}：{latest_text[(t.id, b, 'progress')][1]}" for b in ledger.responsible_of(t)
-                                      if (t.id, b, "progress") in latest_text)
-            others = []
-            for i, ind in enumerate(t.indicators):
-                got = latest_any.get((t.id, f"ind_value{i}"))
-                shown = (got[1] + ("%" if ind.unit == "%" else ":1")) if got else str(Status.NOT_REPORTED)
-                others.append(f"{ind.threshold_label()}，最新 {shown}")
-            if t.frequency:
-                got = latest_any.get((t.id, "duty_count0"))
-                others.append(f"最新次数 {got[1]}（{got[0]}）" if got else "次数：未报")
-            if t.deliverable:
-                got = latest_any.get((t.id, "deliv_status0"))
-                others.append(f"成果：{got[1] if got else Status.NOT_REPORTED}")
-            status = check.status if check else ""
-            reasons = "；".join(check.reasons) if check else ""
-            measures: Sequence[Metric | None] = t.metrics or [None]
-            for i, m in enumerate(measures):
-                label = (m.name + {"year_end": "（年末水平）", "per_year": "（当年数）"}.get(m.accumulation, "")) if m else ""
-                row: list[object] = [t.id, t.category, t.title, "、".join(t.lead), t.deadline.isoformat() if t.deadline else "",
-                                     label, m.unit if m else ""]
-                s = series.get((t.id, i), {}) if m else {}
-                by_year = _actual_by_year(m, s) if m else {}
-                for y in years:
-                    row += [m.yearly.get(y, 0) if m else None, by_year.get(y)]
-                planned, actual_total, target = _totals(m, by_year)
-                rate = (actual_total / target) if (actual_total is not None and target) else None
-                src = ""
-                if s:
-                    last = max(s, key=Period.parse)
-                    src = f"{s[last][2]} › 填报表 › {s[last][3]}（{last}）"
-                row += [planned, actual_total, rate, "\n".join(others) if i == 0 else "", status, reasons if i == 0 else "",
-                        lead_progress if i == 0 else "", resp_progress if i == 0 else "", src]
-                rows.append(row)
-        widths = [5, 12, 30, 14, 10, 16, 5] + [8] * (2 * len(years)) + [8, 8, 8, 24, 7, 24, 36, 36, 30]
-        rate_col = 7 + 2 * len(years) + 2
-        status_col = rate_col + 2
-        table(ws, 1, headers, widths, rows, {rate_col: pct})
-        for status, color in STATUS_COLORS.items():
-            ws.conditional_format(2, status_col, 1 + len(rows), status_col,
-                                  {"type": "cell", "criteria": "==", "value": f'"{status}"', "format": wb.add_format({"bg_color": color})})
-        ws.conditional_format(2, rate_col, 1 + len(rows), rate_col, {"type": "data_bar", "bar_color": "#63BE7B", "bar_solid": True,
-                                                                     "min_type": "num", "min_value": 0, "max_type": "num", "max_value": 1})
+def _task_rows(ledger: Ledger, t: Task, check: TaskCheck | None, series: dict[tuple[str, int], dict[str, tuple[float, str, str, str]]],
+               latest_text: dict[tuple[str, str, str], tuple[str, str]],
+               latest_any: dict[tuple[str, str], tuple[str, str]]) -> list[list[object]]:
+    """One row per metric of a task (one row when it has none); the task-wide columns on the first."""
+    lead_progress = "；".join(f"{b}（{latest_text[(t.id, b, 'progress')][0]}）：{latest_text[(t.id, b, 'progress')][1]}"
+                             for b in t.lead if (t.id, b, "progress") in latest_text)
+    resp_progress = "\n".join(f"{b}：{latest_text[(t.id, b, 'progress')][1]}" for b in ledger.responsible_of(t)
+                              if (t.id, b, "progress") in latest_text)
+    others = _others(t, latest_any)
+    status = check.status if check else ""
+    reasons = "；".join(check.reasons) if check else ""
+    rows: list[list[object]] = []
+    measures: list[Metric | None] = list(t.metrics) or [None]
+    for i, m in enumerate(measures):
+        label = (m.name + {"year_end": "（年末水平）", "per_year": "（当年数）"}.get(m.accumulation, "")) if m else ""
+        row: list[object] = [t.id, t.category, t.title, "、".join(t.lead), t.deadline.isoformat() if t.deadline else "",
+                             label, m.unit if m else ""]
+        s = series.get((t.id, i), {}) if m else {}
+        by_year = _actual_by_year(m, s) if m else {}
+        for y in ledger.years:
+            row += [m.yearly.get(y, 0) if m else None, by_year.get(y)]
+        planned, actual_total, target = _totals(m, by_year)
+        rate = (actual_total / target) if (actual_total is not None and target) else None
+        src = ""
+        if s:
+            last = max(s, key=Period.parse)
+            src = f"{s[last][2]} › 填报表 › {s[last][3]}（{last}）"
+        first = i == 0
+        row += [planned, actual_total, rate, "\n".join(others) if first else "", status, reasons if first else "",
+                lead_progress if first else "", resp_progress if first else "", src]
+        rows.append(row)
+    return rows
 
-        # ------------------------------------------------------------ 报送情况
-        ws = wb.add_worksheet("报送情况")
-        bureaus = ledger.bureaus_with_tasks()
-        index = ledger.role_index()
-        headers = ["单位", "任务（牵头/责任）"] + [p.label for p in shown_periods]
-        rows = []
-        of_cell: dict[tuple[str | None, str | None], list[Submission]] = {}
-        for one in subs:
-            of_cell.setdefault((one.bureau, one.period), []).append(one)
-        today = dt.date.today()
-        for b in bureaus:
-            tasks = index.get(b, [])
-            n_lead = sum(1 for _, r in tasks if r == "lead")
-            row = [b, f"{n_lead}/{len(tasks) - n_lead}"]
-            for p in shown_periods:
-                st = bureau_status(b, of_cell.get((b, p.code), []), rule.due(p), today)
-                row.append(f"{st.label}｜{st.file_name}" if st.file_name else st.label)
-            rows.append(row)
-        table(ws, 0, headers, [26, 10] + [30] * len(shown_periods), rows)
-        n_rows = len(rows)
-        for word, color in STATE_COLORS.items():
-            ws.conditional_format(1, 2, n_rows, 1 + len(shown_periods),
-                                  {"type": "text", "criteria": "begins with", "value": word, "format": wb.add_format({"bg_color": color})})
 
-        # ------------------------------------------------------------ 提交记录
-        ws = wb.add_worksheet("提交记录")
-        changed = change_notes(store, subs)
-        headers = ["收到时间", "文件名", "单位", "报送期", "结果", "错误", "提示", "改动（与上一份相比）", "SHA-256", "存档位置"]
-        recent = _recent_periods(periods_with_data)
-        shown_subs = [s for s in subs if recent is None or s.period in recent or (s.period is None and s.id > _first_id(subs, recent))]
-        rows = [[s.received_at.replace("T", " "), s.file_name, s.bureau or "（未识别）", s.period or "",
-                 ("已汇入" if s.current else "已被新文件取代") if s.outcome == "merged" else "拒收",
-                 s.n_errors, s.n_warnings, changed.get(s.id, ""), s.sha256, s.archive_path] for s in shown_subs]
-        rows += _older_note(len(subs) - len(shown_subs), "个文件", len(headers))
-        table(ws, 0, headers, [18, 30, 22, 9, 14, 6, 6, 36, 66, 40], rows)
-        ws.conditional_format(1, 4, max(len(rows), 1), 4, {"type": "text", "criteria": "begins with", "value": "拒收",
-                                                           "format": wb.add_format({"bg_color": "#FFC7CE"})})
+def _submission_grid_sheet(book: _Book, ledger: Ledger, subs: list[Submission], shown_periods: list[Period],
+                           rule: DeadlineRule) -> None:
+    """报送情况: bureaus × periods, each cell the state `status` shows (按时 / 逾期 / 被退回 / 未报)."""
+    ws = book.wb.add_worksheet("报送情况")
+    index = ledger.role_index()
+    headers = ["单位", "任务（牵头/责任）"] + [p.label for p in shown_periods]
+    rows: list[list[object]] = []
+    of_cell: dict[tuple[str | None, str | None], list[Submission]] = {}
+    for one in subs:
+        of_cell.setdefault((one.bureau, one.period), []).append(one)
+    today = dt.date.today()
+    for b in ledger.bureaus_with_tasks():
+        tasks = index.get(b, [])
+        n_lead = sum(1 for _, r in tasks if r == "lead")
+        row: list[object] = [b, f"{n_lead}/{len(tasks) - n_lead}"]
+        for p in shown_periods:
+            st = bureau_status(b, of_cell.get((b, p.code), []), rule.due(p), today)
+            row.append(f"{st.label}｜{st.file_name}" if st.file_name else st.label)
+        rows.append(row)
+    book.table(ws, 0, headers, [26, 10] + [30] * len(shown_periods), rows)
+    for word, color in STATE_COLORS.items():
+        ws.conditional_format(1, 2, len(rows), 1 + len(shown_periods),
+                              {"type": "text", "criteria": "begins with", "value": word, "format": book.wb.add_format({"bg_color": color})})
 
-        # ------------------------------------------------------------ 问题清单
-        ws = wb.add_worksheet("问题清单")
-        headers = ["来源", "报送期", "文件", "工作表", "单元格", "级别", "代码", "说明", "原值"]
-        found = store.all_findings()
-        shown_ids = {s.id for s in shown_subs}
-        kept = [(source, period, f) for sid, source, period, f in found
-                if recent is None or (sid in shown_ids if sid is not None else period in recent)]
-        rows = [["核对" if source == "check" else "汇总", period or "", f.file or "", f.sheet or "", f.cell or "",
-                 SEVERITY_CN[str(f.severity)], f.code, f.message, f.value or ""] for source, period, f in kept]
-        rows += _older_note(len(found) - len(kept), "条问题", len(headers))
-        table(ws, 0, headers, [6, 9, 30, 10, 8, 6, 18, 70, 20], rows)
-        ws.conditional_format(1, 5, max(len(rows), 1), 5, {"type": "cell", "criteria": "==", "value": '"错误"',
-                                                           "format": wb.add_format({"bg_color": "#FFC7CE"})})
-        crash_point("master-ledger")
-        wb.close()
+
+def _records_sheet(book: _Book, store: Store, subs: list[Submission], shown_subs: list[Submission]) -> None:
+    """提交记录: the files received in the latest periods, what became of each and what it changed."""
+    from .returns import change_notes
+
+    ws = book.wb.add_worksheet("提交记录")
+    changed = change_notes(store, subs)
+    headers = ["收到时间", "文件名", "单位", "报送期", "结果", "错误", "提示", "改动（与上一份相比）", "SHA-256", "存档位置"]
+    rows: list[list[object]] = [[s.received_at.replace("T", " "), s.file_name, s.bureau or "（未识别）", s.period or "",
+                                 ("已汇入" if s.current else "已被新文件取代") if s.outcome == "merged" else "拒收",
+                                 s.n_errors, s.n_warnings, changed.get(s.id, ""), s.sha256, s.archive_path] for s in shown_subs]
+    rows += _older_note(len(subs) - len(shown_subs), "个文件", len(headers))
+    book.table(ws, 0, headers, [18, 30, 22, 9, 14, 6, 6, 36, 66, 40], rows)
+    ws.conditional_format(1, 4, max(len(rows), 1), 4, {"type": "text", "criteria": "begins with", "value": "拒收",
+                                                       "format": book.wb.add_format({"bg_color": "#FFC7CE"})})
+
+
+def _findings_sheet(book: _Book, store: Store, recent: set[str] | None, shown_subs: list[Submission]) -> None:
+    """问题清单: the findings of ingest and of the checks, for the files and periods 提交记录 shows."""
+    ws = book.wb.add_worksheet("问题清单")
+    headers = ["来源", "报送期", "文件", "工作表", "单元格", "级别", "代码", "说明", "原值"]
+    found = store.all_findings()
+    shown_ids = {s.id for s in shown_subs}
+    kept = [(source, period, f) for sid, source, period, f in found
+            if recent is None or (sid in shown_ids if sid is not None else period in recent)]
+    rows: list[list[object]] = [["核对" if source == "check" else "汇总", period or "", f.file or "", f.sheet or "", f.cell or "",
+                                 SEVERITY_CN[str(f.severity)], f.code, f.message, f.value or ""] for source, period, f in kept]
+    rows += _older_note(len(found) - len(kept), "条问题", len(headers))
+    book.table(ws, 0, headers, [6, 9, 30, 10, 8, 6, 18, 70, 20], rows)
+    ws.conditional_format(1, 5, max(len(rows), 1), 5, {"type": "cell", "criteria": "==", "value": '"错误"',
+                                                       "format": book.wb.add_format({"bg_color": "#FFC7CE"})})
 
 
 # 提交记录 and 问题清单 list the files and problems of the latest RECENT_PERIODS periods with data (all of a
