@@ -438,40 +438,62 @@ def _chart_jobs(data: ReportData) -> list[tuple[str, tuple[Any, ...], str]]:
 
 
 def compose(data: ReportData, drawing: Rendering | None = None) -> Writer:
-    """The report as a document. `drawing`: a chart process the caller started early (see charts.Rendering)."""
+    """The report as a document, section by section. `drawing`: a chart process the caller started early
+    (see charts.Rendering)."""
     from .charts import Rendering
 
-    ledger, period, checks = data.ledger, data.period, data.checks
     charts = _chart_jobs(data)
     drawing = drawing or Rendering()
     drawing.draw([(name, args) for name, args, _ in charts])  # drawn meanwhile, in another process
-    slots = []
     w = Writer(FONT_PROFILES.get(data.font_profile, FONT_PROFILES["gb2312"]))
-    tasks = {t.id: t for t in ledger.tasks}
-    tc_of = {t.id: t for t in checks.tasks}
     got_any = any(b.submitted for b in data.status.bureaus)
-    title = report_title(ledger, period)
-    tail = f"{period.label}工作进展情况报告"
+    _title(w, data)
+    slots = _overview_section(w, data, len(charts), got_any)
+    _indicators_section(w, data)
+    w.h1("三、各单位报送情况")
+    _submission_section(w, data.status)
+    trouble = _problems_section(w, data, got_any)
+    _next_steps_section(w, data, trouble)
+    w.signature(data.issuer, data.date)
+    pngs = drawing.result()
+    figure = 0
+    for slot, png, (_, _, caption) in zip(slots, pngs if slots else [], charts, strict=False):
+        figure += png is not None
+        w.fill_picture(slot, png, f"图{figure}  {caption}")
+    return w
+
+
+def _title(w: Writer, data: ReportData) -> None:
+    """The title (on two lines when it is too long for one) and the opening sentence."""
+    title = report_title(data.ledger, data.period)
+    tail = f"{data.period.label}工作进展情况报告"
     head = title[: -len(tail)]
     if len(title) > TITLE_CHARS and 0 < len(head) <= TITLE_CHARS and len(tail) <= TITLE_CHARS:
         w.title(head, second_line=tail)
     else:
         w.title(title)
-    w.body(f"按照工作安排，领导小组办公室对各成员单位{period.label}重点任务推进情况进行了汇总核对，现将有关情况报告如下。")
+    w.body(f"按照工作安排，领导小组办公室对各成员单位{data.period.label}重点任务推进情况进行了汇总核对，现将有关情况报告如下。")
 
-    # 一、总体进展 ------------------------------------------------------
+
+def _overview_section(w: Writer, data: ReportData, n_charts: int, got_any: bool) -> list[tuple[object, object]]:
+    """一、总体进展: the status counts, what moved since the previous period, and a slot per chart."""
+    ledger, period = data.ledger, data.period
     w.h1("一、总体进展")
-    counts = checks.counts()
+    counts = data.checks.counts()
     parts = [f"{s.phrase}{counts[s]}项" for s in SHOWN_ORDER if counts.get(s)]
     if not got_any:
         w.body(f"截至{period.label}，本期尚未收到任何单位报送的数据。台账共有重点任务{len(ledger.tasks)}项，均暂无本期进展可供汇总。")
-    else:
-        w.body(f"截至{period.label}，台账共有重点任务{len(ledger.tasks)}项，其中{'，'.join(parts)}。")
-        for sentence in _movements(data):
-            w.body(sentence)
-        slots = [w.picture_slot() for _ in charts]
+        return []
+    w.body(f"截至{period.label}，台账共有重点任务{len(ledger.tasks)}项，其中{'，'.join(parts)}。")
+    for sentence in _movements(data):
+        w.body(sentence)
+    return [w.picture_slot() for _ in range(n_charts)]
 
-    # 二、重点指标完成情况 ----------------------------------------------
+
+def _indicators_section(w: Writer, data: ReportData) -> None:
+    """二、重点指标完成情况: a table of quantity metrics per category, the indicator table, the deadlines."""
+    ledger, period = data.ledger, data.period
+    tc_of = {t.id: t for t in data.checks.tasks}
     w.h1("二、重点指标完成情况")
     by_cat: dict[str, list[list[str]]] = defaultdict(list)
     for t in ledger.tasks:
@@ -501,13 +523,14 @@ def compose(data: ReportData, drawing: Rendering | None = None) -> Writer:
         w.table(["序号", "指标", "目标", "最新值", "状态"], ind_rows, [12, 86, 18, 20, 18])
     if not by_cat and not ind_rows:
         w.body("本台账没有设定数量或比例指标。")
-    k = _deadline_table(w, ledger, tc_of, k)
+    _deadline_table(w, ledger, tc_of, k)
 
-    # 三、各单位报送情况 ------------------------------------------------
-    w.h1("三、各单位报送情况")
-    _submission_section(w, data.status)
 
-    # 四、存在的主要问题 ------------------------------------------------
+def _problems_section(w: Writer, data: ReportData, got_any: bool) -> list[TaskCheck]:
+    """四、存在的主要问题: tasks behind, tasks that cannot be judged, and what bureaus reported; returns the
+    tasks behind (the next section names their lead bureaus)."""
+    checks = data.checks
+    tasks = {t.id: t for t in data.ledger.tasks}
     w.h1("四、存在的主要问题")
     trouble = [tc for tc in checks.tasks if tc.status.needs_attention]
     not_reported = [tc for tc in checks.tasks if tc.status in NO_DATA]
@@ -537,8 +560,12 @@ def compose(data: ReportData, drawing: Rendering | None = None) -> Writer:
             w.body("；".join(items) + "。", lead=f"{bureau}：")
     if k == 0:
         w.body("本期未发现进度滞后的任务，各单位未反映需要协调解决的问题。" if got_any else "各单位尚未报送，暂无问题汇总。")
+    return trouble
 
-    # 五、下一步工作安排 ------------------------------------------------
+
+def _next_steps_section(w: Writer, data: ReportData, trouble: list[TaskCheck]) -> None:
+    """五、下一步工作安排: the bureaus' own plans, then who must catch up and who must report."""
+    tasks = {t.id: t for t in data.ledger.tasks}
     w.h1("五、下一步工作安排")
     plans = _texts(data.values, "plan", lead_only=True)
     if plans:
@@ -555,13 +582,6 @@ def compose(data: ReportData, drawing: Rendering | None = None) -> Writer:
         w.body(f"请{_list(refused)}按退回意见修改后重新报送。")
     if not plans and not trouble and not (missing or refused):
         w.body("各单位继续按计划推进各项重点任务。")
-    w.signature(data.issuer, data.date)
-    pngs = drawing.result()
-    figure = 0
-    for slot, png, (_, _, caption) in zip(slots, pngs if slots else [], charts, strict=False):
-        figure += png is not None
-        w.fill_picture(slot, png, f"图{figure}  {caption}")
-    return w
 
 
 def _short(text: str, n: int) -> str:
