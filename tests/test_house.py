@@ -194,3 +194,25 @@ def test_no_import_cycles():
 def test_the_runtime_package_never_imports_its_testing_helpers():
     imports = _imports()
     assert not [m for m, deps in imports.items() if "testing" in deps and m != "testing"]
+
+
+# ---------------------------------------------------------------- functions a person can read
+
+MAX_LINES = 80
+
+
+def test_no_function_is_longer_than_80_lines():
+    """Split by the reader's steps — one function per sheet, per section, per kind of message (ruff's C901
+    holds complexity to 15 beside this, configured in pyproject.toml)."""
+    long = [f"{name}:{n.lineno} {n.name} ({n.end_lineno - n.lineno + 1} lines)"
+            for name, tree in _modules().items() for n in ast.walk(tree)
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.end_lineno - n.lineno + 1 > MAX_LINES]
+    assert not long, long
+
+
+def test_ruff_holds_complexity_to_15():
+    import tomllib
+
+    cfg = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["ruff"]["lint"]
+    assert "C90" in cfg["select"] or "C901" in cfg["select"]
+    assert cfg["mccabe"]["max-complexity"] == 15
