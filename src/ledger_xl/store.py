@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple, Protocol
 
 from . import codes
 from .codes import Code
@@ -28,8 +28,25 @@ from .crashpoint import crash_point
 from .findings import Finding, LedgerError, Severity
 from .model import Ledger, Period
 
-if TYPE_CHECKING:
-    from .ingest import Value
+
+class InputValue(Protocol):
+    """What the store keeps of one input cell (ingest's Value has these); a Protocol, so that the store
+    needs nothing from ingest — which reads, and comes after the store in README's layers."""
+
+    @property
+    def task_id(self) -> str | None: ...
+    @property
+    def role(self) -> str | None: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def index(self) -> int: ...
+    @property
+    def num(self) -> float | None: ...
+    @property
+    def text(self) -> str | None: ...
+    @property
+    def cell(self) -> str: ...
 
 # The schema grows by numbered steps; SCHEMA_VERSION, kept in meta, says how many a store has had.
 # To add a table, a column or an index:
@@ -257,7 +274,7 @@ class Store:
         return next(iter(self.submissions(sha256=sha256)), None)
 
     def add_submission(self, *, sha256: str, file_name: str, archive_path: str, bureau: str | None, period: str | None,
-                       received_at: dt.datetime, outcome: str, findings: list[Finding], values: Sequence[Value],
+                       received_at: dt.datetime, outcome: str, findings: list[Finding], values: Sequence[InputValue],
                        template_generated_at: str | None, typed: str | None = None) -> int:
         """Record one file received; `typed` (JSON, see ingest.typed_entry) is what its form held, as typed."""
         n_err = sum(1 for f in findings if f.severity is Severity.ERROR)
