@@ -42,7 +42,7 @@ def refused_reminder(bureau: str, *, period_label: str, received: str, file_name
     """To a bureau whose file was refused: each finding in plain Chinese, and when to send it again —
     `annotated`: the attachment is their own return with the problem cells marked, else the template."""
     how = ("附件是贵单位报送的表格，原填内容都已保留，有问题的格子已标红并附说明；只需改正这些格子，保存后发回即可"
-           if annotated else "附件为原模板，也可在原文件上修改")
+           if annotated else "附件为本期原模板，请在其中重新填写")
     found = list(findings)
     lines = "\n".join(f"　　{i}. {f.render().removeprefix('[错误] ')}" for i, f in enumerate(found[:MAX_LISTED], start=1))
     more = f"\n　　（另有 {len(found) - MAX_LISTED} 处，修改后重新报送时会一并提示。）" if len(found) > MAX_LISTED else ""

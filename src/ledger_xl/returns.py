@@ -72,8 +72,9 @@ def shown(entry: Entry | None, ledger: Ledger | None = None) -> str:
         return fmt_number(float(value))
     if kind == "b":
         return "TRUE" if value else "FALSE"
-    if kind == "d":
-        return str(value)[:10] if str(value).endswith("T00:00:00") or len(str(value)) == 10 else str(value).replace("T", " ")
+    if kind == "d":  # ISO text: a date, or a date and time
+        text = str(value)
+        return text[:10] if text.endswith("T00:00:00") else text.replace("T", " ")
     return str(value)
 
 
@@ -193,6 +194,7 @@ def _explain(wb: Any, sh: Any, note: Annotation, rows: list[_Row]) -> None:
     cell_base = {"font_name": "宋体", "font_size": 10, "text_wrap": True, "valign": "top", "border": 1}
     head = wb.add_format({**cell_base, "bold": True, "align": "center", "bg_color": "#D9E1F2"})
     body = wb.add_format(cell_base)
+    centred = wb.add_format({**cell_base, "align": "center"})
     link = wb.add_format({**cell_base, "font_color": "#0563C1", "underline": 1, "align": "center"})
     widths = [6, 10, 30, 18, 60, 8]
     for c, w in enumerate(widths):
@@ -211,17 +213,17 @@ def _explain(wb: Any, sh: Any, note: Annotation, rows: list[_Row]) -> None:
                  "2. 贵单位原来填写的内容都已保留在表中，只需修改标出的格子，不必重填。\n"
                  "3. 改好后保存（仍为 .xlsx 格式），把本文件直接发回即可，不必删除本页。"),
     ]
-    for r, (k, v) in enumerate(info, start=2):
-        sh.write_string(r, 0, k, k_f)
-        sh.merge_range(r, 1, r, len(widths) - 1, v, v_f)
-        sh.set_row(r, max(18, 16 * wrapped_lines(v, sum(widths[1:]) * 0.95)))
+    for r, (k, v) in enumerate(info, start=2):  # the label over 序号 and 位置, the text over the rest
+        sh.merge_range(r, 0, r, 1, k, k_f)
+        sh.merge_range(r, 2, r, len(widths) - 1, v, v_f)
+        sh.set_row(r, max(18, 16 * wrapped_lines(v, sum(widths[2:]) * 0.95)))
     r0 = len(info) + 3
     for c, h in enumerate(["序号", "位置", "填报项目", "原填内容", "问题和修改方法", "级别"]):
         sh.write_string(r0, c, h, head)
     for i, row in enumerate(rows, start=1):
         r = r0 + i
         f = row.finding
-        sh.write_number(r, 0, i, body)
+        sh.write_number(r, 0, i, centred)
         if row.cell:
             sh.write_url(r, 1, f"internal:'{FORM_SHEET}'!{row.cell}", link, row.cell, f"转到填报表 {row.cell}")
         else:
@@ -229,7 +231,7 @@ def _explain(wb: Any, sh: Any, note: Annotation, rows: list[_Row]) -> None:
         sh.write_string(r, 2, row.label, body)
         sh.write_string(r, 3, row.typed or ("（未填）" if row.cell else ""), body)
         sh.write_string(r, 4, f.message, body)
-        sh.write_string(r, 5, "需修改" if f.severity is Severity.ERROR else "提示", body)
+        sh.write_string(r, 5, "需修改" if f.severity is Severity.ERROR else "提示", centred)
         lines = max(wrapped_lines(f.message, widths[4]), wrapped_lines(row.label, widths[2]), wrapped_lines(row.typed, widths[3]))
         sh.set_row(r, 14 * lines + 4)
     sh.set_landscape()
