@@ -23,6 +23,7 @@ from ledger_xl.workspace import open_workspace
 
 ON_TIME = dt.datetime(2024, 7, 5, 9, 0)
 LATE = dt.datetime(2024, 7, 20, 9, 0)
+ON_TIME_DAY, LATE_DAY = "2024-07-05", "2024-07-20"
 
 
 def fill(templates: Path, bureau: str, out_dir: Path, overrides: dict | None = None, *, name: str | None = None,  # type: ignore[type-arg]
@@ -268,8 +269,13 @@ def test_later_file_supersedes_earlier_which_stays_in_history(workspace, templat
     assert rows["11"]["累计实际"] == 7
     history = master_rows(workspace, "提交记录")
     assert [(r["文件名"], r["结果"]) for r in history] == [("v1.xlsx", "已被新文件取代"), ("v2.xlsx", "已汇入")]
+    # on time by its first accepted return: the correction after the deadline does not make it late
     st = {b.name: b for b in status(workspace, "2024H1").bureaus}
-    assert st["市商务局"].state == "逾期" and st["市商务局"].file_name == "v2.xlsx"
+    assert st["市商务局"].state == "按时" and st["市商务局"].file_name == "v2.xlsx"
+    assert st["市商务局"].received_at.startswith(ON_TIME_DAY) and st["市商务局"].corrected_at.startswith(LATE_DAY)
+    assert [r["收到时间"][:10] for r in history] == [ON_TIME_DAY, LATE_DAY]
+    (row,) = [r for r in master_rows(workspace, "报送情况") if "市商务局" in r.values()]
+    assert "按时｜v2.xlsx" in row.values()
 
 
 def test_status_json_and_submission_sheet(workspace, templates_2024h1):

@@ -8,6 +8,7 @@ import json
 import os
 import sqlite3
 import zipfile
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -85,7 +86,9 @@ def test_rebuild_re_reads_archive_in_received_order_with_the_same_key(workspace,
     with Store(workspace / "ledger.sqlite") as store:
         subs = store.submissions()
         assert [s.file_name for s in subs] == ["商务局_初稿.xlsx", "商务局_更正.xlsx"]
-        assert [s.received_at for s in subs] == [dt.datetime.fromtimestamp(t).isoformat() for t in (1_720_000_000, 1_720_090_000)]
+        office = ZoneInfo("Asia/Shanghai")  # received times are the office's (ledger-xl.toml [ledger] timezone)
+        assert [s.received_at for s in subs] == [dt.datetime.fromtimestamp(t, office).replace(tzinfo=None).isoformat()
+                                                 for t in (1_720_000_000, 1_720_090_000)]
     assert list(workspace.glob("ledger.sqlite.恢复前-*"))  # the damaged store is kept, not deleted
     late = _fill(templates_2024h1, "市财政局", workspace / "inbox" / "财政局.xlsx")  # a template sent before the loss
     assert ingest(workspace, [late]).outcomes[0].status == "merged"

@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,6 +19,10 @@ from . import __version__
 from .cli_zh import ZhGroup, install
 from .codes import Code
 from .findings import Finding, LedgerError, Severity
+
+if TYPE_CHECKING:
+    from .fetch import FetchReport
+    from .reporting import BureauStatus
 
 install()  # click's own texts (usage errors, help labels) in Chinese
 
@@ -113,6 +117,7 @@ def cli() -> None:
       ledger-xl import-ledger 台账.docx -o ledger.xlsx   导入 Word 或 Excel 台账
       ledger-xl init 工作目录 --ledger ledger.xlsx       建立工作目录
       ledger-xl templates --period 2024H1              生成各单位填报模板
+      ledger-xl fetch                                  从办公邮箱收取报表、汇总并回复发件人
       ledger-xl ingest                                 汇总 inbox/ 中收回的报表
       ledger-xl check --period 2024H1                  对照计划核对进度
       ledger-xl report --period 2024H1                 生成总结报告
@@ -229,19 +234,23 @@ def templates_cmd(period: str | None, bureaus: tuple[str, ...], make_zip: bool, 
 
 @cli.command("ingest")
 @click.argument("paths", metavar="[文件或目录]...", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--received", "received_text", metavar="时间",
+              help="这些文件的收到时间，如 \"2024-07-05 09:30\"（办公所在时区）；不指定则用文件的修改时间。")
 @workspace_option
 @json_option
 @guarded
-def ingest_cmd(paths: tuple[Path, ...], workspace: Path, as_json: bool) -> None:
+def ingest_cmd(paths: tuple[Path, ...], received_text: str | None, workspace: Path, as_json: bool) -> None:
     """汇总收回的报表（默认：inbox/ 中的全部文件），合格的并入总台账。"""
     from .fsutil import display_name
-    from .pipeline import ingest
+    from .pipeline import ingest, parse_received
 
-    report = ingest(workspace, list(paths) or None)
+    received = parse_received(received_text) if received_text else None
+    report = ingest(workspace, list(paths) or None, received_at=received)
     if as_json:
         _dump({"files": [{"file": str(o.path), "status": o.status, "bureau": o.bureau, "period": o.period,
                           "superseded_earlier": o.superseded, "note": o.note,
-                          "annotated_copy": str(o.returned) if o.returned else None,
+                          "annotated_copy": str(o.returned) if o.returned else None, "received_at": o.received_at,
+                          "received_source": o.received_source,
                           "findings": [f.to_dict() for f in o.findings]} for o in report.outcomes],
                "master_ledger": str(report.master_ledger) if report.master_ledger else None,
                "seconds": {k: round(v, 3) for k, v in report.seconds.items()}})
@@ -262,6 +271,71 @@ def ingest_cmd(paths: tuple[Path, ...], workspace: Path, as_json: bool) -> None:
     _finish(report.master_ledger if not as_json else None, "总台账", report.master_note, bool(report.refused))
 
 
+def _secret(env: str, what: str, *, needed: bool = True) -> str | None:
+    """A password or 授权码 from its environment variable, or asked for at a terminal; never from a file."""
+    value = os.environ.get(env)
+    if value is None and needed:
+        if not sys.stdin.isatty():
+            raise LedgerError(f"没有{what}：请设置环境变量 {env}（密码或授权码），不要写在文件里。", code="mail-password")
+        value = click.prompt(f"{what}（密码或授权码）", hide_input=True)
+    return value
+
+
+@cli.command("fetch")
+@click.option("--period", help="只收取这一报送期的报表；其他报送期的邮件留待以后收取。")
+@click.option("--dry-run", is_flag=True, help="只列出将要收取的邮件和附件：不汇总、不标记、不回复。")
+@click.option("--no-reply", is_flag=True, help="不给发件人回复。")
+@workspace_option
+@guarded
+def fetch_cmd(period: str | None, dry_run: bool, no_reply: bool, workspace: Path) -> None:
+    """从办公邮箱（IMAP）收取各单位报来的报表并汇总，收到时间以邮件到达时间为准，并回复每位发件人。"""
+    from .fetch import fetch, imap_settings
+    from .workspace import open_workspace
+
+    ws = open_workspace(workspace)
+    settings = imap_settings(ws)
+    password = _secret(settings.password_env, "收件邮箱授权码")
+    smtp_env = str(ws.section("mail").get("password_env") or "LEDGER_XL_SMTP_PASSWORD")
+    reply = not no_reply
+    smtp_password = _secret(smtp_env, "发件邮箱授权码", needed=reply and not dry_run and bool(ws.section("mail").get("user")))
+    rep = fetch(workspace, period_text=period, dry_run=dry_run, reply=reply, password=password, smtp_password=smtp_password)
+    _print_fetch(rep)
+    if rep.ingest is not None:
+        _finish(rep.ingest.master_ledger, "总台账", rep.ingest.master_note, bool(rep.ingest.refused))
+
+
+def _print_fetch(rep: FetchReport) -> None:
+    label = {"merged": "已汇入", "refused": "拒收", "duplicate": "重复", "skipped": "跳过"}
+    taken = [f for f in rep.messages if f.state == "taken"]
+    click.echo(f"收件箱 {rep.mailbox}：新邮件 {len(rep.messages)} 封" + ("（试运行：未汇总、未标记、未回复）" if rep.dry_run else "") + "。")
+    for f in rep.messages:
+        m = f.incoming
+        click.echo(f"{m.received_at:%Y-%m-%d %H:%M}  {m.sender or '（发件人无法识别）'}  《{m.subject or '（无主题）'}》"
+                   + {"already": "  已由另一次收取处理", "left": f"  {f.note}"}.get(f.state, ""))
+        if m.refusal:
+            click.echo(f"    [未处理] 整封邮件：{m.refusal}")
+        for o in f.outcomes:
+            who = f" {o.bureau} {o.period}" if o.bureau else ""
+            click.echo(f"    [{label[o.status]}] {o.path.name}{who}{(' ' + o.note) if o.note else ''}")
+            for x in o.findings:
+                click.echo("        " + x.render())
+        if rep.dry_run or f.state != "taken":
+            click.echo("".join(f"    附件 {a.name}\n" for a in m.attachments), nl=False)
+        for name, why in m.not_returns:
+            click.echo(f"    [未处理] {name}：{why}")
+    sent = [r for r in rep.sent if r.outcome == "sent"]
+    failed = [r for r in rep.sent if r.outcome == "failed"]
+    if not rep.dry_run:
+        click.echo(f"收取 {len(taken)} 封；回复已发送 {len(sent)} 封" + (f"，失败 {len(failed)} 封（下次 fetch 时补发）" if failed else "") + "。")
+    for r in failed:
+        click.echo(f"  回复 {'、'.join(a.addr_spec for a in r.message.to)} 失败：{r.detail}", err=True)
+    for r in sent:
+        if r.detail:
+            click.echo(f"  注意：{r.detail}", err=True)
+    for note in rep.notes:
+        click.echo("注意：" + note, err=True)
+
+
 @cli.command("status")
 @period_option("2024H1")
 @workspace_option
@@ -278,9 +352,16 @@ def status_cmd(period: str | None, workspace: Path, as_json: bool) -> None:
         _dump(rep.to_json())
         return
     click.echo(f"{rep.period.label} 报送情况（截止 {rep.deadline}，{rep.rule}）")
-    click.echo(table(["单位", "状态", "文件", "收到时间", "问题数"],
-                     [[b.name, b.label, b.file_name or "", (b.received_at or "").replace("T", " "), b.n_findings]
+    from .store import RECEIVED_SOURCE_CN
+
+    def when(b: BureauStatus) -> str:
+        at = (b.received_at or "")[:16].replace("T", " ")
+        return at + (f"（{b.corrected_at[:16].replace('T', ' ')} 更正）" if b.corrected_at else "")
+
+    click.echo(table(["单位", "状态", "文件", "收到时间", "时间来源", "问题数"],
+                     [[b.name, b.label, b.file_name or "", when(b), RECEIVED_SOURCE_CN.get(b.received_source or "", ""), b.n_findings]
                       for b in rep.bureaus]))
+    click.echo("按时与否以首次通过校验的报表为准；收到时间为办公所在时区。")
     n = sum(1 for b in rep.bureaus if b.submitted)
     click.echo(f"已报 {n}/{len(rep.bureaus)}。")
 
@@ -398,19 +479,31 @@ def _confirmed(question: str) -> bool:
         return False
 
 
+def _before_deadline_option(kind: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    if kind != "remind":
+        return lambda f: f
+    return click.option("--before-deadline", "before_deadline", type=click.IntRange(min=0), metavar="天数",
+                        help="截止前这么多天起，提醒尚未报送的单位（每个单位每期只提醒一次，适合每天定时运行）；"
+                             "不写 --period 时取下一个截止的报送期。")
+
+
 def _mail_command(kind: str, help_text: str) -> None:
     @mail_group.command(kind, help=help_text)
     @period_option("2024H1")
+    @_before_deadline_option(kind)
     @click.option("--dry-run", is_flag=True, help="只把邮件写成 outputs/mail/<报送期>/*.eml，不发送。")
     @click.option("--yes", is_flag=True, help="不再询问，直接发送（用于脚本）。")
     @workspace_option
     @guarded
-    def command(period: str | None, dry_run: bool, yes: bool, workspace: Path) -> None:
-        from .pipeline import check_mail_settings, mail_drafts, mail_send, plan_mail
+    def command(period: str | None, dry_run: bool, yes: bool, workspace: Path, before_deadline: int | None = None) -> None:
+        from .pipeline import check_mail_settings, mail_drafts, mail_send, plan_early_reminders, plan_mail
         from .textui import table
 
-        period = pick_period(workspace, period, collecting=kind != "report")
-        plan, ws = plan_mail(workspace, kind, period)
+        if before_deadline is not None:  # without --period: the period whose deadline comes next
+            plan, ws = plan_early_reminders(workspace, before_deadline, period)
+        else:
+            period = pick_period(workspace, period, collecting=kind != "report")
+            plan, ws = plan_mail(workspace, kind, period)
         rows = [[m.bureau or "—", "、".join(a.addr_spec for a in m.to), m.subject, m.attachment_name or ""] for m in plan.messages]
         click.echo(table(["单位", "收件人", "主题", "附件"], rows, max_width=46) if rows else "没有需要发送的邮件。")
         for who, why in plan.skipped:

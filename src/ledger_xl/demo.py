@@ -111,7 +111,7 @@ def _collect_period(ws: Workspace, returns: Path, p: Period) -> str:
         shutil.copyfile(src, dst)
         when = arrivals.get(f"{p.code}/{src.name}")
         if when:
-            ts = dt.datetime.fromisoformat(when).timestamp()
+            ts = dt.datetime.fromisoformat(when).replace(tzinfo=ws.timezone).timestamp()  # the office's clock
             os.utime(dst, (ts, ts))
     rep = ingest(ws.root, [inbox])
     merged = sum(o.status == "merged" for o in rep.outcomes)

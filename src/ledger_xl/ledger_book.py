@@ -255,12 +255,17 @@ def _records_sheet(book: _Book, store: Store, subs: list[Submission], shown_subs
 
     ws = book.wb.add_worksheet("提交记录")
     changed = change_notes(store, subs)
-    headers = ["收到时间", "文件名", "单位", "报送期", "结果", "错误", "提示", "改动（与上一份相比）", "SHA-256", "存档位置"]
+    from .store import RECEIVED_SOURCE_CN
+
+    headers = ["收到时间", "文件名", "单位", "报送期", "结果", "错误", "提示", "改动（与上一份相比）", "SHA-256", "存档位置",
+               "时间来源", "发件人"]
     rows: list[list[object]] = [[s.received_at.replace("T", " "), s.file_name, s.bureau or "（未识别）", s.period or "",
                                  ("已汇入" if s.current else "已被新文件取代") if s.outcome == "merged" else "拒收",
-                                 s.n_errors, s.n_warnings, changed.get(s.id, ""), s.sha256, s.archive_path] for s in shown_subs]
+                                 s.n_errors, s.n_warnings, changed.get(s.id, ""), s.sha256, s.archive_path,
+                                 RECEIVED_SOURCE_CN.get(s.received_source, s.received_source), s.sender or ""]
+                                for s in shown_subs]
     rows += _older_note(len(subs) - len(shown_subs), "个文件", len(headers))
-    book.table(ws, 0, headers, [18, 30, 22, 9, 14, 6, 6, 36, 66, 40], rows)
+    book.table(ws, 0, headers, [18, 30, 22, 9, 14, 6, 6, 36, 66, 40, 12, 26], rows)
     ws.conditional_format(1, 4, max(len(rows), 1), 4, {"type": "text", "criteria": "begins with", "value": "拒收",
                                                        "format": book.wb.add_format({"bg_color": "#FFC7CE"})})
 

@@ -9,18 +9,20 @@ switch to turn that off.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import policy
 from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import format_datetime, formatdate, make_msgid
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import quote
 
 from .addresses import address_problem, split_addresses
@@ -50,20 +52,48 @@ class Outgoing:
     body: str
     attachment: Path | None = None
     attachment_name: str | None = None
+    # an answer to a message received: its Message-ID and the thread before it (well-formed ids only)
+    in_reply_to: str | None = None
+    references: list[str] = field(default_factory=list)
+    key: str | None = None  # the content key it was queued under, kept whatever is attached when it is sent
+
+    def to_json(self) -> str:
+        """The message as kept in the store's queue until it is sent."""
+        import json
+
+        return json.dumps({"kind": self.kind, "period": self.period, "bureau": self.bureau, "to": [str(a) for a in self.to],
+                           "to_parts": [[a.display_name, a.addr_spec] for a in self.to], "subject": self.subject,
+                           "body": self.body, "attachment": str(self.attachment) if self.attachment else None,
+                           "attachment_name": self.attachment_name, "in_reply_to": self.in_reply_to,
+                           "references": self.references, "key": self.content_key}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Outgoing:
+        import json
+
+        d = json.loads(text)
+        to = [address(name, addr, who="收件人") for name, addr in d["to_parts"]]
+        return cls(d["kind"], d["period"], d["bureau"], to, d["subject"], d["body"],
+                   Path(d["attachment"]) if d["attachment"] else None, d["attachment_name"], d["in_reply_to"], list(d["references"]),
+                   d.get("key"))
 
     @property
     def attachment_sha256(self) -> str | None:
-        if self.attachment is None:
+        if self.attachment is None or not self.attachment.is_file():  # an answer's copy not written yet
             return None
         return hashlib.sha256(self.attachment.read_bytes()).hexdigest()
 
     @property
     def content_key(self) -> str:
         """Same kind, period, recipients, words and attachment: the same message (sent once)."""
+        if self.key:
+            return self.key
         h = hashlib.sha256()
         for part in (self.kind, self.period, ",".join(sorted(a.addr_spec for a in self.to)), self.subject, self.body,
                      self.attachment_sha256 or ""):
             h.update(part.encode("utf-8") + b"\0")
+        if self.in_reply_to:  # answers to two messages are two messages, even in the same words
+            h.update(self.in_reply_to.encode("ascii", "replace"))
         return h.hexdigest()
 
 
@@ -91,6 +121,7 @@ class SmtpSettings:
     sender: str
     sender_name: str
     ca_file: str = ""
+    timezone: dt.tzinfo | None = None  # the office's: the Date of every message sent
 
     @classmethod
     def from_config(cls, cfg: dict[str, object]) -> SmtpSettings:
@@ -151,13 +182,20 @@ def config_recipients(entries: list[str]) -> list[Address]:
     return out
 
 
-def build_message(out: Outgoing, sender: Address) -> EmailMessage:
+_MSGID_RE = re.compile(r"^<[!-;=?-~]{1,250}>$")
+
+
+def build_message(out: Outgoing, sender: Address, tz: dt.tzinfo | None = None) -> EmailMessage:
+    """The message, dated in the office's time zone `tz`; an answer threads to what it answers."""
     msg = EmailMessage(policy=policy.SMTP)
     msg["From"] = sender
     msg["To"] = out.to
-    msg["Subject"] = " ".join(out.subject.split())
-    msg["Date"] = formatdate(localtime=True)
+    msg["Subject"] = " ".join(clean_name(out.subject).split())
+    msg["Date"] = format_datetime(dt.datetime.now(tz).replace(microsecond=0)) if tz is not None else formatdate(localtime=True)
     msg["Message-ID"] = make_msgid(domain=sender.domain or None)
+    if out.in_reply_to and _MSGID_RE.match(out.in_reply_to):
+        msg["In-Reply-To"] = out.in_reply_to
+        msg["References"] = " ".join([r for r in out.references if _MSGID_RE.match(r)] + [out.in_reply_to])
     msg.set_content(out.body, charset="utf-8", cte="base64")
     if out.attachment is not None:
         name = out.attachment_name or out.attachment.name
@@ -177,14 +215,14 @@ def wire_bytes(msg: EmailMessage) -> bytes:
     return msg.as_bytes(policy=WIRE_POLICY)
 
 
-def write_drafts(plan: MailPlan, out_dir: Path, sender: Address) -> list[SendResult]:
+def write_drafts(plan: MailPlan, out_dir: Path, sender: Address, tz: dt.tzinfo | None = None) -> list[SendResult]:
     """--dry-run: each message as an .eml file, nothing sent."""
     from .templates import safe_filename
 
     results = []
     for i, m in enumerate(plan.messages, start=1):
         path = Path(out_dir) / f"{i:02d}_{plan.kind}_{safe_filename(m.bureau or '报告')}.eml"
-        write_bytes_atomic(path, wire_bytes(build_message(m, sender)))
+        write_bytes_atomic(path, wire_bytes(build_message(m, sender, tz)))
         results.append(SendResult(m, "draft", str(path)))
     return results
 
@@ -229,8 +267,11 @@ def connect(settings: SmtpSettings, password: str | None, *, timeout: float = 30
     return server
 
 
-def send_all(plan: MailPlan, settings: SmtpSettings, password: str | None, store: Store) -> list[SendResult]:
-    """Send each message on its own; a failure is reported and the rest go out. Already-sent ones are skipped."""
+def send_all(plan: MailPlan, settings: SmtpSettings, password: str | None, store: Store,
+             on_sent: Callable[[bytes], str] | None = None) -> list[SendResult]:
+    """Send each message on its own; a failure is reported and the rest go out. Already-sent ones are skipped.
+
+    `on_sent` gets each message as sent (to keep a copy in the sent folder) and returns a note, or ""."""
     sender = settings.sender_address()
     results: list[SendResult] = []
     todo = []
@@ -245,9 +286,10 @@ def send_all(plan: MailPlan, settings: SmtpSettings, password: str | None, store
     server = connect(settings, password)
     try:
         for m in todo:
-            msg = build_message(m, sender)
+            msg = build_message(m, sender, settings.timezone)
+            raw = wire_bytes(msg)
             try:
-                refused = server.sendmail(sender.addr_spec, [a.addr_spec for a in m.to], wire_bytes(msg))
+                refused = server.sendmail(sender.addr_spec, [a.addr_spec for a in m.to], raw)
             except smtplib.SMTPRecipientsRefused as e:
                 why = "；".join(f"{addr} 被拒收（{code} {resp.decode('utf-8', 'replace') if isinstance(resp, bytes) else resp}）"
                                for addr, (code, resp) in e.recipients.items())
@@ -270,10 +312,73 @@ def send_all(plan: MailPlan, settings: SmtpSettings, password: str | None, store
                                       content_key=m.content_key)
             crash_point("mail-recorded")
             detail = "部分收件人被拒收：" + "、".join(refused) if refused else ""
-            results.append(SendResult(m, "sent", detail))
+            kept = on_sent(raw) if on_sent is not None else ""
+            results.append(SendResult(m, "sent", "；".join(x for x in (detail, kept) if x)))
     finally:
         try:
             server.quit()
         except (smtplib.SMTPException, OSError):
             server.close()
     return results
+
+
+# ---------------------------------------------------------------- answers to mail received (ledger-xl fetch)
+
+
+class AnswerItem(NamedTuple):
+    """What became of one attachment: merged / refused / duplicate / not-return, with its findings or reason."""
+
+    name: str
+    status: str
+    bureau: str | None = None
+    period_label: str | None = None
+    findings: tuple[str, ...] = ()
+    note: str = ""
+
+
+ANSWER_COPY_LINE = "\n　　附件为退回修改表：已填好您报送的内容并标出了问题，请在其上修改后重新发送。"
+ANSWER_VERDICT = {"refused": "请修改后重报", "merged": "已汇入", "duplicate": "重复报送，未作改动", "none": "未收到报表"}
+
+
+def answer(to: list[Address], *, subject: str, in_reply_to: str | None, references: list[str], received: dt.datetime,
+           items: list[AnswerItem], refusal: str | None, office: str, contact: str, today: dt.date,
+           attachment: Path | None = None) -> Outgoing:
+    """The answer to one message: what was taken for which period, the findings to fix, or that nothing changed."""
+    statuses = {i.status for i in items}
+    verdict = next((v for k, v in ANSWER_VERDICT.items() if k in statuses), ANSWER_VERDICT["none"])
+    if refusal:
+        verdict = ANSWER_VERDICT["none"]
+    original = clean_name(subject) or "（无主题）"
+    when = f"{received.year}年{received.month}月{received.day}日 {received:%H:%M}"
+    lines = [f"{to[0].display_name or to[0].addr_spec}：", "",
+             f"　　{office}于{when}收到您的邮件《{original}》，处理结果如下：", ""]
+    if refusal:
+        lines.append(f"　　{refusal}")
+    for n, item in enumerate(items, start=1):
+        lines += _answer_lines(n, item)
+    if not items and not refusal:
+        lines.append("　　邮件中没有附件。请把填好的 .xlsx 报表作为附件发送。")
+    if any(i.status == "refused" for i in items) and attachment is not None:
+        lines.append(ANSWER_COPY_LINE)
+    lines += ["", "　　本邮件由系统自动发送。" + (f"如有疑问，请联系{contact}。" if contact else ""),
+              "", office, f"{today.year}年{today.month}月{today.day}日", ""]
+    first = next((i for i in items if i.bureau), None)
+    return Outgoing("reply", next((i.period_label or "" for i in items if i.period_label), ""), first.bureau if first else None,
+                    to, f"【{verdict}】回复：{original}", "\n".join(lines), attachment,
+                    attachment.name if attachment is not None else None, in_reply_to, references)
+
+
+def _answer_lines(n: int, item: AnswerItem) -> list[str]:
+    head = f"　　{n}. 《{item.name}》："
+    what = f"{item.bureau} {item.period_label}" if item.bureau and item.period_label else ""
+    if item.status == "merged":
+        return [head + f"已汇入（{what}）。" + (item.note or "")]
+    if item.status == "duplicate":
+        return [head + (item.note or "与此前收到的文件内容相同，未作改动。")]
+    if item.status == "refused":
+        out = [head + f"未通过校验{('（' + what + '）') if what else ''}，本次未汇入。请按以下提示修改后重新发送："]
+        out += [f"　　　　（{k}）{f}" for k, f in enumerate(item.findings[:20], start=1)]
+        if len(item.findings) > 20:
+            out.append(f"　　　　（另有 {len(item.findings) - 20} 处，修改后重新发送时会一并提示。）")
+        return out
+    return [head + (item.note or "未处理。")]

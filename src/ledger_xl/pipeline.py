@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +24,7 @@ from .model import DEFAULT_ISSUER, DeadlineRule, Ledger, Period, check_period_in
 from .reporting import REFUSED, StatusReport, period_status
 from .store import Store, StoredValue, Submission
 from .templates import TemplateRun, write_templates
-from .workspace import Workspace, open_store, open_workspace, record_arrivals, workspace_lock
+from .workspace import Workspace, local_time, open_store, open_workspace, record_arrivals, workspace_lock
 
 if TYPE_CHECKING:
     from email.headerregistry import Address
@@ -93,6 +93,9 @@ class FileOutcome:
     superseded: bool = False
     note: str = ""
     returned: Path | None = None  # the annotated copy to send back, for a refused return that can be corrected
+    received_at: str | None = None  # office time, ISO
+    received_source: str | None = None  # mail / given / file
+    submission_id: int | None = None
 
 
 @dataclass
@@ -191,8 +194,10 @@ def _screen(files: list[Path], store: Store) -> _Batch:
             continue
         prior = store.known(digest) if digest in known else None
         if prior is not None:
-            batch.outcomes.append(FileOutcome(path, "duplicate", prior.bureau, prior.period,
-                                              note=f"与 {prior.received_at[:10]} 收到的 {prior.file_name} 内容相同，未做改动。"))
+            # its received time stays the one recorded when this content was first seen
+            batch.outcomes.append(FileOutcome(path, "duplicate", prior.bureau, prior.period, received_at=prior.received_at,
+                                              received_source=prior.received_source,
+                                              note=f"与 {prior.received_at[:16].replace('T', ' ')} 收到的 {prior.file_name} 内容相同，未做改动。"))
         elif digest in seen:
             batch.outcomes.append(FileOutcome(path, "duplicate", note=f"与本批中的 {display_name(seen[digest].name)} 内容相同，未做改动。"))
         else:
@@ -216,15 +221,18 @@ def _unreadable_note(e: OSError) -> str:
     return f"无法读取（{e.strerror or type(e).__name__}），未读取。请关闭占用它的程序后重新运行汇总。"
 
 
-def _merge(ws: Workspace, store: Store, ledger: Ledger, batch: _Batch) -> None:
-    """Read the files (in worker processes, each archived first) and record every outcome in one transaction."""
+def _merge(ws: Workspace, store: Store, ledger: Ledger, batch: _Batch, when: Mapping[Path, Arrival],
+           before_commit: Callable[[Store, list[FileOutcome]], None] | None = None) -> None:
+    """Read the files (in worker processes, each archived first) and record every outcome in one transaction,
+    each with its arrival (`when`); `before_commit` records what the caller must commit with them."""
     key, ledger_id = store.template_key, store.ledger_id
     current = {k: (s.received_at, s.file_name) for k, s in store.current_submissions().items()}
     arrivals: list[dict[str, str]] = []
     with store.transaction():
         reads = read_many([(p, d) for _, p, d in batch.to_read], key=key, ledger_id=ledger_id, ledger=ledger, archive=ws.archive)
         for (slot, path, digest), (_, read) in zip(batch.to_read, reads, strict=True):
-            archived = read.archived
+            archived, arrival = read.archived, when[path]
+            read.received_at = arrival.at  # the message's, the clerk's or the file's time, in the office's zone
             outcome = "merged" if read.ok else "refused"
             meta = read.meta
             name = display_name(path.name)
@@ -233,32 +241,68 @@ def _merge(ws: Workspace, store: Store, ledger: Ledger, batch: _Batch) -> None:
                 sha256=digest, file_name=name, archive_path=str(archived.relative_to(ws.root)) if archived else "",
                 bureau=read.bureau, period=read.period, received_at=read.received_at, outcome=outcome,
                 findings=read.findings, values=read.values if read.ok else [],
-                template_generated_at=meta.generated_at if meta else None, typed=read.typed)
-            batch.outcomes[slot] = FileOutcome(path, outcome, read.bureau, read.period, read.findings, superseded=superseded, note=note)
+                template_generated_at=meta.generated_at if meta else None, typed=read.typed,
+                received_source=arrival.source, sender=arrival.sender)
+            batch.outcomes[slot] = FileOutcome(path, outcome, read.bureau, read.period, read.findings, superseded=superseded, note=note,
+                                               received_at=arrival.at.isoformat(), received_source=arrival.source, submission_id=sid)
             if outcome == "refused" and read.typed is not None and read.bureau:
                 batch.forms.append((slot, sid, read))
             elif outcome == "merged":
                 batch.merged_units.append((read.bureau, read.period))  # type: ignore[arg-type]
             if archived is not None:
                 arrivals.append({"sha256": digest, "file_name": name, "received_at": read.received_at.isoformat(),
+                                 "received_source": arrival.source, "sender": arrival.sender or "",
                                  "archive_path": str(archived.relative_to(ws.root))})
         record_arrivals(ws, arrivals)
         if batch.to_read:  # the master ledger must show what was recorded: owed until a rebuild succeeds
             store.set_meta(MASTER_OWED, "1")
+        if before_commit is not None:
+            before_commit(store, [o for o in batch.outcomes if o is not None])
         if batch.to_read and hasattr(os, "sync"):
             os.sync()  # every archived original is on disk before the store says it was received
 
 
-def ingest(root: Path, paths: list[Path] | None = None, *, wait: float = 120.0) -> IngestReport:
-    """Validate returned workbooks and merge the valid ones into the store in one transaction."""
+@dataclass(frozen=True)
+class Arrival:
+    """When a file arrived, in the office's time, and how that is known: 'mail' (the message's INTERNALDATE),
+    'given' (ingest --received) or 'file' (its modification time); and who sent it, when it came by mail."""
+
+    at: dt.datetime
+    source: str = "file"
+    sender: str | None = None
+
+
+def parse_received(text: str) -> dt.datetime:
+    """`ingest --received "2024-07-05 09:30"`: a time in the office's time zone (a date alone is its midnight)."""
+    t = " ".join(text.replace("T", " ").split())
+    for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%Y/%m/%d %H:%M", "%Y/%m/%d"):
+        try:
+            return dt.datetime.strptime(t, fmt)
+        except ValueError:
+            continue
+    raise LedgerError(f"收到时间“{text}”写法不对，请写成 2024-07-05 09:30（按办公所在时区）。", code="date-format")
+
+
+def ingest(root: Path, paths: list[Path] | None = None, *, wait: float = 120.0, received_at: dt.datetime | None = None,
+           arrivals: Mapping[Path, Arrival] | None = None,
+           before_commit: Callable[[Store, list[FileOutcome]], None] | None = None) -> IngestReport:
+    """Validate returned workbooks and merge the valid ones into the store in one transaction.
+
+    A file's received time is, in this order: its `arrivals` entry (a mail message's time), `received_at`
+    (the clerk's word), or its modification time — in the office's time zone, fixed when its content is
+    first seen. `before_commit` runs inside the transaction with the outcomes, so what a caller records
+    about them (a mail message taken) commits, or is lost, together with them."""
     started = time.perf_counter()
     ws = open_workspace(root)
     ledger = ws_ledger(ws)
-    files, skipped = collect_files(paths or [ws.inbox])
+    files, skipped = collect_files(paths if paths is not None else [ws.inbox])  # []: nothing (fetch with no workbooks)
     with workspace_lock(ws, wait=wait, what="汇总"), open_store(ws) as store:
         clear_archive_temps(ws.folder(ws.archive))
         batch = _screen(files, store)
-        _merge(ws, store, ledger, batch)
+        given = Arrival(received_at, "given") if received_at is not None else None
+        when = {path: (arrivals or {}).get(path) or given or Arrival(local_time(path.stat().st_mtime, ws.timezone))
+                for _, path, _ in batch.to_read}
+        _merge(ws, store, ledger, batch, when, before_commit)
         for slot, copy in _hand_back(ws, ledger, store, batch.forms, batch.merged_units).items():
             if isinstance(copy, Path):
                 batch.outcomes[slot].returned = copy  # type: ignore[union-attr]
@@ -410,7 +454,7 @@ def _open(root: Path, period_text: str) -> tuple[Workspace, Ledger, Period]:
 def status(root: Path, period_text: str) -> StatusReport:
     ws, ledger, period = _open(root, period_text)
     with open_store(ws, readonly=True) as store:
-        return period_status(ledger, store, period, ws.deadline_rule(ledger))
+        return period_status(ledger, store, period, ws.deadline_rule(ledger), today=ws.now().date())
 
 
 @dataclass
@@ -637,13 +681,54 @@ def _plan_report(run: _MailRun) -> None:
     run.plan.messages.append(Outgoing("report", run.period.code, None, to, subject, body, path, f"{title}.docx"))
 
 
+def plan_early_reminders(root: Path, days: int, period_text: str | None = None) -> tuple[MailPlan, Workspace]:
+    """`mail remind --before-deadline N`: from N days before the deadline until it, remind the bureaus that have
+    sent nothing — each once a period, so a daily scheduled run sends each reminder once."""
+    from .mail import MailPlan
+
+    ws = open_workspace(root)
+    ledger = ws_ledger(ws)
+    rule = ws.deadline_rule(ledger)
+    today = ws.now().date()
+    if period_text:
+        period: Period | None = Period.parse(period_text)
+    else:  # the period whose deadline comes next
+        period = min((p for p in ledger.periods() if rule.due(p) >= today), key=rule.due, default=None)
+    if period is None:
+        plan = MailPlan("remind", "")
+        plan.skipped.append(("全部报送期", "没有尚未截止的报送期，不需要提前提醒"))
+        return plan, ws
+    due = rule.due(period)
+    plan = MailPlan("remind", period.code)
+    if today < due - dt.timedelta(days=days):
+        plan.skipped.append((period.label, f"截止日期为 {due}，还有 {(due - today).days} 天；截止前 {days} 天起才提醒"))
+        return plan, ws
+    if today > due:
+        plan.skipped.append((period.label, f"已过截止日期 {due}，提前提醒不再发送；催报请用 ledger-xl mail remind --period {period.code}"))
+        return plan, ws
+    full, _ = plan_mail(root, "remind", period.code)
+    missing = {b.name for b in status(root, period.code).bureaus if b.state == "未报"}
+    with open_store(ws, readonly=True) as store:
+        reminded = store.mailed_bureaus("remind-early", period.code)
+    for m in full.messages:
+        if m.bureau not in missing:
+            continue
+        if m.bureau in reminded:
+            plan.skipped.append((m.bureau, "本期已提前提醒过"))
+            continue
+        m.kind = "remind-early"
+        plan.messages.append(m)
+    plan.skipped += full.skipped
+    return plan, ws
+
+
 def mail_drafts(root: Path, plan: MailPlan) -> list[SendResult]:
     from .mail import SmtpSettings, write_drafts
 
     ws = open_workspace(root)
     settings = SmtpSettings.from_config(ws.section("mail"))
     sender = settings.sender_address() if settings.sender else _placeholder_sender(settings)
-    return write_drafts(plan, ws.outputs / "mail" / plan.period, sender)
+    return write_drafts(plan, ws.outputs / "mail" / plan.period, sender, ws.timezone)
 
 
 def _placeholder_sender(settings: SmtpSettings) -> Address:
@@ -660,9 +745,15 @@ def check_mail_settings(root: Path) -> None:
 
 
 def mail_send(root: Path, plan: MailPlan, password: str | None) -> list[SendResult]:
+    from .imapfetch import ImapSettings, sent_keeper
     from .mail import SmtpSettings, send_all
 
     ws = open_workspace(root)
     settings = SmtpSettings.from_config(ws.section("mail"))
-    with workspace_lock(ws, what="发送邮件"), open_store(ws) as store:
-        return send_all(plan, settings, password, store)
+    settings.timezone = ws.timezone
+    keep, close = sent_keeper(ImapSettings.from_config(ws.section("imap")), ws.timezone)  # a copy of each in sent_folder
+    try:
+        with workspace_lock(ws, what="发送邮件"), open_store(ws) as store:
+            return send_all(plan, settings, password, store, on_sent=keep)
+    finally:
+        close()

@@ -17,9 +17,13 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .codes import Code
 from .findings import LedgerError
+
+if TYPE_CHECKING:
+    from .pipeline import Arrival
 from .fsutil import atomic_path, write_bytes_atomic
 from .workspace import (
     ARRIVALS_NAME,
@@ -229,8 +233,8 @@ def rebuild(root: Path | str) -> RebuildReport:
         Store(ws.store_path, identity=identity, create=True).close()
         staging = Path(tempfile.mkdtemp(prefix=".rebuild-", dir=ws.root))
     try:
-        n, without = _stage_archive(ws, staging)
-        result = ingest(ws.root, [staging]) if n else None
+        n, without, arrivals = _stage_archive(ws, staging)
+        result = ingest(ws.root, [staging], arrivals=arrivals) if n else None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return RebuildReport(n, without, kept, result)
@@ -252,7 +256,7 @@ def _refuse_sound_store(ws: Workspace) -> None:
         raise LedgerError.of(Code.STORE_SOUND, store=STORE_NAME)
 
 
-def _stage_archive(ws: Workspace, staging: Path) -> tuple[int, int]:
+def _stage_archive(ws: Workspace, staging: Path) -> tuple[int, int, dict[Path, Arrival]]:
     """Copy each original into `staging` under the name it arrived with, its time set to when it arrived
     (plus its order in microseconds, which ingest's received time drops): ingest then reads them in order."""
     arrivals = read_arrivals(ws)
@@ -269,6 +273,9 @@ def _stage_archive(ws: Workspace, staging: Path) -> tuple[int, int]:
             name = p.name
         entries.append((when, a is None, name, p))
     entries.sort(key=lambda e: (e[0], order.get(e[3].stem, len(order))))
+    from .pipeline import Arrival
+
+    known: dict[Path, Arrival] = {}  # each recorded arrival's time, source and sender, exactly as first recorded
     for k, (when, _, name, p) in enumerate(entries):
         d = staging / f"{k:06d}"
         d.mkdir()
@@ -276,4 +283,7 @@ def _stage_archive(ws: Workspace, staging: Path) -> tuple[int, int]:
         shutil.copyfile(p, copy)
         t = when.timestamp() + k * 1e-6
         os.utime(copy, (t, t))
-    return len(entries), sum(1 for e in entries if e[1])
+        a = arrivals.get(p.stem)
+        if a:
+            known[copy] = Arrival(when, str(a.get("received_source") or "file"), str(a.get("sender") or "") or None)
+    return len(entries), sum(1 for e in entries if e[1]), known

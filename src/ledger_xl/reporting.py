@@ -42,6 +42,11 @@ class BureauStatus:
     n_findings: int  # 被退回: the problems (errors) of the last refused return; otherwise every finding of the current one
     due: dt.date | None = None
     overdue: bool = False  # the deadline has passed (as of today)
+    # received_at is when the first accepted return arrived (timeliness is judged by it) and received_source
+    # how that time is known (mail / given / file); corrected_at when the current return came, if a correction
+    # replaced the first
+    received_source: str | None = None
+    corrected_at: str | None = None
 
     @property
     def submitted(self) -> bool:
@@ -69,7 +74,8 @@ class BureauStatus:
 
     def to_json(self) -> dict[str, object]:
         return {"name": self.name, "state": self.state, "label": self.label, "submitted": self.submitted, "late": self.late,
-                "file": self.file_name, "received_at": self.received_at, "findings": self.n_findings}
+                "file": self.file_name, "received_at": self.received_at, "received_source": self.received_source,
+                "corrected_at": self.corrected_at, "findings": self.n_findings}
 
 
 def bureau_status(name: str, mine: Iterable[Submission], due: dt.date, today: dt.date) -> BureauStatus:
@@ -79,11 +85,14 @@ def bureau_status(name: str, mine: Iterable[Submission], due: dt.date, today: dt
     cur = next((s for s in reversed(mine) if s.current), None)
     if cur is not None:
         n = sum(s.n_errors + s.n_warnings for s in mine if s.current or s.outcome == "refused")
-        return BureauStatus(name, received_state(cur.received_at, due), cur.file_name, cur.received_at, n, due, overdue)
+        # on time or late by the first accepted return: a correction after the deadline does not make it late
+        first = min((s for s in mine if s.outcome == "merged"), key=lambda s: (s.received_at, s.id))
+        return BureauStatus(name, received_state(first.received_at, due), cur.file_name, first.received_at, n, due, overdue,
+                            first.received_source, cur.received_at if cur.id != first.id else None)
     refused = [s for s in mine if s.outcome == "refused"]
     if refused:
         last = refused[-1]
-        return BureauStatus(name, REFUSED, last.file_name, last.received_at, last.n_errors, due, overdue)
+        return BureauStatus(name, REFUSED, last.file_name, last.received_at, last.n_errors, due, overdue, last.received_source)
     return BureauStatus(name, MISSING_OVERDUE if overdue else MISSING, None, None, 0, due, overdue)
 
 

@@ -13,6 +13,7 @@ STORE_VERSION_UNKNOWN in codes.py). tests/test_store.py shows a step being added
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 import sqlite3
 import uuid
@@ -115,6 +116,29 @@ MIGRATIONS: list[tuple[str, ...]] = [
     (  # 3: the current return of a bureau and period is the one received last
         "CREATE INDEX IF NOT EXISTS submissions_received ON submissions (bureau, period, outcome, received_at, id)",
     ),
+    (  # 4: where each received time came from (mail / given / file) and the sender; mail taken from the
+       #    mailbox (each message once) and the answers queued to send
+        "ALTER TABLE submissions ADD COLUMN received_source TEXT NOT NULL DEFAULT 'file'",
+        "ALTER TABLE submissions ADD COLUMN sender TEXT",
+        """CREATE TABLE IF NOT EXISTS mail_in (
+    mailbox TEXT NOT NULL,
+    uidvalidity INTEGER NOT NULL,
+    uid INTEGER NOT NULL,
+    received_at TEXT NOT NULL,
+    sender TEXT,
+    message_id TEXT,
+    subject TEXT,
+    taken_at TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    PRIMARY KEY (mailbox, uidvalidity, uid)
+)""",
+        """CREATE TABLE IF NOT EXISTS mail_queue (
+    id INTEGER PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    content_key TEXT NOT NULL,
+    message TEXT NOT NULL
+)""",
+    ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -142,6 +166,10 @@ class Submission:
     n_errors: int
     n_warnings: int
     current: bool  # the merged file of its bureau and period received last
+    # where received_at came from: 'mail' (the message's INTERNALDATE), 'given' (ingest --received) or
+    # 'file' (the file's modification time); and who sent it, when it came by mail
+    received_source: str = "file"
+    sender: str | None = None
 
 
 class StoredValue(NamedTuple):
@@ -275,15 +303,17 @@ class Store:
 
     def add_submission(self, *, sha256: str, file_name: str, archive_path: str, bureau: str | None, period: str | None,
                        received_at: dt.datetime, outcome: str, findings: list[Finding], values: Sequence[InputValue],
-                       template_generated_at: str | None, typed: str | None = None) -> int:
+                       template_generated_at: str | None, typed: str | None = None, received_source: str = "file",
+                       sender: str | None = None) -> int:
         """Record one file received; `typed` (JSON, see ingest.typed_entry) is what its form held, as typed."""
         n_err = sum(1 for f in findings if f.severity is Severity.ERROR)
         n_warn = sum(1 for f in findings if f.severity is Severity.WARNING)
         cur = self.db.execute(
             "INSERT INTO submissions (sha256, file_name, archive_path, bureau, period, received_at, ingested_at, outcome,"
-            " n_errors, n_warnings, template_generated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (sha256, file_name, archive_path, bureau, period, received_at.isoformat(), dt.datetime.now().replace(microsecond=0).isoformat(),
-             outcome, n_err, n_warn, template_generated_at))
+            " n_errors, n_warnings, template_generated_at, received_source, sender) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (sha256, file_name, archive_path, bureau, period, received_at.replace(microsecond=0).isoformat(),
+             dt.datetime.now().replace(microsecond=0).isoformat(), outcome, n_err, n_warn, template_generated_at,
+             received_source, sender))
         sid = int(cur.lastrowid or 0)
         self.db.executemany(
             "INSERT INTO vals (submission_id, task_id, role, kind, idx, num, text, cell) VALUES (?,?,?,?,?,?,?,?)",
@@ -306,6 +336,12 @@ class Store:
 
     # ------------------------------------------------------------ reading
 
+    @functools.cached_property
+    def _source_columns(self) -> str:
+        """An older store opened read-only (status) has no source columns yet: its times came from the files."""
+        have = {r[1] for r in self.db.execute("PRAGMA table_info(submissions)")}
+        return "s.received_source, s.sender" if "received_source" in have else "'file', NULL"
+
     def submissions(self, *, bureau: str | None = None, period: str | None = None, sha256: str | None = None,
                     merged_only: bool = False) -> list[Submission]:
         """Submissions in arrival order, all of them or those matching every filter given."""
@@ -318,9 +354,10 @@ class Store:
         sql = f"""
             SELECT s.id, s.sha256, s.file_name, s.archive_path, s.bureau, s.period, s.received_at, s.ingested_at,
                    s.outcome, s.n_errors, s.n_warnings,
-                   s.outcome = 'merged' AND s.id = {CURRENT_OF_S} AS current
+                   s.outcome = 'merged' AND s.id = {CURRENT_OF_S} AS current,
+                   {self._source_columns}
             FROM submissions s {where} ORDER BY s.id"""
-        return [Submission(*(tuple(row[:11]) + (bool(row[11]),))) for row in self.db.execute(sql, params)]
+        return [Submission(*(tuple(row[:11]) + (bool(row[11]), row[12], row[13]))) for row in self.db.execute(sql, params)]
 
     def current_submissions(self) -> dict[tuple[str, str], Submission]:
         return current_of(self.submissions(merged_only=True))
@@ -379,6 +416,11 @@ class Store:
         row = self.db.execute("SELECT sent_at FROM mail_log WHERE content_key = ?", (content_key,)).fetchone()
         return row[0] if row else None
 
+    def mailed_bureaus(self, kind: str, period: str) -> set[str]:
+        """Bureaus sent a message of this kind for this period."""
+        return {r[0] for r in self.db.execute("SELECT DISTINCT bureau FROM mail_log WHERE kind = ? AND period = ? AND bureau IS NOT NULL",
+                                              (kind, period))}
+
     def record_mail(self, *, kind: str, period: str, bureau: str | None, recipient: str, subject: str,
                     attachment_sha256: str | None, message_id: str, content_key: str) -> None:
         with self.transaction():
@@ -387,6 +429,32 @@ class Store:
                 " VALUES (?,?,?,?,?,?,?,?,?)",
                 (dt.datetime.now().replace(microsecond=0).isoformat(), kind, period, bureau, recipient, subject, attachment_sha256,
                  message_id, content_key))
+
+    # ------------------------------------------------------------ mail taken from the mailbox, answers to send
+
+    def taken_uids(self, mailbox: str, uidvalidity: int) -> set[int]:
+        return {r[0] for r in self.db.execute("SELECT uid FROM mail_in WHERE mailbox = ? AND uidvalidity = ?", (mailbox, uidvalidity))}
+
+    def record_taken(self, *, mailbox: str, uidvalidity: int, uid: int, received_at: dt.datetime, sender: str | None,
+                     message_id: str | None, subject: str, outcome: str) -> bool:
+        """Record a message as taken (inside the caller's transaction); False if it was taken already."""
+        cur = self.db.execute(
+            "INSERT OR IGNORE INTO mail_in (mailbox, uidvalidity, uid, received_at, sender, message_id, subject, taken_at, outcome)"
+            " VALUES (?,?,?,?,?,?,?,?,?)",
+            (mailbox, uidvalidity, uid, received_at.isoformat(), sender, message_id, subject,
+             dt.datetime.now().replace(microsecond=0).isoformat(), outcome))
+        return cur.rowcount == 1
+
+    def queue_mail(self, content_key: str, message: str) -> None:
+        """Keep a message to send (inside the caller's transaction): it goes out even if this run is killed."""
+        self.db.execute("INSERT INTO mail_queue (created_at, content_key, message) VALUES (?,?,?)",
+                        (dt.datetime.now().replace(microsecond=0).isoformat(), content_key, message))
+
+    def queued_mail(self) -> list[str]:
+        """Queued messages not yet sent (a message sent is in mail_log under its content key)."""
+        return [r[0] for r in self.db.execute(
+            "SELECT q.message FROM mail_queue q WHERE NOT EXISTS (SELECT 1 FROM mail_log l WHERE l.content_key = q.content_key)"
+            " ORDER BY q.id")]
 
     def submission_findings(self, submission_id: int) -> list[Finding]:
         rows = self.db.execute("SELECT file, sheet, cell, severity, code, message, value FROM findings WHERE submission_id = ?"
@@ -438,6 +506,9 @@ def store_error(path: Path, e: sqlite3.Error) -> LedgerError:
         return LedgerError.of(Code.READ_ONLY, problem=f"无法写入数据库 {path.name}：工作目录 {path.parent} 是只读的或没有写入权限")
     return LedgerError.of(Code.STORE_ERROR, name=path.name, why=e)
 
+
+# how a received time is known, as the clerk reads it
+RECEIVED_SOURCE_CN = {"mail": "邮件到达时间", "given": "手工指定", "file": "文件修改时间"}
 
 def current_of(subs: Iterable[Submission]) -> dict[tuple[str, str], Submission]:
     """(bureau, period) → its current submission, among those given."""

@@ -33,6 +33,7 @@ DEFAULT_CONFIG = """\
 
 [ledger]
 definition = "ledger.xlsx"        # 台账定义表
+timezone = "Asia/Shanghai"        # 办公所在时区：截止时间、收到时间、所发邮件的时间都按它计
 
 [templates]
 deadline_days = {days}                # 报送截止：报送期结束后第几天（台账定义表“设置”写明“报送截止”的，以定义表为准）
@@ -56,6 +57,17 @@ sender_name = "{issuer}"
 password_env = "LEDGER_XL_SMTP_PASSWORD"   # 密码或授权码从这个环境变量读取，不写在文件里
 ca_file = ""                      # 内部邮件服务器的 CA 证书（可选）
 report_recipients = []            # 报告收件人，例如 ["领导 <leader@example.gov.cn>"]
+
+[imap]                            # ledger-xl fetch：从办公邮箱收取各单位报来的报表（设置示例见 README）
+host = ""                         # 收件服务器，例如 imap.qq.com、imap.163.com
+port = 993
+security = "ssl"                  # ssl（993 端口）或 starttls（143 端口）
+user = ""                         # 邮箱账号
+password_env = "LEDGER_XL_IMAP_PASSWORD"   # 授权码从这个环境变量读取，不写在文件里
+folder = "INBOX"                  # 从哪个文件夹收取
+ca_file = ""                      # 内部邮件服务器的 CA 证书（可选）
+sent_folder = ""                  # 所发邮件另存一份到这个文件夹（例如 "Sent Messages"），留空则不存
+processed_folder = ""             # 处理过的邮件移到这个文件夹；留空则只加标记 $LedgerXL。邮件从不删除
 """.replace("{days}", str(DEFAULT_DEADLINE_DAYS)).replace("{issuer}", DEFAULT_ISSUER)
 
 
@@ -99,6 +111,15 @@ class Workspace:
     def section(self, name: str) -> dict[str, Any]:
         return dict(self.config.get(name, {}))
 
+    @property
+    def timezone(self) -> dt.tzinfo:
+        """The office's time zone ([ledger] timezone): deadlines, received times and sent mail are in it."""
+        return office_timezone(str(self.section("ledger").get("timezone") or DEFAULT_TIMEZONE))
+
+    def now(self) -> dt.datetime:
+        """The office's wall-clock time now (naive, as received times are stored)."""
+        return dt.datetime.now(self.timezone).replace(tzinfo=None, microsecond=0)
+
     def deadline_rule(self, ledger: Ledger) -> DeadlineRule:
         """When returns are due: the rule written in ledger-xl.toml ([templates] deadline), else the one the
         definition's 设置 states, else deadline_days after the period ends; [deadlines] dates win for their periods."""
@@ -113,6 +134,27 @@ class Workspace:
                                       source=CONFIG_NAME)
         rule.dates = _explicit_deadlines(self.section("deadlines"))
         return rule
+
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
+def office_timezone(name: str) -> dt.tzinfo:
+    """A time zone by its IANA name; a wrong one is refused in plain Chinese."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise LedgerError(f"{CONFIG_NAME} › [ledger] timezone：“{name}”不是可识别的时区。请填写如 Asia/Shanghai；"
+                          "Windows 上还需安装 tzdata（pip install tzdata）。", code="config") from e
+
+
+def local_time(moment: dt.datetime | float, tz: dt.tzinfo) -> dt.datetime:
+    """A moment (aware datetime, or a POSIX timestamp) as the office's naive wall-clock time, to the second."""
+    # a naive datetime is taken as this machine's local time
+    aware = dt.datetime.fromtimestamp(moment, tz) if isinstance(moment, int | float) else moment.astimezone(tz)
+    return aware.replace(tzinfo=None, microsecond=0)
 
 
 def _explicit_deadlines(table: dict[str, Any]) -> dict[str, dt.date]:
@@ -320,12 +362,12 @@ def forked_child(parent: int) -> None:
 
 
 @contextlib.contextmanager
-def workspace_lock(ws: Workspace, *, wait: float = 120.0, what: str = "") -> Iterator[None]:
+def workspace_lock(ws: Workspace, *, wait: float = 120.0, what: str = "", name: str = LOCK_NAME) -> Iterator[None]:
     """One writer at a time: a second ingest waits up to `wait` seconds, then says the workspace is busy.
 
     The lock is an OS file lock, so a killed process releases it at once.
     """
-    path = ws.root / LOCK_NAME
+    path = ws.root / name  # another name: another lock (fetch holds its own around the ingest's)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         deadline = time.monotonic() + wait

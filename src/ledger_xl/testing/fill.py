@@ -46,6 +46,12 @@ def fill_template(path: Path, out: Path, values: dict[FieldKey, object], *, mtim
     if mtime is not None:
         import os
 
+        if mtime.tzinfo is None:  # a naive time is the office's wall clock (ledger-xl's default time zone)
+            from zoneinfo import ZoneInfo
+
+            from .workspace import DEFAULT_TIMEZONE
+
+            mtime = mtime.replace(tzinfo=ZoneInfo(DEFAULT_TIMEZONE))
         ts = mtime.timestamp()
         os.utime(out, (ts, ts))
     return Path(out)

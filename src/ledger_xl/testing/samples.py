@@ -223,7 +223,12 @@ def generate(definition: Path, out_dir: Path, *, seed: int = 2024, work: Path | 
             if refused:
                 raise RuntimeError(f"sample returns refused: {[(o.path.name, [f.render() for f in o.findings]) for o in refused]}")
             log(f"  {period.label}：{len(files)} 份（未报 {missing}，逾期 {late}）")
-        arrivals = {f"{p}/{f.name}": dt.datetime.fromtimestamp(f.stat().st_mtime).isoformat()
+        from zoneinfo import ZoneInfo
+
+        from .workspace import DEFAULT_TIMEZONE
+
+        office = ZoneInfo(DEFAULT_TIMEZONE)  # arrival times as the office's clock shows them
+        arrivals = {f"{p}/{f.name}": dt.datetime.fromtimestamp(f.stat().st_mtime, office).replace(tzinfo=None).isoformat()
                     for p, fs in run.returns.items() for f in fs}
         # git does not keep modification times: the arrival times travel in a file of their own
         (out_dir / "returns" / ARRIVALS).write_text(json.dumps(arrivals, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
