@@ -207,6 +207,10 @@ def test_refused_duplicate_and_non_returns_are_each_answered_with_their_reason(f
     assert refused["Subject"] == "【请修改后重报】回复：财政局报表"
     text = refused.get_body().get_content()
     assert f"未通过校验（{bad_bureau} 2024年上半年）" in text and "约5个" in text and "填报表 › " in text
+    # the annotated copy ingest made of the refused return goes with the answer
+    (copy,) = list(refused.iter_attachments())
+    assert copy.get_filename() == f"{bad_bureau}_退回修改.xlsx" and "附件为退回修改表" in text
+    assert not list(answers["b03@example.com"].iter_attachments())  # refused whole (.xls, .csv): no copy
     mixed = answers["b03@example.com"].get_body().get_content()
     assert "《旧格式.xls》" in mixed and "另存为” .xlsx" in mixed
     assert "《打包.zip》：压缩包不会被拆开处理" in mixed and "《照片.jpg》：图片不是报表" in mixed
