@@ -23,7 +23,6 @@ import pytest
 from click.testing import CliRunner
 from conftest import complete_values
 from dovecot_server import dovecot
-from ledger_xl.fill import fill_template
 from test_mail import PASSWORD as SMTP_PASSWORD
 from test_mail import USER as SMTP_USER
 from test_mail import smtp  # noqa: F401 - the SMTP test server fixture
@@ -31,6 +30,7 @@ from test_mail import smtp  # noqa: F401 - the SMTP test server fixture
 from ledger_xl.cli import cli
 from ledger_xl.pipeline import status
 from ledger_xl.store import Store
+from ledger_xl.testing.fill import fill_template
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 ON_TIME = dt.datetime(2024, 7, 5, 10, 0, tzinfo=BEIJING)

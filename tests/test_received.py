@@ -10,11 +10,11 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from conftest import complete_values
-from ledger_xl.fill import fill_template
 
 from ledger_xl.cli import cli
 from ledger_xl.pipeline import ingest, status
 from ledger_xl.store import Store
+from ledger_xl.testing.fill import fill_template
 
 UTC = dt.UTC
 

@@ -202,6 +202,19 @@ class Code(StrEnum):
     CUMULATIVE_DOWN = ("cumulative-down", W, "{bureau} {period} 第 {task} 项的数字由 {before}（{before_file}）改为 {after}（{after_file}），"
                        "累计数因此下降。请核实更正的原因。")
 
+    # ---- intake from the mailbox (fetch), received times. Their words vary with the server's answer, so
+    #      each carries its whole sentence (place, problem, what to do) in {text}.
+    IMAP_CONFIG = ("imap-config", E, "{text}")
+    IMAP_TLS = ("imap-tls", E, "{text}")
+    IMAP_CONNECT = ("imap-connect", E, "{text}")
+    IMAP_AUTH = ("imap-auth", E, "{text}")
+    IMAP_FOLDER = ("imap-folder", E, "{text}")
+    IMAP_MOVE = ("imap-move", E, "{text}")
+    MAIL_CONFIG_TEXT = ("mail-config-reply", E, "{text}")
+    SECRET_MISSING = ("secret-missing", E, "{text}")
+    RECEIVED_FORMAT = ("received-format", E, "{text}")
+    TIMEZONE = ("bad-timezone", E, "{text}")
+
     # ---- mail
     MAIL_CONFIG = ("mail-config", E, "{problem}。{fix}。")
     MAIL_PASSWORD = ("mail-password", E, "没有邮箱密码：请设置环境变量 {env}（密码或授权码），不要写在文件里。")

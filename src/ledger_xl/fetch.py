@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .codes import Code
 from .findings import LedgerError
 from .fsutil import write_bytes_atomic
 from .imapfetch import ImapSettings, Incoming
@@ -100,15 +101,15 @@ def _connection_lost(settings: ImapSettings, state: str) -> Iterator[None]:
     try:
         yield
     except (OSError, IMAPClientError) as e:
-        raise LedgerError(f"与收件服务器 {settings.host}:{settings.port} 的连接中断（{type(e).__name__}: {e}），{state}。"
-                          "请稍后重新运行 ledger-xl fetch。", code="imap-connect") from e
+        raise LedgerError.of(Code.IMAP_CONNECT, text=f"与收件服务器 {settings.host}:{settings.port} 的连接中断（{type(e).__name__}: {e}），{state}。"
+                          "请稍后重新运行 ledger-xl fetch。") from e
 
 
 def _smtp_ready(ws: Workspace) -> None:
     cfg = ws.section("mail")
     if not str(cfg.get("host") or "").strip() or not str(cfg.get("sender") or cfg.get("user") or "").strip():
-        raise LedgerError("ledger-xl.toml 的 [mail] 没有填写发信服务器（host）或发件地址（sender），无法回复发件人。"
-                          "请补填，或加 --no-reply 只收取不回复。", code="mail-config")
+        raise LedgerError.of(Code.MAIL_CONFIG_TEXT, text="ledger-xl.toml 的 [mail] 没有填写发信服务器（host）或发件地址（sender），无法回复发件人。"
+                          "请补填，或加 --no-reply 只收取不回复。")
 
 
 def _take(ws: Workspace, settings: ImapSettings, uidvalidity: int, got: list[Fetched], *, reply: bool) -> IngestReport:

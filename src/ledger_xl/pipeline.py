@@ -21,7 +21,7 @@ from .findings import Finding, LedgerError
 from .fsutil import NotARegularFile, clear_archive_temps, display_name
 from .ingest import ReturnRead, read_many, sha256_of
 from .model import DEFAULT_ISSUER, DeadlineRule, Ledger, Period, check_period_in
-from .reporting import REFUSED, StatusReport, period_status
+from .reporting import MISSING, REFUSED, StatusReport, period_status
 from .store import Store, StoredValue, Submission
 from .templates import TemplateRun, write_templates
 from .workspace import Workspace, local_time, open_store, open_workspace, record_arrivals, workspace_lock
@@ -280,7 +280,7 @@ def parse_received(text: str) -> dt.datetime:
             return dt.datetime.strptime(t, fmt)
         except ValueError:
             continue
-    raise LedgerError(f"收到时间“{text}”写法不对，请写成 2024-07-05 09:30（按办公所在时区）。", code="date-format")
+    raise LedgerError.of(Code.RECEIVED_FORMAT, text=f"收到时间“{text}”写法不对，请写成 2024-07-05 09:30（按办公所在时区）。")
 
 
 def ingest(root: Path, paths: list[Path] | None = None, *, wait: float = 120.0, received_at: dt.datetime | None = None,
@@ -707,7 +707,7 @@ def plan_early_reminders(root: Path, days: int, period_text: str | None = None) 
         plan.skipped.append((period.label, f"已过截止日期 {due}，提前提醒不再发送；催报请用 ledger-xl mail remind --period {period.code}"))
         return plan, ws
     full, _ = plan_mail(root, "remind", period.code)
-    missing = {b.name for b in status(root, period.code).bureaus if b.state == "未报"}
+    missing = {b.name for b in status(root, period.code).bureaus if b.state == MISSING}
     with open_store(ws, readonly=True) as store:
         reminded = store.mailed_bureaus("remind-early", period.code)
     for m in full.messages:

@@ -146,8 +146,8 @@ def office_timezone(name: str) -> dt.tzinfo:
     try:
         return ZoneInfo(name.strip())
     except (ZoneInfoNotFoundError, ValueError) as e:
-        raise LedgerError(f"{CONFIG_NAME} › [ledger] timezone：“{name}”不是可识别的时区。请填写如 Asia/Shanghai；"
-                          "Windows 上还需安装 tzdata（pip install tzdata）。", code="config") from e
+        raise LedgerError.of(Code.TIMEZONE, text=f"{CONFIG_NAME} › [ledger] timezone：“{name}”不是可识别的时区。请填写如 Asia/Shanghai；"
+                          "Windows 上还需安装 tzdata（pip install tzdata）。") from e
 
 
 def local_time(moment: dt.datetime | float, tz: dt.tzinfo) -> dt.datetime:
