@@ -49,7 +49,7 @@ def fill_template(path: Path, out: Path, values: dict[FieldKey, object], *, mtim
         if mtime.tzinfo is None:  # a naive time is the office's wall clock (ledger-xl's default time zone)
             from zoneinfo import ZoneInfo
 
-            from .workspace import DEFAULT_TIMEZONE
+            from ..workspace import DEFAULT_TIMEZONE
 
             mtime = mtime.replace(tzinfo=ZoneInfo(DEFAULT_TIMEZONE))
         ts = mtime.timestamp()

@@ -225,7 +225,7 @@ def generate(definition: Path, out_dir: Path, *, seed: int = 2024, work: Path | 
             log(f"  {period.label}：{len(files)} 份（未报 {missing}，逾期 {late}）")
         from zoneinfo import ZoneInfo
 
-        from .workspace import DEFAULT_TIMEZONE
+        from ..workspace import DEFAULT_TIMEZONE
 
         office = ZoneInfo(DEFAULT_TIMEZONE)  # arrival times as the office's clock shows them
         arrivals = {f"{p}/{f.name}": dt.datetime.fromtimestamp(f.stat().st_mtime, office).replace(tzinfo=None).isoformat()
