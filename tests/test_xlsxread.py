@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import xlsxwriter
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ledger_xl.ingest import _changed_locked, _locked_text, _merged_over_fields
@@ -69,6 +69,8 @@ LOCKED_VALUES = st.one_of(st.text(alphabet=st.sampled_from("ab 任务\r\n\t"), m
 
 @given(st.lists(st.lists(LOCKED_VALUES, max_size=6), max_size=6),
        st.lists(st.tuples(st.integers(1, 8), st.integers(1, 8), st.booleans(), st.text(alphabet="ab 任", max_size=3)), max_size=12))
+@example(rows=[[" "]], wanted=[(1, 1, False, " ")])  # a locked " ": unchanged both ways, not changed to "" cell by cell
+@example(rows=[["a"]], wanted=[(1, 1, False, " a")])
 def test_locked_cells_compared_on_the_grid_as_cell_by_cell(rows, wanted):
     """The grid shortcut finds the same changed cells, with the same texts, as comparing each Cell."""
     grid = GridCells(rows)

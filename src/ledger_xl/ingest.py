@@ -363,7 +363,11 @@ def _changed_locked(cells: Mapping[str, Cell], locked: list[tuple[str, str]]) ->
     """(cell, expected, found) of each locked cell whose content is not the template's.
 
     About a hundred locked cells a file, most of them text the fast reader holds as it was written: those
-    are compared straight from its grid (a Cell for each, or a call per cell, cost 10–20% of reading)."""
+    are compared straight from its grid (a Cell for each, or a call per cell, cost 10–20% of reading).
+    Both sides are compared canonical: the expected text is made so here (the templates write it so, but
+    it is read back from the returned file), else a locked " " would be unchanged on the grid and changed
+    to "" cell by cell."""
+    locked = [(ref, canonical(expected)) for ref, expected in locked]
     if not isinstance(cells, GridCells):
         return [(ref, expected, found) for ref, expected in locked if (found := _locked_text(cells, ref)) != expected]
     rows = cells.rows
