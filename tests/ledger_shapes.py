@@ -184,4 +184,27 @@ def county_annex() -> Shape:
                  excel_sheets_before=["说明"])
 
 
-SHAPES = {"gov": gov_work_report, "plan": three_year_plan, "county": county_annex}
+# ---------------------------------------------------------------- categories merged across under a one-row header
+
+def report_by_category() -> Shape:
+    """A one-row header with a category row merged across the whole table directly under it ("一、主要预期目标"):
+    a category, never a second header row (it was once joined into every header and every column lost)."""
+    head = ["序号", "目标任务", "牵头市领导", "牵头单位", "配合单位", "完成时限"]
+    rows: list[list[Cell]] = [
+        head,
+        ["一、主要预期目标"] * 6,
+        ["1", "地区生产总值增长6%左右", "王强", "市发展改革委", "市统计局", "2026年底前"],
+        ["2", "城镇新增就业2.5万人", "李敏", "市人力资源社会保障局", "各县（市、区）政府", "2026年12月"],
+        ["3", "城镇调查失业率控制在5.5%以内", "李敏", "市人力资源社会保障局", "", "全年"],
+        ["二、重点工作任务"] * 6,
+        ["4", "新建改造农村公路300公里", "赵刚", "市交通运输局", "各县（市、区）政府、市财政局", "2026年10月底前"],
+        ["5", "完成老旧小区改造120个", "孙丽", "市住房城乡建设局", "市财政局；市自然资源和规划局", "2026年11月底前"],
+        ["6", "出台促进民营经济发展若干措施", "王强", "市发展改革委", "市工商联", "2026年6月底前"],
+        ["7", "每季度召开一次重点项目推进会", "王强", "市发展改革委", "各县（市、区）政府", "每季度"],
+    ]
+    return Shape("分类行紧接表头的目标任务分解表", ["附件2", "2026年政府工作报告主要目标任务分解表"], rows,
+                 merges=[(1, 0, 1, 5), (5, 0, 5, 5)],
+                 below=["说明：各牵头单位于每季度结束后5日前报送完成情况。"])
+
+
+SHAPES = {"gov": gov_work_report, "plan": three_year_plan, "county": county_annex, "report": report_by_category}

@@ -7,7 +7,16 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from ledger_shapes import SHAPES, X, county_annex, gov_work_report, three_year_plan, write_docx, write_xlsx
+from ledger_shapes import (
+    SHAPES,
+    X,
+    county_annex,
+    gov_work_report,
+    report_by_category,
+    three_year_plan,
+    write_docx,
+    write_xlsx,
+)
 
 from ledger_xl.definition import load_definition, save_definition
 from ledger_xl.findings import LedgerError
@@ -138,6 +147,19 @@ def test_county__group_units_newspapers_short_names_and_membership(tmp_path):
     assert not any(b.member for b in ledger.bureaus)  # no leading group is mentioned: nobody is marked a member
     assert {(t.id, t.category) for t in ledger.tasks if t.id in "147"} == {("1", "民生保障"), ("4", "城乡建设"), ("7", "宣传与安全")}
     assert (_by_id(word)["3"].metrics[0].accumulation, _by_id(word)["3"].metrics[0].unit) == ("year_end", "万人")
+
+
+# ------------------------------------------------------------------ a category row merged across under a one-row header
+
+
+def test_report__a_category_row_under_a_one_row_header_is_a_category_not_a_header(tmp_path):
+    for result in _both(tmp_path, report_by_category()):
+        assert [h for h, _ in result.columns][:6] == ["序号", "目标任务", "牵头市领导", "牵头单位", "配合单位", "完成时限"]
+        tasks = _by_id(result)
+        assert len(tasks) == 7 and all(t.lead for t in tasks.values())
+        assert tasks["1"].category == "主要预期目标" and tasks["7"].category == "重点工作任务"
+        assert tasks["4"].lead == ["市交通运输局"] and tasks["1"].leaders == ["王强"]
+        assert sum(f.code == "category-row" for f in result.findings) == 2
 
 
 # ------------------------------------------------------------------ Excel reads as Word

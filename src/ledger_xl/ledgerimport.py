@@ -52,6 +52,7 @@ ROLE_LABEL = {
     "lead-first": "责任单位（无牵头单位列：每格第一个单位作牵头单位）", "extra": "其他（并入备注）",
 }
 _ENUM_RE = re.compile(r"^\s*(?:第?[一二三四五六七八九十]+[、.．部分]|[（(][一二三四五六七八九十]+[）)]|[一二三四五六七八九十]+)\s*")
+_ENUM_HEAD_RE = re.compile(r"^\s*(?:第?[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十]+[）)])")  # not 一季度
 _LEVEL2_RE = re.compile(r"^\s*[（(][一二三四五六七八九十]+[）)]")
 _HEADER_CELL_MAX = 16
 _SCAN_ROWS = 12
@@ -189,7 +190,7 @@ def _header_rows(tm: TableModel, start: int) -> int:
     while start + n < len(tm.rows) and n < 3:
         row, above = tm.rows[start + n], tm.rows[start + n - 1]
         cells = [(c, above[i] if i < len(above) else None) for i, c in enumerate(row) if c.text.strip()]
-        if not cells:
+        if not cells or _never_header(row):
             break
         years = any(_year_of([c.text]) is not None for c, _ in cells)
         sub = all((a is not None and c.key is a.key) or (_headerish(c) and _role_of(clean(c.text))) for c, a in cells)
@@ -197,6 +198,17 @@ def _header_rows(tm: TableModel, start: int) -> int:
             break
         n += 1
     return n
+
+
+def _never_header(row: list[TCell]) -> bool:
+    """A row that is one text spanning every column, or whose one text begins with an enumeration (一、,
+    （一）), is a category row under the header, never a second header row: "一、主要预期目标" merged across
+    a header was once joined into every column's header and every column was lost."""
+    texts = {id(c.key): c for c in row if c.text.strip()}
+    if len(texts) != 1:
+        return False
+    only = next(iter(texts.values()))
+    return all(c.key is only.key for c in row) or bool(_ENUM_HEAD_RE.match(only.text))
 
 
 def find_header(tm: TableModel) -> tuple[int, int, Columns] | None:
