@@ -247,12 +247,22 @@ class Store:
         try:
             found = int(raw or "")
         except ValueError:
+            self._refuse_if_damaged()
             raise LedgerError.of(Code.STORE_VERSION_UNKNOWN, name=self.path.name, found=raw) from None
         if found > SCHEMA_VERSION:
             raise LedgerError.of(Code.STORE_NEWER, name=self.path.name, found=found, known=SCHEMA_VERSION)
         if found < 0:
             raise LedgerError.of(Code.STORE_VERSION_UNKNOWN, name=self.path.name, found=raw)
         return found
+
+    def _refuse_if_damaged(self) -> None:
+        """An unreadable version is most often a damaged file: say so when SQLite's own check agrees."""
+        try:
+            rows = [r[0] for r in self.db.execute("PRAGMA quick_check(5)").fetchall()]
+        except sqlite3.DatabaseError as e:
+            raise LedgerError.of(Code.STORE_DAMAGED, name=self.path.name, why=e) from None
+        if rows != ["ok"]:
+            raise LedgerError.of(Code.STORE_DAMAGED, name=self.path.name, why="；".join(map(str, rows))[:200])
 
     def _migrate(self) -> None:
         """Run the steps this store lacks (inside the caller's transaction) and record the new version."""
