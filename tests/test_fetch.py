@@ -342,7 +342,7 @@ def test_kill_during_fetch_loses_and_duplicates_nothing(fetch_ws, imap, smtp, te
         imap.append(message(f"k{k}@example.com", f"{b}报表{k}", [(f"{b}_{k}.xlsx", a_return(templates_2024h1, b, tmp_path, number=k + 1))])[0],
                     ON_TIME.timestamp() + 60 * k)
         p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        time.sleep(rng.uniform(0.2, 3.0))
+        time.sleep(rng.uniform(0.1, 1.2))  # a fetch takes 1–3 s here: most kills fall inside it
         if p.poll() is None:
             os.killpg(p.pid, signal.SIGKILL)
             kills += 1
@@ -350,7 +350,7 @@ def test_kill_during_fetch_loses_and_duplicates_nothing(fetch_ws, imap, smtp, te
             phases.append(_phase(fetch_ws, imap, k + 1))
         p.wait()
     print("kill -9 landed:", {x: phases.count(x) for x in set(phases)})
-    assert kills >= rounds // 2
+    assert kills >= 4
     assert "before the commit" in phases  # kills fell mid-run, not only after the work was done
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
