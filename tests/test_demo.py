@@ -29,7 +29,7 @@ def test_demo_runs_the_whole_cycle_on_the_bundled_sample(tmp_path):
     assert "1 份为更正后重报" in r.output and "逾期" in r.output and "未报" in r.output
     out = target / "workspace" / "outputs"
     wb = openpyxl.load_workbook(out / "master_ledger.xlsx")
-    assert wb.sheetnames == ["总台账", "报送情况", "提交记录", "问题清单"]
+    assert wb.sheetnames == ["一览表", "总台账", "报送情况", "提交记录", "问题清单"]
     states = [c.value for row in wb["报送情况"].iter_rows(min_row=2, min_col=3) for c in row]
     assert {"按时", "逾期", "未报（已过截止）"} <= {str(v).split("｜")[0] for v in states}
     outcomes = {row[4].value for row in wb["提交记录"].iter_rows(min_row=2)}

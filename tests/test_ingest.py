@@ -37,7 +37,11 @@ def master_rows(ws_root: Path, sheet: str = "总台账") -> list[dict]:  # type:
     ws = wb[sheet]
     header_row = 2 if sheet == "总台账" else 1
     headers = [c.value for c in ws[header_row]]
-    return [dict(zip(headers, [c.value for c in row], strict=False)) for row in ws.iter_rows(min_row=header_row + 1)]
+    rows = [dict(zip(headers, [c.value for c in row], strict=False)) for row in ws.iter_rows(min_row=header_row + 1)]
+    for r in rows:  # 序号 is stored as a number; the tests name tasks by their text id
+        if isinstance(r.get("序号"), int):
+            r["序号"] = str(r["序号"])
+    return rows
 
 
 def test_merge__master_ledger_matches_what_was_typed_cell_for_cell(workspace, templates_2024h1):

@@ -7,12 +7,13 @@ like a formula stays text), atomically.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .crashpoint import crash_point
 from .fsutil import XLSXWRITER_OPTIONS, atomic_path
-from .model import DeadlineRule, Ledger, Metric, Period, Task
+from .model import FREQUENCY_LABEL, DeadlineRule, Ledger, Metric, Period, Task
 from .reporting import LATE, MISSING, ON_TIME, REFUSED, bureau_status
 from .status import SHOWN_ORDER, Status
 from .templates import wrapped_lines
@@ -46,46 +47,22 @@ def fit_cell(text: str) -> str:
     return text[: EXCEL_CELL_LIMIT - len(pointer)] + pointer
 
 
-def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_rule: DeadlineRule | None = None,
-                        checks: CheckResult | None = None, values: list[StoredValue] | None = None,
-                        subs: list[Submission] | None = None) -> None:
-    """`values` (current values including MASTER_KINDS) and `subs` (every submission): when the caller
-    has fetched them already. One function per sheet, in the order the clerk reads them."""
-    import xlsxwriter
-
-    rule = deadline_rule or DeadlineRule()
-    values = values if values is not None else store.current_values(kinds=MASTER_KINDS)
-    subs = subs if subs is not None else store.submissions()
-    periods_with_data = sorted({Period.parse(s.period) for s in subs if s.period})
-    all_periods = ledger.periods()
-    shown_periods = [p for p in all_periods if not periods_with_data or p <= max(periods_with_data)] or all_periods[:1]
-    with atomic_path(Path(path)) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), XLSXWRITER_OPTIONS)
-        wb.set_properties({"title": f"{ledger.title} 总台账", "author": "ledger-xl"})
-        book = _Book(wb)
-        _master_sheet(book, ledger, values, checks)
-        _submission_grid_sheet(book, ledger, subs, shown_periods, rule)
-        recent = _recent_periods(periods_with_data)
-        shown_subs = [s for s in subs if recent is None or s.period in recent or (s.period is None and s.id > _first_id(subs, recent))]
-        _records_sheet(book, store, subs, shown_subs)
-        _findings_sheet(book, store, recent, shown_subs)
-        crash_point("master-ledger")
-        wb.close()
-
-
 class _Book:
-    """The workbook's formats and the one way every sheet writes a table (widths, row heights, print set-up)."""
+    """The workbook being written, its formats, and the one way every sheet writes a table."""
 
     def __init__(self, wb: Any) -> None:
+        add = wb.add_format
         self.wb = wb
-        self.head = wb.add_format({"bold": True, "bg_color": "#1F4E78", "font_color": "#FFFFFF", "border": 1, "text_wrap": True,
-                                   "align": "center", "valign": "vcenter", "font_name": "黑体"})
-        self.text = wb.add_format({"text_wrap": True, "valign": "top", "border": 1, "font_size": 10})
-        self.num = wb.add_format({"valign": "top", "border": 1, "num_format": "0.##", "font_size": 10})
-        self.pct = wb.add_format({"valign": "top", "border": 1, "num_format": "0.0%", "font_size": 10})
-        self.title = wb.add_format({"bold": True, "font_size": 14, "font_name": "黑体"})
+        self.head = add({"bold": True, "bg_color": "#1F4E78", "font_color": "#FFFFFF", "border": 1, "text_wrap": True,
+                         "align": "center", "valign": "vcenter", "font_name": "黑体"})
+        self.text = add({"text_wrap": True, "valign": "top", "border": 1, "font_size": 10})
+        # General, not 0.##: Excel and WPS show 5 under 0.## as "5."
+        self.num = add({"valign": "top", "border": 1, "num_format": "General", "font_size": 10})
+        self.pct = add({"valign": "top", "border": 1, "num_format": "0.0%", "font_size": 10})
+        self.title = add({"bold": True, "font_size": 14, "font_name": "黑体"})
 
     def put(self, ws: Any, r: int, c: int, v: object, fmt: object = None) -> None:
+        """One cell, typed: numbers as numbers, text as text (never a formula), nothing as blank."""
         fmt = fmt or self.text
         if v is None or v == "":
             ws.write_blank(r, c, None, fmt)
@@ -97,19 +74,17 @@ class _Book:
             ws.write_string(r, c, fit_cell(str(v)), fmt)
 
     def table(self, ws: Any, r0: int, headers: list[str], widths: list[int], rows: list[list[object]],
-              formats: dict[int, object] | None = None) -> None:
+              formats: dict[int, object] | None = None, *, freeze_cols: int = 0) -> None:
+        """A table with its header at row r0: columns fitted to their texts (headers included, CJK counted
+        two), rows tall enough for wrapped texts, panes frozen below the header and right of `freeze_cols`."""
         for c, h in enumerate(headers):
             ws.write_string(r0, c, h, self.head)
         for r, row in enumerate(rows, start=r0 + 1):
             for c, v in enumerate(row):
                 self.put(ws, r, c, v, (formats or {}).get(c, self.text))
-        col_w = []
-        for c, w in enumerate(widths):
-            longest = max([text_width(str(row[c] or "")) for row in rows[:50]] + [text_width(headers[c])]) if rows else w
-            col_w.append(max(6, min(w, longest + 2)))
-            ws.set_column(c, c, col_w[-1])
-        self._row_heights(ws, r0, rows, col_w)
-        ws.freeze_panes(r0 + 1, 0)
+        col_w = _fit_columns(ws, headers, widths, rows)
+        _row_heights(ws, r0, rows, col_w)
+        ws.freeze_panes(r0 + 1, freeze_cols)
         ws.set_landscape()
         ws.set_paper(9)
         ws.fit_to_pages(1, 0)
@@ -119,23 +94,40 @@ class _Book:
         ws.autofilter(r0, 0, r0 + max(len(rows), 1), len(headers) - 1)
         ws.set_row(r0, 32)
 
-    @staticmethod
-    def _row_heights(ws: Any, r0: int, rows: list[list[object]], col_w: list[int]) -> None:
-        # a text of n characters takes at most 2.5n/2 columns (see wrapped_lines): shorter than its
-        # column, it takes one line, whatever its characters (most cells: this spares measuring them)
-        one_line = [2 * max(w - 1, 2) // 5 for w in col_w]
-        for r, row in enumerate(rows, start=r0 + 1):
-            lines = 1
-            for c, v in enumerate(row):
-                if v is not None and v != "":
-                    shown = v if type(v) is str else str(v)
-                    if len(shown) > one_line[c] or "\n" in shown:
-                        lines = max(lines, wrapped_lines(shown, col_w[c]))
-            ws.set_row(r, 15 * min(lines, MAX_ROW_LINES) + 2)
+
+def _fit_columns(ws: Any, headers: list[str], widths: list[int], rows: list[list[object]]) -> list[int]:
+    """Each column as wide as its longest text up to its cap, and never narrower than its header's longest word."""
+    col_w = []
+    for c, w in enumerate(widths):
+        longest = max([text_width(str(row[c] if row[c] is not None else ""), 2) for row in rows[:50]] or [0])
+        head = text_width(headers[c], 2)
+        # a header wraps at most once, and never inside a word: 累计计划 stays whole
+        col_w.append(max(6, min(w, longest + 2), (head + 1) // 2 + 2 if head > 8 else head + 2))
+        ws.set_column(c, c, col_w[-1])
+    return col_w
 
 
-def _latest(values: list[StoredValue]) -> tuple[dict[tuple[str, str, str], tuple[str, str]], dict[tuple[str, str], tuple[str, str]]]:
-    """Latest texts per (task, bureau, kind), and the latest lead value per (task, kind + index), with their period."""
+def _row_heights(ws: Any, r0: int, rows: list[list[object]], col_w: list[int]) -> None:
+    # a text of n characters takes at most 2.5n/2 columns (see wrapped_lines): shorter than its
+    # column, it takes one line, whatever its characters (most cells: this spares measuring them)
+    one_line = [2 * max(w - 1, 2) // 5 for w in col_w]
+    for r, row in enumerate(rows, start=r0 + 1):
+        lines = 1
+        for c, v in enumerate(row):
+            if v is not None and v != "":
+                shown = v if type(v) is str else str(v)
+                if len(shown) > one_line[c] or "\n" in shown:
+                    lines = max(lines, wrapped_lines(shown, col_w[c]))
+        ws.set_row(r, 15 * min(lines, MAX_ROW_LINES) + 2)
+
+
+def task_number(task_id: str) -> int | str:
+    """序号 as a number when it is a whole number, so that it sorts and filters as one; 1.10 stays text."""
+    return int(task_id) if task_id.isdigit() and task_id.isascii() else task_id
+
+
+def _latest_texts(values: list[StoredValue]) -> tuple[dict[tuple[str, str, str], tuple[str, str]], dict[tuple[str, str], tuple[str, str]]]:
+    """(task, bureau, kind) → (period, text) of every bureau, and (task, kind+idx) → (period, shown) of the leads."""
     latest_text: dict[tuple[str, str, str], tuple[str, str]] = {}
     latest_any: dict[tuple[str, str], tuple[str, str]] = {}
     for v in values:
@@ -146,10 +138,143 @@ def _latest(values: list[StoredValue]) -> tuple[dict[tuple[str, str, str], tuple
     return latest_text, latest_any
 
 
-def _master_sheet(book: _Book, ledger: Ledger, values: list[StoredValue], checks: CheckResult | None) -> None:
-    """总台账: plan and actual per metric and year, completion rate, status, latest progress, where each value came from."""
+@dataclass
+class _TaskLine:
+    """One metric of a task (or the task itself when it has none), as the 总台账 and the 一览表 show it."""
+
+    task: Task
+    metric: Metric | None
+    first: bool  # the task's first line: its texts are shown here
+    by_year: dict[int, float]
+    planned: float | None
+    actual: float | None
+    target: float | None
+    rate: float | None
+    source: str
+    others: list[tuple[str, str, str]]  # (as the 总台账 shows it, plan, latest) of indicators, duty and deliverable
+
+
+def _task_lines(ledger: Ledger, series: dict[tuple[str, int], dict[str, tuple[float, str, str, str]]],
+                latest_any: dict[tuple[str, str], tuple[str, str]]) -> list[_TaskLine]:
+    out = []
+    for t in ledger.tasks:
+        others = _other_measures(t, latest_any)
+        for i, m in enumerate(t.metrics or [None]):
+            s = series.get((t.id, i), {}) if m else {}
+            by_year = _actual_by_year(m, s) if m else {}
+            planned, actual, target = _totals(m, by_year)
+            rate = (actual / target) if (actual is not None and target) else None
+            src = ""
+            if s:
+                last = max(s, key=Period.parse)
+                src = f"{s[last][2]} › 填报表 › {s[last][3]}（{last}）"
+            out.append(_TaskLine(t, m, i == 0, by_year, planned, actual, target, rate, src, others))
+    return out
+
+
+def _other_measures(t: Task, latest_any: dict[tuple[str, str], tuple[str, str]]) -> list[tuple[str, str, str]]:
+    """The task's indicators, duty and deliverable as (what the 总台账 shows, the plan, the latest value)."""
+    out = []
+    for i, ind in enumerate(t.indicators):
+        got = latest_any.get((t.id, f"ind_value{i}"))
+        shown = (got[1] + ("%" if ind.unit == "%" else ":1")) if got else str(Status.NOT_REPORTED)
+        out.append((f"{ind.threshold_label()}，最新 {shown}", ind.threshold_label(), shown))
+    if t.frequency:
+        got = latest_any.get((t.id, "duty_count0"))
+        plan = f"{FREQUENCY_LABEL[t.frequency]}{t.frequency_count}次"
+        out.append((f"最新次数 {got[1]}（{got[0]}）" if got else "次数：未报", plan, f"{got[1]}次（{got[0]}）" if got else str(Status.NOT_REPORTED)))
+    if t.deliverable:
+        got = latest_any.get((t.id, "deliv_status0"))
+        not_reported = str(Status.NOT_REPORTED)
+        out.append((f"成果：{got[1] if got else not_reported}", t.deliverable, got[1] if got else not_reported))
+    return out
+
+
+def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_rule: DeadlineRule | None = None,
+                        checks: CheckResult | None = None, values: list[StoredValue] | None = None,
+                        subs: list[Submission] | None = None) -> None:
+    """`values` (current values including MASTER_KINDS) and `subs` (every submission): when the caller
+    has fetched them already."""
+    import xlsxwriter
+
     from .store import metric_series
 
+    rule = deadline_rule or DeadlineRule()
+    values = values if values is not None else store.current_values(kinds=MASTER_KINDS)
+    subs = subs if subs is not None else store.submissions()
+    latest_text, latest_any = _latest_texts(values)
+    lines = _task_lines(ledger, metric_series(ledger, values), latest_any)
+    status_of = {t.id: t for t in checks.tasks} if checks else {}
+    with atomic_path(Path(path)) as tmp:
+        wb = xlsxwriter.Workbook(str(tmp), XLSXWRITER_OPTIONS)
+        wb.set_properties({"title": f"{ledger.title} 总台账", "author": "ledger-xl"})
+        book = _Book(wb)
+        overview = _sheet_overview(book, ledger, lines, status_of)
+        _sheet_master(book, ledger, lines, latest_text, status_of)
+        _sheet_submissions_by_period(book, ledger, subs, rule)
+        recent = _recent_periods(sorted({Period.parse(s.period) for s in subs if s.period}))
+        shown_ids = _sheet_history(book, store, subs, recent)
+        _sheet_findings(book, store, shown_ids, recent)
+        overview.activate()
+        crash_point("master-ledger")
+        wb.close()
+
+
+def _sheet_overview(book: _Book, ledger: Ledger, lines: list[_TaskLine], status_of: dict[str, TaskCheck]) -> Any:
+    """一览表, the leaders' page: task, lead unit, plan, actual, rate and status in 11 pt on portrait A4,
+    one page wide, so a programme of some thirty tasks prints on one or two pages."""
+    ws = book.wb.add_worksheet("一览表")
+    f = {k: book.wb.add_format({"font_size": 11, "border": 1, "valign": "vcenter", "text_wrap": True, **extra})
+         for k, extra in (("text", {}), ("center", {"align": "center"}), ("num", {"align": "right", "num_format": "General"}),
+                          ("pct", {"align": "right", "num_format": "0%"}))}
+    head = book.wb.add_format({"bold": True, "font_size": 11, "border": 1, "align": "center", "valign": "vcenter",
+                               "text_wrap": True, "bg_color": "#D9E1F2", "font_name": "黑体"})
+    ws.merge_range(0, 0, 0, 6, f"{ledger.title}  重点任务一览表", book.wb.add_format(
+        {"bold": True, "font_size": 14, "font_name": "黑体", "align": "center", "valign": "vcenter"}))
+    ws.set_row(0, 30)
+    headers = ["序号", "重点任务", "牵头单位", "计划", "实际", "完成率", "状态"]
+    widths = [5, 31, 14, 14, 12, 7, 7]
+    for c, (h, w) in enumerate(zip(headers, widths, strict=True)):
+        ws.write_string(1, c, h, head)
+        ws.set_column(c, c, w)
+    ws.set_row(1, 22)
+    r = 2
+    for line in lines:
+        t, m = line.task, line.metric
+        check = status_of.get(t.id)
+        name = t.title.rstrip("。；;") + (f"（{m.name}）" if m and len(t.metrics) > 1 else "")
+        if m:
+            plan = f"{_num(line.target)}{m.unit}" if line.target is not None else ""
+            actual = f"{_num(line.actual)}{m.unit}" if line.actual is not None else str(Status.NOT_REPORTED)
+        else:
+            plan = "\n".join(o[1] for o in line.others)
+            actual = "\n".join(o[2] for o in line.others)
+        cells: list[tuple[object, object]] = [
+            (task_number(t.id), f["center"]), (name, f["text"]), ("、".join(t.lead), f["text"]), (plan, f["text"]),
+            (actual, f["text"]), (line.rate, f["pct"]), (check.status if check else "", f["center"])]
+        for c, (v, fmt) in enumerate(cells):
+            book.put(ws, r, c, v, fmt)
+        need = max(wrapped_lines(str(v), widths[c] * 0.95) for c, (v, _) in enumerate(cells) if v is not None)
+        ws.set_row(r, 15 * need + 5)
+        r += 1
+    for status, color in STATUS_COLORS.items():
+        ws.conditional_format(2, 6, r - 1, 6, {"type": "cell", "criteria": "==", "value": f'"{status}"',
+                                               "format": book.wb.add_format({"bg_color": color})})
+    ws.freeze_panes(2, 2)
+    ws.repeat_rows(1)
+    ws.set_portrait()
+    ws.set_paper(9)
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    ws.fit_to_pages(1, 0)
+    ws.center_horizontally()
+    ws.set_footer("&C第 &P 页，共 &N 页")
+    ws.print_area(0, 0, r - 1, 6)
+    return ws
+
+
+def _sheet_master(book: _Book, ledger: Ledger, lines: list[_TaskLine], latest_text: dict[tuple[str, str, str], tuple[str, str]],
+                  status_of: dict[str, TaskCheck]) -> None:
+    """总台账: plan and actual per metric and year, rate, status, the bureaus' latest progress and the source cell."""
     ws = book.wb.add_worksheet("总台账")
     ws.write_string(0, 0, f"{ledger.title} 总台账（生成于 {dt.datetime.now():%Y-%m-%d %H:%M}）", book.title)
     years = ledger.years
@@ -157,16 +282,28 @@ def _master_sheet(book: _Book, ledger: Ledger, values: list[StoredValue], checks
     for y in years:
         headers += [f"{y}年计划", f"{y}年实际"]
     headers += ["累计计划", "累计实际", "完成率", "其他指标（最新）", "状态", "状态说明", "牵头单位最新进展", "责任单位进展", "数据来源"]
-    series = metric_series(ledger, values)
-    latest_text, latest_any = _latest(values)
-    status_of = {t.id: t for t in checks.tasks} if checks else {}
     rows: list[list[object]] = []
-    for t in ledger.tasks:
-        rows += _task_rows(ledger, t, status_of.get(t.id), series, latest_text, latest_any)
+    for line in lines:
+        t, m = line.task, line.metric
+        check = status_of.get(t.id)
+        first = line.first
+        lead_progress = "；".join(f"{b}（{latest_text[(t.id, b, 'progress')][0]}）：{latest_text[(t.id, b, 'progress')][1]}"
+                                 for b in t.lead if (t.id, b, "progress") in latest_text)
+        resp_progress = "\n".join(f"{b}：{latest_text[(t.id, b, 'progress')][1]}" for b in ledger.responsible_of(t)
+                                  if (t.id, b, "progress") in latest_text)
+        label = (m.name + {"year_end": "（年末水平）", "per_year": "（当年数）"}.get(m.accumulation, "")) if m else ""
+        row: list[object] = [task_number(t.id), t.category, t.title, "、".join(t.lead), t.deadline.isoformat() if t.deadline else "",
+                             label, m.unit if m else ""]
+        for y in years:
+            row += [m.yearly.get(y, 0) if m else None, line.by_year.get(y)]
+        row += [line.planned, line.actual, line.rate, "\n".join(o[0] for o in line.others) if first else "", check.status if check else "",
+                "；".join(check.reasons) if check and first else "", lead_progress if first else "",
+                resp_progress if first else "", line.source]
+        rows.append(row)
     widths = [5, 12, 30, 14, 10, 16, 5] + [8] * (2 * len(years)) + [8, 8, 8, 24, 7, 24, 36, 36, 30]
     rate_col = 7 + 2 * len(years) + 2
     status_col = rate_col + 2
-    book.table(ws, 1, headers, widths, rows, {rate_col: book.pct})
+    book.table(ws, 1, headers, widths, rows, {rate_col: book.pct}, freeze_cols=3)  # 序号, 分类 and the task stay in view
     for status, color in STATUS_COLORS.items():
         ws.conditional_format(2, status_col, 1 + len(rows), status_col,
                               {"type": "cell", "criteria": "==", "value": f'"{status}"', "format": book.wb.add_format({"bg_color": color})})
@@ -174,59 +311,11 @@ def _master_sheet(book: _Book, ledger: Ledger, values: list[StoredValue], checks
                                                                  "min_type": "num", "min_value": 0, "max_type": "num", "max_value": 1})
 
 
-def _others(t: Task, latest_any: dict[tuple[str, str], tuple[str, str]]) -> list[str]:
-    """A task's indicators, duty count and deliverable, each at its latest reported value."""
-    others = []
-    for i, ind in enumerate(t.indicators):
-        got = latest_any.get((t.id, f"ind_value{i}"))
-        shown = (got[1] + ("%" if ind.unit == "%" else ":1")) if got else str(Status.NOT_REPORTED)
-        others.append(f"{ind.threshold_label()}，最新 {shown}")
-    if t.frequency:
-        got = latest_any.get((t.id, "duty_count0"))
-        others.append(f"最新次数 {got[1]}（{got[0]}）" if got else "次数：未报")
-    if t.deliverable:
-        got = latest_any.get((t.id, "deliv_status0"))
-        others.append(f"成果：{got[1] if got else Status.NOT_REPORTED}")
-    return others
-
-
-def _task_rows(ledger: Ledger, t: Task, check: TaskCheck | None, series: dict[tuple[str, int], dict[str, tuple[float, str, str, str]]],
-               latest_text: dict[tuple[str, str, str], tuple[str, str]],
-               latest_any: dict[tuple[str, str], tuple[str, str]]) -> list[list[object]]:
-    """One row per metric of a task (one row when it has none); the task-wide columns on the first."""
-    lead_progress = "；".join(f"{b}（{latest_text[(t.id, b, 'progress')][0]}）：{latest_text[(t.id, b, 'progress')][1]}"
-                             for b in t.lead if (t.id, b, "progress") in latest_text)
-    resp_progress = "\n".join(f"{b}：{latest_text[(t.id, b, 'progress')][1]}" for b in ledger.responsible_of(t)
-                              if (t.id, b, "progress") in latest_text)
-    others = _others(t, latest_any)
-    status = check.status if check else ""
-    reasons = "；".join(check.reasons) if check else ""
-    rows: list[list[object]] = []
-    measures: list[Metric | None] = list(t.metrics) or [None]
-    for i, m in enumerate(measures):
-        label = (m.name + {"year_end": "（年末水平）", "per_year": "（当年数）"}.get(m.accumulation, "")) if m else ""
-        row: list[object] = [t.id, t.category, t.title, "、".join(t.lead), t.deadline.isoformat() if t.deadline else "",
-                             label, m.unit if m else ""]
-        s = series.get((t.id, i), {}) if m else {}
-        by_year = _actual_by_year(m, s) if m else {}
-        for y in ledger.years:
-            row += [m.yearly.get(y, 0) if m else None, by_year.get(y)]
-        planned, actual_total, target = _totals(m, by_year)
-        rate = (actual_total / target) if (actual_total is not None and target) else None
-        src = ""
-        if s:
-            last = max(s, key=Period.parse)
-            src = f"{s[last][2]} › 填报表 › {s[last][3]}（{last}）"
-        first = i == 0
-        row += [planned, actual_total, rate, "\n".join(others) if first else "", status, reasons if first else "",
-                lead_progress if first else "", resp_progress if first else "", src]
-        rows.append(row)
-    return rows
-
-
-def _submission_grid_sheet(book: _Book, ledger: Ledger, subs: list[Submission], shown_periods: list[Period],
-                           rule: DeadlineRule) -> None:
-    """报送情况: bureaus × periods, each cell the state `status` shows (按时 / 逾期 / 被退回 / 未报)."""
+def _sheet_submissions_by_period(book: _Book, ledger: Ledger, subs: list[Submission], rule: DeadlineRule) -> None:
+    """报送情况: bureaus × periods, 按时 / 逾期 / 被退回 / 未报 with the file name."""
+    periods_with_data = sorted({Period.parse(s.period) for s in subs if s.period})
+    all_periods = ledger.periods()
+    shown_periods = [p for p in all_periods if not periods_with_data or p <= max(periods_with_data)] or all_periods[:1]
     ws = book.wb.add_worksheet("报送情况")
     index = ledger.role_index()
     headers = ["单位", "任务（牵头/责任）"] + [p.label for p in shown_periods]
@@ -243,14 +332,16 @@ def _submission_grid_sheet(book: _Book, ledger: Ledger, subs: list[Submission], 
             st = bureau_status(b, of_cell.get((b, p.code), []), rule.due(p), today)
             row.append(f"{st.label}｜{st.file_name}" if st.file_name else st.label)
         rows.append(row)
-    book.table(ws, 0, headers, [26, 10] + [30] * len(shown_periods), rows)
+    book.table(ws, 0, headers, [26, 10] + [30] * len(shown_periods), rows, freeze_cols=1)
+    n_rows = len(rows)
     for word, color in STATE_COLORS.items():
-        ws.conditional_format(1, 2, len(rows), 1 + len(shown_periods),
+        ws.conditional_format(1, 2, n_rows, 1 + len(shown_periods),
                               {"type": "text", "criteria": "begins with", "value": word, "format": book.wb.add_format({"bg_color": color})})
 
 
-def _records_sheet(book: _Book, store: Store, subs: list[Submission], shown_subs: list[Submission]) -> None:
-    """提交记录: the files received in the latest periods, what became of each and what it changed."""
+def _sheet_history(book: _Book, store: Store, subs: list[Submission], recent: set[str] | None) -> set[int]:
+    """提交记录: the files of the recent periods (see RECENT_PERIODS), with what changed from the unit's
+    previous return; the ids of the files listed."""
     from .returns import change_notes
 
     ws = book.wb.add_worksheet("提交记录")
@@ -259,29 +350,30 @@ def _records_sheet(book: _Book, store: Store, subs: list[Submission], shown_subs
 
     headers = ["收到时间", "文件名", "单位", "报送期", "结果", "错误", "提示", "改动（与上一份相比）", "SHA-256", "存档位置",
                "时间来源", "发件人"]
+    shown_subs = [s for s in subs if recent is None or s.period in recent or (s.period is None and s.id > _first_id(subs, recent))]
     rows: list[list[object]] = [[s.received_at.replace("T", " "), s.file_name, s.bureau or "（未识别）", s.period or "",
                                  ("已汇入" if s.current else "已被新文件取代") if s.outcome == "merged" else "拒收",
                                  s.n_errors, s.n_warnings, changed.get(s.id, ""), s.sha256, s.archive_path,
                                  RECEIVED_SOURCE_CN.get(s.received_source, s.received_source), s.sender or ""]
                                 for s in shown_subs]
     rows += _older_note(len(subs) - len(shown_subs), "个文件", len(headers))
-    book.table(ws, 0, headers, [18, 30, 22, 9, 14, 6, 6, 36, 66, 40, 12, 26], rows)
+    book.table(ws, 0, headers, [18, 30, 22, 9, 14, 6, 6, 36, 66, 40, 12, 26], rows, freeze_cols=2)
     ws.conditional_format(1, 4, max(len(rows), 1), 4, {"type": "text", "criteria": "begins with", "value": "拒收",
                                                        "format": book.wb.add_format({"bg_color": "#FFC7CE"})})
+    return {s.id for s in shown_subs}
 
 
-def _findings_sheet(book: _Book, store: Store, recent: set[str] | None, shown_subs: list[Submission]) -> None:
-    """问题清单: the findings of ingest and of the checks, for the files and periods 提交记录 shows."""
+def _sheet_findings(book: _Book, store: Store, shown_ids: set[int], recent: set[str] | None) -> None:
+    """问题清单: the findings of the files and periods listed in 提交记录, with where each is."""
     ws = book.wb.add_worksheet("问题清单")
     headers = ["来源", "报送期", "文件", "工作表", "单元格", "级别", "代码", "说明", "原值"]
     found = store.all_findings()
-    shown_ids = {s.id for s in shown_subs}
     kept = [(source, period, f) for sid, source, period, f in found
             if recent is None or (sid in shown_ids if sid is not None else period in recent)]
     rows: list[list[object]] = [["核对" if source == "check" else "汇总", period or "", f.file or "", f.sheet or "", f.cell or "",
                                  SEVERITY_CN[str(f.severity)], f.code, f.message, f.value or ""] for source, period, f in kept]
     rows += _older_note(len(found) - len(kept), "条问题", len(headers))
-    book.table(ws, 0, headers, [6, 9, 30, 10, 8, 6, 18, 70, 20], rows)
+    book.table(ws, 0, headers, [6, 9, 30, 10, 8, 6, 18, 70, 20], rows, freeze_cols=3)
     ws.conditional_format(1, 5, max(len(rows), 1), 5, {"type": "cell", "criteria": "==", "value": '"错误"',
                                                        "format": book.wb.add_format({"bg_color": "#FFC7CE"})})
 
@@ -317,6 +409,7 @@ def _num(v: float | None) -> str:
     from .model import fmt_number
 
     return fmt_number(v)
+
 
 
 def _actual_by_year(m: Metric, s: dict[str, tuple[float, str, str, str]]) -> dict[int, float]:
