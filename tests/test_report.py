@@ -12,7 +12,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm
 
 from ledger_xl.charts import cjk_font
-from ledger_xl.model import Period
+from ledger_xl.model import Period, fmt_number
 from ledger_xl.pipeline import make_report
 from ledger_xl.store import Store
 
@@ -65,7 +65,7 @@ def test_metric_tables_match_the_store(report):
         actual = sum(x[0] for x in series.get((tid, i), {}).values())
         assert float(cum_actual) == actual, (tid, i)
         total = m.target.value if m.target else m.planned_total()
-        assert rate == f"{actual / total * 100:.1f}%"
+        assert rate == f"{fmt_number(round(actual / total * 100, 2))}%"  # 100%, 87.5%: as people write them
         assert status == next(t for t in result.tasks if t.id == tid).metrics[i].status
 
 

@@ -13,11 +13,19 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-from .status import SHOWN_ORDER
+from .status import SHOWN_ORDER, Status
 
-CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
-             "Microsoft YaHei", "SimHei", "PingFang SC", "Heiti SC", "Noto Serif CJK SC"]
-STATUS_COLORS = {str(s): s.chart_color for s in SHOWN_ORDER}
+# serif first: the charts sit beside 仿宋 text; a sans face only where no CJK serif is installed
+CJK_FONTS = ["Noto Serif CJK SC", "Source Han Serif SC", "SimSun", "FangSong", "Songti SC", "STSong",
+             "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
+             "Microsoft YaHei", "SimHei", "PingFang SC", "Heiti SC"]
+# readable on a black-and-white printer: grey levels far apart (Status.chart_color), each status with its
+# own hatching, and every bar labelled in words; the colour is only a help on screen
+HATCHES = {Status.DONE: "", Status.AHEAD: "++", Status.ON_TRACK: "//", Status.WARNING: "..", Status.BEHIND: "xx",
+           Status.NOT_MET: "\\\\", Status.REFUSED: "||", Status.NOT_REPORTED: "--"}
+STATUS_STYLE = {str(s): (s.chart_color, HATCHES[s]) for s in SHOWN_ORDER}
+STATUS_COLORS = {s: c for s, (c, _) in STATUS_STYLE.items()}
+LABEL_CHARS = 14  # a metric's label wraps onto a second line after this many characters, never cut
 
 
 @dataclass(frozen=True)
@@ -62,54 +70,70 @@ def _png(fig: object) -> bytes:
     return buf.getvalue()
 
 
+def wrap_label(text: str, n: int = LABEL_CHARS) -> str:
+    """A label in lines of at most n characters (CJK text has no spaces to break at)."""
+    return "\n".join(text[i:i + n] for i in range(0, len(text), n)) or text
+
+
+def _bar(ax: Any, y: float, width: float, left: float, status: str, height: float) -> None:
+    color, hatch = STATUS_STYLE.get(status, ("#BDBDBD", ""))
+    ax.barh(y, width, left=left, color=color, hatch=hatch, edgecolor="#212121", linewidth=0.6, height=height)
+
+
+def _legend(ax: Any, statuses: list[str], **kwargs: Any) -> None:
+    from matplotlib.patches import Patch
+
+    handles = [Patch(facecolor=STATUS_STYLE[s][0], hatch=STATUS_STYLE[s][1], edgecolor="#212121", label=s)
+               for s in STATUS_STYLE if s in statuses]
+    ax.legend(handles=handles, fontsize=8, frameon=False, **kwargs)
+
+
 def metric_progress(bars: list[MetricBar], title: str) -> bytes | None:
-    """Horizontal bars: actual against total target, with a mark where the plan stands now."""
-    made = _figure(7.2, 0.42 * len(bars) + 1.2) if bars else None
+    """Horizontal bars: actual against total target, with a mark where the plan stands now; each bar hatched
+    by its status and labelled with its share, so the chart reads the same in grey print."""
+    rows = [wrap_label(b.label) for b in bars]
+    height = sum(0.3 + 0.16 * r.count("\n") for r in rows) + 1.3
+    made = _figure(7.2, height) if bars else None
     if made is None:
         return None
     fig, ax = made
     ys = list(range(len(bars)))[::-1]
     for y, b in zip(ys, bars, strict=True):
-        ax.barh(y, min(b.actual_share, 1.5) * 100, color=STATUS_COLORS.get(b.status, "#1E88E5"), height=0.6)
-        ax.plot([b.planned_share * 100] * 2, [y - 0.38, y + 0.38], color="#212121", linewidth=1.6)
-        ax.text(min(b.actual_share, 1.5) * 100 + 1.5, y, f"{b.actual_share * 100:.0f}%", va="center", fontsize=8)
+        shown = min(b.actual_share, 1.5) * 100
+        _bar(ax, y, shown, 0, b.status, 0.6)
+        ax.plot([b.planned_share * 100] * 2, [y - 0.38, y + 0.38], color="#000000", linewidth=1.8)
+        ax.text(shown + 1.5, y, f"{b.actual_share * 100:.0f}%（{b.status}）", va="center", fontsize=8)
     ax.set_yticks(ys)
-    ax.set_yticklabels([b.label for b in bars], fontsize=8)
-    ax.set_xlim(0, max(115, max(min(b.actual_share, 1.5) * 100 for b in bars) + 12))
-    ax.axvline(100, color="#757575", linestyle="--", linewidth=0.8)
-    ax.set_xlabel("占总目标的比例（%）；黑色竖线为截至本期的计划进度", fontsize=8)
+    ax.set_yticklabels(rows, fontsize=8)
+    ax.set_xlim(0, max(125, max(min(b.actual_share, 1.5) * 100 for b in bars) + 25))
+    ax.set_ylim(-0.7, len(bars) - 0.3)
+    ax.axvline(100, color="#424242", linestyle="--", linewidth=0.8)
+    ax.set_xlabel("占总目标的比例（%）；黑色竖线为截至本期的计划进度，虚线为总目标", fontsize=8)
     ax.set_title(title, fontsize=11)
     ax.spines[["top", "right"]].set_visible(False)
-    from matplotlib.patches import Rectangle
-
-    handles = [Rectangle((0, 0), 1, 1, color=c) for s, c in STATUS_COLORS.items() if any(b.status == s for b in bars)]
-    labels = [s for s in STATUS_COLORS if any(b.status == s for b in bars)]
-    ax.legend(handles, labels, fontsize=7, loc="lower right", frameon=False)
+    _legend(ax, [b.status for b in bars], loc="lower right")
     return _png(fig)
 
 
-def status_mix(counts: dict[str, int], title: str) -> bytes | None:
-    """How many tasks are in each status: one horizontal stacked bar with counts, easy to read in grey print."""
+def status_mix(counts: dict[str, int], title: str, height_in: float = 1.9) -> bytes | None:
+    """How many tasks are in each status: a bar per status, hatched, named and labelled with its count and
+    share, so that even the smallest is read in grey print; `height_in` fills what is left of page 1."""
     items = [(s, n) for s, n in counts.items() if n]
-    made = _figure(7.2, 1.9) if items else None
+    made = _figure(7.2, max(1.6, height_in)) if items else None
     if made is None:
         return None
     fig, ax = made
-    left = 0
     total = sum(n for _, n in items)
-    for s, n in items:
-        ax.barh(0, n, left=left, color=STATUS_COLORS.get(s, "#757575"), height=0.55)
-        if n / total > 0.06:
-            ax.text(left + n / 2, 0, f"{s}\n{n}项", ha="center", va="center", fontsize=8, color="white")
-        left += n
-    ax.set_xlim(0, total)
-    ax.set_yticks([])
-    ax.set_xlabel(f"共 {total} 项任务", fontsize=8)
+    ys = list(range(len(items)))[::-1]
+    for y, (s, n) in zip(ys, items, strict=True):
+        _bar(ax, y, n, 0, s, 0.62)
+        ax.text(n + total * 0.01, y, f"{n}项（{n / total * 100:.0f}%）", va="center", fontsize=9)
+    ax.set_yticks(ys)
+    ax.set_yticklabels([s for s, _ in items], fontsize=10)
+    ax.set_xlim(0, max(n for _, n in items) * 1.25)
+    ax.set_xlabel(f"任务数（共 {total} 项）", fontsize=9)
     ax.set_title(title, fontsize=11)
-    ax.spines[["top", "right", "left"]].set_visible(False)
-    small = [f"{s} {n}项" for s, n in items if n / total <= 0.06]
-    if small:
-        ax.text(total, -0.55, "；".join(small), ha="right", va="top", fontsize=7)
+    ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
 
 

@@ -215,6 +215,11 @@ class Code(StrEnum):
     RECEIVED_FORMAT = ("received-format", E, "{text}")
     TIMEZONE = ("bad-timezone", E, "{text}")
 
+    # ---- the report ([report] letterhead, the office's own 版头 .docx)
+    LETTERHEAD_MISSING = ("letterhead-missing", E, "找不到{where}。请填写办公室提供的版头 .docx 文件的路径，或留空。")
+    LETTERHEAD_DOCTYPE = ("letterhead-doctype", E, "{where}含有不安全的 XML 声明（DOCTYPE）。请在 Word 中另存为新的 .docx 后再用。")
+    LETTERHEAD_UNREADABLE = ("letterhead-unreadable", E, "{where}不是可读取的 Word（.docx）文件：{why}。请用 Word 或 WPS 另存为 .docx。")
+
     # ---- mail
     MAIL_CONFIG = ("mail-config", E, "{problem}。{fix}。")
     MAIL_PASSWORD = ("mail-password", E, "没有邮箱密码：请设置环境变量 {env}（密码或授权码），不要写在文件里。")

@@ -525,6 +525,8 @@ def make_report(root: Path, period_text: str, out: Path | None = None, *, date: 
                 cumulative_before={k: sum(x[0] for x in s.values()) for k, s in before.items()},
                 issuer=str(cfg.get("issuer") or DEFAULT_ISSUER), date=date or dt.date.today(),
                 font_profile=str(cfg.get("font_profile", "gb2312")),
+                addressee=str(cfg.get("addressee") or ""), issuer_full=str(cfg.get("issuer_full") or ""),
+                letterhead=(ws.root / str(cfg["letterhead"])) if cfg.get("letterhead") else None,
             )
         target = out or ws.outputs / "reports" / f"{period.code}_总结报告.docx"
         return write_report(data, target, drawing), result

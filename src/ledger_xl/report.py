@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
+import unicodedata
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .checks import CheckResult, TaskCheck
+from .codes import Code
+from .findings import LedgerError
 from .fsutil import atomic_path
 from .model import DEFAULT_ISSUER, Ledger, Period, fmt_number
 from .reporting import LATE, MISSING, MISSING_OVERDUE, ON_TIME, REFUSED
@@ -51,41 +54,12 @@ class ReportData:
     status: StatusReport
     values: list[StoredValue]  # current values of this period
     cumulative_before: dict[tuple[str, int], float] = field(default_factory=dict)
-    issuer: str = DEFAULT_ISSUER
+    issuer: str = DEFAULT_ISSUER  # the short name the text uses ("领导小组办公室对各成员单位…")
     date: dt.date = field(default_factory=dt.date.today)
     font_profile: str = "gb2312"
-
-
-def _deadline_table(w: Writer, ledger: Ledger, tc_of: dict[str, Any], k: int) -> int:
-    """Tasks with a 完成时限: each beside its deadline and its status this period (none: nothing is written)."""
-    rows = [[t.id, _short(t.title, 40), "、".join(t.lead), t.deadline.isoformat(), tc_of[t.id].status]
-            for t in ledger.tasks if t.deadline is not None]
-    if rows:
-        k += 1
-        w.h2(f"（{cn_seq(k)}）有完成时限的任务")
-        w.table(["序号", "任务", "牵头单位", "完成时限", "状态"], rows, [12, 64, 36, 24, 18])
-    return k
-
-
-def _submission_section(w: Writer, st: StatusReport) -> None:
-    """三、各单位报送情况: the same states as `status` and the master ledger — refused is not missing."""
-    def named(state: str) -> list[str]:
-        return [b.name for b in st.bureaus if b.state == state]
-
-    refused = [b for b in st.bureaus if b.state == REFUSED]
-    missing, overdue = named(MISSING), named(MISSING_OVERDUE)
-    w.body(f"本期应报送单位{len(st.bureaus)}个，报送截止日期为{cn_date(dt.date.fromisoformat(st.deadline))}。按时报送{len(named(ON_TIME))}个，"
-           f"逾期报送{len(named(LATE))}个，报送材料不合格被退回{len(refused)}个，未报送{len(missing) + len(overdue)}个。")
-    if named(ON_TIME):
-        w.body(f"按时报送的单位：{_list(named(ON_TIME))}。")
-    if named(LATE):
-        w.body(f"逾期报送的单位：{_list(named(LATE))}。")
-    if refused:
-        w.body(f"报送材料不合格、已退回尚未重新报送的单位：{_list([f'{b.name}（{b.n_findings}处问题）' for b in refused])}。")
-    if overdue:
-        w.body(f"截止日期已过仍未报送的单位：{_list(overdue)}。")
-    if missing:
-        w.body(f"尚未报送的单位（未到截止日期）：{_list(missing)}。")
+    addressee: str = ""  # 主送机关, e.g. 市人民政府: printed after the title, flush left, with a full-width colon
+    issuer_full: str = ""  # the full office name that signs (署名); the short issuer when empty
+    letterhead: Path | None = None  # the office's own .docx 版头, placed above the title as supplied
 
 
 def cn_date(d: dt.date) -> str:
@@ -154,20 +128,114 @@ def _child_val(parent: object, tag: str, value: str) -> None:
     node = parent.find(_qn(tag))  # type: ignore[attr-defined]
     if node is None:
         node = OxmlElement(tag)
-        parent.append(node)  # type: ignore[attr-defined]
+        insert_in_order(parent, node)
     node.set(_qn("w:val"), value)
 
 
 def _ppr_set(paragraph: object, tag: str, **attrs: str) -> None:
+    _ppr_set_el(paragraph._p, tag, **attrs)  # type: ignore[attr-defined]
+
+
+def _ppr_set_el(p: Any, tag: str, **attrs: str) -> None:
     from docx.oxml import OxmlElement
 
-    ppr = paragraph._p.get_or_add_pPr()  # type: ignore[attr-defined]
+    ppr = p.get_or_add_pPr()
     node = ppr.find(_qn(tag))
     if node is None:
         node = OxmlElement(tag)
-        ppr.append(node)
+        insert_in_order(ppr, node)
     for k, v in attrs.items():
         node.set(_qn(f"w:{k}"), v)
+
+
+# the schema's order of pPr and rPr children (ECMA-376 CT_PPr, CT_RPr), as python-docx declares them
+PPR_ORDER = ["w:pStyle", "w:keepNext", "w:keepLines", "w:pageBreakBefore", "w:framePr", "w:widowControl",
+             "w:numPr", "w:suppressLineNumbers", "w:pBdr", "w:shd", "w:tabs", "w:suppressAutoHyphens",
+             "w:kinsoku", "w:wordWrap", "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN",
+             "w:bidi", "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing",
+             "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment",
+             "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange"]
+RPR_ORDER = ["w:rStyle", "w:rFonts", "w:b", "w:bCs", "w:i", "w:iCs", "w:caps", "w:smallCaps", "w:strike",
+             "w:dstrike", "w:outline", "w:shadow", "w:emboss", "w:imprint", "w:noProof", "w:snapToGrid",
+             "w:vanish", "w:webHidden", "w:color", "w:spacing", "w:w", "w:kern", "w:position", "w:sz", "w:szCs",
+             "w:highlight", "w:u", "w:effect", "w:bdr", "w:shd", "w:fitText", "w:vertAlign", "w:rtl", "w:cs",
+             "w:em", "w:lang", "w:eastAsianLayout", "w:specVanish", "w:oMath"]
+
+
+def insert_in_order(props: Any, node: Any) -> None:
+    """Add a child to a pPr or rPr where the schema puts it: Word refuses a file whose property elements
+    are out of order."""
+    seq = PPR_ORDER if props.tag == _qn("w:pPr") else RPR_ORDER
+    tag = next((t for t in seq if _qn(t) == node.tag), None)
+    if tag is None:
+        props.append(node)
+        return
+    props.insert_element_before(node, *seq[seq.index(tag) + 1:])
+
+
+def _line_grid(section: object) -> None:
+    """22 lines a page on Word's line grid (文档网格 › 只指定行网格, linePitch 579 twips = 28.95 pt).
+
+    Not linesAndChars: LibreOffice puts a 16 pt character into two cells of a character grid narrower than
+    16 pt, and 28 characters on 156 mm need a 15.79 pt cell, so it printed 14 characters a line (measured,
+    LibreOffice 7.4/7.5). The 28 characters come from -0.25 pt character spacing in the Normal style instead
+    (Word and LibreOffice alike: 156 mm / 15.75 pt = 28.07)."""
+    from docx.oxml import OxmlElement
+
+    sect_pr = section._sectPr  # type: ignore[attr-defined]
+    grid = sect_pr.find(_qn("w:docGrid"))
+    if grid is None:
+        grid = OxmlElement("w:docGrid")
+        sect_pr.append(grid)
+    grid.attrib.clear()
+    grid.set(_qn("w:type"), "lines")
+    grid.set(_qn("w:linePitch"), str(LINE_TWIPS))
+
+
+def text_chars(text: str) -> float:
+    """How many characters (字) wide a text is in a Chinese font: a CJK, full-width or East Asian ambiguous
+    character (“ ” — ≥ …) is one, any other half."""
+    return sum(1.0 if unicodedata.east_asian_width(ch) in "WFA" else 0.5 for ch in text)
+
+
+def signature_layout(issuer: str, date_text: str) -> tuple[float, float]:
+    """Right indents (in 字) of the issuer and the date under GB/T 9704-2012 §7.3.5.2 (no seal).
+
+    The issuer is 右空二字 and the date starts two characters right of the issuer's first character, so it
+    ends (issuer − date − 2) characters left of where the issuer ends; a date longer than the issuer is
+    右空二字 itself and the issuer moves left by as much ("相应增加发文机关署名右空字数")."""
+    n, d = text_chars(issuer), text_chars(date_text)
+    if d > n:
+        return 2 + d + 2 - n, 2.0
+    return 2.0, 2 + n - 2 - d
+
+
+def _cell_chars(text: str) -> float:
+    """A cell text's width in characters, with the quarter character Word and LibreOffice put between
+    Latin letters or digits and Chinese (2025年计划 is 5.5 characters wide, not 5)."""
+    mixed = any(ch.isascii() and ch.isalnum() for ch in text) and any(not ch.isascii() for ch in text)
+    return text_chars(text) + (0.5 if mixed else 0)
+
+
+TABLE_CHAR_MM = 10.5 * 25.4 / 72  # one 10.5 pt character
+CELL_PAD_MM = 2 * 1.9 + 1.0  # Table Grid's cell margins (0.19 cm a side) and a little room
+TYPE_AREA_MM = 156.0
+
+
+def table_widths(headers: list[str], rows: list[list[str]], flex: int, *, total: float = TYPE_AREA_MM,
+                 cap_chars: float = 9) -> list[float]:
+    """Column widths (mm): each column fits its header on one line and its values up to `cap_chars`
+    characters; column `flex` (the indicator's name) takes what is left of the type area."""
+    widths = []
+    for c, head in enumerate(headers):
+        longest = max([_cell_chars(str(r[c])) for r in rows[:500]] or [0])
+        widths.append(max(_cell_chars(head), min(longest, cap_chars)) * TABLE_CHAR_MM + CELL_PAD_MM)
+    rest = total - (sum(widths) - widths[flex])
+    widths[flex] = max(rest, 8 * TABLE_CHAR_MM + CELL_PAD_MM)
+    if sum(widths) > total:  # many columns: the others share what the type area has, in proportion
+        scale = (total - widths[flex]) / (sum(widths) - widths[flex])
+        widths = [w if c == flex else w * scale for c, w in enumerate(widths)]
+    return widths
 
 
 class Writer:
@@ -187,6 +255,7 @@ class Writer:
         sec.page_width, sec.page_height = Mm(210), Mm(297)
         sec.top_margin, sec.bottom_margin, sec.left_margin, sec.right_margin = Mm(37), Mm(35), Mm(28), Mm(26)
         sec.header_distance, sec.footer_distance = Mm(15), Mm(26)
+        _line_grid(sec)
         # document defaults and styles: East Asian font everywhere, language zh-CN, no theme fonts
         defaults = doc.styles.element.find(_qn("w:docDefaults"))
         rpr_default = defaults.find(_qn("w:rPrDefault")).find(_qn("w:rPr"))
@@ -211,7 +280,7 @@ class Writer:
 
         spacing = OxmlElement("w:spacing")
         spacing.set(_qn("w:val"), "-5")  # -0.25 pt: 28 characters a line at 16 pt
-        normal.element.get_or_add_rPr().append(spacing)
+        insert_in_order(normal.element.get_or_add_rPr(), spacing)
         pf = normal.paragraph_format
         pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
         pf.line_spacing = Pt(LINE_TWIPS / 20)
@@ -293,14 +362,23 @@ class Writer:
         pf.space_before = pf.space_after = self.Pt(0)
         pf.keep_with_next = True
 
+    def addressee(self, text: str) -> None:
+        """主送机关: the line after the title, flush left (no indent), ending in a full-width colon."""
+        p = self.doc.add_paragraph()
+        _ppr_set(p, "w:jc", val="left")
+        self.run(p, text.rstrip(":：") + "：", self.fonts["body"], 16)
+
     def signature(self, issuer: str, date: dt.date) -> None:
+        """署名 and 成文日期 of a document without a seal (GB/T 9704-2012 §7.3.5.2): one empty line after the
+        text; the issuer 右空二字; the date on the next line, its first character two characters right of the
+        issuer's; a date longer than the issuer is 右空二字 and the issuer moves left to keep the two apart."""
         from docx.enum.text import WD_ALIGN_PARAGRAPH
 
         self.doc.add_paragraph()
-        for text, right_chars in ((issuer, 4), (cn_date(date), 4)):
+        for text, right in zip((issuer, cn_date(date)), signature_layout(issuer, cn_date(date)), strict=True):
             p = self.doc.add_paragraph()
             p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-            _ppr_set(p, "w:ind", rightChars=str(right_chars * 100), right=str(right_chars * 320))
+            _ppr_set(p, "w:ind", rightChars=str(round(right * 100)), right=str(round(right * 320)))
             self.run(p, text, self.fonts["body"], 16)
 
     def picture_slot(self) -> tuple[object, object]:
@@ -326,8 +404,10 @@ class Writer:
         p.add_run().add_picture(io.BytesIO(png), width=self.Mm(150))  # type: ignore[attr-defined]
         self.run(c, caption, self.fonts["h2"], 14)
 
-    def table(self, headers: list[str], rows: list[list[str]], widths_mm: Sequence[float]) -> object:
-        """A grid table in the table font; the header row repeats on every page.
+    def table(self, headers: list[str], rows: list[list[str]], flex: int = 1) -> object:
+        """A grid table in the table font: columns as wide as their header (never wrapped mid-word) and values,
+        column `flex` taking the rest of the type area; the header row repeats on every page and no row is
+        split across pages.
 
         The header and the first body row are formatted through python-docx; every further row is a copy
         of that first one with its texts replaced (python-docx's per-cell API is quadratic on long tables).
@@ -338,15 +418,18 @@ class Writer:
         from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
         from docx.oxml import OxmlElement
 
+        widths_mm = table_widths(headers, rows, flex)
         t = self.doc.add_table(rows=1 + min(len(rows), 1), cols=len(headers))
         t.style = self.doc.styles["Table Grid"]
         t.alignment = WD_TABLE_ALIGNMENT.CENTER
         t.autofit = False
         for ci, width in enumerate(widths_mm):
             t.columns[ci].width = self.Mm(width)  # the grid: what LibreOffice and WPS lay out by
-        tr_pr = t.rows[0]._tr.get_or_add_trPr()
-        tr_pr.append(OxmlElement("w:tblHeader"))  # repeat the header row on every page
         for ri, (row, values) in enumerate(zip(t.rows, [headers, *rows[:1]], strict=True)):
+            tr_pr = row._tr.get_or_add_trPr()
+            tr_pr.append(OxmlElement("w:cantSplit"))  # a row is never split across pages
+            if ri == 0:
+                tr_pr.append(OxmlElement("w:tblHeader"))  # the header row repeats on every page
             for ci, (cell, value) in enumerate(zip(row.cells, values, strict=True)):
                 cell.width = self.Mm(widths_mm[ci])
                 p = cell.paragraphs[0]
@@ -354,7 +437,8 @@ class Writer:
                 pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
                 pf.line_spacing = self.Pt(15)
                 pf.first_line_indent = self.Pt(0)
-                p.alignment = WD_ALIGN_PARAGRAPH.CENTER if ri == 0 or ci != 1 else WD_ALIGN_PARAGRAPH.LEFT
+                _ppr_set(p, "w:snapToGrid", val="0")  # 15 pt table lines, not the body's 28.95 pt grid
+                p.alignment = WD_ALIGN_PARAGRAPH.CENTER if ri == 0 or ci != flex else WD_ALIGN_PARAGRAPH.LEFT
                 self.run(p, str(value), self.fonts["table_head" if ri == 0 else "table"], 10.5)
         if len(rows) > 1:
             proto = t.rows[1]._tr
@@ -402,16 +486,20 @@ class Writer:
 # ---------------------------------------------------------------- content
 
 
-def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{x * 100:.1f}%"
+def pct(x: float | None) -> str:
+    """A share as people write it: 100%, 87.5%, 8.71% (no trailing zeros), — when unknown."""
+    if x is None:
+        return "—"
+    return fmt_number(round(x * 100, 2)) + "%"
 
 
 def _list(names: list[str]) -> str:
     return "、".join(names) if names else "无"
 
 
-def _chart_jobs(data: ReportData) -> list[tuple[str, tuple[Any, ...], str]]:
-    """The report's charts as (chart, arguments, caption): the status mix, then metrics against plan."""
+def _chart_jobs(data: ReportData, first_height_in: float) -> list[tuple[str, tuple[Any, ...], str]]:
+    """The report's charts as (chart, arguments, caption): the status mix, sized to what is left of page 1,
+    then metrics against plan."""
     from .charts import MetricBar
     from .checks import planned_at
 
@@ -426,35 +514,58 @@ def _chart_jobs(data: ReportData) -> list[tuple[str, tuple[Any, ...], str]]:
             mc = tc_of[t.id].metrics[i]
             total = m.goal_value(period.year)
             if total:
-                label = f"{t.id}.{m.name}"
-                bars.append(MetricBar(label if len(label) <= 16 else label[:15] + "…", planned_at(m, period) / total,
-                                      (mc.actual or 0) / total, mc.status))
+                bars.append(MetricBar(f"{t.id}.{m.name}", planned_at(m, period) / total, (mc.actual or 0) / total, mc.status))
     title, caption = "数量指标完成进度", "数量指标累计完成情况（占总目标）"
     if len(bars) > MAX_BARS:  # a chart of hundreds of bars helps no one: show those furthest behind plan
         bars = sorted(bars, key=lambda b: b.actual_share - b.planned_share)[:MAX_BARS]
         title, caption = f"进度最落后的{MAX_BARS}个数量指标", f"进度最落后的{MAX_BARS}个数量指标（占总目标）"
-    return [("status_mix", ({str(s): counts.get(s, 0) for s in SHOWN_ORDER}, f"{period.label}重点任务进展状态"), "重点任务进展状态分布"),
+    return [("status_mix", ({str(s): counts.get(s, 0) for s in SHOWN_ORDER}, f"{period.label}重点任务进展状态", first_height_in),
+             "重点任务进展状态分布"),
             ("metric_progress", (bars, title), caption)]
 
 
+CHART_WIDTH_MM = 150
+BODY_LINES = 22
+
+
+def _lines_of(text: str, indent: bool = True) -> int:
+    """Lines a body paragraph takes: 28 characters a line, the first two of the first line indented."""
+    return max(1, math.ceil((text_chars(text) + (2 if indent else 0)) / 28))
+
+
+def _page1_room_in(data: ReportData, opening: list[str]) -> float:
+    """Height (inches) left on page 1 for the first chart and its caption, after the title, the
+    addressee, the opening paragraphs and the heading: the chart fills page 1 instead of leaving it half
+    empty (between 1.6 and 3.2 inches, at the chart's printed width)."""
+    title_lines = 3 if len(report_title(data.ledger, data.period)) > TITLE_CHARS else 2  # 22 pt on 35 pt lines + space
+    used = title_lines + (1 if data.addressee else 0) + 1 + sum(_lines_of(t) for t in opening) + 1  # caption line
+    room_lines = BODY_LINES - used
+    if data.letterhead is not None or room_lines < 5:
+        return 2.2  # page 1 is the letterhead's, or too full: the chart goes to page 2 at its usual size
+    height_pt = room_lines * LINE_TWIPS / 20 - 6
+    return max(1.6, min(3.2, height_pt / 72 * (7.2 / (CHART_WIDTH_MM / 25.4))))  # drawn 7.2 in wide, shown 150 mm
+
+
 def compose(data: ReportData, drawing: Rendering | None = None) -> Writer:
-    """The report as a document, section by section. `drawing`: a chart process the caller started early
-    (see charts.Rendering)."""
+    """The report as a document. `drawing`: a chart process the caller started early (see charts.Rendering)."""
     from .charts import Rendering
 
-    charts = _chart_jobs(data)
+    w = Writer(FONT_PROFILES.get(data.font_profile, FONT_PROFILES["gb2312"]))
+    _title(w, data)
+    opening = _opening(data)
+    charts = _chart_jobs(data, _page1_room_in(data, opening))
     drawing = drawing or Rendering()
     drawing.draw([(name, args) for name, args, _ in charts])  # drawn meanwhile, in another process
-    w = Writer(FONT_PROFILES.get(data.font_profile, FONT_PROFILES["gb2312"]))
-    got_any = any(b.submitted for b in data.status.bureaus)
-    _title(w, data)
-    slots = _overview_section(w, data, len(charts), got_any)
-    _indicators_section(w, data)
-    w.h1("三、各单位报送情况")
-    _submission_section(w, data.status)
-    trouble = _problems_section(w, data, got_any)
-    _next_steps_section(w, data, trouble)
-    w.signature(data.issuer, data.date)
+    w.body(opening[0])
+    w.h1("一、总体进展")
+    for sentence in opening[1:]:
+        w.body(sentence)
+    slots = [w.picture_slot() for _ in charts]
+    _section_metrics(w, data)
+    _section_submissions(w, data)
+    trouble = _section_problems(w, data)
+    _section_next(w, data, trouble)
+    w.signature(data.issuer_full or data.issuer, data.date)
     pngs = drawing.result()
     figure = 0
     for slot, png, (_, _, caption) in zip(slots, pngs if slots else [], charts, strict=False):
@@ -464,7 +575,7 @@ def compose(data: ReportData, drawing: Rendering | None = None) -> Writer:
 
 
 def _title(w: Writer, data: ReportData) -> None:
-    """The title (on two lines when it is too long for one) and the opening sentence."""
+    """The title (a long one in two lines, broken where its period part begins), then the 主送机关."""
     title = report_title(data.ledger, data.period)
     tail = f"{data.period.label}工作进展情况报告"
     head = title[: -len(tail)]
@@ -472,26 +583,25 @@ def _title(w: Writer, data: ReportData) -> None:
         w.title(head, second_line=tail)
     else:
         w.title(title)
-    w.body(f"按照工作安排，领导小组办公室对各成员单位{data.period.label}重点任务推进情况进行了汇总核对，现将有关情况报告如下。")
+    if data.addressee:
+        w.addressee(data.addressee)
 
 
-def _overview_section(w: Writer, data: ReportData, n_charts: int, got_any: bool) -> list[tuple[object, object]]:
-    """一、总体进展: the status counts, what moved since the previous period, and a slot per chart."""
-    ledger, period = data.ledger, data.period
-    w.h1("一、总体进展")
-    counts = data.checks.counts()
+def _opening(data: ReportData) -> list[str]:
+    """The opening paragraph, then what 一、总体进展 says before its charts."""
+    period, checks = data.period, data.checks
+    out = [f"按照工作安排，{data.issuer}对各成员单位{period.label}重点任务推进情况进行了汇总核对，现将有关情况报告如下。"]
+    if not any(b.submitted for b in data.status.bureaus):
+        out.append(f"截至{period.label}，本期尚未收到任何单位报送的数据。台账共有重点任务{len(data.ledger.tasks)}项，均暂无本期进展可供汇总。")
+        return out
+    counts = checks.counts()
     parts = [f"{s.phrase}{counts[s]}项" for s in SHOWN_ORDER if counts.get(s)]
-    if not got_any:
-        w.body(f"截至{period.label}，本期尚未收到任何单位报送的数据。台账共有重点任务{len(ledger.tasks)}项，均暂无本期进展可供汇总。")
-        return []
-    w.body(f"截至{period.label}，台账共有重点任务{len(ledger.tasks)}项，其中{'，'.join(parts)}。")
-    for sentence in _movements(data):
-        w.body(sentence)
-    return [w.picture_slot() for _ in range(n_charts)]
+    out.append(f"截至{period.label}，台账共有重点任务{len(data.ledger.tasks)}项，其中{'，'.join(parts)}。")
+    return out + _movements(data)
 
 
-def _indicators_section(w: Writer, data: ReportData) -> None:
-    """二、重点指标完成情况: a table of quantity metrics per category, the indicator table, the deadlines."""
+def _section_metrics(w: Writer, data: ReportData) -> None:
+    """二、重点指标完成情况: a table of quantity metrics per category, then the indicators."""
     ledger, period = data.ledger, data.period
     tc_of = {t.id: t for t in data.checks.tasks}
     w.h1("二、重点指标完成情况")
@@ -504,36 +614,65 @@ def _indicators_section(w: Writer, data: ReportData) -> None:
             basis = {"year_end": "，年末水平", "per_year": "，当年数"}.get(m.accumulation, "")
             by_cat[t.category].append([t.id, f"{m.name}（{m.unit}{basis}）", fmt_number(m.yearly.get(period.year, 0)),
                                        fmt_number(round(mc.planned, 2)), "—" if mc.actual is None else fmt_number(mc.actual),
-                                       _pct((mc.actual / total) if (mc.actual is not None and total) else None), mc.status])
+                                       pct((mc.actual / total) if (mc.actual is not None and total) else None), mc.status])
     k = 0
     headers = ["序号", "指标", f"{period.year}年计划", "累计计划", "累计完成", "完成率", "状态"]
-    widths = [12, 52, 18, 18, 18, 18, 18]
     for cat, rows in by_cat.items():
         k += 1
         w.h2(f"（{cn_seq(k)}）{cat}")
-        w.table(headers, rows, widths)
+        w.table(headers, rows)
     ind_rows = []
     for t in ledger.tasks:
         for ic in tc_of[t.id].indicators:
-            shown = str(Status.NOT_REPORTED) if ic.value is None else (f"{ic.value:.2f}".rstrip("0").rstrip(".") + ("%" if ic.unit == "%" else ":1"))
+            shown = str(Status.NOT_REPORTED) if ic.value is None else (fmt_number(round(ic.value, 2)) + ("%" if ic.unit == "%" else ":1"))
             ind_rows.append([t.id, ic.text, ic.target, shown, ic.status])
     if ind_rows:
         k += 1
         w.h2(f"（{cn_seq(k)}）比例指标")
-        w.table(["序号", "指标", "目标", "最新值", "状态"], ind_rows, [12, 86, 18, 20, 18])
+        w.table(["序号", "指标", "目标", "最新值", "状态"], ind_rows)
     if not by_cat and not ind_rows:
         w.body("本台账没有设定数量或比例指标。")
     _deadline_table(w, ledger, tc_of, k)
 
 
-def _problems_section(w: Writer, data: ReportData, got_any: bool) -> list[TaskCheck]:
-    """四、存在的主要问题: tasks behind, tasks that cannot be judged, and what bureaus reported; returns the
-    tasks behind (the next section names their lead bureaus)."""
-    checks = data.checks
+def _deadline_table(w: Writer, ledger: Ledger, tc_of: dict[str, Any], k: int) -> int:
+    """Tasks with a 完成时限: each beside its deadline and its status this period (none: nothing is written)."""
+    rows = [[t.id, t.title.rstrip("。；;"), "、".join(t.lead), t.deadline.isoformat(), tc_of[t.id].status]
+            for t in ledger.tasks if t.deadline is not None]
+    if rows:
+        k += 1
+        w.h2(f"（{cn_seq(k)}）有完成时限的任务")
+        w.table(["序号", "任务", "牵头单位", "完成时限", "状态"], rows)
+    return k
+
+
+def _section_submissions(w: Writer, data: ReportData) -> None:
+    """三、各单位报送情况: the same states as `status` and the master ledger — refused is not missing."""
+    w.h1("三、各单位报送情况")
+    st = data.status
+
+    def named(state: str) -> list[str]:
+        return [b.name for b in st.bureaus if b.state == state]
+
+    refused = [b for b in st.bureaus if b.state == REFUSED]
+    missing, overdue = named(MISSING), named(MISSING_OVERDUE)
+    w.body(f"本期应报送单位{len(st.bureaus)}个，报送截止日期为{cn_date(dt.date.fromisoformat(st.deadline))}。按时报送{len(named(ON_TIME))}个，"
+           f"逾期报送{len(named(LATE))}个，报送材料不合格被退回{len(refused)}个，未报送{len(missing) + len(overdue)}个。")
+    for names, text in ((named(ON_TIME), "按时报送的单位"), (named(LATE), "逾期报送的单位"),
+                        ([f"{b.name}（{b.n_findings}处问题）" for b in refused], "报送材料不合格、已退回尚未重新报送的单位"),
+                        (overdue, "截止日期已过仍未报送的单位"), (missing, "尚未报送的单位（未到截止日期）")):
+        if names:
+            w.body(f"{text}：{_list(names)}。")
+
+
+def _section_problems(w: Writer, data: ReportData) -> list[TaskCheck]:
+    """四、存在的主要问题: tasks behind (named in full), tasks that cannot be checked, and what units reported,
+    alike statements from several units said once. Returns the tasks behind."""
     tasks = {t.id: t for t in data.ledger.tasks}
+    got_any = any(b.submitted for b in data.status.bureaus)
     w.h1("四、存在的主要问题")
-    trouble = [tc for tc in checks.tasks if tc.status.needs_attention]
-    not_reported = [tc for tc in checks.tasks if tc.status in NO_DATA]
+    trouble = [tc for tc in data.checks.tasks if tc.status.needs_attention]
+    not_reported = [tc for tc in data.checks.tasks if tc.status in NO_DATA]
     k = 0
     if trouble:
         k += 1
@@ -542,38 +681,37 @@ def _problems_section(w: Writer, data: ReportData, got_any: bool) -> list[TaskCh
             t = tasks[tc.id]
             detail = "；".join(r for r in tc.reasons if r and ("差" in r or "未" in r or "缺少" in r)) or "；".join(tc.reasons)
             due = f"；完成时限：{t.deadline.isoformat()}" if t.deadline else ""
-            w.body(f"{n}.第{t.id}项“{_short(t.title, 30)}”（牵头单位：{'、'.join(t.lead)}{due}），{tc.status}：{detail}。")
+            w.body(f"{n}.第{t.id}项“{t.title.rstrip('。；;')}”（牵头单位：{'、'.join(t.lead)}{due}），{tc.status}：{detail}。")
     if not_reported and got_any:
         k += 1
         w.h2(f"（{cn_seq(k)}）部分任务无法核对进度")
+        silent = {b.name for b in data.status.bureaus if not b.submitted}
         for state, why in ((Status.REFUSED, "报送的表格被退回、尚未重新报送"), (Status.NOT_REPORTED, "本期未报送")):
             these = [tc for tc in not_reported if tc.status == state]
             if these:
-                silent = {b.name for b in data.status.bureaus if not b.submitted}
                 leads = sorted({b for tc in these for b in tasks[tc.id].lead if b in silent})
                 w.body(f"{_list(leads)}{why}，第{'、'.join(tc.id for tc in these)}项共{len(these)}项任务无法核对进度。")
-    problems = _texts(data.values, "problems")
+    problems = group_alike(_texts(data.values, "problems"))
     if problems:
         k += 1
         w.h2(f"（{cn_seq(k)}）各单位反映的问题")
-        for bureau, items in problems.items():
-            w.body("；".join(items) + "。", lead=f"{bureau}：")
+        for units, items in problems:
+            w.body("；".join(items) + "。", lead=f"{said_by(units)}反映：")
     if k == 0:
         w.body("本期未发现进度滞后的任务，各单位未反映需要协调解决的问题。" if got_any else "各单位尚未报送，暂无问题汇总。")
     return trouble
 
 
-def _next_steps_section(w: Writer, data: ReportData, trouble: list[TaskCheck]) -> None:
-    """五、下一步工作安排: the bureaus' own plans, then who must catch up and who must report."""
+def _section_next(w: Writer, data: ReportData, trouble: list[TaskCheck]) -> None:
+    """五、下一步工作安排: the units' plans (alike plans said once), then what the office will follow up."""
     tasks = {t.id: t for t in data.ledger.tasks}
     w.h1("五、下一步工作安排")
-    plans = _texts(data.values, "plan", lead_only=True)
-    if plans:
-        for n, (bureau, items) in enumerate(plans.items(), start=1):
-            w.body("；".join(items[:4]) + "。", lead=f"（{cn_seq(n)}）{bureau}：")
+    plans = group_alike(_texts(data.values, "plan", lead_only=True))
+    for n, (units, items) in enumerate(plans, start=1):
+        w.body("；".join(items[:4]) + "。", lead=f"（{cn_seq(n)}）{said_by(units)}：")
     if trouble:
         names = sorted({b for tc in trouble for b in tasks[tc.id].lead})
-        w.body(f"领导小组办公室将加强对进度滞后任务的跟踪督办，请{_list(names)}对照计划查找原因，加快推进。")
+        w.body(f"{data.issuer}将加强对进度滞后任务的跟踪督办，请{_list(names)}对照计划查找原因，加快推进。")
     refused = [b.name for b in data.status.bureaus if b.state == REFUSED]
     missing = [b.name for b in data.status.bureaus if b.state in (MISSING, MISSING_OVERDUE)]
     if missing:
@@ -584,8 +722,46 @@ def _next_steps_section(w: Writer, data: ReportData, trouble: list[TaskCheck]) -
         w.body("各单位继续按计划推进各项重点任务。")
 
 
-def _short(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
+def said_by(units: list[str]) -> str:
+    """市交通运输局; 市交通运输局、市商务局; 市交通运输局、市商务局等3个单位."""
+    if len(units) <= 2:
+        return "、".join(units)
+    return f"{'、'.join(units[:2])}等{len(units)}个单位"
+
+
+def _key(text: str) -> str:
+    """A text with punctuation and spaces dropped, for telling alike statements."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text) if ch.isalnum())
+
+
+def group_alike(by_unit: dict[str, list[str]], *, alike: float = 0.85) -> list[tuple[list[str], list[str]]]:
+    """Statements grouped so that what several units said alike is said once, with all of them named.
+
+    Two statements are alike when they are equal once punctuation and spaces are dropped, or nearly so
+    (difflib ratio ≥ `alike`). Units that said exactly the same alike statements form one group, in the
+    order the units first appear; each group keeps the first wording it met."""
+    import difflib
+
+    canon: list[tuple[str, str]] = []  # (key, first wording) of each distinct statement
+
+    def find(text: str) -> int:
+        key = _key(text)
+        for i, (k, _) in enumerate(canon):
+            if k == key or (len(key) > 6 and difflib.SequenceMatcher(None, k, key).ratio() >= alike):
+                return i
+        canon.append((key, text))
+        return len(canon) - 1
+
+    said: dict[int, list[str]] = {}  # statement → units, in order
+    for unit, items in by_unit.items():
+        for text in items:
+            units = said.setdefault(find(text), [])
+            if unit not in units:
+                units.append(unit)
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for i, units in said.items():
+        groups.setdefault(tuple(units), []).append(canon[i][1])
+    return [(list(units), items) for units, items in groups.items()]
 
 
 def _texts(values: list[StoredValue], kind: str, *, lead_only: bool = False) -> dict[str, list[str]]:
@@ -602,14 +778,13 @@ def _texts(values: list[StoredValue], kind: str, *, lead_only: bool = False) -> 
 
 
 def _ids(ids: list[str]) -> str:
-    """Task numbers for a sentence; a long list is cut (the tables and section 四 list every task)."""
+    """Task numbers for a sentence; a long list ends in 等 (the tables and section 四 list every task)."""
     return "、".join(ids) if len(ids) <= MAX_IDS else "、".join(ids[:MAX_IDS]) + "等"
 
 
 def _movements(data: ReportData) -> list[str]:
     """One sentence each on what moved most since the previous period."""
     out = []
-    tasks = {t.id: t for t in data.ledger.tasks}
     if data.previous is not None:
         prev = {t.id: t.status for t in data.previous.tasks}
         done = [t.id for t in data.checks.tasks if t.status is Status.DONE and prev.get(t.id) is not Status.DONE]
@@ -620,6 +795,14 @@ def _movements(data: ReportData) -> list[str]:
             kinds = sorted({_status(data.checks, t) for t in fell}, key=[Status.BEHIND, Status.NOT_MET].index)
             whole = f"共{len(fell)}项" if len(fell) > MAX_IDS else ""
             out.append(f"第{_ids(fell)}项{whole}任务本期转为{'或'.join(kinds)}，需重点关注（详见第四部分）。")
+    for _, m, add, cum, total in _gains(data)[:3]:
+        out.append(f"“{m.name}”本期新增{fmt_number(add)}{m.unit}，累计{fmt_number(cum)}{m.unit}，完成总目标的{pct(cum / total)}。")
+    return out
+
+
+def _gains(data: ReportData) -> list[tuple[float, Any, float, float, float]]:
+    """(share of the total, metric, this period's addition, cumulative, total) per metric, largest share first."""
+    tasks = {t.id: t for t in data.ledger.tasks}
     reporting: dict[str, set[str]] = defaultdict(set)
     for v in data.values:
         if v.role == "lead" and v.task_id:
@@ -640,9 +823,7 @@ def _movements(data: ReportData) -> list[str]:
             cum = data.cumulative_before.get((t.id, v.idx), 0) + v.num
             gains.append((v.num / total, m, v.num, cum, total))
     gains.sort(key=lambda g: -g[0])
-    for _, m, add, cum, total in gains[:3]:
-        out.append(f"“{m.name}”本期新增{fmt_number(add)}{m.unit}，累计{fmt_number(cum)}{m.unit}，完成总目标的{cum / total * 100:.1f}%。")
-    return out
+    return gains
 
 
 def _status(checks: CheckResult, tid: str) -> Status:
@@ -651,7 +832,74 @@ def _status(checks: CheckResult, tid: str) -> Status:
 
 
 def write_report(data: ReportData, path: Path, drawing: Rendering | None = None) -> Path:
+    """Compose, put the office's letterhead on top when one is configured, and write atomically."""
     w = compose(data, drawing)
+    if data.letterhead is not None:
+        place_letterhead(w.doc, Path(data.letterhead))
     with atomic_path(Path(path)) as tmp:
         w.doc.save(str(tmp))
     return Path(path)
+
+
+def place_letterhead(doc: Any, letterhead: Path) -> None:
+    """Put the body of the office's letterhead (版头: 发文机关标志, 红线…) above the title, as supplied.
+
+    docxcompose copies its paragraphs, tables, pictures and shapes with their styles; what the
+    letterhead's paragraphs inherited from its own default style (size, spacing, alignment) is made
+    explicit first, so the report's Normal style (16 pt on a fixed 28.95 pt line) cannot change them,
+    and they are kept off the report's line grid."""
+    from docxcompose.composer import Composer
+
+    head = _open_letterhead(letterhead)
+    _inline_default_style(head)
+    for p in head.element.body.iter(_qn("w:p")):
+        _ppr_set_el(p, "w:snapToGrid", val="0")
+    Composer(doc).insert(0, head)
+
+
+def _open_letterhead(path: Path) -> Any:
+    """The letterhead as a python-docx Document, or a refusal naming the file and what to do."""
+    import zipfile
+
+    import docx
+
+    where = f"ledger-xl.toml 的 [report] letterhead（{path}）"
+    if not path.is_file():
+        raise LedgerError.of(Code.LETTERHEAD_MISSING, where=where)
+    try:
+        with zipfile.ZipFile(path) as z:
+            for name in z.namelist():
+                if name.endswith((".xml", ".rels")) and b"<!DOCTYPE" in z.read(name)[:4096].replace(b"\x00", b""):
+                    raise LedgerError.of(Code.LETTERHEAD_DOCTYPE, where=where)
+        return docx.Document(str(path))
+    except (zipfile.BadZipFile, KeyError, ValueError) as e:
+        raise LedgerError.of(Code.LETTERHEAD_UNREADABLE, where=where, why=e) from e
+
+
+def _inline_default_style(head: Any) -> None:
+    """Copy the letterhead's default paragraph and run properties onto its paragraphs and runs that do not
+    set them, so that they look the same under the report's styles."""
+    import copy
+
+    styles = head.styles.element
+    defaults = styles.find(_qn("w:docDefaults"))
+    normal = next((s for s in styles.iter(_qn("w:style")) if s.get(_qn("w:default")) == "1"
+                   and s.get(_qn("w:type")) == "paragraph"), None)
+    ppr_sources = [x for x in (normal.find(_qn("w:pPr")) if normal is not None else None,
+                               defaults.find(_qn("w:pPrDefault") + "/" + _qn("w:pPr")) if defaults is not None else None) if x is not None]
+    rpr_sources = [x for x in (normal.find(_qn("w:rPr")) if normal is not None else None,
+                               defaults.find(_qn("w:rPrDefault") + "/" + _qn("w:rPr")) if defaults is not None else None) if x is not None]
+    for p in head.element.body.iter(_qn("w:p")):
+        ppr = p.get_or_add_pPr()
+        for src in ppr_sources:
+            for child in src:
+                if ppr.find(child.tag) is None and child.tag != _qn("w:rPr"):
+                    insert_in_order(ppr, copy.deepcopy(child))
+        for r in p.iter(_qn("w:r")):
+            rpr = r.get_or_add_rPr()
+            for src in rpr_sources:
+                for child in src:
+                    if rpr.find(child.tag) is None:
+                        insert_in_order(rpr, copy.deepcopy(child))
+        if ppr.find(_qn("w:spacing")) is None:  # Word's own default: single lines, no space around
+            _ppr_set_el(p, "w:spacing", line="240", lineRule="auto", before="0", after="0")

@@ -23,19 +23,19 @@ class Status(StrEnum):
     def __new__(cls, label: str, chart_color: str, fill_color: str, phrase: str) -> Status:
         obj = str.__new__(cls, label)
         obj._value_ = label
-        obj.chart_color = chart_color  # the report's charts
+        obj.chart_color = chart_color  # the report's charts: grey levels far apart, for a black-and-white printer
         obj.fill_color = fill_color  # the master ledger's cell fill
         obj.phrase = phrase  # the report's sentence: "进度滞后2项"
         return obj
 
-    NOT_MET = ("未达标", "#8E24AA", "#FFC7CE", "指标未达标")  # an indicator missed at the end
-    BEHIND = ("滞后", "#E53935", "#FFC7CE", "进度滞后")  # behind at a year end, or a duty missed
-    WARNING = ("预警", "#FBC02D", "#FFEB9C", "进度预警")  # below the pro-rata plan mid-year
-    ON_TRACK = ("按进度", "#1E88E5", "#DDEBF7", "按进度推进")
-    AHEAD = ("超额", "#66BB6A", "#C6EFCE", "超额推进")
-    DONE = ("已完成", "#2E7D32", "#C6EFCE", "已完成")
-    REFUSED = ("被退回", "#757575", "#F8CBAD", "牵头单位报送被退回")  # every lead's return refused
-    NOT_REPORTED = ("未报", "#9E9E9E", "#E7E6E6", "牵头单位未报送")  # nothing received from a lead
+    NOT_MET = ("未达标", "#9E9E9E", "#FFC7CE", "指标未达标")  # an indicator missed at the end
+    BEHIND = ("滞后", "#616161", "#FFC7CE", "进度滞后")  # behind at a year end, or a duty missed
+    WARNING = ("预警", "#FFF59D", "#FFEB9C", "进度预警")  # below the pro-rata plan mid-year
+    ON_TRACK = ("按进度", "#E3F2FD", "#DDEBF7", "按进度推进")
+    AHEAD = ("超额", "#C8E6C9", "#C6EFCE", "超额推进")
+    DONE = ("已完成", "#A5D6A7", "#C6EFCE", "已完成")
+    REFUSED = ("被退回", "#D7CCC8", "#F8CBAD", "牵头单位报送被退回")  # every lead's return refused
+    NOT_REPORTED = ("未报", "#FFFFFF", "#E7E6E6", "牵头单位未报送")  # nothing received from a lead
 
     @property
     def needs_attention(self) -> bool:

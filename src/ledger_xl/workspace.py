@@ -45,7 +45,10 @@ issuer = "{issuer}"          # 发文单位
 
 [report]
 font_profile = "gb2312"           # gb2312：仿宋_GB2312 等公文字体；windows：仿宋、楷体、黑体等系统自带字体
-issuer = "{issuer}"
+issuer = "{issuer}"          # 正文中的简称（“领导小组办公室对各成员单位……”）
+issuer_full = ""                  # 落款署名（全称），如 "南阳市绿色货运配送示范工程创建工作领导小组办公室"；留空则用 issuer
+addressee = ""                    # 主送机关，如 "市人民政府"（标题下一行顶格，后加全角冒号）；留空则不写
+letterhead = ""                   # 版头文件（办公室提供的 .docx，含红头、红线），如 "版头.docx"（相对本目录）；留空则不加
 
 [mail]
 host = ""

@@ -1,0 +1,207 @@
+"""The report an office sends unchanged: its letterhead on top, 主送机关, signature and date laid out per
+GB/T 9704-2012 §7.3.5.2, 22 lines of 28 characters, tables whose rows never split and whose headers never
+wrap mid-word, nothing cut with "…", alike statements said once, numbers as people write them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import subprocess
+import zipfile
+
+import docx
+import pytest
+from conftest import soffice
+from docx.oxml.ns import qn
+from docx.shared import Pt, RGBColor
+
+from ledger_xl.findings import LedgerError
+from ledger_xl.pipeline import make_report
+from ledger_xl.report import (
+    PPR_ORDER,
+    RPR_ORDER,
+    TABLE_CHAR_MM,
+    group_alike,
+    pct,
+    said_by,
+    signature_layout,
+    text_chars,
+)
+
+FULL = "南阳市绿色货运配送示范工程创建工作领导小组办公室"
+
+
+def letterhead(path):  # type: ignore[no-untyped-def]
+    """An office's 版头 as Word makes it: the red 发文机关标志 in 方正小标宋 and a red rule under it."""
+    from docx.oxml import OxmlElement
+
+    d = docx.Document()
+    p = d.add_paragraph()
+    p.alignment = 1
+    r = p.add_run("南阳市绿色货运配送示范工程创建工作领导小组办公室文件")
+    r.font.size, r.font.color.rgb, r.font.name = Pt(26), RGBColor(0xE6, 0, 0), "方正小标宋简体"
+    rule = d.add_paragraph()
+    pbdr = OxmlElement("w:pBdr")
+    bottom = OxmlElement("w:bottom")
+    for k, v in (("val", "single"), ("sz", "18"), ("space", "1"), ("color", "E60000")):
+        bottom.set(qn(f"w:{k}"), v)
+    pbdr.append(bottom)
+    rule._p.get_or_add_pPr().append(pbdr)
+    d.save(str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def sent(programme, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The 2024H2 report with the office's settings: addressee, full issuer, letterhead."""
+    ws, _, _ = programme
+    letterhead(ws / "版头.docx")
+    cfg = ws / "ledger-xl.toml"
+    original = cfg.read_text(encoding="utf-8")
+    cfg.write_text(original.replace('addressee = ""', 'addressee = "市人民政府"')
+                   .replace('issuer_full = ""', f'issuer_full = "{FULL}"').replace('letterhead = ""', 'letterhead = "版头.docx"'),
+                   encoding="utf-8")
+    try:
+        path, _ = make_report(ws, "2024H2", tmp_path_factory.mktemp("sent") / "r.docx", date=dt.date(2025, 1, 10))
+    finally:
+        cfg.write_text(original, encoding="utf-8")
+    return path
+
+
+def test_letterhead_on_top_as_supplied_then_title_and_addressee(sent):
+    doc = docx.Document(str(sent))
+    paras = doc.paragraphs
+    assert paras[0].text == "南阳市绿色货运配送示范工程创建工作领导小组办公室文件"
+    run = paras[0].runs[0]
+    assert run.font.size == Pt(26) and run.font.color.rgb == RGBColor(0xE6, 0, 0)
+    assert paras[1]._p.pPr.find(qn("w:pBdr")) is not None  # the red rule
+    assert paras[0]._p.pPr.find(qn("w:snapToGrid")).get(qn("w:val")) == "0"  # off the report's line grid
+    title = next(i for i, p in enumerate(paras) if "工作进展情况报告" in p.text)
+    assert paras[title + 1].text == "市人民政府："
+    ind = paras[title + 1]._p.pPr.find(qn("w:ind"))
+    assert ind is None or ind.get(qn("w:firstLineChars")) in (None, "0")  # flush left
+    assert doc.sections[0].left_margin.mm == pytest.approx(28, abs=0.1)  # the report's page, not the letterhead's
+
+
+def test_signature_and_date_per_gbt9704_without_seal(sent):
+    paras = docx.Document(str(sent)).paragraphs
+    issuer, date = paras[-2], paras[-1]
+    assert paras[-3].text == "" and (issuer.text, date.text) == (FULL, "2025年1月10日")
+    right = [float(p._p.pPr.find(qn("w:ind")).get(qn("w:rightChars"))) / 100 for p in (issuer, date)]
+    assert [p.alignment for p in (issuer, date)] == [2, 2]  # right-aligned
+    assert right[0] == 2  # 署名右空二字
+    # the date's first character is two characters right of the issuer's
+    assert right[0] + text_chars(FULL) - 2 == pytest.approx(right[1] + text_chars("2025年1月10日"))
+
+
+@pytest.mark.parametrize("issuer, date", [(FULL, "2025年1月10日"), ("办公室", "2025年12月31日"), ("领导小组办公室", "2025年1月1日"),
+                                          ("市政府办公室", "2025年10月10日")])
+def test_signature_layout_rule(issuer, date):
+    r_issuer, r_date = signature_layout(issuer, date)
+    n, d = text_chars(issuer), text_chars(date)
+    assert r_issuer + n - 2 == pytest.approx(r_date + d)  # 成文日期首字比署名首字右移二字
+    if d > n:
+        assert r_date == 2 and r_issuer > 2  # the longer date 右空二字, the issuer moves left
+    else:
+        assert r_issuer == 2 and r_date >= 0
+
+
+def test_22_lines_on_the_line_grid_and_28_characters_a_line(sent):
+    doc = docx.Document(str(sent))
+    grid = doc.sections[0]._sectPr.find(qn("w:docGrid"))
+    assert grid.get(qn("w:type")) == "lines" and grid.get(qn("w:linePitch")) == "579"
+    spacing = doc.styles["Normal"].element.rPr.find(qn("w:spacing"))
+    assert spacing.get(qn("w:val")) == "-5"
+    width_pt = (210 - 28 - 26) / 25.4 * 72
+    assert int(width_pt / (16 - 0.25)) == 28 and int((297 - 37 - 35) / 25.4 * 72 / 28.95) == 22
+
+
+def test_table_rows_never_split_and_headers_fit(sent):
+    doc = docx.Document(str(sent))
+    assert doc.tables
+    for t in doc.tables:
+        for i, row in enumerate(t.rows):
+            tr_pr = row._tr.trPr
+            assert tr_pr is not None and tr_pr.find(qn("w:cantSplit")) is not None
+            assert (tr_pr.find(qn("w:tblHeader")) is not None) == (i == 0)
+        grid = [int(c.get(qn("w:w"))) / 1440 * 25.4 for c in t._tbl.tblGrid.iter(qn("w:gridCol"))]
+        assert sum(grid) <= 156.5
+        for head, width in zip([c.text for c in t.rows[0].cells], grid, strict=True):
+            assert width >= text_chars(head) * TABLE_CHAR_MM + 3.8, (head, width)  # one line, no 累计计/划
+
+
+def test_nothing_is_cut_and_numbers_read_as_people_write_them(sent):
+    doc = docx.Document(str(sent))
+    texts = [p.text for p in doc.paragraphs] + [c.text for t in doc.tables for r in t.rows for c in r.cells]
+    assert not [t for t in texts if "…" in t and "“" not in t]  # the report's own text is never cut
+    assert not [t for t in texts if re.search(r"\d\.0%|\.\d*0%", t)]
+    assert pct(1) == "100%" and pct(0.875) == "87.5%" and pct(0.0871) == "8.71%" and pct(None) == "—"
+
+
+def test_properties_are_in_schema_order(sent):
+    """Word refuses a document whose pPr/rPr children are out of order."""
+    with zipfile.ZipFile(sent) as z:
+        xml = z.read("word/document.xml").decode("utf-8") + z.read("word/styles.xml").decode("utf-8")
+    for props, order in (("pPr", PPR_ORDER), ("rPr", RPR_ORDER)):
+        rank = {t.split(":")[1]: i for i, t in enumerate(order)}
+        for block in re.findall(rf"<w:{props}>(.*?)</w:{props}>", xml, re.S):
+            tags = [t for t in re.findall(r"<w:(\w+)[ />]", block) if t in rank]
+            top = [t for t in tags if t != "rPr"] if props == "pPr" else tags
+            if props == "pPr" and "rPr" in tags:
+                continue  # a paragraph mark's rPr nests run properties: checked as rPr
+            assert top == sorted(top, key=rank.get), (props, top)
+
+
+def test_alike_statements_are_said_once_naming_every_unit():
+    said = {"市交通运输局": ["用地审批周期较长", "部分企业参与积极性不高"], "市商务局": ["用地审批周期较长。"],
+            "市发展改革委": ["用地审批周期较长", "项目资金到位较慢"], "市财政局": ["部分企业参与积极性不高"]}
+    groups = group_alike(said)
+    assert (["市交通运输局", "市商务局", "市发展改革委"], ["用地审批周期较长"]) in groups
+    assert (["市交通运输局", "市财政局"], ["部分企业参与积极性不高"]) in groups
+    assert (["市发展改革委"], ["项目资金到位较慢"]) in groups
+    assert sum(len(items) for _, items in groups) == 3
+    assert said_by(["市交通运输局", "市商务局", "市发展改革委"]) == "市交通运输局、市商务局等3个单位"
+    assert said_by(["市交通运输局", "市商务局"]) == "市交通运输局、市商务局"
+
+
+def test_report_groups_what_units_reported_alike(sent):
+    text = [p.text for p in docx.Document(str(sent)).paragraphs]
+    start, end = text.index("四、存在的主要问题"), text.index("五、下一步工作安排")
+    said = [t for t in text[start:end] if "反映：" in t]
+    statements = [t.split("反映：", 1)[1] for t in said]
+    assert said and len(statements) == len(set(statements))
+    assert any(re.match(r"^.+、.+等\d+个单位反映：", t) for t in said), said
+
+
+def test_a_missing_or_unsafe_letterhead_is_refused_with_what_to_do(programme, tmp_path):
+    ws, _, _ = programme
+    cfg = ws / "ledger-xl.toml"
+    original = cfg.read_text(encoding="utf-8")
+    bad = tmp_path / "bad.docx"
+    with zipfile.ZipFile(letterhead(tmp_path / "ok.docx")) as zin, zipfile.ZipFile(bad, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "word/document.xml":
+                data = data.replace(b"?>", b'?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>', 1)
+            zout.writestr(info, data)
+    try:
+        for value, message in (("没有这个.docx", "找不到"), (str(bad), "DOCTYPE"), (str(tmp_path), "找不到")):
+            cfg.write_text(original.replace('letterhead = ""', f'letterhead = "{value}"'), encoding="utf-8")
+            with pytest.raises(LedgerError, match=message) as e:
+                make_report(ws, "2024H2", tmp_path / "r.docx")
+            assert "letterhead" in e.value.message and not (tmp_path / "r.docx").exists()
+    finally:
+        cfg.write_text(original, encoding="utf-8")
+
+
+@pytest.mark.libreoffice
+def test_printed_report_has_28_characters_a_line_and_a_full_first_page(sent, tmp_path):
+    """LibreOffice prints it: a full body line holds 28 characters, never more."""
+    from ledger_xl.office import convert
+
+    assert soffice()
+    pdf = convert(sent, "pdf", tmp_path)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    lines = [line.replace(" ", "") for line in text.splitlines() if line.strip()]
+    widths = [text_chars(line.rstrip("，。；：、”）")) for line in lines]  # LibreOffice hangs a closing mark past the edge
+    assert 28 in widths and max(widths) <= 28, sorted(widths)[-5:]
