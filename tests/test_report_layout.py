@@ -18,10 +18,13 @@ from docx.shared import Pt, RGBColor
 from ledger_xl.findings import LedgerError
 from ledger_xl.pipeline import make_report
 from ledger_xl.report import (
+    CHAR_PT,
+    LINE_CHARS,
     PPR_ORDER,
     RPR_ORDER,
     TABLE_CHAR_MM,
     group_alike,
+    line_chars,
     pct,
     said_by,
     signature_layout,
@@ -87,23 +90,22 @@ def test_signature_and_date_per_gbt9704_without_seal(sent):
     paras = docx.Document(str(sent)).paragraphs
     issuer, date = paras[-2], paras[-1]
     assert paras[-3].text == "" and (issuer.text, date.text) == (FULL, "2025年1月10日")
-    right = [float(p._p.pPr.find(qn("w:ind")).get(qn("w:rightChars"))) / 100 for p in (issuer, date)]
-    assert [p.alignment for p in (issuer, date)] == [2, 2]  # right-aligned
-    assert right[0] == 2  # 署名右空二字
-    # the date's first character is two characters right of the issuer's
-    assert right[0] + text_chars(FULL) - 2 == pytest.approx(right[1] + text_chars("2025年1月10日"))
+    left = [int(p._p.pPr.find(qn("w:ind")).get(qn("w:left"))) / 20 / CHAR_PT for p in (issuer, date)]  # in characters
+    assert [p.alignment for p in (issuer, date)] == [0, 0]  # placed by where they start
+    assert left[0] + text_chars(FULL) == pytest.approx(LINE_CHARS - 2, abs=0.01)  # 署名右空二字
+    assert left[1] - left[0] == pytest.approx(2, abs=0.01)  # 成文日期首字比署名首字右移二字
 
 
 @pytest.mark.parametrize("issuer, date", [(FULL, "2025年1月10日"), ("办公室", "2025年12月31日"), ("领导小组办公室", "2025年1月1日"),
                                           ("市政府办公室", "2025年10月10日")])
 def test_signature_layout_rule(issuer, date):
-    r_issuer, r_date = signature_layout(issuer, date)
-    n, d = text_chars(issuer), text_chars(date)
-    assert r_issuer + n - 2 == pytest.approx(r_date + d)  # 成文日期首字比署名首字右移二字
+    start_issuer, start_date = signature_layout(issuer, date)
+    n, d = text_chars(issuer), line_chars(date)
+    assert start_date - start_issuer == 2  # 成文日期首字比署名首字右移二字
     if d > n:
-        assert r_date == 2 and r_issuer > 2  # the longer date 右空二字, the issuer moves left
+        assert start_date + d == LINE_CHARS - 2 and start_issuer + n < LINE_CHARS - 2  # the date 右空二字, the issuer left
     else:
-        assert r_issuer == 2 and r_date >= 0
+        assert start_issuer + n == LINE_CHARS - 2 and start_date + d <= LINE_CHARS  # the issuer 右空二字
 
 
 def test_22_lines_on_the_line_grid_and_28_characters_a_line(sent):

@@ -198,16 +198,29 @@ def text_chars(text: str) -> float:
     return sum(1.0 if unicodedata.east_asian_width(ch) in "WFA" else 0.5 for ch in text)
 
 
-def signature_layout(issuer: str, date_text: str) -> tuple[float, float]:
-    """Right indents (in 字) of the issuer and the date under GB/T 9704-2012 §7.3.5.2 (no seal).
+LINE_CHARS = 28
+CHAR_PT = 16 - 0.25  # a body character's advance: 16 pt less the Normal style's -0.25 pt spacing
 
-    The issuer is 右空二字 and the date starts two characters right of the issuer's first character, so it
-    ends (issuer − date − 2) characters left of where the issuer ends; a date longer than the issuer is
-    右空二字 itself and the issuer moves left by as much ("相应增加发文机关署名右空字数")."""
-    n, d = text_chars(issuer), text_chars(date_text)
+
+def signature_layout(issuer: str, date_text: str) -> tuple[float, float]:
+    """Where the issuer and the date start (characters from the left edge of the type area) under
+    GB/T 9704-2012 §7.3.5.2 (no seal): the issuer 右空二字; the date's first character two characters right
+    of the issuer's; a date longer than the issuer 右空二字 itself, the issuer moved left by as much
+    ("相应增加发文机关署名右空字数"). Placed by their starts, so that digits drawn wider or narrower than
+    half a character (fonts differ) move only the date's end, never the two-character step."""
+    n, d = text_chars(issuer), line_chars(date_text)
     if d > n:
-        return 2 + d + 2 - n, 2.0
-    return 2.0, 2 + n - 2 - d
+        date_start = LINE_CHARS - 2 - d
+        return date_start - 2, date_start
+    start = LINE_CHARS - 2 - n
+    return start, start + 2
+
+
+def line_chars(text: str) -> float:
+    """A line's width in characters as printed: text_chars plus the quarter character Word and LibreOffice
+    put where Latin letters or digits meet Chinese."""
+    kinds = [ch.isascii() and ch.isalnum() for ch in text if not ch.isspace()]
+    return text_chars(text) + 0.25 * sum(a != b for a, b in zip(kinds, kinds[1:], strict=False))
 
 
 def _cell_chars(text: str) -> float:
@@ -371,14 +384,14 @@ class Writer:
     def signature(self, issuer: str, date: dt.date) -> None:
         """署名 and 成文日期 of a document without a seal (GB/T 9704-2012 §7.3.5.2): one empty line after the
         text; the issuer 右空二字; the date on the next line, its first character two characters right of the
-        issuer's; a date longer than the issuer is 右空二字 and the issuer moves left to keep the two apart."""
+        issuer's; a date longer than the issuer is 右空二字 and the issuer moves left (see signature_layout)."""
         from docx.enum.text import WD_ALIGN_PARAGRAPH
 
         self.doc.add_paragraph()
-        for text, right in zip((issuer, cn_date(date)), signature_layout(issuer, cn_date(date)), strict=True):
+        for text, start in zip((issuer, cn_date(date)), signature_layout(issuer, cn_date(date)), strict=True):
             p = self.doc.add_paragraph()
-            p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-            _ppr_set(p, "w:ind", rightChars=str(round(right * 100)), right=str(round(right * 320)))
+            p.alignment = WD_ALIGN_PARAGRAPH.LEFT
+            _ppr_set(p, "w:ind", left=str(round(max(start, 0) * CHAR_PT * 20)), firstLine="0")
             self.run(p, text, self.fonts["body"], 16)
 
     def picture_slot(self) -> tuple[object, object]:
