@@ -168,8 +168,13 @@ def _bureau_value(ledger: Ledger, f: FieldSpec, bureau: str, rng: random.Random,
     return _UNSET
 
 
-def _short(text: str, n: int = 16) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
+def _short(text: str) -> str:
+    """How a bureau's clerk names a task in a sentence: its own part after "—", else its first clause (never
+    cut mid-word with "…")."""
+    import re
+
+    name = text.split("—")[-1] if "—" in text else re.split(r"[，。；,;]", text)[0]
+    return name.strip().rstrip("。") or text
 
 
 def _progress_text(t: Task, role: str, bureau: str, period: Period, plan: dict[tuple[str, int, str], int],
