@@ -152,7 +152,7 @@ def test_master_ledger_shows_the_task_deadline(cycle):
     run("check", "-w", str(cycle), "--period", "2025M07", code=None)
     main = openpyxl.load_workbook(cycle / "outputs" / "master_ledger.xlsx")["总台账"]
     head = [c.value for c in main[2]]
-    task2 = next(r for r in main.iter_rows(min_row=3, values_only=True) if r[0] == "2")
+    task2 = next(r for r in main.iter_rows(min_row=3, values_only=True) if r[0] == 2)  # 序号 is stored as a number
     assert task2[head.index("完成时限")] == "2025-06-30" and head.index("完成时限") == head.index("牵头单位") + 1
 
 
