@@ -56,7 +56,7 @@ def test_overview_prints_readably_on_portrait_a4(master):
 @pytest.mark.libreoffice
 def test_overview_prints_on_one_or_two_pages_at_full_size(master, tmp_path):
     """LibreOffice prints the 一览表 alone: one or two pages, and its text at 11 pt (not shrunk to fit)."""
-    from ledger_xl.office import convert
+    from ledger_xl.testing.office import convert
 
     assert soffice()
     pdf = convert(master, "pdf", tmp_path)

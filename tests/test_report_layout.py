@@ -199,7 +199,7 @@ def test_a_missing_or_unsafe_letterhead_is_refused_with_what_to_do(programme, tm
 @pytest.mark.libreoffice
 def test_printed_report_has_28_characters_a_line_and_a_full_first_page(sent, tmp_path):
     """LibreOffice prints it: a full body line holds 28 characters, never more."""
-    from ledger_xl.office import convert
+    from ledger_xl.testing.office import convert
 
     assert soffice()
     pdf = convert(sent, "pdf", tmp_path)
