@@ -24,25 +24,9 @@ ISSUER_FULL = "南阳市绿色货运配送示范工程创建工作领导小组�
 
 def letterhead(path: Path) -> Path:
     """An illustrative 版头 as an office's Word file has it: the red 发文机关标志 and a red rule under it."""
-    import docx
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-    from docx.shared import Pt, RGBColor
+    from ledger_xl.testing.letterhead import make_letterhead
 
-    d = docx.Document()
-    p = d.add_paragraph()
-    p.alignment = 1
-    r = p.add_run(f"{ISSUER_FULL}文件")
-    r.font.size, r.font.color.rgb, r.font.name = Pt(26), RGBColor(0xE6, 0, 0), "方正小标宋简体"
-    rule = d.add_paragraph()
-    border = OxmlElement("w:pBdr")
-    bottom = OxmlElement("w:bottom")
-    for k, v in (("val", "single"), ("sz", "18"), ("space", "1"), ("color", "E60000")):
-        bottom.set(qn(f"w:{k}"), v)
-    border.append(bottom)
-    rule._p.get_or_add_pPr().append(border)
-    d.save(str(path))
-    return path
+    return make_letterhead(path, ISSUER_FULL)
 
 
 def pages_text(pdf: Path) -> list[str]:

@@ -8,6 +8,7 @@ import datetime as dt
 import re
 import subprocess
 import zipfile
+from pathlib import Path
 
 import docx
 import pytest
@@ -30,28 +31,14 @@ from ledger_xl.report import (
     signature_layout,
     text_chars,
 )
+from ledger_xl.testing.letterhead import make_letterhead
 
 FULL = "南阳市绿色货运配送示范工程创建工作领导小组办公室"
 
 
-def letterhead(path):  # type: ignore[no-untyped-def]
+def letterhead(path: Path) -> Path:
     """An office's 版头 as Word makes it: the red 发文机关标志 in 方正小标宋 and a red rule under it."""
-    from docx.oxml import OxmlElement
-
-    d = docx.Document()
-    p = d.add_paragraph()
-    p.alignment = 1
-    r = p.add_run("南阳市绿色货运配送示范工程创建工作领导小组办公室文件")
-    r.font.size, r.font.color.rgb, r.font.name = Pt(26), RGBColor(0xE6, 0, 0), "方正小标宋简体"
-    rule = d.add_paragraph()
-    pbdr = OxmlElement("w:pBdr")
-    bottom = OxmlElement("w:bottom")
-    for k, v in (("val", "single"), ("sz", "18"), ("space", "1"), ("color", "E60000")):
-        bottom.set(qn(f"w:{k}"), v)
-    pbdr.append(bottom)
-    rule._p.get_or_add_pPr().append(pbdr)
-    d.save(str(path))
-    return path
+    return make_letterhead(path, FULL)
 
 
 @pytest.fixture(scope="module")
