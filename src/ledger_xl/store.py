@@ -247,7 +247,7 @@ class Store:
         try:
             found = int(raw or "")
         except ValueError:
-            self._refuse_if_damaged()
+            self.refuse_if_damaged()
             raise LedgerError.of(Code.STORE_VERSION_UNKNOWN, name=self.path.name, found=raw) from None
         if found > SCHEMA_VERSION:
             raise LedgerError.of(Code.STORE_NEWER, name=self.path.name, found=found, known=SCHEMA_VERSION)
@@ -255,14 +255,15 @@ class Store:
             raise LedgerError.of(Code.STORE_VERSION_UNKNOWN, name=self.path.name, found=raw)
         return found
 
-    def _refuse_if_damaged(self) -> None:
-        """An unreadable version is most often a damaged file: say so when SQLite's own check agrees."""
+    def refuse_if_damaged(self) -> None:
+        """Refuse a file SQLite's own check finds damaged: an unreadable version or a key that disagrees with
+        the key file is most often that, and the clerk should hear 已损坏, not "unknown" or "another workspace"."""
         try:
-            rows = [r[0] for r in self.db.execute("PRAGMA quick_check(5)").fetchall()]
+            ok = self.db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
         except sqlite3.DatabaseError as e:
-            raise LedgerError.of(Code.STORE_DAMAGED, name=self.path.name, why=e) from None
-        if rows != ["ok"]:
-            raise LedgerError.of(Code.STORE_DAMAGED, name=self.path.name, why="；".join(map(str, rows))[:200])
+            raise store_error(self.path, e) from e
+        if not ok:
+            raise store_error(self.path, sqlite3.DatabaseError("database disk image is malformed"))
 
     def _migrate(self) -> None:
         """Run the steps this store lacks (inside the caller's transaction) and record the new version."""

@@ -304,7 +304,7 @@ def open_store(ws: Workspace, *, readonly: bool = False) -> Store:
         except ValueError:  # a key that is not hex: the store is damaged
             mine = {}
         if (key is not None and key != mine) or not mine.get("template_key"):
-            _refuse_if_damaged(store)
+            store.refuse_if_damaged()
         if key is None and not readonly:
             write_key(ws, mine)
         elif key is not None and key != mine:
@@ -313,20 +313,6 @@ def open_store(ws: Workspace, *, readonly: bool = False) -> Store:
         store.close()
         raise
     return store
-
-
-def _refuse_if_damaged(store: Store) -> None:
-    """A store whose key disagrees with the key file may simply be damaged: say that, not "another workspace"."""
-    import sqlite3
-
-    from .store import store_error
-
-    try:
-        ok = store.db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
-    except sqlite3.DatabaseError as e:
-        raise store_error(store.path, e) from e
-    if not ok:
-        raise store_error(store.path, sqlite3.DatabaseError("database disk image is malformed"))
 
 
 LOCK_NAME = ".ledger-xl.lock"
