@@ -109,7 +109,7 @@ def ingest_with_memory(ws: Path, src: Path) -> dict[str, float]:
     ledger, one process): this process's peak RSS after its high-water mark is reset (/proc/self/clear_refs)
     at the start of the rebuild.
     """
-    from ledger_xl import pipeline
+    from ledger_xl import intake, pipeline
 
     me = os.getpid()
     peak: dict[int, int] = {}
@@ -122,7 +122,7 @@ def ingest_with_memory(ws: Path, src: Path) -> dict[str, float]:
                 peak[pid] = max(peak.get(pid, 0), _status_kib(pid, "VmHWM:"))
             stop.wait(0.005)
 
-    real = pipeline.rebuild_master
+    real = intake.rebuild_master
 
     def rebuild(*a: Any, **k: Any) -> Any:
         peak[me] = max(peak.get(me, 0), _status_kib(me, "VmHWM:"))
@@ -139,7 +139,7 @@ def ingest_with_memory(ws: Path, src: Path) -> dict[str, float]:
         out["rebuild_mib"] = _status_kib(me, "VmHWM:") / 1024
         return result
 
-    pipeline.rebuild_master = rebuild  # type: ignore[assignment]
+    intake.rebuild_master = rebuild  # type: ignore[assignment]
     watcher = threading.Thread(target=sample, daemon=True)
     watcher.start()
     try:
@@ -147,7 +147,7 @@ def ingest_with_memory(ws: Path, src: Path) -> dict[str, float]:
     finally:
         stop.set()
         watcher.join()
-        pipeline.rebuild_master = real  # type: ignore[assignment]
+        intake.rebuild_master = real  # type: ignore[assignment]
     out["merged"] = sum(o.status == "merged" for o in report.outcomes)
     return out
 
@@ -163,7 +163,7 @@ def stage_times(ws: Path, src: Path) -> dict[str, float]:
     """
     import functools
 
-    from ledger_xl import fsutil, pipeline, store
+    from ledger_xl import fsutil, intake, pipeline, store
     from ledger_xl import ingest as ing
 
     acc: dict[str, float] = defaultdict(float)
@@ -182,7 +182,7 @@ def stage_times(ws: Path, src: Path) -> dict[str, float]:
         undo.append((owner, name, owner.__dict__[name] if isinstance(owner, type) else real))
         setattr(owner, name, staticmethod(timed) if static else timed)
 
-    wrap(pipeline, "sha256_of", "main: SHA-256 of each file (to find duplicates before reading)")
+    wrap(intake, "sha256_of", "main: SHA-256 of each file (to find duplicates before reading)")
     wrap(ing, "_keep", "reader: read the bytes, check the digest, archive copy")
     wrap(fsutil, "archive_bytes", "reader: read the bytes, check the digest, archive copy › archive copy")
     wrap(ing, "read_return", "reader: read and check")
@@ -191,17 +191,17 @@ def stage_times(ws: Path, src: Path) -> dict[str, float]:
     wrap(ing.TemplateMeta, "rows_signed", "reader: read and check › signature (HMAC)", static=True)
     wrap(ing, "_changed_locked", "reader: read and check › ~100 locked cells compared")
     wrap(store.Store, "add_submission", "main: store inserts")
-    wrap(pipeline, "record_arrivals", "main: arrivals log")
+    wrap(intake, "record_arrivals", "main: arrivals log")
     wrap(os, "sync", "main: os.sync (archived originals on disk before the commit)")
-    wrap(pipeline, "rebuild_master", "master ledger rebuild")
-    real_many = pipeline.read_many
-    pipeline.read_many = functools.partial(ing.read_many, workers=0)  # type: ignore[assignment]
+    wrap(intake, "rebuild_master", "master ledger rebuild")
+    real_many = intake.read_many
+    intake.read_many = functools.partial(ing.read_many, workers=0)  # type: ignore[assignment]
     t = time.perf_counter()
     try:
         report = pipeline.ingest(ws, [src])
     finally:
         total = time.perf_counter() - t
-        pipeline.read_many = real_many  # type: ignore[assignment]
+        intake.read_many = real_many  # type: ignore[assignment]
         for owner, name, real in reversed(undo):
             setattr(owner, name, real)
     parts = {k: v for k, v in acc.items() if " › " not in k}

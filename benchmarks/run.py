@@ -320,7 +320,7 @@ def bench_growth(tmp: Path, args: argparse.Namespace) -> dict[str, object]:
     import shutil
 
     from ledger_xl.definition import load_ledger
-    from ledger_xl.pipeline import rebuild_master
+    from ledger_xl.master import rebuild_master
     from ledger_xl.store import Store
     from ledger_xl.workspace import open_workspace
 

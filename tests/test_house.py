@@ -88,7 +88,8 @@ def test_the_two_unknown_bureau_meanings_have_two_names():
     assert len({c.value for c in Code}) == len(Code)
 
 
-STATUS_USERS = ("checks.py", "report.py", "ledger_book.py", "charts.py", "pipeline.py", "cli.py", "demo.py", "mail.py")
+STATUS_USERS = ("checks.py", "report.py", "ledger_book.py", "charts.py", "pipeline.py", "cli.py", "demo.py", "mail.py",
+                "master.py", "intake.py", "mailplan.py")
 
 
 def test_status_words_come_from_the_one_status_type():

@@ -16,10 +16,10 @@ import pytest
 from conftest import complete_values, fields_of, soffice, uno_python
 
 from ledger_xl.findings import Severity
-from ledger_xl.pipeline import ingest, status, ws_ledger
+from ledger_xl.pipeline import ingest, status
 from ledger_xl.store import Store
 from ledger_xl.testing.fill import fill_template
-from ledger_xl.workspace import open_workspace
+from ledger_xl.workspace import open_workspace, ws_ledger
 
 ON_TIME = dt.datetime(2024, 7, 5, 9, 0)
 LATE = dt.datetime(2024, 7, 20, 9, 0)
@@ -474,7 +474,7 @@ def test_a_file_that_changes_after_hashing_is_refused_and_not_archived_under_a_w
 
 def test_files_found_once_however_they_are_reached(tmp_path):
     """A folder named twice, through a link, or a file also named on its own: each file is read once."""
-    from ledger_xl.pipeline import collect_files
+    from ledger_xl.intake import collect_files
 
     inbox = tmp_path / "inbox"
     (inbox / "sub").mkdir(parents=True)
@@ -513,12 +513,12 @@ def test_the_current_return_is_the_one_received_last_whatever_the_ingest_order(w
 
 def test_a_file_that_changes_between_hashing_and_reading_is_refused_by_ingest_itself(workspace, templates_2024h1, monkeypatch):
     """The whole command, not only the reader: the refused file is recorded with nothing archived, the others merge."""
-    import ledger_xl.pipeline as pipeline
+    import ledger_xl.intake as intake
 
     fill(templates_2024h1, "市商务局", workspace / "inbox")
     changed = fill(templates_2024h1, "市财政局", workspace / "inbox")
-    real = pipeline.sha256_of
-    monkeypatch.setattr(pipeline, "sha256_of", lambda p: "0" * 64 if Path(p).name == changed.name else real(p))
+    real = intake.sha256_of
+    monkeypatch.setattr(intake, "sha256_of", lambda p: "0" * 64 if Path(p).name == changed.name else real(p))
     by_name = {o.path.name: o for o in ingest(workspace).outcomes}
     assert by_name[changed.name].status == "refused"
     assert [f.code for f in by_name[changed.name].findings] == ["changed-while-reading"]
@@ -533,7 +533,7 @@ def test_master_ledger_lists_the_files_and_problems_of_the_latest_periods_only(p
     """Bounded so that the rebuild after every ingest does not grow with every file ever received; the
     sheets say how many older records are left out and where they are."""
     from ledger_xl import ledger_book
-    from ledger_xl.pipeline import rebuild_master
+    from ledger_xl.master import rebuild_master
 
     ws = tmp_path / "ws"
     shutil.copytree(programme[0], ws)

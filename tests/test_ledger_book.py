@@ -13,8 +13,8 @@ from conftest import soffice
 from test_ingest import fill
 
 from ledger_xl.ledger_book import task_number
-from ledger_xl.pipeline import check, ingest, ws_ledger
-from ledger_xl.workspace import open_workspace
+from ledger_xl.pipeline import check, ingest
+from ledger_xl.workspace import open_workspace, ws_ledger
 
 
 @pytest.fixture

@@ -16,13 +16,21 @@ from conftest import complete_values, fields_of, soffice, uno_python
 from ledger_xl.cli import cli
 from ledger_xl.ingest import read_return
 from ledger_xl.layout import FORM_SHEET, RETURN_SHEET
-from ledger_xl.pipeline import annotated_copy, ingest, ws_ledger
+from ledger_xl.model import Period
+from ledger_xl.pipeline import ingest
 from ledger_xl.returns import annotated_path, changes_between, summary
 from ledger_xl.store import Store
 from ledger_xl.testing.fill import fill_template
-from ledger_xl.workspace import open_workspace
+from ledger_xl.workspace import open_workspace, ws_ledger
 
 ON_TIME = dt.datetime(2024, 7, 5, 9, 0)
+
+
+def annotated_copy(root, bureau, period_text):
+    """What mail remind attaches: the unit's annotated copy for the period, written again if missing."""
+    from ledger_xl.returns import annotated_copy as copy_of
+
+    return copy_of(open_workspace(root), bureau, Period.parse(period_text).code)
 BUREAU = "市发展改革委"
 # what the bureau typed: four unreadable values (an approximation, a ratio in words, a phone in letters, a
 # status left empty), a readable full-width number and a text that looks like a formula

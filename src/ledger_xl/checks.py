@@ -29,7 +29,7 @@ from .model import (
 )
 from .reporting import MISSING, REFUSED, BureauStatus, StatusReport, period_status
 from .status import BEHIND, COUNT_ORDER, Status, worst
-from .store import StoredValue, Submission
+from .store import Store, StoredValue, Submission
 
 # the stored kinds the checks read (texts such as problems and plans are not needed)
 CHECKED_KINDS = frozenset({"metric", "ind_value", "ind_baseline", "ind_current", "duty_count", "deliv_status", "deliv_date",
@@ -498,3 +498,27 @@ def _cumulative_down(history: list[tuple[StoredValue, bool]], period: Period) ->
                                   before_file=prev.file_name, after=fmt_number(v.num), after_file=v.file_name))
         seen[key] = v
     return out
+
+
+# ---------------------------------------------------------------- the checks read from the store
+
+
+def latest_period(ledger: Ledger, store: Store, subs: list[Submission] | None = None) -> Period | None:
+    """The latest period of the programme for which anything was received."""
+    got = {s.period for s in (subs if subs is not None else store.submissions()) if s.period}
+    periods = [p for p in ledger.periods() if p.code in got]
+    return max(periods) if periods else None
+
+
+def check_store(ledger: Ledger, store: Store, period: Period, rule: DeadlineRule,
+                values: list[StoredValue] | None = None, *, status: StatusReport | None = None,
+                subs: list[Submission] | None = None, history: list[tuple[StoredValue, bool]] | None = None) -> CheckResult:
+    """The checks at a period. A caller judging several periods passes what they share, fetched once:
+    `values` (current values of the kinds checks read), the period's `status`, the store's `subs` and `history`."""
+    st = status or period_status(ledger, store, period, rule, subs=subs)
+    values = values if values is not None else store.current_values(kinds=CHECKED_KINDS)
+    upto = period.codes_up_to()
+    return run_checks(ledger, period, [v for v in values if v.period in upto],
+                      subs if subs is not None else store.submissions(),
+                      history=history if history is not None else store.history_values(),
+                      status=st)

@@ -242,7 +242,8 @@ def templates_cmd(period: str | None, bureaus: tuple[str, ...], make_zip: bool, 
 def ingest_cmd(paths: tuple[Path, ...], received_text: str | None, workspace: Path, as_json: bool) -> None:
     """汇总收回的报表（默认：inbox/ 中的全部文件），合格的并入总台账。"""
     from .fsutil import display_name
-    from .pipeline import ingest, parse_received
+    from .intake import parse_received
+    from .pipeline import ingest
 
     received = parse_received(received_text) if received_text else None
     report = ingest(workspace, list(paths) or None, received_at=received)

@@ -21,9 +21,9 @@ from .codes import Code
 from .findings import LedgerError
 from .fsutil import write_bytes_atomic
 from .imapfetch import ImapSettings, Incoming
+from .intake import Arrival, FileOutcome, IngestReport, ingest_files
 from .model import Period
-from .pipeline import Arrival, FileOutcome, IngestReport, ingest
-from .workspace import Workspace, open_store, open_workspace, workspace_lock
+from .workspace import Workspace, open_store, open_workspace, workspace_lock, ws_ledger
 
 if TYPE_CHECKING:
     from imapclient import IMAPClient
@@ -143,7 +143,7 @@ def _take(ws: Workspace, settings: ImapSettings, uidvalidity: int, got: list[Fet
                     continue
                 store.queue_mail(f.answer.content_key, f.answer.to_json())
 
-    return ingest(ws.root, list(arrivals), arrivals=arrivals, before_commit=record)
+    return ingest_files(ws, ws_ledger(ws), list(arrivals), arrivals=arrivals, before_commit=record)
 
 
 def _save(folder: Path, name: str, data: bytes, when: dt.datetime, tz: dt.tzinfo) -> Path:

@@ -1,6 +1,6 @@
 """Intake from the office mailbox over IMAP: the messages not taken before, their attachments and arrival times.
 
-This stage only reads the mailbox and takes messages apart; `pipeline.fetch` hands the workbooks to ingest
+This stage only reads the mailbox and takes messages apart; `fetch.fetch` hands the workbooks to ingest
 (with each message's INTERNALDATE — the server's receipt time — as the received time), records each
 message as taken in the same transaction, and answers the senders through `mail`. Nothing here deletes
 mail: a message taken is marked with a keyword, or moved to a folder the config names.

@@ -23,7 +23,7 @@ from .codes import Code
 from .findings import LedgerError
 
 if TYPE_CHECKING:
-    from .pipeline import Arrival
+    from .intake import Arrival
 from .fsutil import atomic_path, write_bytes_atomic
 from .workspace import (
     ARRIVALS_NAME,
@@ -220,8 +220,9 @@ def rebuild(root: Path | str) -> RebuildReport:
     A damaged store is kept beside, renamed …恢复前-<time>. Sent mail and check results are not in
     archive/: run check again; the mail log starts empty.
     """
-    from .pipeline import ingest
+    from .intake import ingest_files
     from .store import Store
+    from .workspace import ws_ledger
 
     ws = open_workspace(root)
     with workspace_lock(ws, what="重建数据库"):
@@ -234,7 +235,7 @@ def rebuild(root: Path | str) -> RebuildReport:
         staging = Path(tempfile.mkdtemp(prefix=".rebuild-", dir=ws.root))
     try:
         n, without, arrivals = _stage_archive(ws, staging)
-        result = ingest(ws.root, [staging], arrivals=arrivals) if n else None
+        result = ingest_files(ws, ws_ledger(ws), [staging], arrivals=arrivals) if n else None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return RebuildReport(n, without, kept, result)
@@ -273,7 +274,7 @@ def _stage_archive(ws: Workspace, staging: Path) -> tuple[int, int, dict[Path, A
             name = p.name
         entries.append((when, a is None, name, p))
     entries.sort(key=lambda e: (e[0], order.get(e[3].stem, len(order))))
-    from .pipeline import Arrival
+    from .intake import Arrival
 
     known: dict[Path, Arrival] = {}  # each recorded arrival's time, source and sender, exactly as first recorded
     for k, (when, _, name, p) in enumerate(entries):

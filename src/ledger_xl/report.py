@@ -28,7 +28,8 @@ from .status import BEHIND, NO_DATA, SHOWN_ORDER, Status
 if TYPE_CHECKING:
     from .charts import Rendering
     from .reporting import StatusReport
-    from .store import StoredValue
+    from .store import Store, StoredValue
+    from .workspace import Workspace
 
 FONT_PROFILES: dict[str, dict[str, str]] = {
     # the fonts government PCs install for official documents
@@ -852,6 +853,55 @@ def write_report(data: ReportData, path: Path, drawing: Rendering | None = None)
     with atomic_path(Path(path)) as tmp:
         w.doc.save(str(tmp))
     return Path(path)
+
+
+def write_period_report(ws: Workspace, ledger: Ledger, period: Period, out: Path | None = None, *,
+                        date: dt.date | None = None) -> tuple[Path, CheckResult]:
+    """Write the period's summary report from the store and the checks (atomically), by default to
+    outputs/reports/<period>_总结报告.docx; the checks it was written from come back with it."""
+    from .charts import Rendering
+    from .workspace import open_store
+
+    drawing = Rendering()  # the chart process gets matplotlib ready while the checks run
+    try:
+        with open_store(ws) as store:
+            data = report_data(ws, ledger, store, period, date)
+        target = out or ws.outputs / "reports" / f"{period.code}_总结报告.docx"
+        return write_report(data, target, drawing), data.checks
+    finally:
+        drawing.close()
+
+
+def report_data(ws: Workspace, ledger: Ledger, store: Store, period: Period, date: dt.date | None = None) -> ReportData:
+    """What the report says, gathered from the store: the checks at the period (and at the one before, for
+    the comparison), where each return stands as of the report's date, the period's values and texts, and
+    the office's [report] settings."""
+    from .checks import CHECKED_KINDS, check_store
+    from .reporting import period_status
+    from .store import metric_series
+
+    cfg = ws.section("report")
+    rule = ws.deadline_rule(ledger)
+    # one fetch of what the checks read serves both checks and the cumulative figures; texts only for this period
+    values = store.current_values(period, kinds=CHECKED_KINDS)
+    texts = [v for v in store.current_values(period, kinds={"problems", "plan"}) if v.period == period.code]
+    subs, history = store.submissions(), store.history_values()
+    status = period_status(ledger, store, period, rule, subs=subs, today=date)  # as of the report's date
+    result = check_store(ledger, store, period, rule, values, status=status, subs=subs, history=history)
+    prev_period = period.previous()
+    previous = (check_store(ledger, store, prev_period, rule, values, subs=subs, history=history)
+                if prev_period.year in ledger.years else None)
+    before = metric_series(ledger, values, prev_period)
+    return ReportData(
+        ledger=ledger, period=period, checks=result, previous=previous,
+        status=status,
+        values=[v for v in values if v.period == period.code] + texts,
+        cumulative_before={k: sum(x[0] for x in s.values()) for k, s in before.items()},
+        issuer=str(cfg.get("issuer") or DEFAULT_ISSUER), date=date or dt.date.today(),
+        font_profile=str(cfg.get("font_profile", "gb2312")),
+        addressee=str(cfg.get("addressee") or ""), issuer_full=str(cfg.get("issuer_full") or ""),
+        letterhead=(ws.root / str(cfg["letterhead"])) if cfg.get("letterhead") else None,
+    )
 
 
 def place_letterhead(doc: Any, letterhead: Path) -> None:

@@ -28,6 +28,7 @@ from .templates import cn_date, safe_filename, wrapped_lines, write_template
 
 if TYPE_CHECKING:
     from .store import Store, Submission
+    from .workspace import Workspace
 
 FieldKey = tuple[str | None, str, int]  # (task id, kind, index): the same field in any copy of a unit's form
 # one typed field: [task id, kind, index, cell, cell kind, value] (see ingest.typed_entry)
@@ -272,6 +273,23 @@ def hand_back(outputs: Path, ledger: Ledger, store: Store, sub: Submission, sett
                                 prior=store.cumulative_before(ledger, period), **settings)
 
 
+def annotated_copy(ws: Workspace, bureau: str, period: str) -> Path | None:
+    """The annotated copy of a unit's return for a period (outputs/returns/<period>/<unit>_退回修改.xlsx) when
+    its latest return was refused and can be handed back — written again if it is missing —, else None.
+    Mail attaches this instead of a blank template."""
+    from .workspace import open_store, template_settings, ws_ledger
+
+    with open_store(ws, readonly=True) as store:
+        latest = latest_return(store, bureau, period)
+        if latest is None or latest.outcome != "refused":
+            return None
+        path = annotated_path(ws.outputs, bureau, period)
+        if path.exists():
+            return path
+        ledger = ws_ledger(ws)
+        return hand_back(ws.outputs, ledger, store, latest, template_settings(ws, ledger))
+
+
 def latest_return(store: Store, bureau: str, period: str) -> Submission | None:
     subs = store.returns_of(bureau, period)
     return subs[-1] if subs else None
@@ -281,7 +299,7 @@ def after_ingest(outputs: Path, ledger: Ledger, store: Store, refused: list[tupl
                  merged: Iterable[tuple[str, str]], settings: dict[str, Any]) -> dict[int, Path | str]:
     """After an ingest: the annotated copy of each unit whose latest return was refused in it, and no stale
     copy left for a unit whose latest return is now accepted. Returns submission id → the copy written, or
-    why it could not be (the store has what it needs: `pipeline.annotated_copy` writes it again later)."""
+    why it could not be (the store has what it needs: `annotated_copy` writes it again later)."""
     from .findings import LedgerError
 
     out: dict[int, Path | str] = {}

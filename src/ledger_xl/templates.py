@@ -13,7 +13,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .codes import Code
 from .findings import LedgerError
@@ -40,6 +40,9 @@ from .model import (
     fmt_number,
     is_countable,
 )
+
+if TYPE_CHECKING:
+    from .workspace import Workspace
 
 # column: (header, width)
 COLUMNS = [
@@ -617,3 +620,17 @@ def write_templates(
             for _, path, _ in written:
                 z.write(path, f"{period.code}/{path.name}")
     return run
+
+
+def workspace_templates(ws: Workspace, ledger: Ledger, period: Period, *, bureaus: list[str] | None = None,
+                        make_zip: bool = False) -> TemplateRun:
+    """A period's templates into outputs/templates/<period>, signed with the workspace's key, each carrying
+    the workspace's deadline, contact and issuer and what the store holds from before the period."""
+    from .workspace import open_store, template_settings
+
+    with open_store(ws) as store:
+        prior = store.cumulative_before(ledger, period)
+        return write_templates(
+            ledger, period, ws.outputs / "templates" / period.code, key=store.template_key, ledger_id=store.ledger_id,
+            bureaus=bureaus, prior=prior, make_zip=make_zip, **template_settings(ws, ledger),
+        )

@@ -139,6 +139,19 @@ class Workspace:
         return rule
 
 
+def ws_ledger(ws: Workspace) -> Ledger:
+    """The workspace's ledger, through the load cache in outputs/.cache."""
+    from .definition import load_ledger
+
+    return load_ledger(ws.definition_path, cache_dir=ws.outputs / ".cache")
+
+
+def template_settings(ws: Workspace, ledger: Ledger) -> dict[str, Any]:
+    """What the workspace says every template (and annotated copy) carries: deadline, contact, issuer."""
+    cfg = ws.section("templates")
+    return {"deadline_rule": ws.deadline_rule(ledger), "contact": str(cfg.get("contact", "")), "issuer": str(cfg.get("issuer", ""))}
+
+
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
