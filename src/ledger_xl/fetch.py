@@ -22,7 +22,7 @@ from .findings import LedgerError
 from .fsutil import write_bytes_atomic
 from .imapfetch import ImapSettings, Incoming
 from .intake import Arrival, FileOutcome, IngestReport, ingest_files
-from .model import Period
+from .model import DEFAULT_ISSUER, Period
 from .workspace import Workspace, open_store, open_workspace, workspace_lock, ws_ledger
 
 if TYPE_CHECKING:
@@ -220,18 +220,19 @@ def _logout(client: IMAPClient) -> None:
 
 def compose_answer(ws: Workspace, f: Fetched) -> Outgoing:
     """The answer to one message taken, in the words of `mail.answer`."""
-    from .mail import AnswerItem, address, answer
+    from .mail import address, answer
+    from .mailtext import SUPERSEDED_NOTE, AnswerItem
 
     m = f.incoming
     items = []
     for o in f.outcomes:
         label = Period.parse(o.period).label if o.period else None
         findings = tuple(x.render().removeprefix("[错误] ") for x in o.findings if str(x.severity) == "error")
-        note = "（取代此前报送的文件）" if o.superseded else ""
+        note = SUPERSEDED_NOTE if o.superseded else ""
         items.append(AnswerItem(_sent_name(m, o.path), o.status, o.bureau, label, findings, o.note or note))
     items += [AnswerItem(name, "not-return", note=why) for name, why in m.not_returns]
     cfg_t, cfg_m = ws.section("templates"), ws.section("mail")
-    office = str(cfg_m.get("sender_name") or cfg_t.get("issuer") or "领导小组办公室")
+    office = str(cfg_m.get("sender_name") or cfg_t.get("issuer") or DEFAULT_ISSUER)
     return answer([address(m.sender_name, m.sender or "", who="发件人")], subject=m.subject, in_reply_to=m.message_id,
                   references=m.references, received=m.received_at, items=items, refusal=m.refusal, office=office,
                   contact=str(cfg_t.get("contact") or ""), today=ws.now().date(), attachment=_annotated_copy(ws, f))
@@ -254,7 +255,7 @@ def _annotated_copy(ws: Workspace, f: Fetched) -> Path | None:
 
 def _without_missing_copy(m: Outgoing) -> Outgoing:
     """An answer whose annotated copy was not made (a file refused as a whole) goes without it."""
-    from .mail import ANSWER_COPY_LINE
+    from .mailtext import ANSWER_COPY_LINE
 
     if m.attachment is not None and not m.attachment.is_file():
         m.attachment, m.attachment_name = None, None

@@ -22,6 +22,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import mailtext
 from .codes import Code
 from .findings import LedgerError
 from .fsutil import MAX_FILE_BYTES
@@ -240,8 +241,7 @@ def take_apart(m: Incoming, raw: bytes, whole: bool = True) -> Incoming:
     assert isinstance(msg, EmailMessage)
     _read_sender(m, msg)
     if not whole and not m.refusal:
-        m.refusal = (f"邮件过大（约 {m.size // 1024 // 1024} MB），未下载处理。报表文件通常不到 1 MB，"
-                     "请只附填好的 .xlsx 报表后重新发送。")
+        m.refusal = mailtext.refused_too_big(m.size)
     m.subject = " ".join(_CTRL_RE.sub(" ", _header(msg, "Subject")).split())[:200]
     m.message_id = clean_msgid(_header(msg, "Message-ID"))
     m.references = [i for i in _MSGID_RE.findall(_header(msg, "References")) if clean_msgid(i)][-10:]
@@ -250,11 +250,10 @@ def take_apart(m: Incoming, raw: bytes, whole: bool = True) -> Incoming:
         return m
     parts = [p for p in msg.walk() if _is_attachment(p)]
     if len(parts) > MAX_ATTACHMENTS:
-        m.refusal = (f"这封邮件有 {len(parts)} 个附件，超过 {MAX_ATTACHMENTS} 个，未处理。"
-                     "请每封邮件只附本单位填好的报表（一个 .xlsx 文件）后重新发送。")
+        m.refusal = mailtext.refused_too_many(len(parts), MAX_ATTACHMENTS)
         return m
     for p in parts:
-        name = attachment_name(p) or "未命名附件"
+        name = attachment_name(p) or mailtext.UNNAMED_ATTACHMENT
         data = p.get_payload(decode=True) or b""
         if not isinstance(data, bytes):
             data = b""
@@ -282,15 +281,15 @@ def _read_sender(m: Incoming, msg: EmailMessage) -> None:
     except ValueError as e:  # the parser refuses an address whose decoded name or address holds CR/LF
         raw = "\n" if "CR" in str(e) or "LF" in str(e) else ""
     if _CTRL_RE.search(raw):
-        m.refusal = "发件人（From）中含有换行等控制字符或不是一个邮箱地址，这封邮件未处理，也不回复。请从本单位邮箱正常发送。"
+        m.refusal = mailtext.REFUSED_FROM_BROKEN
         return
     pairs = getaddresses([raw])
     if len(pairs) != 1 or not pairs[0][1]:
-        m.refusal = "发件人地址（From）无法识别，无法确认报送人。请从本单位邮箱重新发送。"
+        m.refusal = mailtext.REFUSED_FROM_UNKNOWN
         return
     name, addr = pairs[0]
     if _CTRL_RE.search(addr) or _CTRL_RE.search(name) or "@" not in addr or " " in addr or addr.count("@") != 1:
-        m.refusal = "发件人（From）中含有换行等控制字符或不是一个邮箱地址，这封邮件未处理，也不回复。请从本单位邮箱正常发送。"
+        m.refusal = mailtext.REFUSED_FROM_BROKEN
         return
     m.sender, m.sender_name = addr, name
 
@@ -349,7 +348,7 @@ def _raw_8bit_name(part: Any) -> str | None:
 
 def _plain_name(name: str) -> str:
     """Only the last path part, no control characters, at most 120 characters with the extension kept."""
-    name = _CTRL_RE.sub("", name).replace("\\", "/").rsplit("/", 1)[-1].strip().strip(".") or "未命名附件"
+    name = _CTRL_RE.sub("", name).replace("\\", "/").rsplit("/", 1)[-1].strip().strip(".") or mailtext.UNNAMED_ATTACHMENT
     if len(name) > 120:
         suffix = Path(name).suffix[:10]
         name = name[: 120 - len(suffix)] + suffix
@@ -360,14 +359,14 @@ def not_a_return(name: str, size: int) -> str | None:
     """Why an attachment is not a return to ingest, in the words the sender is answered with; None if it may be one."""
     suffix = Path(name).suffix.lower()
     if size > MAX_FILE_BYTES:
-        return f"文件过大（{size // 1024 // 1024} MB），不像是填报模板，未处理。请发送填好的 .xlsx 报表。"
+        return mailtext.not_return_too_big(size)
     if suffix in WORKBOOK_SUFFIXES:
         return None
     if suffix in ARCHIVE_SUFFIXES:
-        return "压缩包不会被拆开处理。请直接把填好的 .xlsx 报表作为附件发送。"
+        return mailtext.NOT_RETURN_ARCHIVE
     if suffix in IMAGE_SUFFIXES:
-        return "图片不是报表，未处理。请在下发的模板中填写，保存为 .xlsx 后作为附件发送。"
-    return f"不是报表文件（{suffix or '无扩展名'}），未处理。报表请用下发的 .xlsx 模板填写后发送；佐证材料无需发送。"
+        return mailtext.NOT_RETURN_IMAGE
+    return mailtext.not_return_other(suffix)
 
 
 def clean_msgid(text: str) -> str | None:

@@ -22,7 +22,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, formatdate, make_msgid
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from .addresses import address_problem, split_addresses
@@ -32,6 +32,7 @@ from .findings import LedgerError
 from .fsutil import write_bytes_atomic
 
 if TYPE_CHECKING:
+    from .mailtext import AnswerItem
     from .store import Store
 
 # unlimited line length: long parameters stay whole instead of being split into name*0*, name*1*…
@@ -325,60 +326,15 @@ def send_all(plan: MailPlan, settings: SmtpSettings, password: str | None, store
 # ---------------------------------------------------------------- answers to mail received (ledger-xl fetch)
 
 
-class AnswerItem(NamedTuple):
-    """What became of one attachment: merged / refused / duplicate / not-return, with its findings or reason."""
-
-    name: str
-    status: str
-    bureau: str | None = None
-    period_label: str | None = None
-    findings: tuple[str, ...] = ()
-    note: str = ""
-
-
-ANSWER_COPY_LINE = "\n　　附件为退回修改表：已填好您报送的内容并标出了问题，请在其上修改后重新发送。"
-ANSWER_VERDICT = {"refused": "请修改后重报", "merged": "已汇入", "duplicate": "重复报送，未作改动", "none": "未收到报表"}
-
-
 def answer(to: list[Address], *, subject: str, in_reply_to: str | None, references: list[str], received: dt.datetime,
            items: list[AnswerItem], refusal: str | None, office: str, contact: str, today: dt.date,
            attachment: Path | None = None) -> Outgoing:
-    """The answer to one message: what was taken for which period, the findings to fix, or that nothing changed."""
-    statuses = {i.status for i in items}
-    verdict = next((v for k, v in ANSWER_VERDICT.items() if k in statuses), ANSWER_VERDICT["none"])
-    if refusal:
-        verdict = ANSWER_VERDICT["none"]
-    original = clean_name(subject) or "（无主题）"
-    when = f"{received.year}年{received.month}月{received.day}日 {received:%H:%M}"
-    lines = [f"{to[0].display_name or to[0].addr_spec}：", "",
-             f"　　{office}于{when}收到您的邮件《{original}》，处理结果如下：", ""]
-    if refusal:
-        lines.append(f"　　{refusal}")
-    for n, item in enumerate(items, start=1):
-        lines += _answer_lines(n, item)
-    if not items and not refusal:
-        lines.append("　　邮件中没有附件。请把填好的 .xlsx 报表作为附件发送。")
-    if any(i.status == "refused" for i in items) and attachment is not None:
-        lines.append(ANSWER_COPY_LINE)
-    lines += ["", "　　本邮件由系统自动发送。" + (f"如有疑问，请联系{contact}。" if contact else ""),
-              "", office, f"{today.year}年{today.month}月{today.day}日", ""]
+    """The answer to one message, threaded under it, in the words of `mailtext.answer_text`."""
+    from .mailtext import answer_text
+
+    title, body = answer_text(to[0].display_name or to[0].addr_spec, original=clean_name(subject), received=received,
+                              items=items, refusal=refusal, office=office, contact=contact, today=today,
+                              with_copy=attachment is not None)
     first = next((i for i in items if i.bureau), None)
     return Outgoing("reply", next((i.period_label or "" for i in items if i.period_label), ""), first.bureau if first else None,
-                    to, f"【{verdict}】回复：{original}", "\n".join(lines), attachment,
-                    attachment.name if attachment is not None else None, in_reply_to, references)
-
-
-def _answer_lines(n: int, item: AnswerItem) -> list[str]:
-    head = f"　　{n}. 《{item.name}》："
-    what = f"{item.bureau} {item.period_label}" if item.bureau and item.period_label else ""
-    if item.status == "merged":
-        return [head + f"已汇入（{what}）。" + (item.note or "")]
-    if item.status == "duplicate":
-        return [head + (item.note or "与此前收到的文件内容相同，未作改动。")]
-    if item.status == "refused":
-        out = [head + f"未通过校验{('（' + what + '）') if what else ''}，本次未汇入。请按以下提示修改后重新发送："]
-        out += [f"　　　　（{k}）{f}" for k, f in enumerate(item.findings[:20], start=1)]
-        if len(item.findings) > 20:
-            out.append(f"　　　　（另有 {len(item.findings) - 20} 处，修改后重新发送时会一并提示。）")
-        return out
-    return [head + (item.note or "未处理。")]
+                    to, title, body, attachment, attachment.name if attachment is not None else None, in_reply_to, references)
