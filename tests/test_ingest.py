@@ -441,6 +441,65 @@ def test_filled_and_saved_by_libreoffice_gives_exactly_the_typed_values(workspac
         assert got[(k[0], k[1], k[2])] == v
 
 
+def _lo_filled(src: Path, typed: dict, out: Path, tmp_path: Path) -> Path:  # type: ignore[type-arg]
+    """The template filled through LibreOffice (UNO setFormula: parsed as typed input), saved as .xlsx."""
+    by_key = {(f.task_id, f.kind, f.index): f.name for f in fields_of(src)}
+    vj = tmp_path / f"{out.stem}.json"
+    vj.write_text(json.dumps({by_key[k]: v for k, v in complete_values(src, typed).items()}, ensure_ascii=False), encoding="utf-8")
+    lo_fill = Path(__file__).resolve().parents[1] / "src" / "ledger_xl" / "testing" / "lo_fill.py"
+    subprocess.run([uno_python(), str(lo_fill), str(src), str(out), str(vj)], check=True, timeout=180,
+                   env={**os.environ, "SOFFICE": soffice()})
+    return out
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(soffice() is None or uno_python() is None,
+                    reason="LibreOffice with its Python bridge (uno; Debian: python3-uno) is not installed")
+def test_a_ratio_typed_3_1_in_libreoffice_is_read_as_3_and_a_time_in_a_number_field_is_refused(workspace, templates_2024h1,
+                                                                                            tmp_path):
+    """LibreOffice stores "3:1" typed into a cell as the time 3:01 (0.125694…, the cell keeps its format):
+    a ratio field reads it as the ratio 3:1 and says so; a percentage or number field refuses it."""
+    inbox = workspace / "inbox"
+    _lo_filled(templates_2024h1 / "市发展改革委.xlsx", {("13", "ind_value", 0): "3:1"}, inbox / "发改委.xlsx", tmp_path)
+    _lo_filled(templates_2024h1 / "市交通运输局.xlsx", {("12", "ind_value", 0): "3:1", ("12", "ind_current", 0): "12:30"},
+               inbox / "交通局.xlsx", tmp_path)
+    got = {o.path.name: o for o in ingest(workspace).outcomes}
+    ndrc, transport = got["发改委.xlsx"], got["交通局.xlsx"]
+    assert ndrc.status == "merged", [f.render() for f in ndrc.findings]
+    (note,) = [f for f in ndrc.findings if f.code == "time-as-ratio"]
+    assert note.severity is Severity.WARNING and note.cell == "I14" and "3:01" in note.message and "比值 3:1" in note.message
+    with Store(workspace / "ledger.sqlite") as store:
+        (v,) = [v for v in store.current_values() if v.task_id == "13" and v.kind == "ind_value"]
+    assert v.num == 3
+    assert transport.status == "refused"
+    refused = {f.cell: f for f in transport.findings if f.code == "time-value"}
+    assert len(refused) == 2 and all(f.severity is Severity.ERROR for f in refused.values())
+    pct, num = sorted(refused.values(), key=lambda f: "百分数" not in f.message)
+    assert "3:01" in pct.message and "18%" in pct.message and "交通局.xlsx" in pct.render() and "填报表" in pct.render()
+    assert "12:30" in num.message and "不能当作数字" in num.message
+
+
+def test_a_time_cell_written_by_a_program_is_a_ratio_in_a_ratio_field_and_refused_elsewhere(workspace, templates_2024h1):
+    """openpyxl writes a time as a number formatted h:mm:ss (Excel does so for 3:1 typed in a General cell);
+    a number LibreOffice stored for a typed time carries no time format and is recognised by its value."""
+    inbox = workspace / "inbox"
+    fill(templates_2024h1, "市发展改革委", inbox, {("13", "ind_value", 0): dt.time(10, 3)})
+    fill(templates_2024h1, "市交通运输局", inbox, {("12", "ind_value", 0): dt.time(3, 1),
+                                                 ("14", "ind_value", 0): dt.timedelta(hours=25, minutes=1),
+                                                 ("9", "metric", 0): 0.125694444444444, ("10", "metric", 0): 0.125})
+    got = {o.bureau: o for o in ingest(workspace).outcomes}
+    ndrc, transport = got["市发展改革委"], got["市交通运输局"]
+    assert ndrc.status == "merged" and [f.code for f in ndrc.findings if f.code.startswith("time")] == ["time-as-ratio"]
+    with Store(workspace / "ledger.sqlite") as store:
+        (v,) = [v for v in store.current_values() if v.task_id == "13" and v.kind == "ind_value"]
+    assert v.num == pytest.approx(10 / 3)
+    assert transport.status == "refused"
+    by_cell = {f.cell: f for f in transport.findings}
+    times = sorted(f.message for f in transport.findings if f.code == "time-value")
+    assert len(times) == 3 and any("25:01" in m for m in times) and any("3:01" in m for m in times)
+    assert by_cell[next(c for c, f in by_cell.items() if "第 10 项" in f.message)].code == "bad-value"  # 0.125 is no time
+
+
 def test_lock_file_is_skipped(workspace, templates_2024h1):
     shutil.copy(templates_2024h1 / "市商务局.xlsx", workspace / "inbox" / "~$市商务局.xlsx")
     (o,) = ingest(workspace).outcomes

@@ -15,6 +15,9 @@ from ledger_xl.targets import (
     parse_percent,
     parse_quantity_cell,
     parse_ratio,
+    ratio_of_time,
+    time_of_serial,
+    time_of_text,
 )
 
 
@@ -54,6 +57,33 @@ def test_parse_ratio__refuses_zero_and_text():
     for bad in ("3:0", "约3:1", "三比一"):
         with pytest.raises(NumberError):
             parse_ratio(bad)
+
+
+@pytest.mark.parametrize("value, hms", [
+    (0.125694444444444, (3, 1, 0)),       # "3:1" as LibreOffice saves it (15 significant digits)
+    (181 / 1440, (3, 1, 0)),              # as Excel saves it
+    (1.04236111111111, (25, 1, 0)),       # "25:1": a duration
+    (0.125752314814815, (3, 1, 5)),       # "3:1:5"
+    (0.125, None), (0.13125, None),       # 3:00 and 3:09 are also decimals a person types: left as numbers
+    (1 / 3, None), (1 / 24, None),        # whole hours: fractions a formula gives as often
+    (3.5, None), (0.18, None), (12.0, None), (0.0, None), (-0.125694444444444, None), (0.1234567891, None),
+])
+def test_time_of_serial__only_a_number_no_one_types(value, hms):
+    assert time_of_serial(value) == hms
+
+
+@given(st.integers(0, 99), st.integers(1, 59))
+def test_any_ratio_typed_h_m_and_stored_as_a_time_reads_back_as_h_over_m(h, m):
+    for stored in (h / 24 + m / 1440, float(f"{h / 24 + m / 1440:.15g}")):  # Excel's double, LibreOffice's 15 digits
+        hms = time_of_serial(stored)
+        if hms is not None:  # None only where the day fraction is also a short decimal (m·… divisible by 9)
+            assert ratio_of_time(hms) == pytest.approx(h / m)
+    assert ratio_of_time(time_of_text(f"{h}:{m:02d}") or (0, 0, 0)) == pytest.approx(h / m)
+
+
+def test_ratio_of_time__refuses_what_is_no_ratio():
+    assert ratio_of_time((3, 0, 0)) is None and ratio_of_time((3, 1, 5)) is None
+    assert time_of_text("3:1") is None and time_of_text("3:60") is None and time_of_text("25:01:05") == (25, 1, 5)
 
 
 @given(st.integers(min_value=0, max_value=10**9))

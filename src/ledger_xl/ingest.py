@@ -31,7 +31,15 @@ from .layout import (
     canonical,
 )
 from .model import Ledger, Period, is_countable
-from .targets import NumberError, parse_count, parse_percent, parse_ratio
+from .targets import (
+    NumberError,
+    parse_count,
+    parse_percent,
+    parse_ratio,
+    ratio_of_time,
+    time_of_serial,
+    time_of_text,
+)
 from .xlsxread import (
     Cell,
     GridCells,
@@ -195,6 +203,14 @@ class _Refused(Exception):
     def __init__(self, code: Code, cell: str | None = None, sheet: str | None = None, **params: Any) -> None:
         super().__init__(code.message(**params))
         self.code, self.params, self.cell, self.sheet = code, params, cell, sheet
+
+
+class _TimeValue(NumberError):
+    """A number field holding a time Excel, WPS or LibreOffice made of what was typed (see _from_time)."""
+
+    def __init__(self, **params: str) -> None:
+        super().__init__(f"是时间 {params['time']}")
+        self.params = params
 
 
 def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger, sha256: str | None = None,
@@ -388,7 +404,7 @@ def _changed_locked(cells: Mapping[str, Cell], locked: list[tuple[str, str]]) ->
 def _locked_text(cells: Mapping[str, Cell], ref: str) -> str:
     """A locked cell's content as compared with the template's digest."""
     c = cells.get(ref)
-    return canonical(c.value) if c is not None and c.kind in ("s", "n", "b", "d") else ""
+    return canonical(c.value) if c is not None and c.kind in ("s", "n", "b", "d", "t") else ""
 
 
 def _diff(old: str, new: str, n: int = 12) -> tuple[str, str]:
@@ -450,6 +466,8 @@ def _read_field(fs: FieldSpec, cell: Cell | None, result: ReturnRead, file: str)
     assert cell is not None
     try:
         num, text = _parse_field(fs, kind, cell, where, finding)
+    except _TimeValue as e:
+        return finding(Code.TIME_VALUE, **e.params)
     except NumberError as e:
         return finding(Code.BAD_VALUE, **_bad_value(kind, _short(_raw_text(cell), 30), str(e)))
     result.values.append(Value(fs.task_id, fs.role, fs.kind, fs.index, num, text, fs.cell))
@@ -480,6 +498,8 @@ def _unusable(fs: FieldSpec, kind: str, cell: Cell | None, where: str) -> tuple[
 def _parse_field(fs: FieldSpec, kind: str, cell: Cell, where: str,
                  finding: Callable[..., None]) -> tuple[float | None, str | None]:
     """(number, text) of a filled cell by its field's kind; NumberError says why it cannot be read."""
+    if kind in ("number", "integer", "percent-or-ratio") and (hms := _typed_time(cell)) is not None:
+        return _from_time(fs, kind, hms, finding), None
     if kind == "number" and fs.kind == "metric" and is_countable(fs.unit):  # 个、家、座…: whole things only
         num = parse_count(cell.value)
         if not num.is_integer():
@@ -514,6 +534,31 @@ def _parse_field(fs: FieldSpec, kind: str, cell: Cell, where: str,
         t = _INVISIBLE_RE.sub("", t)
         finding(Code.INVISIBLE_CHARS)
     return None, t.strip()
+
+
+def _typed_time(cell: Cell) -> tuple[int, int, int] | None:
+    """The time a cell holds where Excel, WPS or LibreOffice took what was typed (3:1) for a time: a
+    time-formatted cell (kind "t"), or a number that can only be a stored time (see time_of_serial)."""
+    if cell.kind == "t":
+        return time_of_text(str(cell.value)) or (0, 0, 1)  # a time all the same, if one we cannot split
+    if cell.kind == "n":
+        return time_of_serial(float(cell.value))  # type: ignore[arg-type]
+    return None
+
+
+def _from_time(fs: FieldSpec, kind: str, hms: tuple[int, int, int], finding: Callable[..., None]) -> float:
+    """A ratio typed as h:m and stored as a time is read as that ratio, and said; any other time in a
+    number field is refused, saying what happened and what to type — never read as a day fraction."""
+    h, m, s = hms
+    shown = f"{h}:{m:02d}:{s:02d}" if s else f"{h}:{m:02d}"
+    ratio = ratio_of_time(hms) if kind == "percent-or-ratio" and fs.unit != "%" else None
+    if ratio is not None:
+        finding(Code.TIME_AS_RATIO, time=shown, ratio=f"{h}:{m}", read=canonical(ratio))
+        return ratio
+    what, fix = ({"number": ("数字", "改填数字，例如 5"), "integer": ("整数", "改填整数，例如 1")}.get(kind)
+                 or (("百分数", "改填百分数，例如 18%") if fs.unit == "%"
+                     else ("比值", "按 3.5:1 的样子填写比值，并在前面加英文单引号，如 '3.5:1")))
+    raise _TimeValue(time=shown, what=what, fix=fix)
 
 
 def _bad_value(kind: str, typed: str, why: str) -> dict[str, str]:

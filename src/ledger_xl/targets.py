@@ -474,6 +474,39 @@ def parse_percent(value: object, *, cell_is_percent_formatted: bool = False) -> 
     return -n if m.group("sign") else n
 
 
+# A time of day or a duration as Excel, WPS and LibreOffice store it: a fraction of a day (3:01 is 181/1440).
+_TIME_TEXT_RE = re.compile(r"(\d+):([0-5]\d)(?::([0-5]\d))?")
+
+
+def time_of_serial(value: float) -> tuple[int, int, int] | None:
+    """(hours, minutes, seconds) when a number is a typed time stored as a day fraction, else None.
+
+    Why: "3:1" typed where the cell is not text becomes the time 3:01 (0.125694444444444) — LibreOffice
+    keeps the cell's own number format, so only the value says so. A number counts as a time when it is
+    a whole number of seconds of 0–100 days, not whole hours, and has more than six decimals (no one
+    types 0.125694444444444; 0.125, 3:00, is left to be what it says)."""
+    if not 0 < value < 100:
+        return None
+    seconds = value * 86400
+    n = round(seconds)
+    if abs(seconds - n) > 1e-6 or n % 3600 == 0 or len(f"{value:.15g}".partition(".")[2]) <= 6:
+        return None
+    return n // 3600, n % 3600 // 60, n % 60
+
+
+def time_of_text(text: str) -> tuple[int, int, int] | None:
+    """(hours, minutes, seconds) of a time as the reader writes one ("3:01", "25:01:05"), else None."""
+    m = _TIME_TEXT_RE.fullmatch(text.strip())
+    return (int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)) if m else None
+
+
+def ratio_of_time(hms: tuple[int, int, int]) -> float | None:
+    """The ratio a person meant by typing h:m that was stored as a time (3:01 → 3:1 → 3.0); None when
+    the time cannot be read back as one ratio (seconds were typed, or m is 0)."""
+    h, m, s = hms
+    return h / m if s == 0 and m > 0 else None
+
+
 def parse_ratio(value: object) -> float:
     """A ratio as typed: "3.5:1", "3.5：1", "3.5" or 3.5. Returns 3.5."""
     if isinstance(value, bool):

@@ -51,7 +51,8 @@ class XlsxError(Exception):
 
 @dataclass(slots=True)
 class Cell:
-    kind: str  # "n" number, "s" text, "b" bool, "d" date (fast reader), "e" error, "f" formula with no cached value
+    kind: str  # "n" number, "s" text, "b" bool, "d" date, "t" time or duration as text (fast reader), "e" error,
+    # "f" formula with no cached value
     value: object
 
 
@@ -293,7 +294,7 @@ class GridCells(Mapping[str, Cell]):
 
 
 def _cell_of(value: object) -> Cell | None:
-    """A calamine value as a Cell: blank is None; a time or duration is kept as text."""
+    """A calamine value as a Cell: blank is None; a time or duration is kind "t", its text as shown (3:01)."""
     if value == "" or value is None:
         return None
     if isinstance(value, str):
@@ -304,7 +305,20 @@ def _cell_of(value: object) -> Cell | None:
         return Cell("n", float(value))
     if isinstance(value, dt.datetime | dt.date):
         return Cell("d", value)
+    if isinstance(value, dt.time | dt.timedelta):
+        return Cell("t", _time_text(value))
     return Cell("s", str(value))
+
+
+def _time_text(value: dt.time | dt.timedelta) -> str:
+    """A time (3:01) or a duration in hours (25:01), seconds only when there are any: how a person typed it."""
+    if isinstance(value, dt.time):
+        seconds = value.hour * 3600 + value.minute * 60 + value.second
+    else:
+        seconds = round(value.total_seconds())
+    sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
+    h, m, s = seconds // 3600, seconds % 3600 // 60, seconds % 60
+    return f"{sign}{h}:{m:02d}:{s:02d}" if s else f"{sign}{h}:{m:02d}"
 
 
 def exact_cell(pkg: Package, sheet: str, ref: str) -> Cell | None:
