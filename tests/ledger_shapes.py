@@ -207,4 +207,31 @@ def report_by_category() -> Shape:
                  below=["说明：各牵头单位于每季度结束后5日前报送完成情况。"])
 
 
-SHAPES = {"gov": gov_work_report, "plan": three_year_plan, "county": county_annex, "report": report_by_category}
+# ---------------------------------------------------------------- targets that are bare percentages
+
+def percent_targets() -> Shape:
+    """Indicators whose target cell is only a percentage — in Excel a number formatted 0% or 0.0% (0.4 shown as
+    40%) —, or 达到96%/不低于80%; which way a bare figure binds is said beside it (备注 不高于/达到) or not at all
+    (a level to reach). One figure in the target and every year cell, a year left blank, a threshold rising by
+    year, a named threshold in the task text, and a quantity among them."""
+    h1 = ["序号", "指标名称", "具体目标", "年度目标", "年度目标", "牵头单位", "责任单位", "备注"]
+    h2 = ["序号", "指标名称", "具体目标", "2025年", "2026年", "牵头单位", "责任单位", "备注"]
+    rows: list[list[Cell]] = [
+        h1, h2,
+        ["1", "城市建成区绿地率", X("40%", 0.4, "0%"), X("40%", 0.4, "0%"), X("40%", 0.4, "0%"), "市城市管理局",
+         "各县（市、区）政府", ""],
+        ["2", "城镇生活污水集中处理率", "达到96%", "—", "—", "市住房城乡建设局", "", ""],
+        ["3", "农村卫生厕所普及率", "不低于80%", X("78%", 0.78, "0%"), X("80%", 0.8, "0%"), "市农业农村局", "市卫生健康委", ""],
+        ["4", "城镇调查失业率", "", X("5.5%", 0.055, "0.0%"), X("5.5%", 0.055, "0.0%"), "市人力资源社会保障局", "",
+         "控制目标，不高于"],
+        ["5", "森林覆盖率", "", X("25.5%", 0.255, "0.0%"), "—", "市林业局", "", "达到"],
+        ["6", "空气质量优良天数比例稳定在80%以上", "", X("80%", 0.8, "0%"), X("80%", 0.8, "0%"), "市生态环境局", "", ""],
+        ["7", "城镇新增就业", "两年新增3.5万人", "1.5万人", "2万人", "市人力资源社会保障局", "各县（市、区）政府", ""],
+    ]
+    merges = [(0, 3, 0, 4)] + [(0, c, 1, c) for c in (0, 1, 2, 5, 6, 7)]
+    return Shape("百分数目标的指标台账", ["2025—2026年生态环境和民生指标台账"], rows, header_rows=2, merges=merges,
+                 below=["各牵头单位每半年结束后10日内报送进展。"])
+
+
+SHAPES = {"gov": gov_work_report, "plan": three_year_plan, "county": county_annex, "report": report_by_category,
+          "percent": percent_targets}

@@ -12,6 +12,7 @@ from ledger_shapes import (
     X,
     county_annex,
     gov_work_report,
+    percent_targets,
     report_by_category,
     three_year_plan,
     write_docx,
@@ -160,6 +161,32 @@ def test_report__a_category_row_under_a_one_row_header_is_a_category_not_a_heade
         assert tasks["1"].category == "主要预期目标" and tasks["7"].category == "重点工作任务"
         assert tasks["4"].lead == ["市交通运输局"] and tasks["1"].leaders == ["王强"]
         assert sum(f.code == "category-row" for f in result.findings) == 2
+
+
+# ------------------------------------------------------------------ targets that are bare percentages
+
+
+def test_percent__a_bare_percentage_target_is_an_indicator_with_its_operator(tmp_path):
+    """60% (in Excel 0.6 formatted 0%), 达到96%, 不低于80%: an indicator named by its task, ≥ unless the words
+    beside it cap it; the same threshold in the target and the year cells is one indicator, asked once."""
+    for result in _both(tmp_path, percent_targets()):
+        t = _by_id(result)
+        got = {tid: [(i.text, i.op, i.value, i.unit) for i in t[tid].indicators] for tid in t}
+        assert got["1"] == [("城市建成区绿地率", ">=", 40, "%")]
+        assert got["2"] == [("城镇生活污水集中处理率", ">=", 96, "%")]
+        assert got["3"] == [("农村卫生厕所普及率", ">=", 80, "%")]
+        assert t["3"].indicators[0].yearly == {2025: Target(">=", 78), 2026: Target(">=", 80)}
+        assert got["4"] == [("城镇调查失业率", "<=", 5.5, "%")]  # 备注：控制目标，不高于
+        assert got["5"] == [("森林覆盖率", ">=", 25.5, "%")]
+        assert got["6"] == [("空气质量优良天数比例稳定在80%以上", ">=", 80, "%")]  # named in the task: kept once
+        assert got["7"] == [] and t["7"].metrics[0].yearly == {2025: 1.5, 2026: 2}
+        assert t["1"].target_text == "40%"
+
+
+def test_percent__a_threshold_in_the_task_and_again_in_the_year_cells_is_asked_once(tmp_path):
+    result = import_ledger(write_docx(_other_wordings(), tmp_path / "x.docx"))
+    (ind,) = result.ledger.tasks[3].indicators  # 保持在85%以上 in 工作目标, ≥85% in each year cell
+    assert (ind.text, ind.op, ind.value) == ("农村劳动力转移就业率保持在85%以上", ">=", 85)
 
 
 # ------------------------------------------------------------------ Excel reads as Word

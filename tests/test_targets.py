@@ -8,6 +8,7 @@ from ledger_xl.findings import LedgerError
 from ledger_xl.model import Period
 from ledger_xl.targets import (
     NumberError,
+    cell_indicator,
     find_total,
     parse_count,
     parse_frequency,
@@ -57,6 +58,18 @@ def test_parse_ratio__refuses_zero_and_text():
     for bad in ("3:0", "约3:1", "三比一"):
         with pytest.raises(NumberError):
             parse_ratio(bad)
+
+
+@pytest.mark.parametrize("cell, context, expected", [
+    ("60%", "", (">=", 60)), ("60％", "", (">=", 60)), ("达到60%", "", (">=", 60)), ("不低于60%。", "", (">=", 60)),
+    ("60%以上", "", (">=", 60)), ("5%以内", "", ("<=", 5)), ("5.5%", "控制目标，不高于", ("<=", 5.5)),
+    ("不超过5.5%", "", ("<=", 5.5)), ("96%", "达到", (">=", 96)),
+    ("增长6%左右", "", None), ("3.5万人", "", None), ("60", "", None), ("—", "", None), ("约60%", "", None),
+])
+def test_cell_indicator__a_cell_that_is_only_a_percentage(cell, context, expected):
+    got = cell_indicator(cell, "某指标", context)
+    assert (None if got is None else (got.op, got.value)) == expected
+    assert got is None or (got.text, got.unit) == ("某指标", "%")
 
 
 @pytest.mark.parametrize("value, hms", [

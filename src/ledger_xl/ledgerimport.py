@@ -21,6 +21,7 @@ from .model import ALL_MEMBERS, PERIOD_KIND_LABEL, Bureau, Indicator, Ledger, Me
 from .tablemodel import TableModel, TCell, merged_across
 from .targets import (
     accumulation_of,
+    cell_indicator,
     clean,
     is_none_mark,
     parse_deadline,
@@ -417,6 +418,8 @@ def _plan_of_row(ctx: _Ctx, ri: int, task: Task) -> None:
         task.indicators = _indicators(plan_text, breakdown, break_texts, spans)
     else:
         _text_targets(ctx, ri, task, plan_text)
+    _percent_cells(task, [task.target_text or ""])
+    _percent_cells(task, break_texts)
     if task.metrics:
         freq_text = ""
     elif ctx.cols.years:
@@ -437,6 +440,30 @@ def _indicators(plan_text: str, breakdown: dict[int, str], break_texts: list[str
     if rising is not None:
         return [rising] + [i for i in plan if i.unit != rising.unit]
     return parse_indicators(plan_text + "。" + "。".join(break_texts))
+
+
+def _percent_cells(task: Task, cells: list[str]) -> None:
+    """Target or year cells holding only a percentage (60%, 达到60%, 不低于60%; one figure in all of them) are
+    one indicator named by the task. Where that threshold was read already it is kept once, named."""
+    from dataclasses import replace
+
+    label = task.item or task.task
+    context = "。".join([task.task, task.item or "", task.note])
+    found = [cell_indicator(c, label, context) for c in cells if not is_none_mark(c)]
+    if not found or any(f is None for f in found) or len({(f.op, f.value) for f in found if f}) != 1:
+        return
+    one = found[0]
+    assert one is not None
+    matches = [i for i in task.indicators if (i.unit, i.value) == (one.unit, one.value)]
+    if not matches:
+        task.indicators.append(one)
+        return
+    def unnamed(i: Indicator) -> bool:
+        return cell_indicator(i.text, "") is not None
+
+    keep = next((i for i in matches if i.yearly), None) or next((i for i in matches if not unnamed(i)), matches[0])
+    task.indicators = [replace(i, text=label) if i is keep and unnamed(i) else i for i in task.indicators
+                       if i is keep or not (unnamed(i) and any(i is m for m in matches))]
 
 
 def _metric_semantics(ctx: _Ctx, ri: int, task: Task, texts: list[str]) -> None:

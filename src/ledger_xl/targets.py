@@ -167,6 +167,31 @@ def parse_indicators(text: str) -> list[Indicator]:
     return out
 
 
+# A target cell holding only a percentage and the words that say which way it binds.
+_CELL_PCT_RE = re.compile(rf"(?P<op>{_OP_RE})?\s*(?P<num>{_NUM})\s*%\s*(?P<post>及?以上|及?以下|以内)?")
+_CAP_RE = re.compile(r"控制在|以内|以下|不超过|不高于|不多于|下降到|降低到|下降至|降低至|上限")
+
+
+def cell_indicator(text: str, label: str, context: str = "") -> Indicator | None:
+    """A target cell that is only a percentage — "60%" (in Excel 0.6 shown as 60%), "达到60%", "不低于60%",
+    "5%以内" — as an indicator named by its task (label); None for anything else.
+
+    Its own words say ≥ or ≤; a bare figure binds as the words beside it say (the task, its notes:
+    控制在、不高于、以内… cap it), else it is a level to reach (≥)."""
+    m = _CELL_PCT_RE.fullmatch(clean(text).rstrip("。.；;"))
+    if m is None:
+        return None
+    post, word = m.group("post"), m.group("op")
+    op: Op
+    if post:
+        op = ">=" if post.endswith("以上") else "<="
+    elif word:
+        op = _OP_OF[word]
+    else:
+        op = "<=" if _CAP_RE.search(clean(context)) else ">="
+    return Indicator(text=label or clean(text), op=op, value=float(m.group("num")), unit="%")
+
+
 def yearly_thresholds(plan: list[Indicator], cells: dict[int, str]) -> Indicator | None:
     """One indicator whose threshold rises year by year (≥75% / ≥80% / ≥85% in the year cells), or None.
 
