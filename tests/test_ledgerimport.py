@@ -189,6 +189,21 @@ def test_percent__a_threshold_in_the_task_and_again_in_the_year_cells_is_asked_o
     assert (ind.text, ind.op, ind.value) == ("农村劳动力转移就业率保持在85%以上", ">=", 85)
 
 
+def test_a_second_person_column_is_named_as_persons_in_the_summary_not_other(tmp_path):
+    """牵头市领导 takes the 责任领导 role; a 责任人 column beside it is persons too: said so, kept in the notes."""
+    from ledger_shapes import Shape
+
+    head = ["序号", "重点任务", "牵头市领导", "牵头单位", "责任单位", "责任人", "完成时限"]
+    rows: list[list[object]] = [head, ["1", "新建公办幼儿园5所", "王强", "市教育局", "市财政局", "周明（副局长）\n李四", "2025年8月底前"]]
+    for result in _both(tmp_path, Shape("两列人员", ["2025年重点工作台账"], rows)):  # type: ignore[arg-type]
+        roles = dict(result.columns)
+        assert roles["牵头市领导"] == "责任领导（人员，不作为单位）"
+        assert roles["责任人"] == "责任人（人员，不作为单位，记入备注）"
+        (task,) = result.ledger.tasks
+        assert task.leaders == ["王强"] and task.note == "责任人：周明（副局长）、李四"
+        assert "周明（副局长）" not in [b.name for b in result.ledger.bureaus]
+
+
 # ------------------------------------------------------------------ Excel reads as Word
 
 

@@ -51,6 +51,7 @@ ROLE_LABEL = {
     "id": "序号", "leader": "责任领导（人员，不作为单位）", "deadline": "完成时限", "category": "分类", "lead": "牵头单位",
     "responsible": "责任单位", "note": "备注", "target": "具体目标", "task": "任务", "year": "年度目标",
     "lead-first": "责任单位（无牵头单位列：每格第一个单位作牵头单位）", "extra": "其他（并入备注）",
+    "persons": "（人员，不作为单位，记入备注）",
 }
 _ENUM_RE = re.compile(r"^\s*(?:第?[一二三四五六七八九十]+[、.．部分]|[（(][一二三四五六七八九十]+[）)]|[一二三四五六七八九十]+)\s*")
 _ENUM_HEAD_RE = re.compile(r"^\s*(?:第?[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十]+[）)])")  # not 一季度
@@ -74,6 +75,7 @@ class Columns:
     note: int | None = None
     lead_first: bool = False  # only 责任单位: its first unit leads
     extra: dict[int, str] = field(default_factory=dict)
+    persons: set[int] = field(default_factory=set)  # extra columns of persons (a second 责任人/联系人 column)
     roles: list[tuple[int, str, str]] = field(default_factory=list)  # (column, header, role) for the summary
 
 
@@ -168,9 +170,11 @@ def _assign(cols: Columns, ci: int, joined: str, role: str | None) -> None:
         cols.task.append(ci)
     elif role is not None and getattr(cols, role) is None:
         setattr(cols, role, ci)
-    elif joined:
+    elif joined:  # a second column of a role taken already: kept in the notes, a person column said as such
         cols.extra[ci] = joined
-        role = "extra"
+        role = "persons" if role == "leader" else "extra"
+        if role == "persons":
+            cols.persons.add(ci)
     else:
         return
     cols.roles.append((ci, joined, role))
@@ -336,7 +340,8 @@ def _task_of_row(ctx: _Ctx, ri: int, row: list[TCell], n_before: int) -> Task | 
         ctx.category = category
     lead, responsible = _units_of_row(ctx, ri, row)
     leaders = split_persons(_text(row, cols.leader)) if cols.leader is not None else []
-    notes = [_text(row, cols.note)] + [f"{h}：{_text(row, ci)}" for ci, h in cols.extra.items() if _text(row, ci)]
+    notes = [_text(row, cols.note)] + [f"{h}：{'、'.join(split_persons(_text(row, ci))) if ci in cols.persons else _text(row, ci)}"
+                                       for ci, h in cols.extra.items() if _text(row, ci)]
     breakdown = {y: _with_unit(_text(row, ci), cols.year_unit, target_text or group) for y, ci in cols.years.items()}
     task = Task(id=tid, category=category, task=group, item=item, breakdown=breakdown,
                 lead=lead, responsible=responsible, note="；".join(p for p in notes if p), leaders=leaders,
@@ -657,6 +662,8 @@ def _column_summary(tm: TableModel, cols: Columns, years_from: str, years: list[
     year_of = {ci: y for y, ci in cols.years.items()}
     for ci, header, role in sorted(cols.roles):
         label = f"{year_of[ci]}年的年度目标" if role == "year" else ROLE_LABEL[role]
+        if role == "persons":  # 责任人（人员，不作为单位，记入备注）
+            label = (header or "人员") + label
         if role == "task" and len(cols.task) > 1:
             label = "任务（第一级）" if ci == cols.task[0] else "任务（第二级，子项）"
         out.append((header or f"第{ci + 1}列", label))
