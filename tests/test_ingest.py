@@ -500,6 +500,36 @@ def test_a_time_cell_written_by_a_program_is_a_ratio_in_a_ratio_field_and_refuse
     assert by_cell[next(c for c, f in by_cell.items() if "第 10 项" in f.message)].code == "bad-value"  # 0.125 is no time
 
 
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o640), (0o077, 0o600)])
+def test_originals_store_and_key_are_not_readable_by_other_accounts(tmp_path, seed_definition, umask, mode):
+    """archive/ copies, archive/.arrivals.jsonl and the store (with its -wal/-shm) are made 0640 — owner and the
+    office's group —, less when the umask says so; the signing key is 0600."""
+    import stat
+
+    from ledger_xl.pipeline import make_templates
+    from ledger_xl.workspace import init_workspace
+
+    old = os.umask(umask)
+    try:
+        ws = tmp_path / "ws"
+        init_workspace(ws, seed_definition)
+        make_templates(ws, "2024H1")
+        fill(ws / "outputs" / "templates" / "2024H1", "市商务局", ws / "inbox")
+        (o,) = ingest(ws).outcomes
+        assert o.status == "merged"
+    finally:
+        os.umask(old)
+    kept = [p for p in (ws / "archive").iterdir()]
+    assert len(kept) == 2 and {p.suffix for p in kept} == {".xlsx", ".jsonl"}
+    for p in kept + [ws / "ledger.sqlite"]:
+        assert stat.S_IMODE(p.stat().st_mode) == mode, p
+    with Store(ws / "ledger.sqlite") as store:  # while open, WAL mode keeps -wal and -shm beside it: made alike
+        store.db.execute("CREATE TEMP TABLE t(x)")
+        for p in (ws / "ledger.sqlite-wal", ws / "ledger.sqlite-shm"):
+            assert stat.S_IMODE(p.stat().st_mode) == mode, p
+    assert stat.S_IMODE((ws / "ledger-xl.key").stat().st_mode) == 0o600
+
+
 def test_lock_file_is_skipped(workspace, templates_2024h1):
     shutil.copy(templates_2024h1 / "市商务局.xlsx", workspace / "inbox" / "~$市商务局.xlsx")
     (o,) = ingest(workspace).outcomes

@@ -19,6 +19,18 @@ from .safety import MAX_FILE_BYTES, MAX_PARTS, MAX_RATIO, MAX_UNCOMPRESSED, zip_
 
 __all__ = ["MAX_FILE_BYTES", "MAX_PARTS", "MAX_RATIO", "MAX_UNCOMPRESSED"]  # the limits live in safety; said here too
 
+# Government returns and what is read from them (archive/ originals, the store, arrivals) are for the office:
+# owner read/write, group read, nothing for others — the process umask may take away more (077 gives 0600).
+PRIVATE_FILE_MODE = 0o640
+
+
+def create_private(path: Path) -> None:
+    """Make `path` an empty file with PRIVATE_FILE_MODE (umask applied), or leave an existing one as it is;
+    writers that open it later ("wb", O_TRUNC) keep that mode, and so does the os.replace that follows."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), PRIVATE_FILE_MODE)
+    os.close(fd)
+
+
 # every workbook we write: text stays text (a bureau's "=HYPERLINK(…)" is never a formula), and xlsxwriter
 # assembles the file in memory rather than through temporary files (no churn in /tmp, nothing left behind)
 XLSXWRITER_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False, "in_memory": True}
@@ -80,6 +92,7 @@ def _archive(digest: str, suffix: str, archive: Path, write: Callable[[Path], ob
     target = Path(archive) / f"{digest}{suffix}"
     tmp = Path(archive) / f".{digest}.{os.getpid()}.tmp"
     try:
+        create_private(tmp)  # an original is the office's: not readable by every account on the machine
         write(tmp)
         crash_point("archive-copy")
         os.replace(tmp, target)

@@ -204,6 +204,10 @@ class Store:
         if not create and not self.path.is_file():
             what = "不是文件" if self.path.exists() else "不存在"
             raise LedgerError.of(Code.STORE_MISSING, name=self.path.name, folder=self.path.parent, what=what)
+        if create and not self.path.exists():  # SQLite would make it 0644, and its -wal/-shm files after it
+            from .fsutil import create_private
+
+            create_private(self.path)
         try:
             self.db = self._connect(readonly)
             if not readonly:

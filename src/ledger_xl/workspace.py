@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .codes import Code
 from .findings import LedgerError
-from .fsutil import write_text_atomic
+from .fsutil import PRIVATE_FILE_MODE, write_text_atomic
 from .model import DEFAULT_DEADLINE_DAYS, DEFAULT_ISSUER, DeadlineRule, Ledger, Period
 
 if TYPE_CHECKING:
@@ -405,7 +405,8 @@ def record_arrivals(ws: Workspace, entries: list[dict[str, str]]) -> None:
     if not entries:
         return
     text = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries).encode("utf-8")
-    fd = os.open(ws.archive / ARRIVALS_NAME, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    fd = os.open(ws.archive / ARRIVALS_NAME, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0),
+                 PRIVATE_FILE_MODE)
     try:
         os.write(fd, text)
     finally:
