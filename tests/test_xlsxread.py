@@ -137,3 +137,15 @@ def test_every_part_calamine_parses_is_refused_with_a_doctype(tmp_path):
             assert e.code == "xml-doctype", name
         else:
             raise AssertionError(f"a DOCTYPE in {name} was not refused")
+
+
+def test_a_time_or_duration_from_calamine_is_kind_t_as_shown():
+    """calamine gives a time-formatted cell as a time (h:mm) or a duration ([h]:mm): kept as what the cell
+    shows, marked as a time, so ingest never takes it for text a person typed or for a day fraction."""
+    import datetime as dt
+
+    assert _cell_of(dt.time(3, 1)) == _cell_of(dt.timedelta(hours=3, minutes=1))
+    assert (_cell_of(dt.time(3, 1)).kind, _cell_of(dt.time(3, 1)).value) == ("t", "3:01")  # type: ignore[union-attr]
+    assert _cell_of(dt.time(3, 1, 5)).value == "3:01:05"  # type: ignore[union-attr]
+    assert _cell_of(dt.timedelta(days=1, hours=1, minutes=1)).value == "25:01"  # type: ignore[union-attr]
+    assert _cell_of(dt.date(2025, 6, 30)).kind == "d"  # type: ignore[union-attr]

@@ -498,8 +498,8 @@ def _unusable(fs: FieldSpec, kind: str, cell: Cell | None, where: str) -> tuple[
 def _parse_field(fs: FieldSpec, kind: str, cell: Cell, where: str,
                  finding: Callable[..., None]) -> tuple[float | None, str | None]:
     """(number, text) of a filled cell by its field's kind; NumberError says why it cannot be read."""
-    if kind in ("number", "integer", "percent-or-ratio") and (hms := _typed_time(cell)) is not None:
-        return _from_time(fs, kind, hms, finding), None
+    if kind in ("number", "integer", "percent-or-ratio") and (time := _typed_time(cell)) is not None:
+        return _from_time(fs, kind, time, finding), None
     if kind == "number" and fs.kind == "metric" and is_countable(fs.unit):  # 个、家、座…: whole things only
         num = parse_count(cell.value)
         if not num.is_integer():
@@ -536,24 +536,25 @@ def _parse_field(fs: FieldSpec, kind: str, cell: Cell, where: str,
     return None, t.strip()
 
 
-def _typed_time(cell: Cell) -> tuple[int, int, int] | None:
-    """The time a cell holds where Excel, WPS or LibreOffice took what was typed (3:1) for a time: a
-    time-formatted cell (kind "t"), or a number that can only be a stored time (see time_of_serial)."""
+def _typed_time(cell: Cell) -> tuple[str, tuple[int, int, int] | None] | None:
+    """(the time as shown, its hours, minutes and seconds when it has them) where Excel, WPS or LibreOffice
+    took what was typed (3:1) for a time: a time-formatted cell (kind "t"), or a number that can only be a
+    stored time (see time_of_serial); None for anything else."""
     if cell.kind == "t":
-        return time_of_text(str(cell.value)) or (0, 0, 1)  # a time all the same, if one we cannot split
-    if cell.kind == "n":
-        return time_of_serial(float(cell.value))  # type: ignore[arg-type]
+        return str(cell.value), time_of_text(str(cell.value))
+    if cell.kind == "n" and (hms := time_of_serial(float(cell.value))) is not None:  # type: ignore[arg-type]
+        h, m, s = hms
+        return (f"{h}:{m:02d}:{s:02d}" if s else f"{h}:{m:02d}"), hms
     return None
 
 
-def _from_time(fs: FieldSpec, kind: str, hms: tuple[int, int, int], finding: Callable[..., None]) -> float:
+def _from_time(fs: FieldSpec, kind: str, time: tuple[str, tuple[int, int, int] | None], finding: Callable[..., None]) -> float:
     """A ratio typed as h:m and stored as a time is read as that ratio, and said; any other time in a
     number field is refused, saying what happened and what to type — never read as a day fraction."""
-    h, m, s = hms
-    shown = f"{h}:{m:02d}:{s:02d}" if s else f"{h}:{m:02d}"
-    ratio = ratio_of_time(hms) if kind == "percent-or-ratio" and fs.unit != "%" else None
-    if ratio is not None:
-        finding(Code.TIME_AS_RATIO, time=shown, ratio=f"{h}:{m}", read=canonical(ratio))
+    shown, hms = time
+    ratio = ratio_of_time(hms) if hms is not None and kind == "percent-or-ratio" and fs.unit != "%" else None
+    if ratio is not None and hms is not None:
+        finding(Code.TIME_AS_RATIO, time=shown, ratio=f"{hms[0]}:{hms[1]}", read=canonical(ratio))
         return ratio
     what, fix = ({"number": ("数字", "改填数字，例如 5"), "integer": ("整数", "改填整数，例如 1")}.get(kind)
                  or (("百分数", "改填百分数，例如 18%") if fs.unit == "%"
