@@ -169,7 +169,8 @@ def parse_indicators(text: str) -> list[Indicator]:
 
 # A target cell holding only a percentage and the words that say which way it binds.
 _CELL_PCT_RE = re.compile(rf"(?P<op>{_OP_RE})?\s*(?P<num>{_NUM})\s*%\s*(?P<post>及?以上|及?以下|以内)?")
-_CAP_RE = re.compile(r"控制在|以内|以下|不超过|不高于|不多于|下降到|降低到|下降至|降低至|上限")
+# words beside a bare figure that cap it; not 以下/以内, which there name a scope (县级以下医疗机构)
+_CAP_RE = re.compile(r"控制在|控制目标|不超过|不高于|不多于|下降到|降低到|下降至|降低至|上限")
 
 
 def cell_indicator(text: str, label: str, context: str = "") -> Indicator | None:
@@ -177,7 +178,7 @@ def cell_indicator(text: str, label: str, context: str = "") -> Indicator | None
     "5%以内" — as an indicator named by its task (label); None for anything else.
 
     Its own words say ≥ or ≤; a bare figure binds as the words beside it say (the task, its notes:
-    控制在、不高于、以内… cap it), else it is a level to reach (≥)."""
+    控制在、不高于、不超过… cap it), else it is a level to reach (≥)."""
     m = _CELL_PCT_RE.fullmatch(clean(text).rstrip("。.；;"))
     if m is None:
         return None
