@@ -30,8 +30,8 @@ STATUS_COLORS = {str(s): s.fill_color for s in SHOWN_ORDER}
 STATE_COLORS = {ON_TIME: "#C6EFCE", LATE: "#FFEB9C", MISSING: "#FFC7CE", REFUSED: "#FFC7CE"}
 
 
-# the stored kinds the master ledger shows
-MASTER_KINDS = frozenset({"metric", "progress", "ind_value", "duty_count", "deliv_status"})
+# the stored kinds the master ledger shows as they were reported (progress texts: only the latest, read apart)
+MASTER_KINDS = frozenset({"metric", "ind_value", "duty_count", "deliv_status"})
 
 
 EXCEL_CELL_LIMIT = 32767
@@ -126,16 +126,19 @@ def task_number(task_id: str) -> int | str:
     return int(task_id) if task_id.isdigit() and task_id.isascii() else task_id
 
 
-def _latest_texts(values: list[StoredValue]) -> tuple[dict[tuple[str, str, str], tuple[str, str]], dict[tuple[str, str], tuple[str, str]]]:
-    """(task, bureau, kind) → (period, text) of every bureau, and (task, kind+idx) → (period, shown) of the leads."""
-    latest_text: dict[tuple[str, str, str], tuple[str, str]] = {}
-    latest_any: dict[tuple[str, str], tuple[str, str]] = {}
+def _latest_of_leads(values: list[StoredValue]) -> dict[tuple[str, str], tuple[str, str]]:
+    """(task, kind+idx) → (period, shown) of the latest value a lead bureau reported."""
+    latest: dict[tuple[str, str], StoredValue] = {}
     for v in values:
-        if v.task_id and v.text:
-            latest_text[(v.task_id, v.bureau, v.kind)] = (v.period, v.text)
         if v.task_id and v.role == "lead" and (v.text is not None or v.num is not None):
-            latest_any[(v.task_id, v.kind + str(v.idx))] = (v.period, v.text if v.text is not None else _num(v.num))
-    return latest_text, latest_any
+            latest[(v.task_id, v.kind + str(v.idx))] = v
+    return {k: (v.period, v.text if v.text is not None else _num(v.num)) for k, v in latest.items()}
+
+
+def _latest_progress(ledger: Ledger, store: Store) -> dict[tuple[str, str, str], tuple[str, str]]:
+    """(task, bureau, 'progress') → (period, text): the latest progress each lead and responsible bureau wrote."""
+    wanted = {(t.id, b) for t in ledger.tasks for b in (*t.lead, *ledger.responsible_of(t))}
+    return {(t, b, "progress"): got for (t, b), got in store.latest_texts("progress", wanted).items()}
 
 
 @dataclass
@@ -202,7 +205,8 @@ def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_ru
     rule = deadline_rule or DeadlineRule()
     values = values if values is not None else store.current_values(kinds=MASTER_KINDS)
     subs = subs if subs is not None else store.submissions()
-    latest_text, latest_any = _latest_texts(values)
+    latest_any = _latest_of_leads(values)
+    latest_text = _latest_progress(ledger, store)
     lines = _task_lines(ledger, metric_series(ledger, values), latest_any)
     status_of = {t.id: t for t in checks.tasks} if checks else {}
     with atomic_path(Path(path)) as tmp:
@@ -324,12 +328,13 @@ def _sheet_submissions_by_period(book: _Book, ledger: Ledger, subs: list[Submiss
     for one in subs:
         of_cell.setdefault((one.bureau, one.period), []).append(one)
     today = dt.date.today()
+    dues = [(p.code, rule.due(p)) for p in shown_periods]
     for b in ledger.bureaus_with_tasks():
         tasks = index.get(b, [])
         n_lead = sum(1 for _, r in tasks if r == "lead")
         row: list[object] = [b, f"{n_lead}/{len(tasks) - n_lead}"]
-        for p in shown_periods:
-            st = bureau_status(b, of_cell.get((b, p.code), []), rule.due(p), today)
+        for code, due in dues:
+            st = bureau_status(b, of_cell.get((b, code), []), due, today)
             row.append(f"{st.label}｜{st.file_name}" if st.file_name else st.label)
         rows.append(row)
     book.table(ws, 0, headers, [26, 10] + [30] * len(shown_periods), rows, freeze_cols=1)
@@ -345,12 +350,13 @@ def _sheet_history(book: _Book, store: Store, subs: list[Submission], recent: se
     from .returns import change_notes
 
     ws = book.wb.add_worksheet("提交记录")
-    changed = change_notes(store, subs)
     from .store import RECEIVED_SOURCE_CN
 
     headers = ["收到时间", "文件名", "单位", "报送期", "结果", "错误", "提示", "改动（与上一份相比）", "SHA-256", "存档位置",
                "时间来源", "发件人"]
-    shown_subs = [s for s in subs if recent is None or s.period in recent or (s.period is None and s.id > _first_id(subs, recent))]
+    first = _first_id(subs, recent) if recent is not None else 0
+    shown_subs = [s for s in subs if recent is None or s.period in recent or (s.period is None and s.id > first)]
+    changed = change_notes(store, shown_subs)  # a unit's returns of a period are all shown, or none
     rows: list[list[object]] = [[s.received_at.replace("T", " "), s.file_name, s.bureau or "（未识别）", s.period or "",
                                  ("已汇入" if s.current else "已被新文件取代") if s.outcome == "merged" else "拒收",
                                  s.n_errors, s.n_warnings, changed.get(s.id, ""), s.sha256, s.archive_path,

@@ -139,6 +139,30 @@ MIGRATIONS: list[tuple[str, ...]] = [
     message TEXT NOT NULL
 )""",
     ),
+    (  # 5: a read of a few kinds (the numbers, not the texts) or of a few periods finds its values by index; the
+       #    current return of each bureau and period is kept up to date by the store as returns arrive, instead of
+       #    being worked out again from every submission on each read (see CURRENT_OF_S: the same rule)
+        "CREATE INDEX IF NOT EXISTS vals_sub_kind ON vals (submission_id, kind)",
+        "DROP INDEX IF EXISTS vals_sub",
+        """CREATE TABLE IF NOT EXISTS current_returns (
+    id INTEGER PRIMARY KEY,
+    bureau TEXT,
+    period TEXT
+)""",
+        "CREATE INDEX IF NOT EXISTS current_returns_bp ON current_returns (bureau, period)",
+        """INSERT INTO current_returns (id, bureau, period)
+    SELECT id, bureau, period FROM (SELECT id, bureau, period,
+        row_number() OVER (PARTITION BY bureau, period ORDER BY received_at DESC, id DESC) AS rn
+        FROM submissions WHERE outcome = 'merged') WHERE rn = 1""",
+        """CREATE TRIGGER IF NOT EXISTS current_return AFTER INSERT ON submissions WHEN NEW.outcome = 'merged'
+BEGIN
+    DELETE FROM current_returns WHERE bureau IS NEW.bureau AND period IS NEW.period;
+    INSERT INTO current_returns (id, bureau, period)
+        SELECT id, bureau, period FROM submissions
+        WHERE bureau IS NEW.bureau AND period IS NEW.period AND outcome = 'merged'
+        ORDER BY received_at DESC, id DESC LIMIT 1;
+END""",
+    ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -357,6 +381,16 @@ class Store:
         have = {r[1] for r in self.db.execute("PRAGMA table_info(submissions)")}
         return "s.received_source, s.sender" if "received_source" in have else "'file', NULL"
 
+    @functools.cached_property
+    def _current(self) -> tuple[str, str]:
+        """(the current returns as a table of id, bureau, period; whether submission s is current): the table the
+        store keeps (migration 5), or — an older store opened read-only — the same rule worked out in the query."""
+        if self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'current_returns'").fetchone():
+            return ("current_returns",
+                    "s.bureau IS NOT NULL AND s.period IS NOT NULL AND s.id IN (SELECT id FROM current_returns)")
+        return (f"(SELECT id, bureau, period FROM submissions WHERE id IN {CURRENT_IDS})",
+                f"s.outcome = 'merged' AND s.id = {CURRENT_OF_S}")
+
     def submissions(self, *, bureau: str | None = None, period: str | None = None, sha256: str | None = None,
                     merged_only: bool = False) -> list[Submission]:
         """Submissions in arrival order, all of them or those matching every filter given."""
@@ -369,7 +403,7 @@ class Store:
         sql = f"""
             SELECT s.id, s.sha256, s.file_name, s.archive_path, s.bureau, s.period, s.received_at, s.ingested_at,
                    s.outcome, s.n_errors, s.n_warnings,
-                   s.outcome = 'merged' AND s.id = {CURRENT_OF_S} AS current,
+                   {self._current[1]} AS current,
                    {self._source_columns}
             FROM submissions s {where} ORDER BY s.id"""
         return [Submission(*(tuple(row[:11]) + (bool(row[11]), row[12], row[13]))) for row in self.db.execute(sql, params)]
@@ -377,31 +411,72 @@ class Store:
     def current_submissions(self) -> dict[tuple[str, str], Submission]:
         return current_of(self.submissions(merged_only=True))
 
-    def current_values(self, up_to: Period | None = None, *, kinds: Iterable[str] | None = None) -> list[StoredValue]:
-        """Values of each bureau's current submission per period (periods up to `up_to`, of `kinds`, when given)."""
-        kind_list = sorted(kinds) if kinds is not None else []
-        where = f"WHERE v.kind IN ({','.join('?' * len(kind_list))})" if kinds is not None else ""
+    def periods_with_returns(self) -> set[str]:
+        """The periods that have a current (accepted) return."""
+        return {r[0] for r in self.db.execute(f"SELECT DISTINCT period FROM {self._current[0]}") if r[0] is not None}
+
+    def current_values(self, up_to: Period | None = None, *, kinds: Iterable[str] | None = None,
+                       periods: Iterable[str] | None = None) -> list[StoredValue]:
+        """Values of each bureau's current submission per period, in period order (as text), then as received:
+        of periods up to `up_to`, of `periods`, of `kinds`, when given. The filters are the query's, so that a
+        command needing the numbers, or one period's texts, reads those and not every value ever stored."""
+        conds: list[str] = []
+        params: list[object] = []
+        if kinds is not None:
+            kind_list = sorted(kinds)
+            conds.append(f"v.kind IN ({','.join('?' * len(kind_list))})")
+            params += kind_list
+        if up_to is not None or periods is not None:
+            codes = self.periods_with_returns()
+            if up_to is not None:
+                codes &= up_to.codes_up_to()
+            if periods is not None:
+                codes &= set(periods)
+            conds.append(f"cur.period IN ({','.join('?' * len(codes))})")
+            params += sorted(codes)
         rows = self.db.execute(f"""
             SELECT v.submission_id, s.bureau, s.period, v.task_id, v.role, v.kind, v.idx, v.num, v.text, v.cell, s.file_name
-            FROM {CURRENT_IDS} cur
-            JOIN submissions s ON s.id = cur.id
-            JOIN vals v ON v.submission_id = s.id
-            {where}
-            ORDER BY s.period, s.id, v.rowid""", kind_list).fetchall()
-        out = list(map(StoredValue._make, rows))
-        if up_to is not None:
-            upto = up_to.codes_up_to()
-            out = [v for v in out if v.period in upto]
-        return out
+            FROM {self._current[0]} cur
+            CROSS JOIN submissions s ON s.id = cur.id
+            CROSS JOIN vals v ON v.submission_id = s.id
+            {"WHERE " + " AND ".join(conds) if conds else ""}
+            ORDER BY s.period, s.id, v.rowid""", params).fetchall()
+        return list(map(StoredValue._make, rows))
 
-    def history_values(self, kind: str = "metric") -> list[tuple[StoredValue, bool]]:
+    def latest_texts(self, kind: str, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str]]:
+        """(task, bureau) → (period, text): the latest text of this kind each bureau wrote for each task in its
+        current returns, for the (task, bureau) pairs `wanted`. Read from the latest period back, and for the
+        bureaus still without a text only: a monthly store holds dozens of periods of texts, and a rebuild
+        needs the newest of each."""
+        wanted = set(wanted)
+        latest = self.db.execute(f"SELECT max(period) FROM {self._current[0]}").fetchone()[0]
+        if latest is None or not wanted:
+            return {}
+        sql = f"""
+            SELECT v.task_id, c.bureau, c.period, v.text FROM {self._current[0]} c
+            CROSS JOIN vals v ON v.submission_id = c.id AND v.kind = ?
+            WHERE {{}} AND v.task_id <> '' AND v.text <> ''
+            ORDER BY c.period, c.id, v.rowid"""
+        found = {(t, b): (p, x) for t, b, p, x in self.db.execute(sql.format("c.period = ?"), (kind, latest))}
+        older = sorted({b for t, b in wanted if (t, b) not in found})
+        earlier: dict[tuple[str, str], tuple[str, str]] = {}
+        for k in range(0, len(older), 500):
+            part = older[k : k + 500]
+            cond = f"c.period < ? AND c.bureau IN ({','.join('?' * len(part))})"
+            earlier.update({(t, b): (p, x) for t, b, p, x in self.db.execute(sql.format(cond), (kind, latest, *part))})
+        return {**earlier, **found}
+
+    def history_values(self, kind: str = "metric", *, resubmitted_only: bool = False) -> list[tuple[StoredValue, bool]]:
         """Values of every merged submission, superseded ones included, with whether each is current, in the
-        order they were received."""
+        order they were received. `resubmitted_only`: of the bureaus and periods with more than one merged
+        submission (only there can a figure have been changed)."""
+        again = """ AND EXISTS (SELECT 1 FROM submissions t WHERE t.bureau IS s.bureau AND t.period IS s.period
+                               AND t.outcome = 'merged' AND t.id <> s.id)""" if resubmitted_only else ""
         rows = self.db.execute(f"""
             SELECT v.submission_id, s.bureau, s.period, v.task_id, v.role, v.kind, v.idx, v.num, v.text, v.cell, s.file_name,
-                   s.id = {CURRENT_OF_S}
-            FROM vals v JOIN submissions s ON s.id = v.submission_id
-            WHERE s.outcome = 'merged' AND v.kind = ? ORDER BY s.received_at, s.id""", (kind,)).fetchall()
+                   {self._current[1]}
+            FROM submissions s CROSS JOIN vals v ON v.submission_id = s.id AND v.kind = ?
+            WHERE s.outcome = 'merged'{again} ORDER BY s.received_at, s.id, v.rowid""", (kind,)).fetchall()
         return [(StoredValue(*r[:11]), bool(r[11])) for r in rows]
 
     def submissions_by_id(self, ids: list[int]) -> list[Submission]:
