@@ -86,3 +86,120 @@ def test_named_queries_filter_submissions(tmp_path):
         assert [x.file_name for x in s.submissions(merged_only=True)] == [x.file_name for x in every if x.outcome == "merged"]
         assert s.known("0" * 63 + "2").file_name == "2.xlsx" and s.known("f" * 64) is None
         assert [x.current for x in every] == [False, False, True, True]
+
+
+# ---------------------------------------------------------------- the current return, kept by the store (migration 5)
+
+class _Val(tuple):  # what ingest stores of a cell (store.InputValue), built inline
+    task_id = property(lambda self: self[0])
+    role = property(lambda self: self[1])
+    kind = property(lambda self: self[2])
+    index = property(lambda self: self[3])
+    num = property(lambda self: self[4])
+    text = property(lambda self: self[5])
+    cell = property(lambda self: self[6])
+
+
+# The rule before migration 5, worked out from every submission on each read: the merged return of a bureau and
+# period received last (received time, then arrival order). current_returns must always agree with it.
+RULE_IDS = """SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY bureau, period ORDER BY received_at DESC, id DESC) AS rn
+              FROM submissions WHERE outcome = 'merged') WHERE rn = 1"""
+
+
+def _add(s, i, bureau, period, day, outcome, values=()):
+    import datetime as dt
+
+    return s.add_submission(sha256=f"{i:064d}", file_name=f"{i}.xlsx", archive_path="", bureau=bureau, period=period,
+                            received_at=dt.datetime(2024, 7, 1) + dt.timedelta(days=day), outcome=outcome, findings=[],
+                            values=[_Val(v) for v in values], template_generated_at=None)
+
+
+def _rule(s):
+    return sorted(r[0] for r in s.db.execute(RULE_IDS))
+
+
+def _kept(s):
+    return sorted(r[0] for r in s.db.execute("SELECT id FROM current_returns"))
+
+
+
+
+def test_current_returns_follow_the_received_rule_whatever_order_returns_are_ingested(tmp_path):
+    """Corrections, stale drafts ingested after their correction, refusals, ties on the received time: after each
+    ingest the store's current returns are those the rule picks, and so is each submission's `current`."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    arrival = st.tuples(st.sampled_from(["A", "B"]), st.sampled_from(["2024M01", "2024M02"]), st.integers(0, 3),
+                        st.sampled_from(["merged", "merged", "refused"]))
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.lists(arrival, max_size=8))
+    def run(arrivals):
+        path = tmp_path / "h.sqlite"
+        path.unlink(missing_ok=True)
+        with Store(path, create=True) as s:
+            for i, (b, p, day, outcome) in enumerate(arrivals):
+                with s.transaction():
+                    _add(s, i, b, p, day, outcome)
+                assert _kept(s) == _rule(s)
+                assert sorted(x.id for x in s.submissions() if x.current) == _rule(s)
+
+    run()
+
+
+def test_a_version_4_store_gets_its_current_returns_and_reads_the_same_before_and_after(tmp_path, monkeypatch):
+    """A store made before migration 5 (a stale draft ingested after its correction in it): read-only, it is read
+    by the old rule; opened to write, it is migrated; both reads agree, value for value."""
+    path = tmp_path / "old.sqlite"
+    monkeypatch.setattr(store_mod, "MIGRATIONS", store_mod.MIGRATIONS[:4])
+    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", 4)
+    val = ("1", "lead", "metric", 0, 5.0, None, "E5")
+    with Store(path, create=True) as s, s.transaction():
+        _add(s, 0, "A", "2024M01", 2, "merged", [val, ("1", "lead", "progress", 0, None, "新", "F5")])
+        _add(s, 1, "A", "2024M01", 1, "merged", [val, ("1", "lead", "progress", 0, None, "旧草稿", "F5")])  # stale draft
+        _add(s, 2, "B", "2024M01", 1, "refused")
+        _add(s, 3, "A", "2024M02", 3, "merged", [val])
+    monkeypatch.undo()
+    with Store(path, readonly=True) as s:
+        assert s.schema_version() == 4
+        before = (s.submissions(), s.current_values(), s.latest_texts("progress", {("1", "A")}), s.history_values())
+    with Store(path) as s:
+        assert s.schema_version() == SCHEMA_VERSION and _kept(s) == _rule(s) == [1, 4]
+        after = (s.submissions(), s.current_values(), s.latest_texts("progress", {("1", "A")}), s.history_values())
+    assert after == before
+    assert before[2] == {("1", "A"): ("2024M01", "新")}
+
+
+def test_reads_filtered_in_sql_give_what_filtering_every_value_gives(tmp_path):
+    """current_values by kind and period, latest_texts and history_values(resubmitted_only=True) against the
+    same filters applied to every stored value."""
+    from ledger_xl.model import Period
+
+    path = tmp_path / "s.sqlite"
+    rows = [("A", "2024M01", 0, "merged"), ("B", "2024M01", 0, "merged"), ("A", "2024M02", 5, "merged"),
+            ("A", "2024M02", 4, "merged"), ("B", "2024M03", 9, "merged"), ("A", "2024M03", 9, "refused"),
+            ("A", "2024M01", 1, "merged")]
+    with Store(path, create=True) as s, s.transaction():
+        for i, (b, p, day, outcome) in enumerate(rows):
+            texts = [("1", "lead", "progress", 0, None, f"{b}{p}#{i}" if (b, p) != ("B", "2024M03") else "", "F5"),
+                     ("2", "responsible", "progress", 0, None, f"二{i}" if b == "A" else None, "F6"),
+                     ("1", "lead", "problems", 0, None, f"问题{i}", "G5")]
+            _add(s, i, b, p, day, outcome, [("1", "lead", "metric", 0, float(i), None, "E5"), *texts])
+    with Store(path) as s:
+        every = s.current_values()
+        for up_to in (None, Period.parse("2024M02")):
+            for kinds in (None, {"metric"}, {"problems", "progress"}):
+                for periods in (None, {"2024M02"}, {"2024M03", "2024M01"}, set()):
+                    expect = [v for v in every if (kinds is None or v.kind in kinds) and (periods is None or v.period in periods)
+                              and (up_to is None or v.period in up_to.codes_up_to())]
+                    assert s.current_values(up_to, kinds=kinds, periods=periods) == expect
+        wanted = {("1", "A"), ("1", "B"), ("2", "A"), ("2", "B"), ("3", "A")}
+        latest: dict[tuple[str, str], tuple[str, str]] = {}
+        for v in every:
+            if v.kind == "progress" and v.text and (v.task_id, v.bureau) in wanted:
+                latest[(v.task_id, v.bureau)] = (v.period, v.text)
+        assert s.latest_texts("progress", wanted) == latest
+        assert latest[("1", "B")] == ("2024M01", "B2024M01#1")  # B's March progress was empty: its January one is the latest
+        again = [(v, c) for v, c in s.history_values() if (v.bureau, v.period) in {("A", "2024M01"), ("A", "2024M02")}]
+        assert s.history_values(resubmitted_only=True) == again and len(again) == 4
