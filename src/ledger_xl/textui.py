@@ -8,6 +8,7 @@ than being cut.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import unicodedata
@@ -22,6 +23,7 @@ def ambiguous_width() -> int:
     return 2 if sys.platform == "win32" else 1
 
 
+@functools.lru_cache(maxsize=8192)  # a master ledger measures ~100,000 characters of a few thousand kinds
 def char_width(ch: str, ambiguous: int) -> int:
     if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
         return 0
