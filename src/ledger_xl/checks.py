@@ -514,11 +514,12 @@ def check_store(ledger: Ledger, store: Store, period: Period, rule: DeadlineRule
                 values: list[StoredValue] | None = None, *, status: StatusReport | None = None,
                 subs: list[Submission] | None = None, history: list[tuple[StoredValue, bool]] | None = None) -> CheckResult:
     """The checks at a period. A caller judging several periods passes what they share, fetched once:
-    `values` (current values of the kinds checks read), the period's `status`, the store's `subs` and `history`."""
+    `values` (current values of the kinds checks read), the period's `status`, the store's `subs` and `history`
+    (metric values of the bureaus and periods sent more than once: only there can a figure have gone down)."""
     st = status or period_status(ledger, store, period, rule, subs=subs)
-    values = values if values is not None else store.current_values(kinds=CHECKED_KINDS)
+    values = values if values is not None else store.current_values(period, kinds=CHECKED_KINDS)
     upto = period.codes_up_to()
     return run_checks(ledger, period, [v for v in values if v.period in upto],
                       subs if subs is not None else store.submissions(),
-                      history=history if history is not None else store.history_values(),
+                      history=history if history is not None else store.history_values(resubmitted_only=True),
                       status=st)

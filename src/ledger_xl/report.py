@@ -884,8 +884,8 @@ def report_data(ws: Workspace, ledger: Ledger, store: Store, period: Period, dat
     rule = ws.deadline_rule(ledger)
     # one fetch of what the checks read serves both checks and the cumulative figures; texts only for this period
     values = store.current_values(period, kinds=CHECKED_KINDS)
-    texts = [v for v in store.current_values(period, kinds={"problems", "plan"}) if v.period == period.code]
-    subs, history = store.submissions(), store.history_values()
+    texts = store.current_values(kinds={"problems", "plan"}, periods={period.code})
+    subs, history = store.submissions(), store.history_values(resubmitted_only=True)
     status = period_status(ledger, store, period, rule, subs=subs, today=date)  # as of the report's date
     result = check_store(ledger, store, period, rule, values, status=status, subs=subs, history=history)
     prev_period = period.previous()
