@@ -641,3 +641,37 @@ def test_master_ledger_lists_the_files_and_problems_of_the_latest_periods_only(p
     kept = [p for p in problems if not str(p["来源"]).startswith("（")]
     assert {p["报送期"] for p in kept} <= set(recent)
     assert len(kept) == sum(1 for _, _, period, _ in found if period in recent)
+
+
+@pytest.mark.parametrize("cap_over_latest", [0, 1, 10**6])
+def test_master_ledger_lists_whole_periods_up_to_a_number_of_files(programme, tmp_path, monkeypatch, cap_over_latest):
+    """提交记录 takes whole periods, newest first, while they hold at most RECENT_FILES files together — always
+    the latest period, however many files it has —; 报送情况 the latest STATUS_PERIODS periods, with a row
+    saying how many earlier ones are left out and where to see them."""
+    from ledger_xl import ledger_book
+    from ledger_xl.master import rebuild_master
+    from ledger_xl.model import Period
+
+    ws = tmp_path / "ws"
+    shutil.copytree(programme[0], ws)
+    w = open_workspace(ws)
+    with Store(w.store_path) as store:
+        subs = store.submissions()
+    periods = sorted({Period.parse(s.period) for s in subs if s.period}, reverse=True)
+    n_of = {p: sum(1 for s in subs if s.period == p.code) for p in periods}
+    # a cap of the latest period's files plus 0 or 1: the latest period alone; unbounded: RECENT_PERIODS of them
+    monkeypatch.setattr(ledger_book, "RECENT_FILES", n_of[periods[0]] + cap_over_latest if cap_over_latest < 10**6 else 10**6)
+    monkeypatch.setattr(ledger_book, "STATUS_PERIODS", 2)
+    with Store(w.store_path) as store:
+        rebuild_master(w, ws_ledger(w), store)
+    files = master_rows(ws, "提交记录")
+    expect = [periods[0]] if cap_over_latest < 10**6 else periods[: ledger_book.RECENT_PERIODS]
+    listed = [r for r in files if r["报送期"]]
+    assert {r["报送期"] for r in listed} == {p.code for p in expect} and len(listed) == sum(n_of[p] for p in expect)
+    if len(expect) < len(periods):
+        assert files[-1]["收到时间"].startswith(f"（另有更早的 {len(subs) - len(listed)} 个文件未列出：本表只列最近 {len(expect)} 个报送期")
+    status = openpyxl.load_workbook(ws / "outputs" / "master_ledger.xlsx")["报送情况"]
+    header = [c.value for c in status[1]]
+    assert header[2:] == [p.label for p in reversed(periods[:2])]
+    last = [c.value for c in status[status.max_row]]
+    assert last[0] == f"（更早的 {len(periods) - 2} 个报送期未列出：本表只列最近 2 个报送期。任一报送期的报送情况可用 ledger-xl status --period 报送期 查看。）"

@@ -216,7 +216,7 @@ def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_ru
         overview = _sheet_overview(book, ledger, lines, status_of)
         _sheet_master(book, ledger, lines, latest_text, status_of)
         _sheet_submissions_by_period(book, ledger, subs, rule)
-        recent = _recent_periods(sorted({Period.parse(s.period) for s in subs if s.period}))
+        recent = _recent_periods(subs)
         shown_ids = _sheet_history(book, store, subs, recent)
         _sheet_findings(book, store, shown_ids, recent)
         overview.activate()
@@ -316,10 +316,12 @@ def _sheet_master(book: _Book, ledger: Ledger, lines: list[_TaskLine], latest_te
 
 
 def _sheet_submissions_by_period(book: _Book, ledger: Ledger, subs: list[Submission], rule: DeadlineRule) -> None:
-    """报送情况: bureaus × periods, 按时 / 逾期 / 被退回 / 未报 with the file name."""
+    """报送情况: bureaus × periods (the latest STATUS_PERIODS up to the latest with data), 按时 / 逾期 / 被退回 /
+    未报 with the file name."""
     periods_with_data = sorted({Period.parse(s.period) for s in subs if s.period})
     all_periods = ledger.periods()
-    shown_periods = [p for p in all_periods if not periods_with_data or p <= max(periods_with_data)] or all_periods[:1]
+    up_to_latest = [p for p in all_periods if not periods_with_data or p <= max(periods_with_data)] or all_periods[:1]
+    shown_periods = up_to_latest[-STATUS_PERIODS:]
     ws = book.wb.add_worksheet("报送情况")
     index = ledger.role_index()
     headers = ["单位", "任务（牵头/责任）"] + [p.label for p in shown_periods]
@@ -337,15 +339,18 @@ def _sheet_submissions_by_period(book: _Book, ledger: Ledger, subs: list[Submiss
             st = bureau_status(b, of_cell.get((b, code), []), due, today)
             row.append(f"{st.label}｜{st.file_name}" if st.file_name else st.label)
         rows.append(row)
-    book.table(ws, 0, headers, [26, 10] + [30] * len(shown_periods), rows, freeze_cols=1)
     n_rows = len(rows)
+    if len(up_to_latest) > len(shown_periods):
+        rows.append([f"（更早的 {len(up_to_latest) - len(shown_periods)} 个报送期未列出：本表只列最近 {len(shown_periods)} 个报送期。"
+                     "任一报送期的报送情况可用 ledger-xl status --period 报送期 查看。）"] + [""] * (len(headers) - 1))
+    book.table(ws, 0, headers, [26, 10] + [30] * len(shown_periods), rows, freeze_cols=1)
     for word, color in STATE_COLORS.items():
         ws.conditional_format(1, 2, n_rows, 1 + len(shown_periods),
                               {"type": "text", "criteria": "begins with", "value": word, "format": book.wb.add_format({"bg_color": color})})
 
 
 def _sheet_history(book: _Book, store: Store, subs: list[Submission], recent: set[str] | None) -> set[int]:
-    """提交记录: the files of the recent periods (see RECENT_PERIODS), with what changed from the unit's
+    """提交记录: the files of the recent periods (see RECENT_FILES), with what changed from the unit's
     previous return; the ids of the files listed."""
     from .returns import change_notes
 
@@ -362,7 +367,7 @@ def _sheet_history(book: _Book, store: Store, subs: list[Submission], recent: se
                                  s.n_errors, s.n_warnings, changed.get(s.id, ""), s.sha256, s.archive_path,
                                  RECEIVED_SOURCE_CN.get(s.received_source, s.received_source), s.sender or ""]
                                 for s in shown_subs]
-    rows += _older_note(len(subs) - len(shown_subs), "个文件", len(headers))
+    rows += _older_note(len(subs) - len(shown_subs), "个文件", len(headers), len(recent or ()))
     book.table(ws, 0, headers, [18, 30, 22, 9, 14, 6, 6, 36, 66, 40, 12, 26], rows, freeze_cols=2)
     ws.conditional_format(1, 4, max(len(rows), 1), 4, {"type": "text", "criteria": "begins with", "value": "拒收",
                                                        "format": book.wb.add_format({"bg_color": "#FFC7CE"})})
@@ -378,24 +383,39 @@ def _sheet_findings(book: _Book, store: Store, shown_ids: set[int], recent: set[
             if recent is None or (sid in shown_ids if sid is not None else period in recent)]
     rows: list[list[object]] = [["核对" if source == "check" else "汇总", period or "", f.file or "", f.sheet or "", f.cell or "",
                                  SEVERITY_CN[str(f.severity)], f.code, f.message, f.value or ""] for source, period, f in kept]
-    rows += _older_note(len(found) - len(kept), "条问题", len(headers))
+    rows += _older_note(len(found) - len(kept), "条问题", len(headers), len(recent or ()))
     book.table(ws, 0, headers, [6, 9, 30, 10, 8, 6, 18, 70, 20], rows, freeze_cols=3)
     ws.conditional_format(1, 5, max(len(rows), 1), 5, {"type": "cell", "criteria": "==", "value": '"错误"',
                                                        "format": book.wb.add_format({"bg_color": "#FFC7CE"})})
 
 
-# 提交记录 and 问题清单 list the files and problems of the latest RECENT_PERIODS periods with data (all of a
-# half-yearly programme's three years): a monthly province programme receives ~3,400 files a year and the
-# master ledger is rebuilt after every ingest, so listing every file ever received would make each rebuild
-# slower for good; the store keeps them all (ledger-xl export --all lists their values)
+# The master ledger is rebuilt after every ingest and every check, so no sheet may grow with every file ever
+# received (the store keeps them all; ledger-xl history, status and export --all show any of them):
+# 提交记录 and 问题清单 list the files and problems of the latest periods with data, whole periods newest first,
+# at most RECENT_PERIODS of them holding at most RECENT_FILES files together (always the latest period): all of
+# a 15-unit half-yearly programme's three years, the latest two periods of a 280-unit province, monthly or not.
 RECENT_PERIODS = 6
+RECENT_FILES = 600
+# 报送情况 has a column per period: the latest STATUS_PERIODS up to the latest with data (a monthly programme's
+# last year; every period of a quarterly or half-yearly three-year programme)
+STATUS_PERIODS = 12
 
 
-def _recent_periods(periods_with_data: list[Period]) -> set[str] | None:
-    """The codes of the latest RECENT_PERIODS periods with data, or None when every period is shown."""
-    if len(periods_with_data) <= RECENT_PERIODS:
-        return None
-    return {p.code for p in periods_with_data[-RECENT_PERIODS:]}
+def _recent_periods(subs: list[Submission]) -> set[str] | None:
+    """The codes of the periods 提交记录 and 问题清单 list (see RECENT_FILES), or None when every period is shown."""
+    files: dict[Period, int] = {}
+    for s in subs:
+        if s.period:
+            p = Period.parse(s.period)
+            files[p] = files.get(p, 0) + 1
+    shown: list[Period] = []
+    total = 0
+    for p in sorted(files, reverse=True):
+        if len(shown) == RECENT_PERIODS or (shown and total + files[p] > RECENT_FILES):
+            break
+        shown.append(p)
+        total += files[p]
+    return None if len(shown) == len(files) else {p.code for p in shown}
 
 
 def _first_id(subs: list[Submission], recent: set[str]) -> int:
@@ -403,10 +423,10 @@ def _first_id(subs: list[Submission], recent: set[str]) -> int:
     return min((s.id for s in subs if s.period in recent), default=0)
 
 
-def _older_note(n: int, what: str, width: int) -> list[list[object]]:
+def _older_note(n: int, what: str, width: int, n_periods: int) -> list[list[object]]:
     if not n:
         return []
-    note: list[object] = [f"（另有更早的 {n} {what}未列出：本表只列最近 {RECENT_PERIODS} 个报送期。全部记录保存在"
+    note: list[object] = [f"（另有更早的 {n} {what}未列出：本表只列最近 {n_periods} 个报送期。全部记录保存在"
                           "数据库 ledger.sqlite 中；ledger-xl export --all 可导出全部填报值及其来源文件。）"]
     return [note + [""] * (width - 1)]
 
