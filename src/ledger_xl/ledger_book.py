@@ -341,8 +341,9 @@ def _sheet_submissions_by_period(book: _Book, ledger: Ledger, subs: list[Submiss
         rows.append(row)
     n_rows = len(rows)
     if len(up_to_latest) > len(shown_periods):
-        rows.append([f"（更早的 {len(up_to_latest) - len(shown_periods)} 个报送期未列出：本表只列最近 {len(shown_periods)} 个报送期。"
-                     "任一报送期的报送情况可用 ledger-xl status --period 报送期 查看。）"] + [""] * (len(headers) - 1))
+        note: list[object] = [f"（更早的 {len(up_to_latest) - len(shown_periods)} 个报送期未列出：本表只列最近 {len(shown_periods)} 个"
+                              "报送期。任一报送期的报送情况可用 ledger-xl status --period 报送期 查看。）"]
+        rows.append(note + [""] * (len(headers) - 1))
     book.table(ws, 0, headers, [26, 10] + [30] * len(shown_periods), rows, freeze_cols=1)
     for word, color in STATE_COLORS.items():
         ws.conditional_format(1, 2, n_rows, 1 + len(shown_periods),
