@@ -194,8 +194,8 @@ class Rendering:
 
     def result(self) -> list[bytes | None]:
         if self._future is not None:
-            if not self._future.done():
-                _warm()  # idle otherwise: the next report of this process forks a child that has matplotlib already
+            # no importing matplotlib here meanwhile: a `ledger-xl report` process makes one report, and on two
+            # cores that import (~1 s) outlasted the drawing it waited for, or slowed it
             try:
                 return self._future.result(timeout=60)  # charts take about a second
             except Exception:  # the drawing process died or hung: draw here, the report must not fail for it
