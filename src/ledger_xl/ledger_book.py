@@ -291,10 +291,12 @@ def _sheet_master(book: _Book, ledger: Ledger, lines: list[_TaskLine], latest_te
         t, m = line.task, line.metric
         check = status_of.get(t.id)
         first = line.first
-        lead_progress = "；".join(f"{b}（{latest_text[(t.id, b, 'progress')][0]}）：{latest_text[(t.id, b, 'progress')][1]}"
-                                 for b in t.lead if (t.id, b, "progress") in latest_text)
-        resp_progress = "\n".join(f"{b}：{latest_text[(t.id, b, 'progress')][1]}" for b in ledger.responsible_of(t)
-                                  if (t.id, b, "progress") in latest_text)
+        lead_progress = resp_progress = ""  # shown on the task's first line only
+        if first:
+            lead_progress = "；".join(f"{b}（{latest_text[(t.id, b, 'progress')][0]}）：{latest_text[(t.id, b, 'progress')][1]}"
+                                     for b in t.lead if (t.id, b, "progress") in latest_text)
+            resp_progress = "\n".join(f"{b}：{latest_text[(t.id, b, 'progress')][1]}" for b in ledger.responsible_of(t)
+                                      if (t.id, b, "progress") in latest_text)
         label = (m.name + {"year_end": "（年末水平）", "per_year": "（当年数）"}.get(m.accumulation, "")) if m else ""
         row: list[object] = [task_number(t.id), t.category, t.title, "、".join(t.lead), t.deadline.isoformat() if t.deadline else "",
                              label, m.unit if m else ""]
