@@ -203,3 +203,35 @@ def test_reads_filtered_in_sql_give_what_filtering_every_value_gives(tmp_path):
         assert latest[("1", "B")] == ("2024M01", "B2024M01#1")  # B's March progress was empty: its January one is the latest
         again = [(v, c) for v, c in s.history_values() if (v.bureau, v.period) in {("A", "2024M01"), ("A", "2024M02")}]
         assert s.history_values(resubmitted_only=True) == again and len(again) == 4
+
+
+def test_findings_of_some_periods_are_those_filtering_every_finding_gives(tmp_path):
+    """all_findings(periods, unidentified_after=) — what the master ledger's 问题清单 reads — against the same
+    rule applied to every finding: the files of those periods, files with no period received after the given
+    one, and the checks of those periods."""
+    import datetime as dt
+
+    from ledger_xl.findings import Finding, Severity
+
+    def finding(i: int) -> Finding:
+        return Finding("code-x", f"说明{i}", Severity.WARNING, file=f"{i}.xlsx", sheet="填报表", cell=f"A{i}")
+
+    path = tmp_path / "s.sqlite"
+    with Store(path, create=True) as s:
+        with s.transaction():
+            for i, (b, p, outcome) in enumerate([("A", "2024M01", "merged"), (None, None, "refused"), ("A", "2024M02", "merged"),
+                                                ("B", "2024M03", "refused"), (None, None, "refused"), ("B", "2024M03", "merged")]):
+                s.add_submission(sha256=f"{i:064d}", file_name=f"{i}.xlsx", archive_path="", bureau=b, period=p,
+                                 received_at=dt.datetime(2024, 7, 1), outcome=outcome, findings=[finding(i), finding(10 + i)],
+                                 values=[], template_generated_at=None)
+        for p in ("2024M01", "2024M03"):
+            s.replace_check_findings(p, [finding(20), finding(21)])
+        every = s.all_findings()
+        assert s.count_findings() == len(every) == 16
+        ids = {x.id: x for x in s.submissions()}
+        for periods, after in ((["2024M03"], 4), (["2024M02", "2024M03"], 3), ([], 0), (["2024M01"], 99)):
+            expect = [f for f in every if (f[0] is not None and (ids[f[0]].period in periods or ids[f[0]].period is None and f[0] > after))
+                      or (f[0] is None and f[2] in periods)]
+            assert s.all_findings(periods, unidentified_after=after) == expect
+        # March's two files (ids 4, 6), the unidentified file received after id 4 (id 5), March's checks
+        assert [f[0] for f in s.all_findings(["2024M03"], unidentified_after=4)] == [4, 4, 5, 5, 6, 6, None, None]

@@ -217,8 +217,9 @@ def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_ru
         _sheet_master(book, ledger, lines, latest_text, status_of)
         _sheet_submissions_by_period(book, ledger, subs, rule)
         recent = _recent_periods(subs)
-        shown_ids = _sheet_history(book, store, subs, recent)
-        _sheet_findings(book, store, shown_ids, recent)
+        first = _first_id(subs, recent) if recent is not None else 0
+        _sheet_history(book, store, subs, recent, first)
+        _sheet_findings(book, store, recent, first)
         overview.activate()
         crash_point("master-ledger")
         wb.close()
@@ -352,9 +353,9 @@ def _sheet_submissions_by_period(book: _Book, ledger: Ledger, subs: list[Submiss
                               {"type": "text", "criteria": "begins with", "value": word, "format": book.wb.add_format({"bg_color": color})})
 
 
-def _sheet_history(book: _Book, store: Store, subs: list[Submission], recent: set[str] | None) -> set[int]:
-    """提交记录: the files of the recent periods (see RECENT_FILES), with what changed from the unit's
-    previous return; the ids of the files listed."""
+def _sheet_history(book: _Book, store: Store, subs: list[Submission], recent: set[str] | None, first: int) -> None:
+    """提交记录: the files of the recent periods (see RECENT_FILES) and the files with no period received after
+    the first of them (submission id `first`), with what changed from the unit's previous return."""
     from .returns import change_notes
 
     ws = book.wb.add_worksheet("提交记录")
@@ -362,7 +363,6 @@ def _sheet_history(book: _Book, store: Store, subs: list[Submission], recent: se
 
     headers = ["收到时间", "文件名", "单位", "报送期", "结果", "错误", "提示", "改动（与上一份相比）", "SHA-256", "存档位置",
                "时间来源", "发件人"]
-    first = _first_id(subs, recent) if recent is not None else 0
     shown_subs = [s for s in subs if recent is None or s.period in recent or (s.period is None and s.id > first)]
     changed = change_notes(store, shown_subs)  # a unit's returns of a period are all shown, or none
     rows: list[list[object]] = [[s.received_at.replace("T", " "), s.file_name, s.bureau or "（未识别）", s.period or "",
@@ -374,19 +374,17 @@ def _sheet_history(book: _Book, store: Store, subs: list[Submission], recent: se
     book.table(ws, 0, headers, [18, 30, 22, 9, 14, 6, 6, 36, 66, 40, 12, 26], rows, freeze_cols=2)
     ws.conditional_format(1, 4, max(len(rows), 1), 4, {"type": "text", "criteria": "begins with", "value": "拒收",
                                                        "format": book.wb.add_format({"bg_color": "#FFC7CE"})})
-    return {s.id for s in shown_subs}
 
 
-def _sheet_findings(book: _Book, store: Store, shown_ids: set[int], recent: set[str] | None) -> None:
-    """问题清单: the findings of the files and periods listed in 提交记录, with where each is."""
+def _sheet_findings(book: _Book, store: Store, recent: set[str] | None, first: int) -> None:
+    """问题清单: the findings of the files and periods listed in 提交记录 (read as such, not every finding
+    stored), with where each is."""
     ws = book.wb.add_worksheet("问题清单")
     headers = ["来源", "报送期", "文件", "工作表", "单元格", "级别", "代码", "说明", "原值"]
-    found = store.all_findings()
-    kept = [(source, period, f) for sid, source, period, f in found
-            if recent is None or (sid in shown_ids if sid is not None else period in recent)]
+    kept = [(source, period, f) for _, source, period, f in store.all_findings(recent, unidentified_after=first)]
     rows: list[list[object]] = [["核对" if source == "check" else "汇总", period or "", f.file or "", f.sheet or "", f.cell or "",
                                  SEVERITY_CN[str(f.severity)], f.code, f.message, f.value or ""] for source, period, f in kept]
-    rows += _older_note(len(found) - len(kept), "条问题", len(headers), len(recent or ()))
+    rows += _older_note(store.count_findings() - len(kept), "条问题", len(headers), len(recent or ()))
     book.table(ws, 0, headers, [6, 9, 30, 10, 8, 6, 18, 70, 20], rows, freeze_cols=3)
     ws.conditional_format(1, 5, max(len(rows), 1), 5, {"type": "cell", "criteria": "==", "value": '"错误"',
                                                        "format": book.wb.add_format({"bg_color": "#FFC7CE"})})

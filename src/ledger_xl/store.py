@@ -551,10 +551,25 @@ class Store:
                                " ORDER BY id", (submission_id,))
         return [Finding(r[4], r[5], Severity(r[3]), file=r[0], sheet=r[1], cell=r[2], value=r[6]) for r in rows]
 
-    def all_findings(self) -> list[tuple[int | None, str, str | None, Finding]]:
+    def all_findings(self, periods: Iterable[str] | None = None, *,
+                     unidentified_after: int = 0) -> list[tuple[int | None, str, str | None, Finding]]:
+        """(submission id, source, period, finding) of every finding, in the order recorded; with `periods`, only
+        those of the files of these periods, of files with no period received after submission
+        `unidentified_after`, and of the checks of these periods (the master ledger's 问题清单)."""
+        where, params = "", []
+        if periods is not None:
+            codes = sorted(set(periods))
+            marks = ",".join("?" * len(codes))
+            where = (f"WHERE submission_id IN (SELECT id FROM submissions WHERE period IN ({marks}) OR (period IS NULL AND id > ?))"
+                     f" OR (submission_id IS NULL AND period IN ({marks}))")
+            params = [*codes, unidentified_after, *codes]
         rows = self.db.execute(
-            "SELECT submission_id, source, period, file, sheet, cell, severity, code, message, value FROM findings ORDER BY id")
+            "SELECT submission_id, source, period, file, sheet, cell, severity, code, message, value FROM findings"
+            f" {where} ORDER BY id", params)
         return [(r[0], r[1], r[2], Finding(r[7], r[8], Severity(r[6]), file=r[3], sheet=r[4], cell=r[5], value=r[9])) for r in rows]
+
+    def count_findings(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM findings").fetchone()[0])
 
     def metric_series(self, ledger: Ledger, up_to: Period | None = None,
                       values: list[StoredValue] | None = None) -> dict[tuple[str, int], dict[str, tuple[float, str, str, str]]]:
