@@ -280,11 +280,38 @@ def test_processed_messages_can_be_moved_to_a_folder_never_deleted(fetch_ws, ima
     assert len(submissions(fetch_ws)) == 1
 
 
-@pytest.mark.parametrize("case", ["wrong-password", "unreachable", "untrusted", "no-folder"])
+@pytest.mark.parametrize("missing", ["host", "sender"])
+def test_a_fetch_that_must_answer_names_the_mail_setting_it_lacks(fetch_ws, imap, missing):
+    cfg = fetch_ws / "ledger-xl.toml"
+    text = cfg.read_text(encoding="utf-8")
+    old = 'host = "127.0.0.1"' if missing == "host" else f'sender = "{SMTP_USER}"'
+    cfg.write_text(text.replace(old, old.split(" = ")[0] + ' = ""', 1).replace(f'user = "{SMTP_USER}"', 'user = ""'), encoding="utf-8")
+    r = run_fetch(fetch_ws)
+    assert r.exit_code == 2 and "Traceback" not in r.output, r.output
+    said = "发信服务器（host）" if missing == "host" else "发件地址（sender）"
+    assert f"[mail] 没有填写{said}，无法回复发件人" in r.output and "--no-reply" in r.output, r.output
+    assert submissions(fetch_ws) == []  # refused before anything was taken
+
+
+@pytest.mark.parametrize("case", ["wrong-password", "unreachable", "untrusted", "no-folder", "no-user", "bad-security", "no-ca-file",
+                                  "no-password"])
 def test_mailbox_problems_are_one_chinese_line(fetch_ws, imap, case, monkeypatch):
+    """Each names the setting or the server, what is wrong, and what to do."""
     if case == "wrong-password":
         monkeypatch.setenv("TEST_IMAP_PASSWORD", "not-the-code")
-        expect = ["拒绝登录", "授权码，不是登录密码"]
+        expect = [f"收件邮箱 {imap.user}（127.0.0.1:{imap.port}）登录失败", "拒绝登录", "TEST_IMAP_PASSWORD", "授权码，不是登录密码"]
+    elif case == "no-password":  # CliRunner's input is not a terminal: nothing to ask at
+        monkeypatch.delenv("TEST_IMAP_PASSWORD")
+        expect = ["没有收件邮箱授权码", "不在终端中运行", "请设置环境变量 TEST_IMAP_PASSWORD"]
+    elif case == "no-user":
+        set_config(fetch_ws, f'user = "{imap.user}"', 'user = ""')
+        expect = ["ledger-xl.toml › [imap] user：没有填写邮箱账号", "请补填"]
+    elif case == "bad-security":
+        set_config(fetch_ws, 'security = "ssl"', 'security = "tls"')
+        expect = ["ledger-xl.toml › [imap] security：“tls”无法识别", "starttls（143 端口）"]
+    elif case == "no-ca-file":
+        set_config(fetch_ws, f'ca_file = "{imap.ca_file}"', 'ca_file = "没有这个文件.pem"')
+        expect = ["[imap] ca_file：找不到 CA 证书文件 没有这个文件.pem", "请改正文件路径"]
     elif case == "unreachable":
         from dovecot_server import free_port
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import sqlite3
 import ssl
 import zipfile
@@ -251,7 +252,9 @@ def test_clerk_side_files_get_the_same_zip_and_xml_checks(tmp_path, case):
             words = "DOCTYPE"
         elif case == "macro":
             _rewrite(src, bad, lambda n, d: d, extra={f"{theme.split('/')[0]}/vbaProject.bin": b"\0" * 64})
-            words = "含有宏"
+            # told to save it as the kind of file it is, and to hand it in again (not "报送": the clerk's own file)
+            saved_as = "“Word 文档（*.docx）”" if src.suffix == ".docx" else "“Excel 工作簿（*.xlsx）”"
+            words = re.escape("含有宏（VBA 宏）") + ".*" + re.escape(f"不含宏的{saved_as}，再提供。")
         else:
             part = "xl/workbook.xml" if src.suffix == ".xlsx" else "word/document.xml"
             _lying_sizes(src, bad, part, padding=4 << 20)

@@ -277,7 +277,7 @@ def _secret(env: str, what: str, *, needed: bool = True) -> str | None:
     value = os.environ.get(env)
     if value is None and needed:
         if not sys.stdin.isatty():
-            raise LedgerError.of(Code.SECRET_MISSING, text=f"没有{what}：请设置环境变量 {env}（密码或授权码），不要写在文件里。")
+            raise LedgerError.of(Code.SECRET_MISSING, what=what, env=env)
         value = click.prompt(f"{what}（密码或授权码）", hide_input=True)
     return value
 

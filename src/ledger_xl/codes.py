@@ -62,10 +62,11 @@ class Code(StrEnum):
     OLD_OR_ENCRYPTED = ("old-or-encrypted", E, "这是旧格式（.doc/.xls/.et）文件或设置了打开密码的文件。"
                         "请取消密码，并用 Word/Excel/WPS“另存为” {ext} 格式后重试。")
     NOT_OOXML = ("not-ooxml", E, "不是有效的{kind}文件（可能是网页、文本或改了扩展名的文件）。请用{kind}/WPS 打开后“另存为” {ext} 格式。")
-    ZIP_BOMB = ("zip-bomb", E, "{problem}。{fix}。")
-    XML_ENCODING = ("xml-encoding", E, "{problem}。{fix}。")
-    MACRO = ("macro", E, "{problem}。")  # the problem says what to do: save without macros
-    EXTERNAL_LINK = ("external-link", E, "{problem}。")  # the problem says how to break the links
+    ZIP_BOMB = ("zip-bomb", E, "文件{problem}，疑似压缩炸弹或经过特殊构造，为安全起见已拒收。{fix}。")
+    XML_ENCODING = ("xml-encoding", E, "文件内部的 XML {problem}，文件可能已损坏或经过特殊构造，为安全起见已拒收。{fix}。")
+    MACRO = ("macro", E, "文件含有宏（{what}），为安全起见不予读取。请在 {app} 中“另存为”不含宏的{format}，再{then}。")
+    EXTERNAL_LINK = ("external-link", E, "文件含有外部链接（引用了其他工作簿的数据），为安全起见不予读取。请断开链接后重新保存"
+                     "（Excel：数据 → 编辑链接 → 断开链接；WPS：数据 → 编辑链接），再{then}。")
     XML_DOCTYPE = ("xml-doctype", E, "文件内含不安全的 XML 声明（DOCTYPE/ENTITY）。{fix}。")
     FILE_BUSY = ("file-busy", E, "无法写入 {name}：文件可能正在 Excel/WPS 中打开，或文件夹是只读的。请关闭该文件（或改名）后重试。")
 
@@ -139,8 +140,8 @@ class Code(StrEnum):
     STORE_VERSION_UNKNOWN = ("store-version-unknown", E, "数据库 {name} 的版本“{found}”无法识别，可能不是 ledger-xl 的数据库或已被改动。"
                              + STORE_ADVICE)
     STORE_ERROR = ("store-error", E, "数据库 {name} 出错（{why}）。" + STORE_ADVICE)
-    DISK_FULL = ("disk-full", E, "{problem}。请清理磁盘空间后重新运行同一命令。")
-    READ_ONLY = ("read-only", E, "{problem}。请把工作目录复制到可写的位置，或取消只读属性后重试。")
+    DISK_FULL = ("disk-full", E, "无法写入 {what}：{why}。请清理磁盘空间后重新运行同一命令。")
+    READ_ONLY = ("read-only", E, "无法写入 {what}：{why}。请把工作目录复制到可写的位置，或取消只读属性后重试。")
     KEY_MISSING = ("key-missing", E, "没有密钥文件 {key}：已下发模板的签名密钥无从找回，无法重建。" + RESTORE + "。")
     KEY_DAMAGED = ("key-damaged", E, "密钥文件 {key} {problem}。" + RESTORE + "。")
     KEY_MISMATCH = ("key-mismatch", E, "数据库 {store} 与密钥文件 {key} 不属于同一个工作目录（可能复制时混用了两个工作目录的文件）。" + RESTORE + "。")
@@ -205,18 +206,22 @@ class Code(StrEnum):
     CUMULATIVE_DOWN = ("cumulative-down", W, "{bureau} {period} 第 {task} 项的数字由 {before}（{before_file}）改为 {after}（{after_file}），"
                        "累计数因此下降。请核实更正的原因。")
 
-    # ---- intake from the mailbox (fetch), received times. Their words vary with the server's answer, so
-    #      each carries its whole sentence (place, problem, what to do) in {text}.
-    IMAP_CONFIG = ("imap-config", E, "{text}")
-    IMAP_TLS = ("imap-tls", E, "{text}")
-    IMAP_CONNECT = ("imap-connect", E, "{text}")
-    IMAP_AUTH = ("imap-auth", E, "{text}")
-    IMAP_FOLDER = ("imap-folder", E, "{text}")
-    IMAP_MOVE = ("imap-move", E, "{text}")
-    MAIL_CONFIG_TEXT = ("mail-config-reply", E, "{text}")
-    SECRET_MISSING = ("secret-missing", E, "{text}")
-    RECEIVED_FORMAT = ("received-format", E, "{text}")
-    TIMEZONE = ("bad-timezone", E, "{text}")
+    # ---- intake from the mailbox (fetch), passwords, received times, the office's time zone
+    IMAP_CONFIG = ("imap-config", E, "ledger-xl.toml › [imap] {key}：{problem}。{fix}。")  # a missing, wrong or unusable setting
+    IMAP_TLS = ("imap-tls", E, "收件服务器 {host} 的证书无法验证（{why}）。如是单位内部服务器，请在 ledger-xl.toml 的 [imap] ca_file "
+                "中配置其 CA 证书文件；否则请核对 [imap] host 是否写对。")
+    IMAP_CONNECT = ("imap-connect", E, "无法连接收件服务器 {host}（{why}）。请检查网络，以及 ledger-xl.toml 中 [imap] 的 host、port 和 security。")
+    IMAP_LOST = ("imap-lost", E, "与收件服务器 {host} 的连接中断（{why}），{state}。请检查网络，稍后重新运行同一命令。")
+    IMAP_AUTH = ("imap-auth", E, "收件邮箱 {account}（{host}）登录失败：{reason}。请核对 ledger-xl.toml 中 [imap] 的 user 和授权码"
+                 "（环境变量 {env}）：QQ 邮箱、163/126 邮箱须用在网页邮箱“设置 › 账户”中开启 IMAP 后生成的授权码，不是登录密码。")
+    IMAP_FOLDER = ("imap-folder", E, "收件邮箱中没有文件夹“{folder}”（邮箱中有：{have}）。请把 ledger-xl.toml 中 [imap] folder 改为其中之一。")
+    IMAP_MOVE = ("imap-move", E, "收件服务器 {host} 不支持移动邮件（MOVE），无法把收取的邮件移到“{folder}”；邮件已加标记 {keyword}，"
+                 "未删除。请删去 ledger-xl.toml 中 [imap] processed_folder（只加标记）。")
+    MAIL_CONFIG_TEXT = ("mail-config-reply", E, "ledger-xl.toml 的 [mail] 没有填写{missing}，无法回复发件人。请补填，或加 --no-reply 只收取不回复。")
+    SECRET_MISSING = ("secret-missing", E, "没有{what}：命令不在终端中运行，无法询问。请设置环境变量 {env}（密码或授权码）后重试，不要写在文件里。")
+    RECEIVED_FORMAT = ("received-format", E, "收到时间“{typed}”写法不对，请写成 2024-07-05 09:30（按办公所在时区）。")
+    TIMEZONE = ("bad-timezone", E, "ledger-xl.toml › [ledger] timezone：“{name}”不是可识别的时区。请填写如 Asia/Shanghai；"
+                "Windows 上还需安装 tzdata（pip install tzdata）。")
 
     # ---- the report ([report] letterhead, the office's own 版头 .docx)
     LETTERHEAD_MISSING = ("letterhead-missing", E, "找不到{where}。请填写办公室提供的版头 .docx 文件的路径，或留空。")

@@ -101,15 +101,15 @@ def _connection_lost(settings: ImapSettings, state: str) -> Iterator[None]:
     try:
         yield
     except (OSError, IMAPClientError) as e:
-        raise LedgerError.of(Code.IMAP_CONNECT, text=f"与收件服务器 {settings.host}:{settings.port} 的连接中断（{type(e).__name__}: {e}），{state}。"
-                          "请稍后重新运行 ledger-xl fetch。") from e
+        raise LedgerError.of(Code.IMAP_LOST, host=f"{settings.host}:{settings.port}", why=f"{type(e).__name__}: {e}", state=state) from e
 
 
 def _smtp_ready(ws: Workspace) -> None:
     cfg = ws.section("mail")
-    if not str(cfg.get("host") or "").strip() or not str(cfg.get("sender") or cfg.get("user") or "").strip():
-        raise LedgerError.of(Code.MAIL_CONFIG_TEXT, text="ledger-xl.toml 的 [mail] 没有填写发信服务器（host）或发件地址（sender），无法回复发件人。"
-                          "请补填，或加 --no-reply 只收取不回复。")
+    missing = [what for key, what in (("host", "发信服务器（host）"), ("sender", "发件地址（sender）"))
+               if not str(cfg.get(key) or (cfg.get("user") if key == "sender" else "") or "").strip()]
+    if missing:
+        raise LedgerError.of(Code.MAIL_CONFIG_TEXT, missing="和".join(missing))
 
 
 def _take(ws: Workspace, settings: ImapSettings, uidvalidity: int, got: list[Fetched], *, reply: bool) -> IngestReport:

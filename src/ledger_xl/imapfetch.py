@@ -75,7 +75,8 @@ class ImapSettings:
 def tls_context(ca_file: str) -> ssl.SSLContext:
     """Always verifying: the system store, or the configured CA file for an internal server."""
     if ca_file and not Path(ca_file).is_file():
-        raise LedgerError.of(Code.IMAP_CONFIG, text=f"找不到 [imap] ca_file 配置的 CA 证书文件 {ca_file}。请检查 ledger-xl.toml。")
+        raise LedgerError.of(Code.IMAP_CONFIG, key="ca_file", problem=f"找不到 CA 证书文件 {ca_file}",
+                             fix="请改正文件路径；公共邮箱不需要，可留空")
     ctx = ssl.create_default_context(cafile=ca_file or None)
     ctx.check_hostname = True
     ctx.verify_mode = ssl.CERT_REQUIRED
@@ -87,10 +88,14 @@ def connect(settings: ImapSettings, password: str | None, *, timeout: float = 30
     from imapclient import IMAPClient
     from imapclient.exceptions import IMAPClientError, LoginError
 
-    if not settings.host or not settings.user:
-        raise LedgerError.of(Code.IMAP_CONFIG, text="ledger-xl.toml 的 [imap] 中没有填写收件服务器（host）或邮箱账号（user）。请补填后重试。")
+    missing = [what for what, v in (("host", settings.host), ("user", settings.user)) if not v]
+    if missing:
+        said = "和".join({"host": "收件服务器地址", "user": "邮箱账号"}[k] for k in missing)
+        raise LedgerError.of(Code.IMAP_CONFIG, key="、".join(missing), problem=f"没有填写{said}",
+                             fix="请补填后重试（收件服务器如 imap.163.com，账号写完整的邮箱地址）")
     if settings.security not in ("ssl", "starttls"):
-        raise LedgerError.of(Code.IMAP_CONFIG, text=f"[imap] security = “{settings.security}”无法识别：请填 ssl（993 端口）或 starttls（143 端口）。")
+        raise LedgerError.of(Code.IMAP_CONFIG, key="security", problem=f"“{settings.security}”无法识别",
+                             fix="请填 ssl（993 端口）或 starttls（143 端口）")
     ctx = tls_context(settings.ca_file)
     where = f"{settings.host}:{settings.port}"
     try:
@@ -99,13 +104,14 @@ def connect(settings: ImapSettings, password: str | None, *, timeout: float = 30
         if settings.security == "starttls":
             client.starttls(ctx)
     except ssl.SSLCertVerificationError as e:
-        raise LedgerError.of(Code.IMAP_TLS, text=f"收件服务器 {where} 的证书无法验证（{e.verify_message}）。如是单位内部服务器，请在 ledger-xl.toml 的 "
-                          "[imap] ca_file 中配置其 CA 证书文件。") from e
+        raise LedgerError.of(Code.IMAP_TLS, host=where, why=e.verify_message) from e
     except (OSError, IMAPClientError) as e:
-        raise LedgerError.of(Code.IMAP_CONNECT, text=f"无法连接收件服务器 {where}（{_why(e)}）。请检查网络，以及 [imap] 的 host、port 和 security。") from e
+        raise LedgerError.of(Code.IMAP_CONNECT, host=where, why=_why(e)) from e
+    who = {"account": settings.user, "host": where, "env": settings.password_env}
     try:
         if not (password or "").isascii():
-            raise LedgerError.of(Code.IMAP_AUTH, text="授权码中含有中文或全角字符，邮件服务器无法接受。请重新复制授权码（只含字母和数字）。")
+            raise LedgerError.of(Code.IMAP_AUTH, reason="授权码中含有中文或全角字符，邮件服务器无法接受（授权码只含字母和数字，"
+                                                        "请重新复制）", **who)
         client.login(settings.user, password or "")
         if b"ID" in client.capabilities():
             from . import __version__
@@ -113,11 +119,10 @@ def connect(settings: ImapSettings, password: str | None, *, timeout: float = 30
             client.id_({"name": "ledger-xl", "version": __version__})
     except LoginError as e:
         _close(client)
-        raise LedgerError.of(Code.IMAP_AUTH, text=f"收件邮箱 {settings.user} 拒绝登录：请检查 [imap] 的 user 和授权码。QQ 邮箱、163/126 邮箱须用在网页邮箱"
-                          "“设置 › 账户”中开启 IMAP 后生成的授权码，不是登录密码。") from e
+        raise LedgerError.of(Code.IMAP_AUTH, reason="服务器拒绝登录", **who) from e
     except (OSError, IMAPClientError) as e:
         _close(client)
-        raise LedgerError.of(Code.IMAP_CONNECT, text=f"与收件服务器 {where} 的连接中断（{_why(e)}）。请稍后重试。") from e
+        raise LedgerError.of(Code.IMAP_LOST, host=where, why=_why(e), state="未能登录，没有收取或改动任何邮件") from e
     except BaseException:
         _close(client)
         raise
@@ -153,8 +158,7 @@ def select(client: IMAPClient, folder: str, *, readonly: bool) -> int:
             have = [str(f[2]) for f in client.list_folders()]
         except IMAPClientError:
             have = []
-        listed = f"（邮箱中有：{'、'.join(have[:12])}）" if have else ""
-        raise LedgerError.of(Code.IMAP_FOLDER, text=f"收件邮箱中没有文件夹“{folder}”{listed}。请检查 ledger-xl.toml 的 [imap] folder。") from e
+        raise LedgerError.of(Code.IMAP_FOLDER, folder=folder, have="、".join(have[:12]) or "未能列出") from e
     return int(info[b"UIDVALIDITY"])
 
 
@@ -385,8 +389,8 @@ def mark_taken(client: IMAPClient, settings: ImapSettings, uids: list[int]) -> N
     client.add_flags(uids, [settings.keyword.encode()], silent=True)
     if settings.processed_folder:
         if b"MOVE" not in client.capabilities():
-            raise LedgerError.of(Code.IMAP_MOVE, text=f"收件服务器不支持移动邮件（MOVE），无法移到“{settings.processed_folder}”；邮件已加标记 {settings.keyword}，"
-                              "未删除。可删去 [imap] processed_folder。")
+            raise LedgerError.of(Code.IMAP_MOVE, host=f"{settings.host}:{settings.port}", folder=settings.processed_folder,
+                                 keyword=settings.keyword)
         client.move(uids, settings.processed_folder)
 
 

@@ -226,7 +226,7 @@ def parse_received(text: str) -> dt.datetime:
             return dt.datetime.strptime(t, fmt)
         except ValueError:
             continue
-    raise LedgerError.of(Code.RECEIVED_FORMAT, text=f"收到时间“{text}”写法不对，请写成 2024-07-05 09:30（按办公所在时区）。")
+    raise LedgerError.of(Code.RECEIVED_FORMAT, typed=text)
 
 
 def ingest_files(ws: Workspace, ledger: Ledger, paths: list[Path], *, wait: float = 120.0,

@@ -21,11 +21,11 @@ DOCTYPE_RE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.I)
 def zip_problem(infos: list[zipfile.ZipInfo]) -> str | None:
     """Why a zip directory looks like a bomb or not an Office file, judged before decompressing anything."""
     if len(infos) > MAX_PARTS:
-        return "文件内部结构异常（部件过多），已拒收"
+        return f"内部部件过多（{len(infos)} 个）"
     total = sum(i.file_size for i in infos)
     packed = sum(i.compress_size for i in infos) or 1
     if total > MAX_UNCOMPRESSED or (total > 10 * 1024 * 1024 and total / packed > MAX_RATIO):
-        return "文件解压后异常庞大（疑似压缩炸弹），已拒收"
+        return "解压后异常庞大"
     return None
 
 

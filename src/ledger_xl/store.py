@@ -606,9 +606,9 @@ def store_error(path: Path, e: sqlite3.Error) -> LedgerError:
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return LedgerError.of(Code.STORE_DAMAGED, name=path.name, why=e)
     if "disk is full" in text or "disk i/o" in text:
-        return LedgerError.of(Code.DISK_FULL, problem=f"写入数据库 {path.name} 失败：磁盘已满或出错（{e}）")
+        return LedgerError.of(Code.DISK_FULL, what=f"数据库 {path.name}", why=f"磁盘已满或出错（{e}）")
     if "readonly" in text or "read-only" in text or "unable to open" in text:
-        return LedgerError.of(Code.READ_ONLY, problem=f"无法写入数据库 {path.name}：工作目录 {path.parent} 是只读的或没有写入权限")
+        return LedgerError.of(Code.READ_ONLY, what=f"数据库 {path.name}", why=f"工作目录 {path.parent} 是只读的或没有写入权限")
     return LedgerError.of(Code.STORE_ERROR, name=path.name, why=e)
 
 

@@ -162,8 +162,7 @@ def office_timezone(name: str) -> dt.tzinfo:
     try:
         return ZoneInfo(name.strip())
     except (ZoneInfoNotFoundError, ValueError) as e:
-        raise LedgerError.of(Code.TIMEZONE, text=f"{CONFIG_NAME} › [ledger] timezone：“{name}”不是可识别的时区。请填写如 Asia/Shanghai；"
-                          "Windows 上还需安装 tzdata（pip install tzdata）。") from e
+        raise LedgerError.of(Code.TIMEZONE, name=name) from e
 
 
 def local_time(moment: dt.datetime | float, tz: dt.tzinfo) -> dt.datetime:
@@ -257,9 +256,9 @@ def explain_failure(e: BaseException) -> LedgerError | None:
         return None
     where = display_path(e.filename) if e.filename else "文件"
     if e.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
-        return LedgerError.of(Code.DISK_FULL, problem=f"磁盘已满，无法写入 {where}")
+        return LedgerError.of(Code.DISK_FULL, what=where, why="磁盘已满")
     if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        return LedgerError.of(Code.READ_ONLY, problem=f"无法写入 {where}：磁盘或文件夹是只读的，或没有写入权限")
+        return LedgerError.of(Code.READ_ONLY, what=where, why="磁盘或文件夹是只读的，或没有写入权限")
     if e.errno == errno.EISDIR:
         return LedgerError.of(Code.PATH_KIND, problem=f"{where} 是一个文件夹，不是文件", fix="请换一个文件名，或把这个文件夹改名后重试")
     if e.errno == errno.EEXIST:

@@ -37,13 +37,15 @@ MAX_ROW, MAX_COL = 100_000, 200
 
 # what a bureau is told to do with a workbook that cannot be read
 RESAVE = "请用 Excel/WPS 打开后重新保存为 .xlsx，再报送"
+# the parameters a refusal of a returned workbook fills in its code's template (each takes those it names)
+RETURN_ADVICE = {"fix": RESAVE, "app": "Excel/WPS", "format": "“Excel 工作簿（*.xlsx）”", "then": "报送"}
 
 
 class XlsxError(Exception):
     """The package is not a readable workbook; the message is for the clerk, the code for tests and tools."""
 
     def __init__(self, code: Code = Code.UNREADABLE, **params: Any) -> None:
-        params.setdefault("fix", RESAVE)
+        params = {**RETURN_ADVICE, **params}
         super().__init__(code.message(**params))
         self.code = code
         self.params = params
@@ -178,7 +180,7 @@ def _open_zip(path: Path, data: bytes | None = None) -> Parts:
     try:
         parts = inflate_parts(data, infos, MAX_UNCOMPRESSED)
     except ZipRefusal as e:
-        raise XlsxError(e.code, problem=e.problem) from e
+        raise XlsxError(e.code, **e.params) from e
     if "xl/workbook.xml" not in parts:
         raise XlsxError(problem="不是 Excel 工作簿（缺少 xl/workbook.xml）")
     return parts
@@ -541,9 +543,9 @@ _ENCODING_RE = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+
 class ZipRefusal(Exception):
     """A package refused before any parser sees it; `code` says why, the message is for the clerk."""
 
-    def __init__(self, code: Code, problem: str) -> None:
-        super().__init__(problem)
-        self.code, self.problem = code, problem
+    def __init__(self, code: Code, problem: str = "", **params: str) -> None:
+        super().__init__(problem or code.value)
+        self.code, self.params = code, {"problem": problem, **params} if problem else params
 
 
 def inflate_parts(data: bytes | memoryview, infos: list[zipfile.ZipInfo], budget: int) -> dict[str, bytes]:
@@ -567,7 +569,7 @@ def inflate_parts(data: bytes | memoryview, infos: list[zipfile.ZipInfo], budget
             raise ZipRefusal(Code.ENCRYPTED, "文件设置了密码（部件已加密）")
         total += info.file_size
         if total > budget:
-            raise ZipRefusal(Code.ZIP_BOMB, "文件解压后异常庞大（疑似压缩炸弹），已拒收")
+            raise ZipRefusal(Code.ZIP_BOMB, "解压后异常庞大")
         body = _part_body(view, info)
         out = _inflate(body, info)
         if _looks_like_xml(info.filename, out[:8]):
@@ -579,11 +581,10 @@ def inflate_parts(data: bytes | memoryview, infos: list[zipfile.ZipInfo], budget
 def _refuse_by_name(name: str) -> None:
     low = name.lower()
     if any(m in low for m in MACRO_PARTS):
-        raise ZipRefusal(Code.MACRO, "文件含有宏（VBA 宏、宏表或控件），为安全起见不予读取。请在 Excel/WPS 中“另存为”不含宏的"
-                         "“Excel 工作簿（*.xlsx）”后重新报送")
+        what = "VBA 宏" if "vba" in low else "宏表" if "macrosheets/" in low else "ActiveX 控件"
+        raise ZipRefusal(Code.MACRO, what=what)
     if "externallinks/" in low:
-        raise ZipRefusal(Code.EXTERNAL_LINK, "文件含有外部链接，请删除后重新保存（即引用了其他工作簿的链接：Excel 中“数据 → 编辑链接 → 断开链接”，"
-                         "WPS 中“数据 → 编辑链接”），再报送")
+        raise ZipRefusal(Code.EXTERNAL_LINK)
 
 
 def _part_body(view: memoryview, info: zipfile.ZipInfo) -> memoryview:
@@ -623,7 +624,7 @@ def _inflate(body: memoryview, info: zipfile.ZipInfo) -> bytes:
             pending = d.unconsumed_tail
             n += len(piece)
             if n > size:
-                raise ZipRefusal(Code.ZIP_BOMB, "文件内部声明的大小与实际内容不符（疑似压缩炸弹），已拒收")
+                raise ZipRefusal(Code.ZIP_BOMB, "内部声明的大小与实际内容不符")
             pieces.append(piece)
         if not d.eof:
             raise ZipRefusal(Code.CORRUPT, "文件已损坏（压缩数据不完整）")
@@ -655,7 +656,7 @@ def xml_text_for_check(data: bytes) -> bytes | str:
             try:
                 return data.decode(enc)
             except UnicodeDecodeError as e:
-                raise ZipRefusal(Code.XML_ENCODING, "文件内部的 XML 编码有误（文件已损坏或经过特殊构造），已拒收") from e
+                raise ZipRefusal(Code.XML_ENCODING, "编码有误") from e
     m = _ENCODING_RE.match(data.lstrip(codecs.BOM_UTF8))
     if m:
         enc = m.group(1).decode("ascii").lower()
@@ -664,7 +665,7 @@ def xml_text_for_check(data: bytes) -> bytes | str:
         except LookupError:
             ascii_like = False
         if not ascii_like:
-            raise ZipRefusal(Code.XML_ENCODING, f"文件内部的 XML 使用了不支持的编码（{enc}），已拒收")
+            raise ZipRefusal(Code.XML_ENCODING, f"使用了不支持的编码（{enc}）")
     return data
 
 

@@ -174,7 +174,7 @@ def build(good: Path, fields: dict[tuple[str | None, str, int], str], out: Path,
     _rewrite(good, add("含宏.xlsm", "refused", "macro", "含有宏"), lambda n, d: d, extra={"xl/vbaProject.bin": OLE + b"\0" * 512})
     _rewrite(good, add("宏表.xlsx", "refused", "macro", "含有宏"), lambda n, d: d,
              extra={"xl/macrosheets/sheet1.xml": b'<?xml version="1.0"?><xm:macrosheet xmlns:xm="urn:x"/>'})
-    _rewrite(good, add("外部链接.xlsx", "refused", "external-link", "含有外部链接，请删除后重新保存"), lambda n, d: d,
+    _rewrite(good, add("外部链接.xlsx", "refused", "external-link", "请断开链接后重新保存"), lambda n, d: d,
              extra={"xl/externalLinks/externalLink1.xml": b'<?xml version="1.0"?><externalLink xmlns="urn:x"/>'})
 
     def far_cell(name: str, data: bytes) -> bytes:
