@@ -300,6 +300,8 @@ def _cumulative(by: dict, task: Task, i: int, period: Period) -> float | None:
 def _check_metric(task: Task, i: int, m: Metric, period: Period, by: dict, find: Find, ledger: Ledger) -> MetricCheck:
     series = by.get((task.id, "metric", i), {})
     for p, per in series.items():
+        if len(per) < 2:  # one bureau reported: nothing to disagree with (most periods of most metrics)
+            continue
         leads = {b: v.num for b, v in per.items() if b in task.lead and v.role == "lead" and v.num is not None}
         if len(set(leads.values())) > 1:
             detail = "，".join(f"{b} {fmt_number(n)}{m.unit}" for b, n in leads.items())
@@ -343,11 +345,10 @@ def _metric_reasons(mc: MetricCheck, period: Period) -> list[str]:
 
 def _latest(task: Task, by: dict, kind: str, i: int, period: Period) -> tuple[str, StoredValue] | None:
     series = by.get((task.id, kind, i), {})
-    for p in sorted(series, key=Period.parse, reverse=True):
-        if Period.parse(p) <= period:
-            v = _lead_value(task, series[p])
-            if v is not None:
-                return p, v
+    for p in sorted(series, reverse=True):  # `by` holds codes of the period's kind up to it: as text, in time order
+        v = _lead_value(task, series[p])
+        if v is not None:
+            return p, v
     return None
 
 
