@@ -61,13 +61,6 @@ def make_templates(root: Path, period_text: str, *, bureaus: list[str] | None = 
     return workspace_templates(ws, ledger, period, bureaus=bureaus, make_zip=make_zip)
 
 
-def annotated_copy(root: Path, bureau: str, period_text: str) -> Path | None:
-    """The annotated copy of a unit's refused return for a period (written again if missing), else None."""
-    from .returns import annotated_copy as copy_of
-
-    return copy_of(open_workspace(root), bureau, Period.parse(period_text).code)
-
-
 def ingest(root: Path, paths: list[Path] | None = None, *, wait: float = 120.0, received_at: dt.datetime | None = None,
            arrivals: Mapping[Path, Arrival] | None = None,
            before_commit: Callable[[Store, list[FileOutcome]], None] | None = None) -> IngestReport:
