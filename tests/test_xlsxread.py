@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import xlsxwriter
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -149,3 +150,41 @@ def test_a_time_or_duration_from_calamine_is_kind_t_as_shown():
     assert _cell_of(dt.time(3, 1, 5)).value == "3:01:05"  # type: ignore[union-attr]
     assert _cell_of(dt.timedelta(days=1, hours=1, minutes=1)).value == "25:01"  # type: ignore[union-attr]
     assert _cell_of(dt.date(2025, 6, 30)).kind == "d"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("inflater", ["zlib-ng", "zlib"])
+def test_either_inflater_gives_the_same_parts_and_the_same_refusals(tmp_path, monkeypatch, inflater):
+    """The guard inflates with zlib-ng when it is installed and with the standard zlib otherwise: both must
+    return every part byte for byte, stop a part that inflates beyond its declared size, and refuse a
+    damaged stream."""
+    import zipfile
+    import zlib
+
+    from bad_inputs import _lying_sizes
+    from zlib_ng import zlib_ng
+
+    from ledger_xl import xlsxread
+    from ledger_xl.safety import MAX_UNCOMPRESSED
+    from ledger_xl.xlsxread import XlsxError, ZipRefusal, inflate_parts
+
+    monkeypatch.setattr(xlsxread, "_zlib", zlib_ng if inflater == "zlib-ng" else zlib)
+    path = tmp_path / "t.xlsx"
+    _write(path, {(0, 0): "标题", (2, 1): 5.0})
+    data = path.read_bytes()
+    with zipfile.ZipFile(path) as z:
+        infos, expected = z.infolist(), {i.filename: z.read(i.filename) for i in z.infolist()}
+    assert inflate_parts(data, infos, MAX_UNCOMPRESSED) == expected  # every part of this workbook is XML
+    assert read_package(path, fast=True).sheets["表"].cells["B3"].value == 5.0
+
+    lying = _lying_sizes(path, tmp_path / "lying.xlsx", "xl/worksheets/sheet1.xml", padding=1 << 20)
+    with pytest.raises(XlsxError) as refused:
+        read_package(lying, fast=True)
+    assert refused.value.code == "zip-bomb"
+
+    sheet = next(i for i in infos if i.filename == "xl/worksheets/sheet1.xml")
+    start = sheet.header_offset + 30 + len(sheet.filename.encode()) + len(sheet.extra)
+    damaged = bytearray(data)
+    damaged[start : start + sheet.compress_size] = b"\xff" * sheet.compress_size
+    with pytest.raises(ZipRefusal) as broken:
+        inflate_parts(bytes(damaged), infos, MAX_UNCOMPRESSED)
+    assert broken.value.code == "corrupt"
