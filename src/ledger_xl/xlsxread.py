@@ -112,11 +112,13 @@ def _rels(parts: Parts, part: str) -> dict[str, str]:
     rels_name = posixpath.join(base, "_rels", name + ".rels")
     if rels_name not in parts:
         return {}
-    out = {}
-    for rel in _xml(parts, rels_name).iterfind("pr:Relationship", NS):
-        target = rel.get("Target", "")
-        out[rel.get("Id", "")] = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(base, target))
-    return out
+    return {rel.get("Id", ""): _target(base, rel.get("Target", "")) for rel in _xml(parts, rels_name).iterfind("pr:Relationship", NS)}
+
+
+@functools.lru_cache(maxsize=1024)
+def _target(base: str, target: str) -> str:
+    """A relationship's target as a part name (cached: every workbook names the same few parts)."""
+    return target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(base, target))
 
 
 _OOXML_ESCAPE_RE = re.compile(r"_x([0-9A-Fa-f]{4})_")
