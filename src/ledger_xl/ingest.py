@@ -383,9 +383,8 @@ def _changed_locked(cells: Mapping[str, Cell], locked: list[tuple[str, str]]) ->
     Both sides are compared canonical: the expected text is made so here (the templates write it so, but
     it is read back from the returned file), else a locked " " would be unchanged on the grid and changed
     to "" cell by cell."""
-    locked = [(ref, canonical(expected)) for ref, expected in locked]
     if not isinstance(cells, GridCells):
-        return [(ref, expected, found) for ref, expected in locked if (found := _locked_text(cells, ref)) != expected]
+        return [(ref, want, found) for ref, expected in locked if (found := _locked_text(cells, ref)) != (want := canonical(expected))]
     rows = cells.rows
     n = len(rows)
     changed = []
@@ -393,11 +392,14 @@ def _changed_locked(cells: Mapping[str, Cell], locked: list[tuple[str, str]]) ->
         r, c = split_ref(ref)
         row = rows[r - 1] if 0 < r <= n else ()
         raw = row[c - 1] if 0 < c <= len(row) else ""
-        if raw == expected:  # the expected text is canonical already: so is this
+        if raw == expected:  # the very text the template wrote (most cells): canonical alike, nothing more to do
+            continue
+        want = canonical(expected)
+        if raw == want:
             continue
         found = canonical(raw) if type(raw) is str else _locked_text(cells, ref)
-        if found != expected:
-            changed.append((ref, expected, found))
+        if found != want:
+            changed.append((ref, want, found))
     return changed
 
 
