@@ -183,8 +183,9 @@ def _merge(ws: Workspace, store: Store, ledger: Ledger, batch: _Batch, when: Map
             meta = read.meta
             name = display_name(path.name)
             superseded, note = _arrival(current, read, name) if outcome == "merged" else (False, "")
+            kept = str(archived.relative_to(ws.root)) if archived is not None else ""
             sid = store.add_submission(
-                sha256=digest, file_name=name, archive_path=str(archived.relative_to(ws.root)) if archived else "",
+                sha256=digest, file_name=name, archive_path=kept,
                 bureau=read.bureau, period=read.period, received_at=read.received_at, outcome=outcome,
                 findings=read.findings, values=read.values if read.ok else [],
                 template_generated_at=meta.generated_at if meta else None, typed=read.typed,
@@ -198,7 +199,7 @@ def _merge(ws: Workspace, store: Store, ledger: Ledger, batch: _Batch, when: Map
             if archived is not None:
                 arrivals.append({"sha256": digest, "file_name": name, "received_at": read.received_at.isoformat(),
                                  "received_source": arrival.source, "sender": arrival.sender or "",
-                                 "archive_path": str(archived.relative_to(ws.root))})
+                                 "archive_path": kept})
         record_arrivals(ws, arrivals)
         if batch.to_read:  # the master ledger must show what was recorded: owed until a rebuild succeeds
             store.set_meta(MASTER_OWED, "1")
