@@ -188,3 +188,20 @@ def test_either_inflater_gives_the_same_parts_and_the_same_refusals(tmp_path, mo
     with pytest.raises(ZipRefusal) as broken:
         inflate_parts(bytes(damaged), infos, MAX_UNCOMPRESSED)
     assert broken.value.code == "corrupt"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from([b"<r>", b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<r>', b"!"]),
+       st.lists(st.sampled_from([b"<a>", b"</a>", b"!", b"<", b"<!", b"DOCTYPE", b"ENTITY", b"<!DOCTYPE x>", b"<!ENTITY e>",
+                                 b"x", b"<!--c-->", b"!DOCTYPE", b"'S'!$A$1"]), max_size=14))
+def test_the_doctype_scan_finds_exactly_what_a_substring_search_finds(head, pieces):
+    """The scan hops from "!" to "<!" for speed; it must refuse exactly the parts that hold "<!DOCTYPE" or "<!ENTITY"."""
+    from ledger_xl.xlsxread import ZipRefusal, _refuse_dtd
+
+    data = head + b"".join(pieces)
+    try:
+        _refuse_dtd(data)
+        refused = False
+    except ZipRefusal:
+        refused = True
+    assert refused == (b"<!DOCTYPE" in data or b"<!ENTITY" in data)

@@ -171,9 +171,11 @@ FAST_MAX_ROW = 5000
 CALAMINE_TEXT_LIMIT = 32767
 
 
-def _open_zip(path: Path, data: bytes | None = None) -> Parts:
+def _open_zip(path: Path, data: bytes | None = None, crcs: dict[str, int] | None = None) -> Parts:
     """The package's XML parts: the directory checked for bombs, then every part inflated here within the
-    budget and checked (declared sizes and CRCs, DOCTYPE in any encoding, macros, external links)."""
+    budget and checked (declared sizes and CRCs, DOCTYPE in any encoding, macros, external links).
+
+    `crcs`, when given, receives each part's CRC-32 (checked against its bytes), for stored_package."""
     if data is None:
         data = Path(path).read_bytes()
     try:
@@ -190,6 +192,8 @@ def _open_zip(path: Path, data: bytes | None = None) -> Parts:
         raise XlsxError(e.code, **e.params) from e
     if "xl/workbook.xml" not in parts:
         raise XlsxError(problem="不是 Excel 工作簿（缺少 xl/workbook.xml）")
+    if crcs is not None:
+        crcs.update((i.filename, i.CRC) for i in infos)
     return parts
 
 
@@ -228,7 +232,8 @@ def _read_fast(path: Path, sheets: set[str] | None, data: bytes | None = None) -
     path = Path(path)
     if data is None:
         data = path.read_bytes()
-    parts = _open_zip(path, data)
+    crcs: dict[str, int] = {}
+    parts = _open_zip(path, data, crcs)
     book = _book(parts)
     order, states, targets, defined, locked = book.order, book.states, book.targets, book.defined, book.locked
     wanted = [n for n in order if sheets is None or n in sheets]
@@ -243,7 +248,7 @@ def _read_fast(path: Path, sheets: set[str] | None, data: bytes | None = None) -
             return None  # far-flung cells, for which calamine would allocate the whole extent: read exactly
         raws[name] = raw
     # calamine reads the parts inflated and checked above, not the file: a package of them stored uncompressed
-    calamine = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(stored_package(parts)))
+    calamine = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(stored_package(parts, crcs)))
     result: dict[str, Sheet] = {n: Sheet(n, states[n]) for n in order}
     for name in wanted:
         sheet = calamine.get_sheet_by_name(name)
@@ -261,23 +266,24 @@ _STORED_CENTRAL = struct.Struct("<4sHHHHHHIIIHHHHHII")
 _STORED_END = struct.Struct("<4sHHHHIIH")
 
 
-def stored_package(parts: Parts) -> bytes:
+def stored_package(parts: Parts, crcs: Mapping[str, int] | None = None) -> bytes:
     """A zip of these parts, stored (not compressed), for calamine: it then reads exactly the bytes the guards
-    checked, and none is inflated twice (each part was inflated once, by inflate_parts)."""
+    checked, and none is inflated twice (each part was inflated once, by inflate_parts). `crcs`: each part's
+    CRC-32 when known already (inflate_parts checked it), else computed here."""
     body: list[bytes] = []
     central: list[bytes] = []
     at = 0
+    local, entry = _STORED_LOCAL.pack, _STORED_CENTRAL.pack
     for name, content in parts.items():
         raw = name.encode("utf-8")
-        crc, size = _zlib.crc32(content), len(content)
+        crc = crcs[name] if crcs is not None else _zlib.crc32(content)
+        size, n = len(content), len(raw)
         # version 2.0; flag 0x800: the name is UTF-8; method 0: stored; time 00:00, date 1980-01-01
-        head = _STORED_LOCAL.pack(b"PK\x03\x04", 20, 0x800, 0, 0, 0x21, crc, size, size, len(raw), 0)
-        central.append(_STORED_CENTRAL.pack(b"PK\x01\x02", 20, 20, 0x800, 0, 0, 0x21, crc, size, size, len(raw), 0, 0, 0, 0, 0, at) + raw)
-        body += (head, raw, content)
-        at += len(head) + len(raw) + size
-    directory = b"".join(central)
-    end = _STORED_END.pack(b"PK\x05\x06", 0, 0, len(central), len(central), len(directory), at, 0)
-    return b"".join(body) + directory + end
+        body += (local(b"PK\x03\x04", 20, 0x800, 0, 0, 0x21, crc, size, size, n, 0), raw, content)
+        central += (entry(b"PK\x01\x02", 20, 20, 0x800, 0, 0, 0x21, crc, size, size, n, 0, 0, 0, 0, 0, at), raw)
+        at += _STORED_LOCAL.size + n + size
+    directory = sum(map(len, central))
+    return b"".join([*body, *central, _STORED_END.pack(b"PK\x05\x06", 0, 0, len(parts), len(parts), directory, at, 0)])
 
 
 class GridCells(Mapping[str, Cell]):
@@ -569,6 +575,7 @@ MACRO_PARTS = ("vbaproject", "vbadata", "macrosheets/", "activex/")
 _ASCII_LIKE = frozenset({"utf-8", "ascii", "latin-1", "gbk", "gb2312", "gb18030", "big5", "big5hkscs", "euc_jp", "shift_jis",
                          "euc_kr", "koi8-r"} | {f"iso8859-{i}" for i in range(1, 17)} | {f"cp{i}" for i in range(1250, 1259)})
 _ENCODING_RE = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+_UTF8_DECLARED = b'<?xml version="1.0" encoding="UTF-8"'  # what _ENCODING_RE would find as UTF-8, said at once
 
 
 class ZipRefusal(Exception):
@@ -609,9 +616,12 @@ def inflate_parts(data: bytes | memoryview, infos: list[zipfile.ZipInfo], budget
     return xml
 
 
+_MACRO_RE = re.compile("|".join(map(re.escape, MACRO_PARTS)))
+
+
 def _refuse_by_name(name: str) -> None:
     low = name.lower()
-    if any(m in low for m in MACRO_PARTS):
+    if _MACRO_RE.search(low):
         what = "VBA 宏" if "vba" in low else "宏表" if "macrosheets/" in low else "ActiveX 控件"
         raise ZipRefusal(Code.MACRO, what=what)
     if "externallinks/" in low:
@@ -677,6 +687,8 @@ def xml_text_for_check(data: bytes) -> bytes | str:
     decoded or names an encoding in which "<!DOCTYPE" would not be written in ASCII (UTF-7, EBCDIC…)."""
     import codecs
 
+    if data.startswith(_UTF8_DECLARED):  # how Excel, WPS and LibreOffice begin every part: nothing more to decide
+        return data
     for bom, enc in ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF8, "utf-8"),
                      (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
                      (b"<\x00\x00\x00", "utf-32-le"), (b"\x00\x00\x00<", "utf-32-be"),
@@ -704,10 +716,12 @@ def _refuse_dtd(data: bytes) -> None:
     text = xml_text_for_check(data)
     if isinstance(text, str):
         found = "<!DOCTYPE" in text or "<!ENTITY" in text
-    else:  # "!" is rare in Office XML (a few a part): hop from one to the next (memchr) instead of a substring search
+    else:  # "!" is absent from most Office XML: memchr for it first; from there on (defined names hold one each),
+        # look for "<!" itself
         found, at = False, text.find(b"!")
+        at = text.find(b"<!", max(at - 1, 0)) if at >= 0 else at
         while at >= 0 and not found:
-            found = at > 0 and text[at - 1] == 0x3C and text.startswith((b"DOCTYPE", b"ENTITY"), at + 1)
-            at = text.find(b"!", at + 1)
+            found = text.startswith((b"DOCTYPE", b"ENTITY"), at + 2)
+            at = text.find(b"<!", at + 2)
     if found:
         raise ZipRefusal(Code.XML_DOCTYPE, "文件内含不安全的 XML 声明（DOCTYPE/ENTITY）")
