@@ -675,3 +675,25 @@ def test_master_ledger_lists_whole_periods_up_to_a_number_of_files(programme, tm
     assert header[2:] == [p.label for p in reversed(periods[:2])]
     last = [c.value for c in status[status.max_row]]
     assert last[0] == f"（更早的 {len(periods) - 2} 个报送期未列出：本表只列最近 2 个报送期。任一报送期的报送情况可用 ledger-xl status --period 报送期 查看。）"
+
+
+def test_a_read_crosses_from_a_reading_worker_unchanged():
+    """A read travels from a worker as a flat tuple (ReturnRead.__reduce__): it must arrive equal, with its
+    values as Values, its paths as Paths and its metadata whole."""
+    import pickle
+
+    from ledger_xl.codes import Code
+    from ledger_xl.findings import Finding
+    from ledger_xl.ingest import ReturnRead, Value
+    from ledger_xl.layout import FieldSpec, TemplateMeta
+
+    meta = TemplateMeta("台账", "L1", "市交通运输局", "2024H1", "2024-06-01T08:00:00", [("A1", "标题")],
+                        [FieldSpec("lx_001", "1", "lead", "metric", 0, "充电站", "座", "J4")], signature="s" * 64)
+    read = ReturnRead(Path("收件箱/回执.xlsx"), "d" * 64, dt.datetime(2024, 7, 1, 9, 30), Path("archive/x.xlsx"), meta,
+                      [Value("1", "lead", "metric", 0, 3.0, None, "J4"), Value(None, None, "filler", 0, None, "张伟", "B30")],
+                      [Finding.of(Code.MISSING_TEXT, file="回执.xlsx", sheet="填报表", cell="J5", where="第 1 项“进展”")], '[["1","metric",0,"J4","n",3.0]]')
+    for original in (read, ReturnRead(Path("a.xlsx"), "e" * 64, dt.datetime(2024, 7, 2))):
+        back = pickle.loads(pickle.dumps(original))
+        assert back == original
+        assert all(type(v) is Value for v in back.values) and isinstance(back.path, Path)
+    assert back.meta is None and back.archived is None

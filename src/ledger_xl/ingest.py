@@ -14,6 +14,7 @@ import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -102,7 +103,15 @@ class Value(NamedTuple):
     cell: str
 
 
-_AS_VALUE = functools.partial(tuple.__new__, Value)  # a tuple as a Value, as Value._make does it
+_AS_VALUE = functools.partial(tuple.__new__, Value)  # a tuple as a Value, as Value._make does it (in C)
+_META_FIELDS = tuple(f.name for f in dataclass_fields(TemplateMeta))
+
+
+def _read_from_wire(path: str, sha256: str, received_at: dt.datetime, archived: str | None, meta: tuple[Any, ...] | None,
+                    values: list[tuple[Any, ...]], findings: list[Finding], typed: str | None) -> ReturnRead:
+    """A ReturnRead again, from what its __reduce__ sent."""
+    return ReturnRead(Path(path), sha256, received_at, None if archived is None else Path(archived),
+                      None if meta is None else TemplateMeta(*meta), list(map(_AS_VALUE, values)), findings, typed)
 
 
 @dataclass
@@ -121,15 +130,14 @@ class ReturnRead:
     def ok(self) -> bool:
         return self.meta is not None and not any(f.severity is Severity.ERROR for f in self.findings)
 
-    # from a reading worker to ingest, the values travel as plain tuples: pickling ~55 named tuples a file
-    # one by one was most of the cost of sending a result; both ways are made in C (map, tuple.__new__),
-    # Value._make, a Python function, cost as much again
-    def __getstate__(self) -> dict[str, object]:
-        return {**self.__dict__, "values": list(map(tuple, self.values))}
-
-    def __setstate__(self, state: dict[str, object]) -> None:
-        state["values"] = list(map(_AS_VALUE, state["values"]))  # type: ignore[call-overload]
-        self.__dict__.update(state)
+    # from a reading worker to ingest, a read travels as one flat tuple of plain values: pickled as objects,
+    # its ~55 named tuples (each rebuilt by a Python function), its paths and its metadata (a slots
+    # dataclass) cost more than the rest of sending it
+    def __reduce__(self) -> tuple[Callable[..., ReturnRead], tuple[object, ...]]:
+        meta = self.meta
+        return (_read_from_wire, (str(self.path), self.sha256, self.received_at, None if self.archived is None else str(self.archived),
+                                  None if meta is None else tuple(getattr(meta, f) for f in _META_FIELDS),
+                                  list(map(tuple, self.values)), self.findings, self.typed))
 
     @property
     def bureau(self) -> str | None:
@@ -365,16 +373,21 @@ def _merged_over_fields(merged: list[str], fields: list[FieldSpec]) -> tuple[str
     """The first merged range covering more than one input cell, and those cells."""
     if not merged:
         return None
-    at = {split_ref(fs.cell) for fs in fields}
+    from bisect import bisect_left, bisect_right
+
+    by_row: dict[int, list[int]] = {}
+    for r, c in {split_ref(fs.cell) for fs in fields}:
+        by_row.setdefault(r, []).append(c)
+    rows = sorted(by_row)
     for rng in merged:
         a, _, b = rng.partition(":")
         if not b:
             continue
         (r1, c1), (r2, c2) = split_ref(a), split_ref(b)
-        if (r2 - r1 + 1) * (c2 - c1 + 1) <= len(at):  # a small range (most): look up its cells
-            hits = sum((r, c) in at for r in range(r1, r2 + 1) for c in range(c1, c2 + 1))
-        else:
-            hits = sum(r1 <= r <= r2 and c1 <= c <= c2 for r, c in at)
+        hits = 0
+        for r in rows[bisect_left(rows, r1) : bisect_right(rows, r2)]:  # only the rows that hold input cells
+            for c in by_row[r]:
+                hits += c1 <= c <= c2
         if hits > 1:
             return rng, cells_within(rng, by_column(fs.cell for fs in fields))
     return None
