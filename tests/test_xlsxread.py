@@ -205,3 +205,66 @@ def test_the_doctype_scan_finds_exactly_what_a_substring_search_finds(head, piec
     except ZipRefusal:
         refused = True
     assert refused == (b"<!DOCTYPE" in data or b"<!ENTITY" in data)
+
+
+_WB_HEAD = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+_WB_OPEN = (b'<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            b'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">')
+_NAME_PIECES = [b"<definedName name=\"lx_001\">'\xe5\xa1\xab\xe6\x8a\xa5\xe8\xa1\xa8'!$J$4</definedName>",
+                b'<definedName name="lx_002">Sheet!$K$4</definedName>', b'<definedName name="lx_001">Sheet!$A$1</definedName>',
+                b'<definedName name="_xlnm.Print_Area" localSheetId="0">Sheet!$A$1:$M$9</definedName>',
+                b'<definedName name="local" localSheetId="1">Sheet!$B$2</definedName>', b'<definedName name="sp"> Sheet!$C$3 </definedName>',
+                b'<definedName name="ent">&apos;S&apos;!$A$1</definedName>', b'<definedName name="cr">Sheet!$A$1\r\n</definedName>',
+                b'<definedName name="hid" hidden="1">Sheet!$D$4</definedName>', b'<definedName name="empty"></definedName>',
+                b'<definedName name="tab\tname">Sheet!$E$5</definedName>', b"<definedName name='single'>Sheet!$F$6</definedName>",
+                b'<definedName name="ctl">Sheet!\x01$A$1</definedName>', b'<definedName name="cd">a]]>b</definedName>',
+                b"<!-- <definedName name=\"hidden\">X!$A$1</definedName> -->", b"<?pi x?>", b"<![CDATA[x]]>", b" ", b"\n"]
+_ELSEWHERE = [b"", b"<!-- c -->", b'<extLst><definedNames xmlns="urn:other"><definedName name="far">X!$A$1</definedName></definedNames></extLst>',
+              b'<x:definedNames xmlns:x="urn:other"/>', b'<fileVersion appName="definedNames"/>', b"<?pi?>"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from([_WB_HEAD, b"\xef\xbb\xbf" + _WB_HEAD, b"", b'<?xml version="1.0" encoding="GBK"?>']),
+       st.lists(st.sampled_from(_NAME_PIECES), max_size=8), st.sampled_from(_ELSEWHERE), st.sampled_from(_ELSEWHERE),
+       st.booleans(), st.booleans())
+@example(_WB_HEAD, [_NAME_PIECES[0], _NAME_PIECES[12]], b"", b"", True, False)  # a control character: not XML
+@example(_WB_HEAD, [_NAME_PIECES[13]], b"", b"", True, False)  # "]]>" in text: not XML
+@example(_WB_HEAD, [_NAME_PIECES[1]], _ELSEWHERE[2], b"", False, False)  # names only in another namespace
+@example(_WB_HEAD, [_NAME_PIECES[1], _NAME_PIECES[14]], b"", b"", True, False)  # a name inside a comment
+@example(_WB_HEAD, [_NAME_PIECES[1], _NAME_PIECES[8], _NAME_PIECES[6]], b"", b"", True, False)  # another attribute, an entity
+def test_defined_names_read_from_the_bytes_are_what_the_parsed_tree_holds(head, names, before, after, block, prefixed):
+    """workbook.xml's names are read by a pattern when they are written plainly (xlsxread._plain_names); whatever
+    the file holds, the reader must return exactly what walking the parsed tree returns, or fail as parsing fails."""
+    from lxml import etree
+
+    from ledger_xl.xlsxread import NS, XlsxError, _book
+
+    root = (b'<s:workbook xmlns:s="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            b'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">') if prefixed else _WB_OPEN
+    close = b"</s:workbook>" if prefixed else b"</workbook>"
+    sheets = b'<sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets>'
+    if prefixed:
+        sheets = sheets.replace(b"</", b"</s:").replace(b"<sheet", b"<s:sheet")
+    body = b"".join(names)
+    names_block = (b"<definedNames>" + body + b"</definedNames>") if block else body
+    raw = head + root + before + sheets + names_block + after + close
+    parts = {"xl/workbook.xml": raw}
+    try:
+        tree = etree.fromstring(raw, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_comments=True))
+    except etree.XMLSyntaxError:
+        with pytest.raises((etree.XMLSyntaxError, XlsxError, ValueError)):
+            _book(parts)
+        return
+    expected = {d.get("name", ""): (d.text or "").strip() for d in tree.iterfind("m:definedNames/m:definedName", NS)
+                if d.get("localSheetId") is None and not d.get("name", "").startswith("_xlnm")}
+    assert _book(parts).defined == expected
+
+
+def test_plainly_written_names_are_read_from_the_bytes():
+    """The fast way is taken for names as the templates write them (else the test above proves nothing of it)."""
+    from ledger_xl.xlsxread import _plain_names
+
+    raw = _WB_HEAD + _WB_OPEN + b"<definedNames>" + b"".join(_NAME_PIECES[:6]) + b"</definedNames></workbook>"
+    got = _plain_names(raw)
+    assert got is not None and got[1] == {"lx_001": "Sheet!$A$1", "lx_002": "Sheet!$K$4", "sp": "Sheet!$C$3"}
+    assert b"<definedNames/>" in got[0] and b"lx_001" not in got[0]

@@ -17,6 +17,7 @@ import zipfile
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -209,7 +210,9 @@ class _Book:
 
 def _book(parts: Parts) -> _Book:
     """Sheet names, states and parts, defined names and structure protection, from xl/workbook.xml."""
-    wb = _xml(parts, "xl/workbook.xml")
+    raw = parts["xl/workbook.xml"]
+    plain = _plain_names(raw)
+    wb = etree.fromstring(plain[0], _PARSER) if plain is not None else _xml(parts, "xl/workbook.xml")
     rels = _rels(parts, "xl/workbook.xml")
     order: list[str] = []
     states: dict[str, str] = {}
@@ -219,10 +222,63 @@ def _book(parts: Parts) -> _Book:
         order.append(name)
         states[name] = s.get("state", "visible")
         targets[name] = rels.get(s.get(R_ID, ""), "")
-    defined = {d.get("name", ""): (d.text or "").strip() for d in wb.iterfind("m:definedNames/m:definedName", NS)
-               if d.get("localSheetId") is None and not d.get("name", "").startswith("_xlnm")}
+    if plain is not None and _names_placed_plainly(wb):
+        defined = plain[1]
+    else:
+        if plain is not None:  # the names' block was not where the tree looks for them: read the whole of it
+            wb = _xml(parts, "xl/workbook.xml")
+        defined = {d.get("name", ""): (d.text or "").strip() for d in wb.iterfind("m:definedNames/m:definedName", NS)
+                   if d.get("localSheetId") is None and not d.get("name", "").startswith("_xlnm")}
     locked = any(p.get("lockStructure") in ("1", "true") for p in wb.iterfind("m:workbookProtection", NS))
     return _Book(order, states, targets, defined, locked, rels)
+
+
+# Defined names read from workbook.xml's bytes. A template holds ~150 names, and parsing them into the tree and
+# walking it (a Python object made for each element) was most of the cost of reading workbook.xml. When the
+# names are written plainly, the <definedNames> block is read by one pattern and the parser is given the rest
+# of the file with an empty <definedNames/> in its place; anything else is parsed whole, as before.
+# one plain <definedName>: a name and text without an entity, a carriage return or a character XML forbids
+# (which the parser would change or refuse), perhaps a localSheetId
+_NOT_XML = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\ufffe\\uffff"
+_PLAIN_NAME = re.compile(f'<definedName name="([^"<&\\t\\n\\r{_NOT_XML}]*)"( localSheetId="[0-9]+")?>([^<&\\r{_NOT_XML}]*)</definedName>')
+_PLAIN_NAME_FIXED = len('<definedName name="">') + len("</definedName>")  # the characters of a match outside its groups
+
+
+def _plain_names(raw: bytes) -> tuple[bytes, dict[str, str]] | None:
+    """(workbook.xml with an empty <definedNames/> in place of its block, the workbook-level names in it), when
+    its bytes say exactly what the parser would make of them; None when the whole file must be parsed.
+
+    Plain: no comment, CDATA section or processing instruction but the XML declaration (which could hide or
+    fake markup); UTF-8; "definedNames" written exactly twice, as the block's bare start and end tags; and
+    between them nothing but plain <definedName> elements (see _PLAIN_NAME), and no "]]>"."""
+    head = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+    if not head.startswith(_UTF8_DECLARED) or b"<!--" in raw or b"<![CDATA[" in raw or raw.count(b"<?") != 1:
+        return None
+    if raw.count(b"definedNames") != 2:
+        return None
+    start, end = raw.find(b"<definedNames>"), raw.find(b"</definedNames>")
+    if start < 0 or end < start:
+        return None
+    try:
+        block = raw[start + len(b"<definedNames>") : end].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    found = _PLAIN_NAME.findall(block)
+    # the matches, end to end, are the whole block: nothing else in it (findall skips what does not match)
+    if "]]>" in block or len(found) * _PLAIN_NAME_FIXED + sum(len(x) + len(y) + len(z) for x, y, z in found) != len(block):
+        return None
+    if "localSheetId" in block or "_xlnm" in block:
+        names = {name: text.strip() for name, local, text in found if not local and not name.startswith("_xlnm")}
+    else:  # (the templates': every name workbook-level)
+        names = dict(zip(map(itemgetter(0), found), map(str.strip, map(itemgetter(2), found)), strict=True))
+    return raw[:start] + b"<definedNames/>" + raw[end + len(b"</definedNames>") :], names
+
+
+def _names_placed_plainly(wb: etree._Element) -> bool:
+    """Whether the empty <definedNames/> left in place of the block is the workbook's own (a child of the root in
+    SpreadsheetML's namespace): then its names, which carry no namespace of their own, are the ones the tree
+    would have found."""
+    return wb.tag == M + "workbook" and wb.find(M + "definedNames") is not None
 
 
 def _read_fast(path: Path, sheets: set[str] | None, data: bytes | None = None) -> Package | None:
