@@ -119,3 +119,27 @@ def test_a_yes_no_column_with_anything_else_is_a_finding_at_its_cell(seed_defini
     got = {(f.sheet, f.cell, f.value): f.message for f in load_definition(seed_definition).findings if f.code == "def-choice"}
     assert got == {(S_BUREAUS, f"{member}2", "可能"): "领导小组成员“可能”无法识别。请填“是”或“否”。",
                    (S_INDICATORS, f"{baseline}2", "x"): "对照期初“x”无法识别。请填“是”或“否”。"}
+
+
+def test_a_process_reads_an_unchanged_definition_once_and_each_caller_gets_its_own_model(seed_definition, tmp_path, monkeypatch):
+    import os
+
+    from ledger_xl import definition
+
+    cache = tmp_path / "cache"
+    old = seed_definition.stat().st_mtime - 60  # changed a minute ago: not "racy"
+    os.utime(seed_definition, (old, old))
+    first = load_ledger(seed_definition, cache_dir=cache)
+    first.title = "改过的标题"  # a caller changing its model changes nobody else's
+    monkeypatch.setattr(definition, "_cache_file", lambda *_: pytest.fail("read again"))
+    again = load_ledger(seed_definition, cache_dir=cache)
+    assert again.title != first.title
+    assert again == load_definition(seed_definition).ledger
+    monkeypatch.undo()
+    # the clerk edits the definition: the edit is read, not the remembered model
+    ledger = load_definition(seed_definition).ledger
+    ledger.title = "新标题"
+    save_definition(ledger, seed_definition)
+    assert load_ledger(seed_definition, cache_dir=cache).title == "新标题"
+    os.utime(seed_definition, (old + 1, old + 1))
+    assert load_ledger(seed_definition, cache_dir=cache).title == "新标题"

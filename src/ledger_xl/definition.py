@@ -588,10 +588,16 @@ def load_ledger(path: Path, *, cache_dir: Path | None = None) -> Ledger:
 
     from .model import ledger_from_raw
 
+    seen = _LOADED.get(_stat_key(path, cache_dir)) if _LOADED else None
+    if seen is not None:  # the same file read a moment ago by this process (a command picks its period first)
+        return ledger_from_raw(json.loads(seen))
     cached = _cache_file(path, cache_dir) if cache_dir is not None and Path(path).exists() else None
     if cached is not None and cached.exists():
         try:
-            return ledger_from_raw(json.loads(cached.read_text(encoding="utf-8")))
+            text = cached.read_text(encoding="utf-8")
+            ledger = ledger_from_raw(json.loads(text))
+            _remember_loaded(path, cache_dir, text)
+            return ledger
         except (ValueError, KeyError, TypeError):
             cached.unlink(missing_ok=True)  # a damaged cache is only a cache
     result = load_definition(path)
@@ -601,8 +607,34 @@ def load_ledger(path: Path, *, cache_dir: Path | None = None) -> Ledger:
         raise LedgerError.of(Code.DEFINITION_INVALID, n=len(errors), lines=lines)
     if cache_dir is not None:
         with contextlib.suppress(OSError):  # only a cache: a read-only or full disk must not stop a command
-            remember_ledger(path, result.ledger, cache_dir)
+            _remember_loaded(path, cache_dir, remember_ledger(path, result.ledger, cache_dir))
     return result.ledger
+
+
+# (path, size, mtime, inode, cache dir) → the model's JSON, for the process's later loads of the same file.
+# JSON text, not the Ledger: every caller gets a model of its own to change.
+_LOADED: dict[tuple[object, ...], str] = {}
+
+
+def _stat_key(path: Path, cache_dir: Path | None) -> tuple[object, ...]:
+    """The file as the file system describes it; empty (never remembered) for a file changed in the last two
+    seconds, whose next change could keep its size and time stamp (git's "racy" rule)."""
+    import time
+
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return ()
+    if cache_dir is None or time.time_ns() - st.st_mtime_ns < 2_000_000_000:
+        return ()
+    return (str(Path(path).resolve()), st.st_size, st.st_mtime_ns, st.st_ino, str(cache_dir))
+
+
+def _remember_loaded(path: Path, cache_dir: Path | None, text: str) -> None:
+    key = _stat_key(path, cache_dir)
+    if key:
+        _LOADED.clear()
+        _LOADED[key] = text
 
 
 def _cache_file(path: Path, cache_dir: Path) -> Path:
@@ -611,8 +643,9 @@ def _cache_file(path: Path, cache_dir: Path) -> Path:
     return Path(cache_dir) / f"ledger-{hashlib.sha256(Path(path).read_bytes()).hexdigest()[:32]}.json"
 
 
-def remember_ledger(path: Path, ledger: Ledger, cache_dir: Path) -> None:
-    """Keep a valid definition's model for later loads (see load_ledger); the previous one is dropped."""
+def remember_ledger(path: Path, ledger: Ledger, cache_dir: Path) -> str:
+    """Keep a valid definition's model for later loads (see load_ledger); the previous one is dropped. The
+    JSON kept comes back."""
     import json
 
     from .fsutil import write_text_atomic
@@ -621,4 +654,6 @@ def remember_ledger(path: Path, ledger: Ledger, cache_dir: Path) -> None:
     cached = _cache_file(path, cache_dir)
     for old in cached.parent.glob("ledger-*.json"):
         old.unlink(missing_ok=True)
-    write_text_atomic(cached, json.dumps(ledger_to_raw(ledger), ensure_ascii=False))
+    text = json.dumps(ledger_to_raw(ledger), ensure_ascii=False)
+    write_text_atomic(cached, text)
+    return text
