@@ -209,3 +209,19 @@ def test_quarterly_programme_same_rules():
     r = run_checks(q, Period.parse("2026Q4"), vals, subs)
     assert status(r, "Q1") == "滞后" and "应达8个，差1个" in reasons(r, "Q1")
     assert status(r, "Q2") == "滞后" and "2026年第二季度开展0次" in reasons(r, "Q2")
+
+
+def test_role_index_is_kept_and_follows_a_changed_task_or_bureau():
+    import copy
+
+    led = copy.deepcopy(LEDGER)
+    first = led.role_index()
+    assert led.role_index() is first  # kept
+    assert first == led._role_index()
+    t = led.tasks[0]
+    t.lead = [*t.lead, "新单位"]
+    assert led.role_index()["新单位"] == [(t, "lead")]
+    led.bureaus[-1].member = not led.bureaus[-1].member
+    assert led.role_index() == led._role_index()
+    led.tasks = led.tasks[1:]
+    assert "新单位" not in led.role_index()

@@ -228,6 +228,8 @@ class Ledger:
     period_kind: PeriodKind = "half-year"
     office: str = ""
     deadline_rule: DeadlineRule | None = None  # 报送截止 as the office states it (设置 or the ledger's notes)
+    # role_index worked out once, with what it was worked out from (see role_index); no part of the model
+    _roles: tuple[object, dict[str, list[tuple[Task, str]]]] | None = field(default=None, init=False, repr=False, compare=False)
 
     def bureau_names(self) -> list[str]:
         return [b.name for b in self.bureaus]
@@ -249,7 +251,18 @@ class Ledger:
         return out
 
     def role_index(self) -> dict[str, list[tuple[Task, str]]]:
-        """Bureau → its (task, role) pairs in task order, in one pass (各成员单位 expanded once)."""
+        """Bureau → its (task, role) pairs in task order, in one pass (各成员单位 expanded once). A command asks
+        for it several times: kept, and worked out again when a task or bureau it came from has changed.
+        Read it, do not change it."""
+        basis = (tuple((b.name, b.member) for b in self.bureaus),
+                 tuple((id(t), tuple(t.lead), tuple(t.responsible)) for t in self.tasks))
+        if self._roles is not None and self._roles[0] == basis:
+            return self._roles[1]
+        index = self._role_index()
+        self._roles = (basis, index)
+        return index
+
+    def _role_index(self) -> dict[str, list[tuple[Task, str]]]:
         members = self.members()
         index: dict[str, list[tuple[Task, str]]] = {}
         for t in self.tasks:
