@@ -519,8 +519,7 @@ def check_store(ledger: Ledger, store: Store, period: Period, rule: DeadlineRule
     (metric values of the bureaus and periods sent more than once: only there can a figure have gone down)."""
     st = status or period_status(ledger, store, period, rule, subs=subs)
     values = values if values is not None else store.current_values(period, kinds=CHECKED_KINDS)
-    upto = period.codes_up_to()
-    return run_checks(ledger, period, [v for v in values if v.period in upto],
+    return run_checks(ledger, period, values,  # which keeps the values up to `period`
                       subs if subs is not None else store.submissions(),
                       history=history if history is not None else store.history_values(resubmitted_only=True),
                       status=st)

@@ -64,7 +64,9 @@ class _Book:
     def put(self, ws: Any, r: int, c: int, v: object, fmt: object = None) -> None:
         """One cell, typed: numbers as numbers, text as text (never a formula), nothing as blank."""
         fmt = fmt or self.text
-        if v is None or v == "":
+        if type(v) is str and v:  # most cells: tested first
+            ws.write_string(r, c, v if len(v) <= EXCEL_CELL_LIMIT else fit_cell(v), fmt)
+        elif v is None or v == "":
             ws.write_blank(r, c, None, fmt)
         elif isinstance(v, bool):
             ws.write_string(r, c, "是" if v else "否", fmt)

@@ -102,10 +102,16 @@ def history(root: Path, period_text: str, bureau: str) -> History:
 
 def make_report(root: Path, period_text: str, out: Path | None = None, *, date: dt.date | None = None) -> tuple[Path, CheckResult]:
     """Write the period's summary report from the store and the checks (atomically)."""
+    from .charts import Rendering
     from .report import write_period_report
 
-    ws, ledger, period = _open(root, period_text)
-    return write_period_report(ws, ledger, period, out, date=date)
+    drawing = Rendering()  # started first: importing matplotlib there is the report's longest step
+    try:
+        ws, ledger, period = _open(root, period_text)
+    except BaseException:
+        drawing.close()
+        raise
+    return write_period_report(ws, ledger, period, out, date=date, drawing=drawing)
 
 
 def export_values(root: Path, out: Path, period_text: str | None) -> tuple[Path, int]:

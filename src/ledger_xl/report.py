@@ -856,13 +856,14 @@ def write_report(data: ReportData, path: Path, drawing: Rendering | None = None)
 
 
 def write_period_report(ws: Workspace, ledger: Ledger, period: Period, out: Path | None = None, *,
-                        date: dt.date | None = None) -> tuple[Path, CheckResult]:
+                        date: dt.date | None = None, drawing: Rendering | None = None) -> tuple[Path, CheckResult]:
     """Write the period's summary report from the store and the checks (atomically), by default to
-    outputs/reports/<period>_总结报告.docx; the checks it was written from come back with it."""
+    outputs/reports/<period>_总结报告.docx; the checks it was written from come back with it. `drawing`:
+    a chart process the caller started earlier (it is closed here)."""
     from .charts import Rendering
     from .workspace import open_store
 
-    drawing = Rendering()  # the chart process gets matplotlib ready while the checks run
+    drawing = drawing or Rendering()  # the chart process gets matplotlib ready while the checks run
     try:
         with open_store(ws) as store:
             data = report_data(ws, ledger, store, period, date)
@@ -889,13 +890,15 @@ def report_data(ws: Workspace, ledger: Ledger, store: Store, period: Period, dat
     status = period_status(ledger, store, period, rule, subs=subs, today=date)  # as of the report's date
     result = check_store(ledger, store, period, rule, values, status=status, subs=subs, history=history)
     prev_period = period.previous()
-    previous = (check_store(ledger, store, prev_period, rule, values, subs=subs, history=history)
+    # the previous period's task statuses only (see _movements): no history, whose findings never change one
+    previous = (check_store(ledger, store, prev_period, rule, values, subs=subs, history=[])
                 if prev_period.year in ledger.years else None)
     before = metric_series(ledger, values, prev_period)
+    code = period.code
     return ReportData(
         ledger=ledger, period=period, checks=result, previous=previous,
         status=status,
-        values=[v for v in values if v.period == period.code] + texts,
+        values=[v for v in values if v.period == code] + texts,
         cumulative_before={k: sum(x[0] for x in s.values()) for k, s in before.items()},
         issuer=str(cfg.get("issuer") or DEFAULT_ISSUER), date=date or dt.date.today(),
         font_profile=str(cfg.get("font_profile", "gb2312")),

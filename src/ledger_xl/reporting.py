@@ -122,7 +122,8 @@ def period_status(ledger: Ledger, store: Store | None, period: Period, rule: Dea
         assert store is not None
         of_period = store.submissions(period=period.code)
     else:
-        of_period = [s for s in subs if s.period == period.code]
+        code = period.code
+        of_period = [s for s in subs if s.period == code]
     by_bureau: dict[str | None, list[Submission]] = {}
     for s in of_period:
         by_bureau.setdefault(s.bureau, []).append(s)
