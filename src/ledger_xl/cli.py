@@ -443,8 +443,8 @@ def report_cmd(period: str | None, output: Path | None, date_text: str | None, w
         date = dt.date.fromisoformat(date_text) if date_text else None
     except ValueError:
         raise LedgerError.of(Code.DATE_FORMAT, text=date_text) from None
-    period = pick_period(workspace, period)
-    path, result = make_report(workspace, period, output, date=date)
+    # the period is chosen inside, after the chart process has started
+    path, result = make_report(workspace, period, output, date=date, said=click.echo)
     counts = "，".join(f"{k} {v}" for k, v in result.counts().items() if v)
     click.echo(f"已生成总结报告：{path}")
     click.echo(f"{result.period.label}：{counts}。")
