@@ -237,8 +237,9 @@ def check_ooxml(path: Path, *, kind: str) -> None:
         raise LedgerError.of(Code.OLD_OR_ENCRYPTED, file=name, ext=".docx" if kind == "Word" else ".xlsx")
     if what != "zip":
         raise LedgerError.of(Code.NOT_OOXML, file=name, kind=kind, ext=".docx" if kind == "Word" else ".xlsx")
-    from .xlsxread import ZipRefusal, inflate_parts
+    from .xlsxread import ZipRefusal, inflate_parts, resave_advice
 
+    advice = resave_advice(kind, "提供", f"请用{kind}/WPS 打开后重新保存，再提供")
     data = path.read_bytes()
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
@@ -247,10 +248,8 @@ def check_ooxml(path: Path, *, kind: str) -> None:
         raise LedgerError.of(Code.CORRUPT, file=name, problem="文件已损坏，无法打开（压缩包不完整）", fix="请重新保存或重新发送") from e
     problem = zip_problem(infos)
     if problem:
-        raise LedgerError.of(Code.ZIP_BOMB, file=name, problem=problem, fix=f"请用{kind}/WPS 打开后重新保存，再提供")
+        raise LedgerError.of(Code.ZIP_BOMB, file=name, problem=problem, fix=advice["fix"])
     try:
         inflate_parts(data, infos, MAX_UNCOMPRESSED)  # every part, within the budget, DOCTYPE in any encoding
     except ZipRefusal as e:
-        advice = {"fix": f"请用{kind}/WPS 打开后重新保存，再提供", "app": f"{kind}/WPS", "then": "提供",
-                  "format": "“Word 文档（*.docx）”" if kind == "Word" else "“Excel 工作簿（*.xlsx）”"}
         raise LedgerError.of(e.code, file=name, **{**advice, **e.params}) from e

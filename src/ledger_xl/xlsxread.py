@@ -43,8 +43,16 @@ MAX_ROW, MAX_COL = 100_000, 200
 
 # what a bureau is told to do with a workbook that cannot be read
 RESAVE = "请用 Excel/WPS 打开后重新保存为 .xlsx，再报送"
-# the parameters a refusal of a returned workbook fills in its code's template (each takes those it names)
-RETURN_ADVICE = {"fix": RESAVE, "app": "Excel/WPS", "format": "“Excel 工作簿（*.xlsx）”", "then": "报送"}
+_SAVE_AS = {"Excel": "“Excel 工作簿（*.xlsx）”", "Word": "“Word 文档（*.docx）”"}
+
+
+def resave_advice(kind: str, then: str, fix: str) -> dict[str, str]:
+    """The parameters a zip refusal's template fills in (each takes those it names), for a file of this kind
+    (Excel or Word) and what its sender does with it once saved again (报送 a return, 提供 a ledger)."""
+    return {"fix": fix, "app": f"{kind}/WPS", "format": _SAVE_AS[kind], "then": then}
+
+
+RETURN_ADVICE = resave_advice("Excel", "报送", RESAVE)
 
 
 class XlsxError(Exception):
