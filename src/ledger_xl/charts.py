@@ -26,6 +26,8 @@ HATCHES = {Status.DONE: "", Status.AHEAD: "++", Status.ON_TRACK: "//", Status.WA
 STATUS_STYLE = {str(s): (s.chart_color, HATCHES[s]) for s in SHOWN_ORDER}
 STATUS_COLORS = {s: c for s, (c, _) in STATUS_STYLE.items()}
 LABEL_CHARS = 14  # a metric's label wraps onto a second line after this many characters, never cut
+DPI = 160
+PAD_IN = 0.1  # white margin around what is drawn (savefig's pad_inches)
 
 
 @dataclass(frozen=True)
@@ -58,15 +60,26 @@ def _figure(width: float, height: float) -> tuple[Any, Any] | None:
 
     matplotlib.rcParams["font.family"] = [font]
     matplotlib.rcParams["axes.unicode_minus"] = False
-    fig = Figure(figsize=(width, height))
+    fig = Figure(figsize=(width, height), dpi=DPI)  # measured at the dpi it is saved at (see _png)
     FigureCanvasAgg(fig)
     return fig, fig.subplots()
 
 
-def _png(fig: object) -> bytes:
+def saved_box(fig: Any) -> Any:
+    """What of the figure is saved (inches): the box round everything drawn — long wrapped labels, the
+    labels beside the bars, title, legend — and a margin, so that nothing is cut.
+
+    This is what savefig(bbox_inches="tight") saves, found without its first pass: "tight" draws the whole
+    figure once without painting to measure it, then again to paint; the box is measured here straight from
+    the artists' extents, and the PNG is the same byte for byte (tested), one draw instead of two.
+    """
+    return fig.get_tightbbox(fig.canvas.get_renderer()).padded(PAD_IN)
+
+
+def _png(fig: Any) -> bytes:
     buf = io.BytesIO()
     # zlib level 1: a fifth of the encoding time, and these flat-coloured charts come out no bigger
-    fig.savefig(buf, format="png", dpi=160, bbox_inches="tight", pil_kwargs={"compress_level": 1})  # type: ignore[attr-defined]
+    fig.savefig(buf, format="png", dpi=DPI, bbox_inches=saved_box(fig), pil_kwargs={"compress_level": 1})
     return buf.getvalue()
 
 
@@ -165,7 +178,8 @@ class Rendering:
 
         self.jobs: list[tuple[str, tuple[Any, ...]]] = []
         self._pool: Any = None
-        self._future: Future[list[bytes | None]] | None = None
+        self._futures: list[Future[list[bytes | None]] | None] = []
+        self._ahead: list[tuple[tuple[str, tuple[Any, ...]], Future[list[bytes | None]]]] = []
         if "fork" not in multiprocessing.get_all_start_methods() or os.environ.get("LEDGER_XL_WORKERS") == "0":
             return
         from concurrent.futures import ProcessPoolExecutor
@@ -179,13 +193,29 @@ class Rendering:
         except (OSError, RuntimeError):
             self._pool = None
 
+    def ahead(self, name: str, args: tuple[Any, ...]) -> None:
+        """Start drawing a chart the caller already knows it will ask for, before the rest of its data is
+        gathered; draw() takes it from here when asked for the same chart with the same arguments."""
+        future = self._submit([(name, args)])
+        if future is not None:
+            self._ahead.append(((name, args), future))
+
     def draw(self, jobs: list[tuple[str, tuple[Any, ...]]]) -> None:
         self.jobs = jobs
-        if self._pool is not None and jobs:
-            try:
-                self._future = self._pool.submit(render, jobs)
-            except RuntimeError:  # the process is gone: result() draws here
-                self._future = None
+        if self._pool is None:
+            return
+        ahead = list(self._ahead)
+        for job in jobs:
+            found = next((k for k, (drawn, _) in enumerate(ahead) if drawn == job), None)
+            self._futures.append(ahead.pop(found)[1] if found is not None else self._submit([job]))
+
+    def _submit(self, jobs: list[tuple[str, tuple[Any, ...]]]) -> Future[list[bytes | None]] | None:
+        if self._pool is None:
+            return None
+        try:
+            return self._pool.submit(render, jobs)
+        except RuntimeError:  # the process is gone: result() draws here
+            return None
 
     def close(self) -> None:
         if self._pool is not None:
@@ -193,14 +223,14 @@ class Rendering:
             self._pool = None
 
     def result(self) -> list[bytes | None]:
-        if self._future is not None:
-            # no importing matplotlib here meanwhile: a `ledger-xl report` process makes one report, and on two
-            # cores that import (~1 s) outlasted the drawing it waited for, or slowed it
+        """The charts asked for by draw(), in its order; any the process did not deliver are drawn here."""
+        got: list[bytes | None] = []
+        # no importing matplotlib here meanwhile: a `ledger-xl report` process makes one report, and on two
+        # cores that import (~1 s) outlasted the drawing it waited for, or slowed it
+        for job, future in zip(self.jobs, self._futures or [None] * len(self.jobs), strict=True):
             try:
-                return self._future.result(timeout=60)  # charts take about a second
+                got += future.result(timeout=60) if future is not None else render([job])  # charts take about a second
             except Exception:  # the drawing process died or hung: draw here, the report must not fail for it
-                pass
-            finally:
-                self.close()
+                got += render([job])
         self.close()
-        return render(self.jobs)
+        return got

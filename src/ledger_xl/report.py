@@ -514,13 +514,21 @@ def _list(names: list[str]) -> str:
 def _chart_jobs(data: ReportData, first_height_in: float) -> list[tuple[str, tuple[Any, ...], str]]:
     """The report's charts as (chart, arguments, caption): the status mix, sized to what is left of page 1,
     then metrics against plan."""
+    if not any(b.submitted for b in data.status.bureaus):
+        return []
+    counts = data.checks.counts()
+    name, args, caption = _metric_chart(data.ledger, data.period, data.checks)
+    return [("status_mix", ({str(s): counts.get(s, 0) for s in SHOWN_ORDER}, f"{data.period.label}重点任务进展状态",
+                            first_height_in), "重点任务进展状态分布"),
+            (name, args, caption)]
+
+
+def _metric_chart(ledger: Ledger, period: Period, checks: CheckResult) -> tuple[str, tuple[Any, ...], str]:
+    """Metrics against plan (chart, arguments, caption): needs this period's checks only, so that it can be
+    drawn while the rest of the report's data is gathered (see report_data)."""
     from .charts import MetricBar
     from .checks import planned_at
 
-    ledger, period, checks = data.ledger, data.period, data.checks
-    if not any(b.submitted for b in data.status.bureaus):
-        return []
-    counts = checks.counts()
     tc_of = {t.id: t for t in checks.tasks}
     bars = []
     for t in ledger.tasks:
@@ -533,9 +541,7 @@ def _chart_jobs(data: ReportData, first_height_in: float) -> list[tuple[str, tup
     if len(bars) > MAX_BARS:  # a chart of hundreds of bars helps no one: show those furthest behind plan
         bars = sorted(bars, key=lambda b: b.actual_share - b.planned_share)[:MAX_BARS]
         title, caption = f"进度最落后的{MAX_BARS}个数量指标", f"进度最落后的{MAX_BARS}个数量指标（占总目标）"
-    return [("status_mix", ({str(s): counts.get(s, 0) for s in SHOWN_ORDER}, f"{period.label}重点任务进展状态", first_height_in),
-             "重点任务进展状态分布"),
-            ("metric_progress", (bars, title), caption)]
+    return "metric_progress", (bars, title), caption
 
 
 CHART_WIDTH_MM = 150
@@ -564,12 +570,12 @@ def compose(data: ReportData, drawing: Rendering | None = None) -> Writer:
     """The report as a document. `drawing`: a chart process the caller started early (see charts.Rendering)."""
     from .charts import Rendering
 
-    w = Writer(FONT_PROFILES.get(data.font_profile, FONT_PROFILES["gb2312"]))
-    _title(w, data)
     opening = _opening(data)
     charts = _chart_jobs(data, _page1_room_in(data, opening))
     drawing = drawing or Rendering()
     drawing.draw([(name, args) for name, args, _ in charts])  # drawn meanwhile, in another process
+    w = Writer(FONT_PROFILES.get(data.font_profile, FONT_PROFILES["gb2312"]))  # python-docx imported after
+    _title(w, data)
     w.body(opening[0])
     w.h1("一、总体进展")
     for sentence in opening[1:]:
@@ -866,17 +872,19 @@ def write_period_report(ws: Workspace, ledger: Ledger, period: Period, out: Path
     drawing = drawing or Rendering()  # the chart process gets matplotlib ready while the checks run
     try:
         with open_store(ws) as store:
-            data = report_data(ws, ledger, store, period, date)
+            data = report_data(ws, ledger, store, period, date, drawing=drawing)
         target = out or ws.outputs / "reports" / f"{period.code}_总结报告.docx"
         return write_report(data, target, drawing), data.checks
     finally:
         drawing.close()
 
 
-def report_data(ws: Workspace, ledger: Ledger, store: Store, period: Period, date: dt.date | None = None) -> ReportData:
+def report_data(ws: Workspace, ledger: Ledger, store: Store, period: Period, date: dt.date | None = None, *,
+                drawing: Rendering | None = None) -> ReportData:
     """What the report says, gathered from the store: the checks at the period (and at the one before, for
     the comparison), where each return stands as of the report's date, the period's values and texts, and
-    the office's [report] settings."""
+    the office's [report] settings. `drawing`: the chart process, given the metrics chart to draw as soon as
+    the period's checks are known (the chart process is the report's critical path)."""
     from .checks import CHECKED_KINDS, check_store
     from .reporting import period_status
     from .store import metric_series
@@ -885,10 +893,12 @@ def report_data(ws: Workspace, ledger: Ledger, store: Store, period: Period, dat
     rule = ws.deadline_rule(ledger)
     # one fetch of what the checks read serves both checks and the cumulative figures; texts only for this period
     values = store.current_values(period, kinds=CHECKED_KINDS)
-    texts = store.current_values(kinds={"problems", "plan"}, periods={period.code})
     subs, history = store.submissions(), store.history_values(resubmitted_only=True)
     status = period_status(ledger, store, period, rule, subs=subs, today=date)  # as of the report's date
     result = check_store(ledger, store, period, rule, values, status=status, subs=subs, history=history)
+    if drawing is not None and any(b.submitted for b in status.bureaus):
+        drawing.ahead(*_metric_chart(ledger, period, result)[:2])
+    texts = store.current_values(kinds={"problems", "plan"}, periods={period.code})
     prev_period = period.previous()
     # the previous period's task statuses only (see _movements): no history, whose findings never change one
     previous = (check_store(ledger, store, prev_period, rule, values, subs=subs, history=[])
