@@ -124,18 +124,21 @@ def _final(ledger: Ledger, period: Period) -> bool:
 
 
 def run_checks(ledger: Ledger, period: Period, values: list[StoredValue], submissions: list[Submission], *,
-               history: list[tuple[StoredValue, bool]] | None = None, status: StatusReport | None = None) -> CheckResult:
+               history: list[tuple[StoredValue, bool]] | None = None, status: StatusReport | None = None,
+               submitted: dict[str, set[str]] | None = None) -> CheckResult:
     """Judge every task at `period` from the current values of all periods up to it.
 
     `status`: the period's submission states (deadline from the workspace's rule); without it, the default
-    rule (10 days after the period) as of today."""
+    rule (10 days after the period) as of today. `submitted` (period → bureaus with a current return, as
+    Store.current_units reads it): given, `submissions` need only hold the period's own."""
     status = status or period_status(ledger, None, period, DeadlineRule(), subs=submissions)
     upto = period.codes_up_to()
     values = [v for v in values if v.period in upto]
-    submitted_in: dict[str, set[str]] = defaultdict(set)  # period → bureaus with a current submission
-    for s in submissions:
-        if s.current and s.period and s.bureau:
-            submitted_in[s.period].add(s.bureau)
+    submitted_in: dict[str, set[str]] = defaultdict(set, submitted or {})  # period → bureaus with a current submission
+    if submitted is None:
+        for s in submissions:
+            if s.current and s.period and s.bureau:
+                submitted_in[s.period].add(s.bureau)
     by: dict[tuple[str, str, int], dict[str, dict[str, StoredValue]]] = defaultdict(lambda: defaultdict(dict))
     for v in values:
         if v.task_id is not None:
@@ -506,7 +509,7 @@ def _cumulative_down(history: list[tuple[StoredValue, bool]], period: Period) ->
 
 def latest_period(ledger: Ledger, store: Store, subs: list[Submission] | None = None) -> Period | None:
     """The latest period of the programme for which anything was received."""
-    got = {s.period for s in (subs if subs is not None else store.submissions()) if s.period}
+    got = {s.period for s in subs if s.period} if subs is not None else {p for p in store.submission_counts() if p}
     periods = [p for p in ledger.periods() if p.code in got]
     return max(periods) if periods else None
 
@@ -516,10 +519,14 @@ def check_store(ledger: Ledger, store: Store, period: Period, rule: DeadlineRule
                 subs: list[Submission] | None = None, history: list[tuple[StoredValue, bool]] | None = None) -> CheckResult:
     """The checks at a period. A caller judging several periods passes what they share, fetched once:
     `values` (current values of the kinds checks read), the period's `status`, the store's `subs` and `history`
-    (metric values of the bureaus and periods sent more than once: only there can a figure have gone down)."""
+    (metric values of the bureaus and periods sent more than once: only there can a figure have gone down).
+    Without `subs`, the period's own submissions are read, and which bureaus have a current return in each
+    period, not every submission stored."""
+    submitted = None
+    if subs is None:
+        subs, submitted = store.submissions(period=period.code), store.current_units()
     st = status or period_status(ledger, store, period, rule, subs=subs)
     values = values if values is not None else store.current_values(period, kinds=CHECKED_KINDS)
-    return run_checks(ledger, period, values,  # which keeps the values up to `period`
-                      subs if subs is not None else store.submissions(),
+    return run_checks(ledger, period, values, subs,  # which keeps the values up to `period`
                       history=history if history is not None else store.history_values(resubmitted_only=True),
-                      status=st)
+                      status=st, submitted=submitted)

@@ -196,17 +196,17 @@ def _other_measures(t: Task, latest_any: dict[tuple[str, str], tuple[str, str]])
 
 
 def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_rule: DeadlineRule | None = None,
-                        checks: CheckResult | None = None, values: list[StoredValue] | None = None,
-                        subs: list[Submission] | None = None) -> None:
-    """`values` (current values including MASTER_KINDS) and `subs` (every submission): when the caller
-    has fetched them already."""
+                        checks: CheckResult | None = None, values: list[StoredValue] | None = None) -> None:
+    """`values` (current values including MASTER_KINDS): when the caller has fetched them already. The
+    submissions and findings are read as the bounded sheets show them (a count per period, then the files of
+    the periods shown): their cost stays that of a few periods however many the store holds."""
     import xlsxwriter
 
     from .store import metric_series
 
     rule = deadline_rule or DeadlineRule()
     values = values if values is not None else store.current_values(kinds=MASTER_KINDS)
-    subs = subs if subs is not None else store.submissions()
+    counts = store.submission_counts()
     latest_any = _latest_of_leads(values)
     latest_text = _latest_progress(ledger, store)
     lines = _task_lines(ledger, metric_series(ledger, values), latest_any)
@@ -217,10 +217,10 @@ def write_master_ledger(ledger: Ledger, store: Store, path: Path, *, deadline_ru
         book = _Book(wb)
         overview = _sheet_overview(book, ledger, lines, status_of)
         _sheet_master(book, ledger, lines, latest_text, status_of)
-        _sheet_submissions_by_period(book, ledger, subs, rule)
-        recent = _recent_periods(subs)
-        first = _first_id(subs, recent) if recent is not None else 0
-        _sheet_history(book, store, subs, recent, first)
+        _sheet_submissions_by_period(book, ledger, store, counts, rule)
+        recent = _recent_periods(counts)
+        first = store.first_submission_of(recent) if recent is not None else 0
+        _sheet_history(book, store, counts, recent, first)
         _sheet_findings(book, store, recent, first)
         overview.activate()
         crash_point("master-ledger")
@@ -320,10 +320,11 @@ def _sheet_master(book: _Book, ledger: Ledger, lines: list[_TaskLine], latest_te
                                                                  "min_type": "num", "min_value": 0, "max_type": "num", "max_value": 1})
 
 
-def _sheet_submissions_by_period(book: _Book, ledger: Ledger, subs: list[Submission], rule: DeadlineRule) -> None:
+def _sheet_submissions_by_period(book: _Book, ledger: Ledger, store: Store, counts: dict[str | None, int],
+                                 rule: DeadlineRule) -> None:
     """报送情况: bureaus × periods (the latest STATUS_PERIODS up to the latest with data), 按时 / 逾期 / 被退回 /
-    未报 with the file name."""
-    periods_with_data = sorted({Period.parse(s.period) for s in subs if s.period})
+    未报 with the file name; `counts` (files per period) says which periods have data."""
+    periods_with_data = sorted(Period.parse(p) for p in counts if p)
     all_periods = ledger.periods()
     up_to_latest = [p for p in all_periods if not periods_with_data or p <= max(periods_with_data)] or all_periods[:1]
     shown_periods = up_to_latest[-STATUS_PERIODS:]
@@ -332,7 +333,7 @@ def _sheet_submissions_by_period(book: _Book, ledger: Ledger, subs: list[Submiss
     headers = ["单位", "任务（牵头/责任）"] + [p.label for p in shown_periods]
     rows: list[list[object]] = []
     of_cell: dict[tuple[str | None, str | None], list[Submission]] = {}
-    for one in subs:
+    for one in store.submissions_of_periods(p.code for p in shown_periods):
         of_cell.setdefault((one.bureau, one.period), []).append(one)
     today = dt.date.today()
     dues = [(p.code, rule.due(p)) for p in shown_periods]
@@ -355,7 +356,7 @@ def _sheet_submissions_by_period(book: _Book, ledger: Ledger, subs: list[Submiss
                               {"type": "text", "criteria": "begins with", "value": word, "format": book.wb.add_format({"bg_color": color})})
 
 
-def _sheet_history(book: _Book, store: Store, subs: list[Submission], recent: set[str] | None, first: int) -> None:
+def _sheet_history(book: _Book, store: Store, counts: dict[str | None, int], recent: set[str] | None, first: int) -> None:
     """提交记录: the files of the recent periods (see RECENT_FILES) and the files with no period received after
     the first of them (submission id `first`), with what changed from the unit's previous return."""
     from .returns import change_notes
@@ -365,14 +366,15 @@ def _sheet_history(book: _Book, store: Store, subs: list[Submission], recent: se
 
     headers = ["收到时间", "文件名", "单位", "报送期", "结果", "错误", "提示", "改动（与上一份相比）", "SHA-256", "存档位置",
                "时间来源", "发件人"]
-    shown_subs = [s for s in subs if recent is None or s.period in recent or (s.period is None and s.id > first)]
+    shown_subs = (store.submissions() if recent is None
+                  else store.submissions_of_periods(recent, unidentified_after=first))
     changed = change_notes(store, shown_subs)  # a unit's returns of a period are all shown, or none
     rows: list[list[object]] = [[s.received_at.replace("T", " "), s.file_name, s.bureau or "（未识别）", s.period or "",
                                  ("已汇入" if s.current else "已被新文件取代") if s.outcome == "merged" else "拒收",
                                  s.n_errors, s.n_warnings, changed.get(s.id, ""), s.sha256, s.archive_path,
                                  RECEIVED_SOURCE_CN.get(s.received_source, s.received_source), s.sender or ""]
                                 for s in shown_subs]
-    rows += _older_note(len(subs) - len(shown_subs), "个文件", len(headers), len(recent or ()))
+    rows += _older_note(sum(counts.values()) - len(shown_subs), "个文件", len(headers), len(recent or ()))
     book.table(ws, 0, headers, [18, 30, 22, 9, 14, 6, 6, 36, 66, 40, 12, 26], rows, freeze_cols=2)
     ws.conditional_format(1, 4, max(len(rows), 1), 4, {"type": "text", "criteria": "begins with", "value": "拒收",
                                                        "format": book.wb.add_format({"bg_color": "#FFC7CE"})})
@@ -404,13 +406,10 @@ RECENT_FILES = 600
 STATUS_PERIODS = 12
 
 
-def _recent_periods(subs: list[Submission]) -> set[str] | None:
-    """The codes of the periods 提交记录 and 问题清单 list (see RECENT_FILES), or None when every period is shown."""
-    files: dict[Period, int] = {}
-    for s in subs:
-        if s.period:
-            p = Period.parse(s.period)
-            files[p] = files.get(p, 0) + 1
+def _recent_periods(counts: dict[str | None, int]) -> set[str] | None:
+    """The codes of the periods 提交记录 and 问题清单 list (see RECENT_FILES), or None when every period is
+    shown; `counts`: files per period."""
+    files = {Period.parse(p): n for p, n in counts.items() if p}
     shown: list[Period] = []
     total = 0
     for p in sorted(files, reverse=True):
@@ -419,11 +418,6 @@ def _recent_periods(subs: list[Submission]) -> set[str] | None:
         shown.append(p)
         total += files[p]
     return None if len(shown) == len(files) else {p.code for p in shown}
-
-
-def _first_id(subs: list[Submission], recent: set[str]) -> int:
-    """The first submission of the shown periods: files with no period (refused) are shown from there on."""
-    return min((s.id for s in subs if s.period in recent), default=0)
 
 
 def _older_note(n: int, what: str, width: int, n_periods: int) -> list[list[object]]:

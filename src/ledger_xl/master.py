@@ -19,7 +19,7 @@ from .findings import LedgerError
 from .model import Ledger, Period
 
 if TYPE_CHECKING:
-    from .store import Store, StoredValue, Submission
+    from .store import Store, StoredValue
     from .workspace import Workspace
 
 # set in the store with the records an ingest adds, cleared once the master ledger shows them: an ingest
@@ -44,11 +44,12 @@ def collector_paused() -> Iterator[None]:
 
 
 def rebuild_master(ws: Workspace, ledger: Ledger, store: Store, checks: CheckResult | None = None, *,
-                   values: list[StoredValue] | None = None, subs: list[Submission] | None = None) -> tuple[Path | None, str]:
+                   values: list[StoredValue] | None = None) -> tuple[Path | None, str]:
     """Rebuild outputs/master_ledger.xlsx from the store; an open (locked) file is reported, never fatal.
 
     Statuses are those of the given check, or of the latest period with data. `values` (current values of
-    CHECKED_KINDS | MASTER_KINDS) and `subs` (every submission): when the caller has fetched them already.
+    CHECKED_KINDS | MASTER_KINDS): when the caller has fetched them already. Submissions are read as each
+    sheet shows them (see write_master_ledger), never all of them.
     """
     from .ledger_book import MASTER_KINDS, write_master_ledger
 
@@ -56,12 +57,11 @@ def rebuild_master(ws: Workspace, ledger: Ledger, store: Store, checks: CheckRes
     target = ws.outputs / "master_ledger.xlsx"
     with collector_paused():
         values = values if values is not None else store.current_values(kinds=CHECKED_KINDS | MASTER_KINDS)
-        subs = subs if subs is not None else store.submissions()
         if checks is None:
-            latest = latest_period(ledger, store, subs)
-            checks = check_store(ledger, store, latest, rule, values, subs=subs) if latest else None
+            latest = latest_period(ledger, store)
+            checks = check_store(ledger, store, latest, rule, values) if latest else None
         try:
-            write_master_ledger(ledger, store, target, deadline_rule=rule, checks=checks, values=values, subs=subs)
+            write_master_ledger(ledger, store, target, deadline_rule=rule, checks=checks, values=values)
         except (LedgerError, OSError) as e:
             from .workspace import explain_failure
 
@@ -88,9 +88,9 @@ def check_period(ws: Workspace, ledger: Ledger, store: Store, period: Period) ->
     """Judge the period, keep its findings in the store, and write the statuses into the master ledger."""
     from .ledger_book import MASTER_KINDS
 
-    with collector_paused():  # one fetch of the values and submissions serves the checks and the master ledger
-        values, subs = store.current_values(kinds=CHECKED_KINDS | MASTER_KINDS), store.submissions()
-    result = check_store(ledger, store, period, ws.deadline_rule(ledger), values, subs=subs)
+    with collector_paused():  # one fetch of the values serves the checks and the master ledger
+        values = store.current_values(kinds=CHECKED_KINDS | MASTER_KINDS)
+        result = check_store(ledger, store, period, ws.deadline_rule(ledger), values)
     store.replace_check_findings(period.code, result.findings)
-    path, note = rebuild_master(ws, ledger, store, result, values=values, subs=subs)
+    path, note = rebuild_master(ws, ledger, store, result, values=values)
     return CheckRun(result, path, note)

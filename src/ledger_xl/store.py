@@ -394,6 +394,39 @@ class Store:
             FROM submissions s {where} ORDER BY s.id"""
         return [Submission(*(tuple(row[:11]) + (bool(row[11]), row[12], row[13]))) for row in self.db.execute(sql, params)]
 
+    def submissions_of_periods(self, periods: Iterable[str], *, unidentified_after: int | None = None) -> list[Submission]:
+        """The submissions of these periods, in arrival order, and with `unidentified_after` those with no period
+        received after that submission: what a bounded sheet of the master ledger lists, read as such and not
+        picked out of every submission stored."""
+        codes = sorted(set(periods))
+        conds = [f"s.period IN ({','.join('?' * len(codes))})"] if codes else []
+        params: list[object] = list(codes)
+        if unidentified_after is not None:
+            conds.append("(s.period IS NULL AND s.id > ?)")
+            params.append(unidentified_after)
+        if not conds:
+            return []
+        return self._submissions("WHERE " + " OR ".join(conds), tuple(params))
+
+    def submission_counts(self) -> dict[str | None, int]:
+        """Period (None: not identified) → how many files were received for it, refused ones included."""
+        return {p: int(n) for p, n in self.db.execute("SELECT period, count(*) FROM submissions GROUP BY period")}
+
+    def first_submission_of(self, periods: Iterable[str]) -> int:
+        """The id of the first file received for any of these periods (0: none)."""
+        codes = sorted(set(periods))
+        row = self.db.execute(f"SELECT min(id) FROM submissions WHERE period IN ({','.join('?' * len(codes))})", codes).fetchone()
+        return int(row[0] or 0)
+
+    def current_units(self) -> dict[str, set[str]]:
+        """Period → the bureaus with a current (accepted) return for it: what `Submission.current` says of
+        every submission, read without making one."""
+        out: dict[str, set[str]] = {}
+        for period, bureau in self.db.execute(
+                f"SELECT period, bureau FROM {self._current[0]} WHERE period IS NOT NULL AND bureau IS NOT NULL"):
+            out.setdefault(period, set()).add(bureau)
+        return out
+
     def current_submissions(self) -> dict[tuple[str, str], Submission]:
         return current_of(self.submissions(merged_only=True))
 
