@@ -3,6 +3,7 @@ refused with a plain message and left byte for byte as they were; and its named 
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 import pytest
@@ -284,3 +285,27 @@ def test_bounded_submission_reads_give_what_filtering_every_submission_gives(tmp
             agree(s, *ask)
 
     run()
+
+
+def test_the_bounded_reads_find_their_rows_by_index_not_by_reading_every_submission(tmp_path):
+    """The master ledger reads the files of a few periods, the count per period and the first file of some
+    periods after every ingest and check: each query these reads run is a search of the period index
+    (migration 6) — the statements are caught as run and explained — so its cost stays that of the rows it
+    returns however many submissions the store holds."""
+    with Store(tmp_path / "s.sqlite", create=True) as s:
+        ran: list[str] = []
+
+        def reads() -> None:
+            s.submissions_of_periods(["2024M01", "2024M02"], unidentified_after=3)
+            s.submission_counts()
+            s.first_submission_of(["2024M01"])
+
+        reads()  # once before: what the store looks up about itself once (its columns) is not these reads
+        s.db.set_trace_callback(ran.append)  # the statements with their values bound
+        reads()
+        s.db.set_trace_callback(None)
+        assert len(ran) == 3
+        for sql in ran:
+            plan = " ".join(str(r[3]) for r in s.db.execute("EXPLAIN QUERY PLAN " + sql))
+            # a count may read the whole index (a few bytes a file), never the table's rows
+            assert "submissions_period" in plan and not re.search(r"SCAN (s|submissions)\b(?! USING COVERING INDEX)", plan), (sql, plan)

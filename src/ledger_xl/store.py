@@ -148,6 +148,10 @@ BEGIN
         ORDER BY received_at DESC, id DESC LIMIT 1;
 END""",
     ),
+    (  # 6: the files of a few periods (the master ledger's bounded sheets, a period's status) and the count per
+       #    period are found by index, not by reading every submission stored
+        "CREATE INDEX IF NOT EXISTS submissions_period ON submissions (period, id)",
+    ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
