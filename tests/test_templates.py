@@ -260,3 +260,30 @@ def test_a_printed_template_never_cuts_a_task(run_2024h1, tmp_path):
     for tid in dict.fromkeys(f.task_id for f in meta.fields if f.task_id):
         on = [i for i, t in enumerate(form_pages) if re.search(rf"^\s*{re.escape(tid)}\s+(牵头|责任)", t, re.M)]
         assert len(on) == 1, (tid, on)
+
+
+def test_wrapped_lines_counts_each_paragraph_as_it_did_whatever_the_text():
+    """wrapped_lines takes a one-paragraph text (most cells) without splitting it: for any text, with or
+    without line breaks, CJK, ASCII or astral characters, and any column width, the count is the per-line
+    rule it always was — the row heights of the templates and the master ledger do not move."""
+    import math
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from ledger_xl.templates import wrapped_lines
+
+    def by_lines(text: str, col_width: float) -> int:
+        if not text:
+            return 1
+        usable = max(col_width - 1, 2)
+        return sum(max(1, math.ceil((len(line.encode("utf-8")) + len(line)) / 2 / usable)) for line in text.split("\n"))
+
+    chars = st.sampled_from(list("ab 1.，。重点任务\n") + ["😀", "—"]) | st.characters()
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.text(chars, max_size=120), st.floats(0, 80) | st.integers(0, 80))
+    def run(text: str, col_width: float) -> None:
+        assert wrapped_lines(text, col_width) == by_lines(text, col_width)
+
+    run()

@@ -153,6 +153,8 @@ def wrapped_lines(text: str, col_width: float) -> int:
     if not text:
         return 1
     usable = max(col_width - 1, 2)
+    if type(text) is str and "\n" not in text:  # one paragraph (most cells): the sum below over one line, without splitting
+        return max(1, math.ceil((len(text.encode("utf-8")) + len(text)) / 2 / usable))
     return sum(max(1, math.ceil((len(line.encode("utf-8")) + len(line)) / 2 / usable)) for line in str(text).split("\n"))
 
 
