@@ -239,9 +239,10 @@ def test_findings_of_some_periods_are_those_filtering_every_finding_gives(tmp_pa
 
 
 def test_bounded_submission_reads_give_what_filtering_every_submission_gives(tmp_path):
-    """What the master ledger and the checks now read instead of every submission — the files of some periods
-    (with the unidentified ones received after a given file), the count per period, the first file of some
-    periods, which bureaus have a current return in each period — against the same rule applied to
+    """What the master ledger, the checks and an ingest now read instead of every submission — the files of some
+    periods (with the unidentified ones received after a given file), the count per period, the first file of
+    some periods, which bureaus have a current return in each period, when and as what each current return
+    arrived — against the same rule applied to
     `submissions()`, on arrivals of any order with refusals, unidentified files and ties; and on a store from
     before migration 5 opened read-only (its current returns worked out in the query)."""
     from collections import Counter
@@ -264,6 +265,7 @@ def test_bounded_submission_reads_give_what_filtering_every_submission_gives(tmp
             if x.current and x.period and x.bureau:
                 units.setdefault(x.period, set()).add(x.bureau)
         assert s.current_units() == units
+        assert s.current_receipts() == {k: (x.received_at, x.file_name) for k, x in s.current_submissions().items()}
 
     @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(st.lists(arrival, max_size=9), asked, st.booleans())

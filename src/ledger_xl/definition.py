@@ -40,7 +40,6 @@ from .model import (
     Task,
     fmt_number,
 )
-from .targets import NumberError, parse_count
 
 S_SETTINGS, S_TASKS, S_METRICS, S_INDICATORS, S_BUREAUS, S_HELP = "设置", "任务", "数量指标", "比例指标", "单位", "说明"
 YES, NO = "是", "否"
@@ -267,6 +266,9 @@ class _Loader:
             if required:
                 self.find(Code.DEF_REQUIRED, sheet.name, sheet.cell(ri, header), what=f"“{header}”为空", fix="请填写数字（没有就填 0）")
             return None
+        # imported here, as below: only reading the workbook parses numbers; a command loading the cached model needs none
+        from .targets import NumberError, parse_count
+
         try:
             return parse_count(v)
         except NumberError as e:
@@ -434,6 +436,8 @@ def _task_frequency(ld: _Loader, ts: _Sheet, ri: int, row: tuple[object, ...], t
     task.frequency = frequency
     count_raw = ts.get(row, "每期次数")
     if count_raw not in (None, ""):
+        from .targets import NumberError, parse_count
+
         try:
             task.frequency_count = int(parse_count(count_raw, integer=True))
             if task.frequency_count < 1:

@@ -172,7 +172,7 @@ def _merge(ws: Workspace, store: Store, ledger: Ledger, batch: _Batch, when: Map
     """Read the files (in worker processes, each archived first) and record every outcome in one transaction,
     each with its arrival (`when`); `before_commit` records what the caller must commit with them."""
     key, ledger_id = store.template_key, store.ledger_id
-    current = {k: (s.received_at, s.file_name) for k, s in store.current_submissions().items()}
+    current = store.current_receipts()
     arrivals: list[dict[str, str]] = []
     with store.transaction():
         reads = read_many([(p, d) for _, p, d in batch.to_read], key=key, ledger_id=ledger_id, ledger=ledger, archive=ws.archive)

@@ -431,6 +431,13 @@ class Store:
             out.setdefault(period, set()).add(bureau)
         return out
 
+    def current_receipts(self) -> dict[tuple[str, str], tuple[str, str]]:
+        """(bureau, period) → (received at, file name) of its current return: what an ingest compares each new
+        return with (newer or older), read without making a Submission of every return stored."""
+        return {(b, p): (at, name) for b, p, at, name in self.db.execute(
+            f"SELECT c.bureau, c.period, s.received_at, s.file_name FROM {self._current[0]} c CROSS JOIN submissions s ON s.id = c.id"
+            " WHERE c.bureau IS NOT NULL AND c.period IS NOT NULL")}
+
     def current_submissions(self) -> dict[tuple[str, str], Submission]:
         return current_of(self.submissions(merged_only=True))
 
