@@ -290,9 +290,9 @@ def test_bounded_submission_reads_give_what_filtering_every_submission_gives(tmp
 
 
 def test_the_bounded_reads_find_their_rows_by_index_not_by_reading_every_submission(tmp_path):
-    """The master ledger reads the files of a few periods, the count per period and the first file of some
-    periods after every ingest and check: each query these reads run is a search of the period index
-    (migration 6) — the statements are caught as run and explained — so its cost stays that of the rows it
+    """The master ledger reads the files of a few periods, the count per period, the first file of some
+    periods and the findings 问题清单 lists after every ingest and check, and a check replaces its period's
+    findings: each query these run is a search of an index of migrations 6 and 7 — the statements are caught as run and explained — so its cost stays that of the rows it
     returns however many submissions the store holds."""
     with Store(tmp_path / "s.sqlite", create=True) as s:
         ran: list[str] = []
@@ -301,13 +301,18 @@ def test_the_bounded_reads_find_their_rows_by_index_not_by_reading_every_submiss
             s.submissions_of_periods(["2024M01", "2024M02"], unidentified_after=3)
             s.submission_counts()
             s.first_submission_of(["2024M01"])
+            s.all_findings(["2024M01", "2024M02"], unidentified_after=3)
+            s.submission_findings(3)
+            s.replace_check_findings("2024M01", [])
 
         reads()  # once before: what the store looks up about itself once (its columns) is not these reads
         s.db.set_trace_callback(ran.append)  # the statements with their values bound
         reads()
         s.db.set_trace_callback(None)
-        assert len(ran) == 3
+        ran = [sql for sql in ran if sql.lstrip().startswith(("SELECT", "DELETE"))]  # not BEGIN, INSERT, COMMIT
+        assert len(ran) == 6, "|".join(r.strip()[:50] for r in ran)
         for sql in ran:
             plan = " ".join(str(r[3]) for r in s.db.execute("EXPLAIN QUERY PLAN " + sql))
             # a count may read the whole index (a few bytes a file), never the table's rows
-            assert "submissions_period" in plan and not re.search(r"SCAN (s|submissions)\b(?! USING COVERING INDEX)", plan), (sql, plan)
+            assert ("submissions_period" in plan or "findings_sub_period" in plan) and not re.search(
+                r"SCAN (s|submissions|findings)\b(?! USING COVERING INDEX)", plan), (sql, plan)

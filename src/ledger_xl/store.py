@@ -152,6 +152,10 @@ END""",
        #    period are found by index, not by reading every submission stored
         "CREATE INDEX IF NOT EXISTS submissions_period ON submissions (period, id)",
     ),
+    (  # 7: so are the findings of some files and the checks of some periods (问题清单, replacing a period's check
+       #    findings, a file's findings): a province's warnings grow with every ingest
+        "CREATE INDEX IF NOT EXISTS findings_sub_period ON findings (submission_id, period)",
+    ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -358,7 +362,8 @@ class Store:
 
     def replace_check_findings(self, period: str, findings: list[Finding]) -> None:
         with self.transaction():
-            self.db.execute("DELETE FROM findings WHERE source = 'check' AND period = ?", (period,))
+            # a check's findings belong to no file (inserted below without one): said, so the index finds them
+            self.db.execute("DELETE FROM findings WHERE submission_id IS NULL AND source = 'check' AND period = ?", (period,))
             self.db.executemany(
                 "INSERT INTO findings (source, period, file, sheet, cell, severity, code, message, value) VALUES (?,?,?,?,?,?,?,?,?)",
                 [("check", period, f.file, f.sheet, f.cell, str(f.severity), f.code, f.message, f.value) for f in findings])
