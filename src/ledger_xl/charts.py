@@ -224,12 +224,15 @@ class Rendering:
 
     def result(self) -> list[bytes | None]:
         """The charts asked for by draw(), in its order; any the process did not deliver are drawn here."""
+        import time
+
         got: list[bytes | None] = []
+        deadline = time.monotonic() + 60  # the charts take about a second
         # no importing matplotlib here meanwhile: a `ledger-xl report` process makes one report, and on two
         # cores that import (~1 s) outlasted the drawing it waited for, or slowed it
         for job, future in zip(self.jobs, self._futures or [None] * len(self.jobs), strict=True):
             try:
-                got += future.result(timeout=60) if future is not None else render([job])  # charts take about a second
+                got += future.result(timeout=max(0.0, deadline - time.monotonic())) if future is not None else render([job])
             except Exception:  # the drawing process died or hung: draw here, the report must not fail for it
                 got += render([job])
         self.close()
