@@ -31,6 +31,12 @@ def create_private(path: Path) -> None:
     os.close(fd)
 
 
+def _open_private(path: str) -> int:
+    """A descriptor for writing `path` from its start, made with PRIVATE_FILE_MODE when new (never through a link)."""
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+                   | getattr(os, "O_BINARY", 0), PRIVATE_FILE_MODE)
+
+
 # every workbook we write: text stays text (a bureau's "=HYPERLINK(…)" is never a formula), and xlsxwriter
 # assembles the file in memory rather than through temporary files (no churn in /tmp, nothing left behind)
 XLSXWRITER_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False, "in_memory": True}
@@ -66,8 +72,8 @@ def archive_copy(src: Path, digest: str, archive: Path) -> Path:
     """Copy an original too big to hold in memory into `archive` under its SHA-256 (see _archive)."""
     import shutil
 
-    def copy(tmp: Path) -> None:
-        with os.fdopen(open_regular(src), "rb") as fin, open(tmp, "wb") as fout:
+    def copy(fd: int) -> None:
+        with os.fdopen(open_regular(src), "rb") as fin, os.fdopen(os.dup(fd), "wb") as fout:
             shutil.copyfileobj(fin, fout)
 
     return _archive(digest, src.suffix, archive, copy)
@@ -79,27 +85,38 @@ def archive_bytes(data: bytes, digest: str, suffix: str, archive: Path) -> Path:
     Writing what is already in memory, rather than copying the file again, means the archived copy can
     never differ from what was read, even if the file in the inbox changes meanwhile.
     """
-    return _archive(digest, suffix, archive, lambda tmp: tmp.write_bytes(data))
+    def write(fd: int) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+
+    return _archive(digest, suffix, archive, write)
 
 
-def _archive(digest: str, suffix: str, archive: Path, write: Callable[[Path], object]) -> Path:
+def _archive(digest: str, suffix: str, archive: Path, write: Callable[[int], object]) -> Path:
     """Write through a temporary file named by process (clear_archive_temps removes a killed one's) and
     rename: the same content under the same name, so replacing an existing copy is harmless.
 
-    Not fsynced one by one: ingest syncs once before the store records the batch.
+    Not fsynced one by one: ingest syncs once before the store records the batch. Four system calls a
+    file (open, write, close, rename; a buffered file object and a separate create took ten, twice the time).
     """
     suffix = suffix.lower() if len(suffix) <= 6 else ""
-    target = Path(archive) / f"{digest}{suffix}"
-    tmp = Path(archive) / f".{digest}.{os.getpid()}.tmp"
+    folder = os.fspath(archive)
+    target = os.path.join(folder, f"{digest}{suffix}")
+    tmp = os.path.join(folder, f".{digest}.{os.getpid()}.tmp")
     try:
-        create_private(tmp)  # an original is the office's: not readable by every account on the machine
-        write(tmp)
+        fd = _open_private(tmp)  # an original is the office's: not readable by every account on the machine
+        try:
+            write(fd)
+        finally:
+            os.close(fd)
         crash_point("archive-copy")
         os.replace(tmp, target)
-    finally:
+    except BaseException:
         with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    return target
+            os.unlink(tmp)
+        raise
+    return Path(target)
 
 
 def clear_archive_temps(archive: Path) -> None:
