@@ -170,6 +170,11 @@ class NotARegularFile(OSError):
 def open_regular(path: Path) -> int:
     """A read-only descriptor on a regular file, never through a link (O_NOFOLLOW; elsewhere the path is
     checked first) and never blocking on a FIFO; raises OSError (ELOOP for a link) or NotARegularFile."""
+    return open_regular_stat(path)[0]
+
+
+def open_regular_stat(path: Path) -> tuple[int, os.stat_result]:
+    """open_regular's descriptor, and the status of the file it is open on."""
     import stat
 
     if not hasattr(os, "O_NOFOLLOW") and os.path.islink(path):  # Windows
@@ -177,16 +182,34 @@ def open_regular(path: Path) -> int:
 
         raise OSError(errno.ELOOP, "link", str(path))
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
         os.close(fd)
         raise NotARegularFile(0, "not a regular file", str(path))
-    return fd
+    return fd, st
 
 
 def read_regular(path: Path) -> bytes:
     """The bytes of a regular file, opened as open_regular does."""
-    with os.fdopen(open_regular(path), "rb") as fh:
-        return fh.read()
+    data, _ = read_regular_within(path, None)
+    assert data is not None
+    return data
+
+
+def read_regular_within(path: Path, limit: int | None) -> tuple[bytes | None, os.stat_result]:
+    """The bytes of a regular file, opened as open_regular does (None when it is larger than `limit`: not
+    read), and its status. Read straight from the descriptor: open, status, read to the end, close (a
+    buffered file object added four more system calls a file)."""
+    fd, st = open_regular_stat(path)
+    try:
+        if limit is not None and st.st_size > limit:
+            return None, st
+        chunks: list[bytes] = []
+        while chunk := os.read(fd, st.st_size + 1 if not chunks else 1 << 20):  # to the end, should it have grown
+            chunks.append(chunk)
+        return (chunks[0] if len(chunks) == 1 else b"".join(chunks)), st
+    finally:
+        os.close(fd)
 
 
 # shown instead of raw: control characters (an escape sequence retitles the terminal, a CR overwrites the line),

@@ -216,9 +216,23 @@ class _Book:
     rels: dict[str, str]
 
 
+_WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
+
+
 def _book(parts: Parts) -> _Book:
-    """Sheet names, states and parts, defined names and structure protection, from xl/workbook.xml."""
-    raw = parts["xl/workbook.xml"]
+    """Sheet names, states and parts, defined names and structure protection, from xl/workbook.xml.
+
+    Every return of one template has the same workbook.xml (its sheets and defined names) whatever the
+    period, so what they say is worked out once per process for those bytes (see _book_of) and copied."""
+    book = _book_of(parts["xl/workbook.xml"], parts.get(_WORKBOOK_RELS))
+    return _Book(list(book.order), dict(book.states), dict(book.targets), dict(book.defined), book.locked, dict(book.rels))
+
+
+@functools.lru_cache(maxsize=128)
+def _book_of(raw: bytes, rels_raw: bytes | None) -> _Book:
+    """What workbook.xml (`raw`) and its relationships (`rels_raw`, None when absent) say: a function of those
+    bytes alone, cached by them (a damaged one raises, and is not cached)."""
+    parts = {"xl/workbook.xml": raw} if rels_raw is None else {"xl/workbook.xml": raw, _WORKBOOK_RELS: rels_raw}
     plain = _plain_names(raw)
     wb = etree.fromstring(plain[0], _PARSER) if plain is not None else _xml(parts, "xl/workbook.xml")
     rels = _rels(parts, "xl/workbook.xml")
