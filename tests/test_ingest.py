@@ -618,6 +618,34 @@ def test_a_file_that_changes_between_hashing_and_reading_is_refused_by_ingest_it
     assert not list((workspace / "archive").glob("0000*"))
 
 
+def test_copies_are_duplicates_of_the_first_to_arrive_while_the_reading_starts_before_all_are_hashed(workspace, templates_2024h1,
+                                                                                                      tmp_path):
+    """Ingest hashes the files while the workers already read the first ones: a copy in the same batch is
+    still a duplicate of the copy that arrived first (by arrival, not by which read finishes first), and a
+    copy of a return stored before is a duplicate of that one; every outcome is listed in arrival order."""
+    stored = fill(templates_2024h1, "市商务局", tmp_path, name="商务局_上次.xlsx", when=ON_TIME - dt.timedelta(days=3))
+    assert [o.status for o in ingest(workspace, [stored]).outcomes] == ["merged"]
+    inbox = workspace / "inbox"
+    second = fill(templates_2024h1, "市财政局", inbox, name="a_财政局.xlsx", when=ON_TIME)
+    for name, days in (("z_财政局_最早.xlsx", -2), ("b_财政局_副本.xlsx", 1)):
+        shutil.copy(second, inbox / name)
+        t = (ON_TIME + dt.timedelta(days=days)).timestamp()
+        os.utime(inbox / name, (t, t))
+    shutil.copy(stored, inbox / "商务局_再发.xlsx")
+    others = [fill(templates_2024h1, b, inbox, when=ON_TIME - dt.timedelta(days=1)) for b in ("市发展改革委", "市交通运输局", "市公安局")]
+    outcomes = ingest(workspace).outcomes
+    by_name = {o.path.name: o for o in outcomes}
+    assert by_name["z_财政局_最早.xlsx"].status == "merged"
+    for name in ("a_财政局.xlsx", "b_财政局_副本.xlsx"):
+        assert by_name[name].status == "duplicate" and "本批中的 z_财政局_最早.xlsx" in by_name[name].note
+    assert by_name["商务局_再发.xlsx"].status == "duplicate" and "商务局_上次.xlsx" in by_name["商务局_再发.xlsx"].note
+    assert all(by_name[p.name].status == "merged" for p in others)
+    assert [o.path.name for o in outcomes] == [p.name for p in sorted(inbox.iterdir(), key=lambda p: (p.stat().st_mtime, p.name))]
+    with Store(workspace / "ledger.sqlite") as store:
+        assert sorted(s.file_name for s in store.submissions()) == sorted(
+            ["商务局_上次.xlsx", "z_财政局_最早.xlsx", *(p.name for p in others)])
+
+
 def test_master_ledger_lists_the_files_and_problems_of_the_latest_periods_only(programme, tmp_path, monkeypatch):
     """Bounded so that the rebuild after every ingest does not grow with every file ever received; the
     sheets say how many older records are left out and where they are."""

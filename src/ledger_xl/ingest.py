@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from operator import itemgetter
@@ -754,9 +754,12 @@ def _crashed(item: tuple[Path, str], why: str, archive: Path | None) -> ReturnRe
     return r
 
 
-def read_many(items: list[tuple[Path, str]], *, key: bytes, ledger_id: str, ledger: Ledger, archive: Path | None = None,
-              workers: int | None = None) -> Iterator[tuple[Path, ReturnRead]]:
+def read_many(items: Iterable[tuple[Path, str]], *, key: bytes, ledger_id: str, ledger: Ledger, archive: Path | None = None,
+              workers: int | None = None, expected: int | None = None) -> Iterator[tuple[Path, ReturnRead]]:
     """Yield (path, ReturnRead) for (path, sha256) items in the given order, reading in worker processes.
+
+    `items` may be produced as the reading goes (ingest hashes the files while the first ones are read);
+    `expected`: how many there will be at most, when `items` has no length.
 
     Each original is copied into `archive` (when given) by the process that reads it, so that I/O
     overlaps with reading.
@@ -769,24 +772,28 @@ def read_many(items: list[tuple[Path, str]], *, key: bytes, ledger_id: str, ledg
     import os
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
+    from itertools import chain, islice
 
     # one more worker than cores: part of each worker's time is the archive copy, which waits on the disk
     n = workers if workers is not None else int(os.environ.get("LEDGER_XL_WORKERS", 0) or min((os.cpu_count() or 1) + 1, 8))
-    if not items:
-        return
     if n <= 0:  # in-process, for callers that already run in a disposable process
         for item in items:
             yield item[0], _read_and_keep(item, key, ledger_id, ledger, archive)
         return
-    n = min(n, len(items))
+    source = iter(items)
+    first = next(source, None)
+    if first is None:
+        return
+    total = max(expected if expected is not None else len(items) if isinstance(items, Sized) else 0, 1)
+    n = min(n, total)
     import multiprocessing
 
     # fork where there is one (fast: the ledger is already in memory); spawn on Windows
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     # files go to the workers a few at a time: one round trip per chunk instead of per file, while a
     # small batch still spreads over every worker
-    size = max(1, min(CHUNK_FILES, len(items) // (4 * n)))
-    chunks = [items[k : k + size] for k in range(0, len(items), size)]
+    size = max(1, min(CHUNK_FILES, total // (4 * n)))
+    source = chain([first], source)
     window = 3 * n
     init: WorkerInit = (key, ledger_id, ledger, archive, os.getpid())
     # the ledger and everything else already in memory is shared with the forked workers: keep their
@@ -795,23 +802,23 @@ def read_many(items: list[tuple[Path, str]], *, key: bytes, ledger_id: str, ledg
     pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker, initargs=init)
     try:
         in_flight: list[tuple[list[tuple[Path, str]], Future[list[ReturnRead]]]] = []
-        i = 0
-        while i < len(chunks) or in_flight:
-            while i < len(chunks) and len(in_flight) < window:
-                in_flight.append((chunks[i], pool.submit(_read_chunk_in_worker, chunks[i])))
-                i += 1
-            chunk, fut = in_flight.pop(0)
+        chunk = list(islice(source, size))
+        while chunk or in_flight:
+            while chunk and len(in_flight) < window:
+                in_flight.append((chunk, pool.submit(_read_chunk_in_worker, chunk)))
+                chunk = list(islice(source, size))  # the next files, taken while the workers read
+            head, fut = in_flight.pop(0)
             try:
                 reads = fut.result()
             except BrokenProcessPool:
                 # a worker died: read these files and the others in flight one at a time, each in its own process
                 pool.shutdown(wait=False, cancel_futures=True)
-                for it in chunk + [q for c, _ in in_flight for q in c]:
+                for it in head + [q for c, _ in in_flight for q in c]:
                     yield it[0], _read_isolated(it, init, ctx)
                 in_flight = []
                 pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker, initargs=init)
                 continue
-            for it, read in zip(chunk, reads, strict=True):
+            for it, read in zip(head, reads, strict=True):
                 yield it[0], read
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -117,13 +117,15 @@ class _Batch:
 
     outcomes: list[FileOutcome | None] = field(default_factory=list)
     to_read: list[tuple[int, Path, str]] = field(default_factory=list)
+    when: dict[Path, Arrival] = field(default_factory=dict)  # each file to read: when it arrived
     forms: list[tuple[int, int, object]] = field(default_factory=list)  # (slot, submission id, read): refused forms read
     merged_units: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _screen(files: list[Path], store: Store) -> _Batch:
-    """Skip what is not a spreadsheet, hash the rest (without following a link) and set aside duplicates."""
-    batch = _Batch()
+def _screen(files: list[Path], store: Store, batch: _Batch, arrival_of: Callable[[Path], Arrival]) -> Iterator[tuple[Path, str]]:
+    """Skip what is not a spreadsheet, hash the rest (without following a link) and set aside duplicates,
+    recording an outcome per file in `batch`; yields each file to read, (path, digest), as soon as it is
+    known, so that the workers start reading the first ones while the others are hashed."""
     known = store.known_digests()
     seen: dict[str, Path] = {}
     for path in files:
@@ -148,9 +150,10 @@ def _screen(files: list[Path], store: Store) -> _Batch:
             batch.outcomes.append(FileOutcome(path, "duplicate", note=f"与本批中的 {display_name(seen[digest].name)} 内容相同，未做改动。"))
         else:
             seen[digest] = path
+            batch.when[path] = arrival_of(path)
             batch.to_read.append((len(batch.outcomes), path, digest))
             batch.outcomes.append(None)  # filled in after reading, in the same order
-    return batch
+            yield path, digest
 
 
 def _unreadable_note(e: OSError) -> str:
@@ -167,17 +170,19 @@ def _unreadable_note(e: OSError) -> str:
     return f"无法读取（{e.strerror or type(e).__name__}），未读取。请关闭占用它的程序后重新运行汇总。"
 
 
-def _merge(ws: Workspace, store: Store, ledger: Ledger, batch: _Batch, when: Mapping[Path, Arrival],
+def _merge(ws: Workspace, store: Store, ledger: Ledger, batch: _Batch, screened: Iterable[tuple[Path, str]], expected: int,
            before_commit: Callable[[Store, list[FileOutcome]], None] | None = None) -> None:
-    """Read the files (in worker processes, each archived first) and record every outcome in one transaction,
-    each with its arrival (`when`); `before_commit` records what the caller must commit with them."""
+    """Read the files `screened` yields (in worker processes, each archived first; at most `expected`) and
+    record every outcome in one transaction, each with its arrival (batch.when); `before_commit` records
+    what the caller must commit with them."""
     key, ledger_id = store.template_key, store.ledger_id
     current = store.current_receipts()
     arrivals: list[dict[str, str]] = []
     with store.transaction():
-        reads = read_many([(p, d) for _, p, d in batch.to_read], key=key, ledger_id=ledger_id, ledger=ledger, archive=ws.archive)
-        for (slot, path, digest), (_, read) in zip(batch.to_read, reads, strict=True):
-            archived, arrival = read.archived, when[path]
+        reads = read_many(screened, key=key, ledger_id=ledger_id, ledger=ledger, archive=ws.archive, expected=expected)
+        for k, (_, read) in enumerate(reads):
+            slot, path, digest = batch.to_read[k]  # screened before it was read
+            archived, arrival = read.archived, batch.when[path]
             read.received_at = arrival.at  # the message's, the clerk's or the file's time, in the office's zone
             outcome = "merged" if read.ok else "refused"
             meta = read.meta
@@ -243,11 +248,13 @@ def ingest_files(ws: Workspace, ledger: Ledger, paths: list[Path], *, wait: floa
     files, skipped = collect_files(paths)  # []: nothing (fetch with no workbooks)
     with workspace_lock(ws, wait=wait, what="汇总"), open_store(ws) as store:
         clear_archive_temps(ws.folder(ws.archive))
-        batch = _screen(files, store)
         given = Arrival(received_at, "given") if received_at is not None else None
-        when = {path: (arrivals or {}).get(path) or given or Arrival(local_time(path.stat().st_mtime, ws.timezone))
-                for _, path, _ in batch.to_read}
-        _merge(ws, store, ledger, batch, when, before_commit)
+
+        def arrival_of(path: Path) -> Arrival:
+            return (arrivals or {}).get(path) or given or Arrival(local_time(path.stat().st_mtime, ws.timezone))
+
+        batch = _Batch()
+        _merge(ws, store, ledger, batch, _screen(files, store, batch, arrival_of), len(files), before_commit)
         for slot, copy in _hand_back(ws, ledger, store, batch.forms, batch.merged_units).items():
             if isinstance(copy, Path):
                 batch.outcomes[slot].returned = copy  # type: ignore[union-attr]
