@@ -205,8 +205,10 @@ def read_regular_within(path: Path, limit: int | None) -> tuple[bytes | None, os
         if limit is not None and st.st_size > limit:
             return None, st
         chunks: list[bytes] = []
-        while chunk := os.read(fd, st.st_size + 1 if not chunks else 1 << 20):  # to the end, should it have grown
+        want = st.st_size + 1
+        while chunk := os.read(fd, want):  # to the end, should it have grown
             chunks.append(chunk)
+            want = 1 << 16
         return (chunks[0] if len(chunks) == 1 else b"".join(chunks)), st
     finally:
         os.close(fd)

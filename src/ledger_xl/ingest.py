@@ -163,12 +163,13 @@ EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 def sha256_of(path: Path) -> str:
     """The file's SHA-256, read without following a link (see fsutil.open_regular)."""
-    from .fsutil import open_regular
+    from .fsutil import open_regular_stat
 
     h = hashlib.sha256()
-    fd = open_regular(path)
+    fd, st = open_regular_stat(path)
     try:
-        while chunk := os.read(fd, 1 << 20):
+        want = min(st.st_size + 1, 1 << 20)  # a return in one read (no 1 MiB buffer for 20 KB), a big file by the MiB
+        while chunk := os.read(fd, want):
             h.update(chunk)
     finally:
         os.close(fd)
