@@ -89,6 +89,23 @@ def test_named_queries_filter_submissions(tmp_path):
         assert [x.current for x in every] == [False, False, True, True]
 
 
+def test_every_value_row_is_stored_as_given_in_order_however_many_statements_carry_them(tmp_path):
+    """A return's values go in by multi-row INSERTs of VALS_PER_INSERT rows: none lost, none changed, in order."""
+    import datetime as dt
+
+    from ledger_xl.store import VALS_PER_INSERT
+
+    for n in (0, 1, VALS_PER_INSERT, 2 * VALS_PER_INSERT + 5):
+        rows = [(f"T{i % 7}" if i % 5 else None, "lead" if i % 2 else None, ("metric", "progress")[i % 2], i % 3,
+                 float(i) / 4 if i % 2 == 0 else None, None if i % 2 == 0 else f"文字 {i}", f"A{i + 1}") for i in range(n)]
+        with Store(tmp_path / f"v{n}.sqlite", create=True) as s, s.transaction():
+            sids = [s.add_submission(sha256=f"{k}{n:063d}", file_name="f.xlsx", archive_path="", bureau="B", period="2024H1",
+                                     received_at=dt.datetime(2024, 7, 1), outcome="merged", findings=[], values=rows,
+                                     template_generated_at=None) for k in range(2)]
+            got = s.db.execute("SELECT submission_id, task_id, role, kind, idx, num, text, cell FROM vals ORDER BY rowid").fetchall()
+        assert got == [(sid, *row) for sid in sids for row in rows]
+
+
 # ---------------------------------------------------------------- the current return, kept by the store (migration 5)
 
 class _Val(tuple):  # what ingest stores of a cell (store.InputValue), built inline

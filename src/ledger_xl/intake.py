@@ -10,6 +10,7 @@ messages' times) and for recovery (arrivals as first recorded).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -250,8 +251,10 @@ def ingest_files(ws: Workspace, ledger: Ledger, paths: list[Path], *, wait: floa
         clear_archive_temps(ws.folder(ws.archive))
         given = Arrival(received_at, "given") if received_at is not None else None
 
+        zone = functools.cache(lambda: ws.timezone)  # read from the settings once, when a file's own time is needed
+
         def arrival_of(path: Path) -> Arrival:
-            return (arrivals or {}).get(path) or given or Arrival(local_time(path.stat().st_mtime, ws.timezone))
+            return (arrivals or {}).get(path) or given or Arrival(local_time(path.stat().st_mtime, zone()))
 
         batch = _Batch()
         _merge(ws, store, ledger, batch, _screen(files, store, batch, arrival_of), len(files), before_commit)
