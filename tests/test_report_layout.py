@@ -141,6 +141,58 @@ def test_properties_are_in_schema_order(sent):
             assert top == sorted(top, key=rank.get), (props, top)
 
 
+FIGURE = re.compile(r"\d(?:[\d.,:]*\d)?%?")  # 432, 2025, 12.5, 3.5:1, 108%
+BREAKABLE = "[ \t\u1680\u2000-\u200b\u205f\u3000]"  # spaces a renderer may break a line at (not U+00A0, U+202F)
+
+
+def _paragraphs(doc):  # type: ignore[no-untyped-def]
+    """Every paragraph of the body and of its tables."""
+    yield from doc.paragraphs
+    for t in doc.tables:
+        for row in t.rows:
+            for cell in row.cells:
+                yield from cell.paragraphs
+
+
+def _latin_language(doc, p, r) -> str:  # type: ignore[no-untyped-def]
+    """The language Word and LibreOffice apply to a run's digits and Latin letters (w:lang w:val): the run's,
+    else its paragraph style's (and what that is based on), else the document default's."""
+    default = doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    chain, style = [], p.style
+    while style is not None:
+        chain.append(style.element.rPr)
+        style = style.base_style
+    for rpr in (r._r.rPr, *chain, default):
+        lang = rpr.find(qn("w:lang")) if rpr is not None else None
+        if lang is not None and lang.get(qn("w:val")):
+            return lang.get(qn("w:val"))
+    return ""
+
+
+def test_no_figure_can_break_across_lines(sent):
+    """A figure with its unit stays on one line. LibreOffice printed "累计4|32辆": it breaks text tagged with a
+    CJK language anywhere, digits included, so digits must be tagged with a Latin language; and no figure may
+    hold or touch a breakable space, or be cut into runs."""
+    doc = docx.Document(str(sent))
+    figures = 0
+    for p in _paragraphs(doc):
+        text = p.text
+        assert not re.search(rf"\d{BREAKABLE}+[\d%]", text), text  # inside a figure
+        if p.style.name != "Caption":  # "图1  …": the caption's number is set off by spaces, as is the practice
+            assert not re.search(rf"\d{BREAKABLE}+[\u4e00-\u9fff]", text), text  # between a figure and its unit
+        spans, at = [], 0
+        for r in p.runs:
+            spans.append((at, at + len(r.text)))
+            at += len(r.text)
+            if any(ch.isdigit() for ch in r.text):
+                lang = _latin_language(doc, p, r)
+                assert lang and lang.split("-")[0].lower() not in ("zh", "ja", "ko"), (lang, r.text)
+        for m in FIGURE.finditer(text):
+            figures += 1
+            assert any(a <= m.start() and m.end() <= b for a, b in spans), (m.group(), text)
+    assert figures > 50
+
+
 def test_alike_statements_are_said_once_naming_every_unit():
     said = {"市交通运输局": ["用地审批周期较长", "部分企业参与积极性不高"], "市商务局": ["用地审批周期较长。"],
             "市发展改革委": ["用地审批周期较长", "项目资金到位较慢"], "市财政局": ["部分企业参与积极性不高"]}
@@ -194,3 +246,6 @@ def test_printed_report_has_28_characters_a_line_and_a_full_first_page(sent, tmp
     lines = [line.replace(" ", "") for line in text.splitlines() if line.strip()]
     widths = [text_chars(line.rstrip("，。；：、”）")) for line in lines]  # LibreOffice hangs a closing mark past the edge
     assert 28 in widths and max(widths) <= 28, sorted(widths)[-5:]
+    split = [(a, b) for a, b in zip(lines, lines[1:], strict=False)
+             if text_chars(a) >= 27 and re.search(r"\d$", a) and re.match(r"[\d.%]", b)]
+    assert not split, split  # a full line never ends inside a figure ("累计4|32辆")

@@ -3,7 +3,8 @@
 Composed only from the check results and the stored values: nothing is typed by hand. Layout: A4,
 margins 37/35/28/26 mm, body 仿宋_GB2312 16 pt on a fixed 28.95 pt line (22 lines of 28 characters),
 title 方正小标宋简体 22 pt, 一、 黑体, （一） 楷体_GB2312, page numbers "— 1 —" 宋体 14 pt, odd right and even
-left. Every run and style carries its East Asian font; the document language is zh-CN.
+left. Every run and style carries its East Asian font; the document language is zh-CN, and every figure is a
+run of its own in en-US, so no renderer breaks a line inside a number.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -39,6 +41,10 @@ FONT_PROFILES: dict[str, dict[str, str]] = {
     "windows": {"title": "华文中宋", "body": "仿宋", "h1": "黑体", "h2": "楷体", "page": "宋体", "table": "仿宋",
                 "table_head": "黑体"},
 }
+FIGURE = re.compile(r"\d(?:[\d.,:]*\d)?%?")  # 432, 2025, 12.5, 3.5:1, 108%: never broken across lines
+FIGURE_LANG = "en-US"  # LibreOffice breaks text tagged zh-CN anywhere, digits included ("累计4|32辆"); en-US keeps a number whole
+ZWSP = "\u200b"  # a line may break here (Word and LibreOffice), nothing shows
+BREAK_AFTER = frozenset("、，；：。）”")  # marks a line may end with before a figure
 LINE_TWIPS = 579  # 28.95 pt: 22 lines on the GB/T 9704 type area
 MAX_BARS = 30
 MAX_IDS = 10  # task numbers named in one sentence of the summary
@@ -193,6 +199,23 @@ def _line_grid(section: object) -> None:
     grid.set(_qn("w:linePitch"), str(LINE_TWIPS))
 
 
+def _figure_parts(text: str) -> list[tuple[str, bool]]:
+    """`text` cut into (part, is a figure) in order. A figure after a Chinese mark (第9、10、11) gets a zero-width
+    space before it: LibreOffice breaks no line between such a mark and an en-US figure, so a list of numbers
+    would stay whole and stretch the line before it."""
+    parts: list[tuple[str, bool]] = []
+    at = 0
+    for m in FIGURE.finditer(text):
+        if m.start() > at:
+            before = text[at:m.start()]
+            parts.append((before + ZWSP if before[-1] in BREAK_AFTER else before, False))
+        parts.append((m.group(), True))
+        at = m.end()
+    if at < len(text) or not parts:
+        parts.append((text[at:], False))
+    return parts
+
+
 def text_chars(text: str) -> float:
     """How many characters (字) wide a text is in a Chinese font: a CJK, full-width or East Asian ambiguous
     character (“ ” — ≥ …) is one, any other half."""
@@ -261,7 +284,7 @@ class Writer:
         from docx.shared import Mm, Pt
 
         self.fonts = fonts
-        self._rpr_cache: dict[tuple[str, float, bool], object] = {}
+        self._rpr_cache: dict[tuple[str, float, bool, bool], object] = {}
         self.doc = docx.Document()
         self.Pt, self.Mm = Pt, Mm
         doc = self.doc
@@ -313,22 +336,37 @@ class Writer:
 
     # -------------------------------------------------------------- paragraphs
 
-    def run(self, p: object, text: str, font: str, size: float, *, bold: bool = False) -> object:
-        """A run whose rPr is a copy of one built once per (font, size, bold): thousands of runs stay cheap."""
+    def run(self, p: object, text: str, font: str, size: float, *, bold: bool = False, one_run: bool = False) -> object:
+        """The runs of `text` (the last one returned), each figure a run of its own in en-US: with the rest in
+        zh-CN, lines still break between Chinese characters, never inside a number. `one_run` (a table cell,
+        whose rows are cloned): one run, all in en-US. The rPr is a copy of one built once per (font, size,
+        bold, figure): thousands of runs stay cheap."""
         import copy
 
-        key = (font, size, bold)
+        r = None
+        for part, figure in [(text, True)] if one_run else _figure_parts(text):
+            r = p.add_run()  # type: ignore[attr-defined]
+            r._r.insert(0, copy.deepcopy(self._rpr(font, size, bold, figure)))
+            r.text = part
+        return r
+
+    def _rpr(self, font: str, size: float, bold: bool, figure: bool) -> Any:
+        key = (font, size, bold, figure)
         rpr = self._rpr_cache.get(key)
         if rpr is None:
+            from docx.oxml import OxmlElement
+
             probe = self.doc.add_paragraph().add_run("")
             set_fonts(probe, font, size, bold=bold)
             rpr = probe._r.rPr
             probe._r.getparent().getparent().remove(probe._r.getparent())  # drop the probe paragraph
+            if figure:
+                lang = OxmlElement("w:lang")
+                lang.set(_qn("w:val"), FIGURE_LANG)
+                lang.set(_qn("w:eastAsia"), "zh-CN")
+                insert_in_order(rpr, lang)
             self._rpr_cache[key] = rpr
-        r = p.add_run()  # type: ignore[attr-defined]
-        r._r.insert(0, copy.deepcopy(rpr))
-        r.text = text
-        return r
+        return rpr
 
     def title(self, text: str, *, second_line: str = "") -> None:
         """The title, centred; a long one breaks where its second part begins, not mid-phrase."""
@@ -453,7 +491,7 @@ class Writer:
                 pf.first_line_indent = self.Pt(0)
                 _ppr_set(p, "w:snapToGrid", val="0")  # 15 pt table lines, not the body's 28.95 pt grid
                 p.alignment = WD_ALIGN_PARAGRAPH.CENTER if ri == 0 or ci != flex else WD_ALIGN_PARAGRAPH.LEFT
-                self.run(p, str(value), self.fonts["table_head" if ri == 0 else "table"], 10.5)
+                self.run(p, str(value), self.fonts["table_head" if ri == 0 else "table"], 10.5, one_run=True)
         if len(rows) > 1:
             proto = t.rows[1]._tr
             tbl = proto.getparent()
