@@ -287,3 +287,57 @@ def test_wrapped_lines_counts_each_paragraph_as_it_did_whatever_the_text():
         assert wrapped_lines(text, col_width) == by_lines(text, col_width)
 
     run()
+
+
+def test_labels_break_at_sensible_places_and_their_rows_hold_every_line(run_2024h1):
+    """A 填报项目 label or column header too long for one line carries its own breaks, each line fits its column
+    in Excel, WPS and LibreOffice alike (so none of them wraps it again: LibreOffice printed "成果进展（下拉选择"
+    over a lone "）"), no line starts with a closing mark or ends with an opening one, and the row is tall enough."""
+    import unicodedata
+
+    from openpyxl.utils import get_column_letter
+
+    from ledger_xl.templates import C_LABEL, FIRST_ROW, HEADER_ROW, LINE_PT, column_points
+
+    def text_width(text: str) -> int:  # half-characters: a Chinese or full-width character is two
+        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+    def check(ws, row: int, col: int) -> int:  # type: ignore[no-untyped-def]
+        text = str(ws.cell(row + 1, col + 1).value or "")  # row and col 0-based
+        width = ws.column_dimensions[get_column_letter(col + 1)].width
+        room = (column_points(width) - 5) / 5  # half-characters of a 10 pt font; Excel keeps ~3 px a side free
+        lines = text.split("\n")
+        for line in lines:
+            assert text_width(line) <= room, (text, line, width)
+            assert line and line[0] not in "）)》”’，。、；：！？%" and line[-1] not in "（(《“‘", (text, line)
+        height = ws.row_dimensions[row + 1].height
+        assert height >= len(lines) * LINE_PT + 4 - 0.75, (text, height)  # Excel rounds heights to 0.75 pt
+        return len(lines)
+
+    _, run = run_2024h1
+    two_line = 0
+    for _, path, meta in run.written:
+        ws = openpyxl.load_workbook(path)["填报表"]
+        for c in range(ws.max_column):
+            two_line += check(ws, HEADER_ROW, c) > 1
+        rows = {split_ref(f.cell)[0] - 1 for f in meta.fields if f.task_id}
+        rows |= {r - 1 for r in range(FIRST_ROW + 1, ws.max_row + 1) if str(ws.cell(r, C_LABEL + 1).value).startswith("文字填报")}
+        for r in sorted(rows):
+            two_line += check(ws, r, C_LABEL) > 1
+    assert two_line > 20  # the seed's deliverables, long metric names and the 截至上期累计 header
+
+
+@pytest.mark.parametrize("label, width, lines", [
+    ("成果进展（下拉选择）", 17, ["成果进展", "（下拉选择）"]),  # was 成果进展（下拉选择 | ）
+    ("完成日期（已完成时填）", 17, ["完成日期", "（已完成时填）"]),
+    ("文字填报（配合工作进展）", 17, ["文字填报", "（配合工作进展）"]),
+    ("本期完成次数（每年不少于1次）", 17, ["本期完成次数", "（每年不少于1次）"]),
+    ("完成情况（完成时限 2025-12-31，下拉选择）", 17, ["完成情况", "（完成时限", "2025-12-31，", "下拉选择）"]),  # a date is never cut
+    ("新增新能源城市配送营运车辆：本期新增（辆）", 17, ["新增新能源城市配", "送营运车辆：", "本期新增（辆）"]),  # no good place: fill the line
+    ("截至上期累计", 8, ["截至上期", "累计"]),
+    ("文件名称", 17, ["文件名称"]),
+])
+def test_break_label__breaks_before_a_bracket_or_after_a_colon__never_strands_a_mark(label, width, lines):
+    from ledger_xl.templates import break_label
+
+    assert break_label(label, width).split("\n") == lines

@@ -44,7 +44,7 @@ FONT_PROFILES: dict[str, dict[str, str]] = {
 FIGURE = re.compile(r"\d(?:[\d.,:]*\d)?%?")  # 432, 2025, 12.5, 3.5:1, 108%: never broken across lines
 FIGURE_LANG = "en-US"  # LibreOffice breaks text tagged zh-CN anywhere, digits included ("累计4|32辆"); en-US keeps a number whole
 ZWSP = "\u200b"  # a line may break here (Word and LibreOffice), nothing shows
-BREAK_AFTER = frozenset("、，；：。）”")  # marks a line may end with before a figure
+LIST_MARK = "、"  # 第9、10、11项: where a list of figures may break
 LINE_TWIPS = 579  # 28.95 pt: 22 lines on the GB/T 9704 type area
 MAX_BARS = 30
 MAX_IDS = 10  # task numbers named in one sentence of the summary
@@ -200,15 +200,15 @@ def _line_grid(section: object) -> None:
 
 
 def _figure_parts(text: str) -> list[tuple[str, bool]]:
-    """`text` cut into (part, is a figure) in order. A figure after a Chinese mark (第9、10、11) gets a zero-width
-    space before it: LibreOffice breaks no line between such a mark and an en-US figure, so a list of numbers
-    would stay whole and stretch the line before it."""
+    """`text` cut into (part, is a figure) in order. In a list of figures (第9、10、11项) a zero-width space
+    follows each 、: LibreOffice breaks no line between 、 and an en-US figure, so the list would stay whole
+    and stretch the line before it (Word breaks there anyway)."""
     parts: list[tuple[str, bool]] = []
     at = 0
     for m in FIGURE.finditer(text):
         if m.start() > at:
             before = text[at:m.start()]
-            parts.append((before + ZWSP if before[-1] in BREAK_AFTER else before, False))
+            parts.append((before + ZWSP if before == LIST_MARK else before, False))
         parts.append((m.group(), True))
         at = m.end()
     if at < len(text) or not parts:

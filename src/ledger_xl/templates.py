@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,6 +157,72 @@ def wrapped_lines(text: str, col_width: float) -> int:
     if type(text) is str and "\n" not in text:  # one paragraph (most cells): the sum below over one line, without splitting
         return max(1, math.ceil((len(text.encode("utf-8")) + len(text)) / 2 / usable))
     return sum(max(1, math.ceil((len(line.encode("utf-8")) + len(line)) / 2 / usable)) for line in str(text).split("\n"))
+
+
+CELL_PAD_PT = 5  # what a cell keeps free of text across its width (Excel ~3 px a side; LibreOffice less)
+OPENING = frozenset("（(《“‘〔[【")  # never ends a line: goes with what follows
+CLOSING = frozenset("）)》”’〕]】，。、；：！？,.;:!?%")  # never starts a line: goes with what precedes
+BREAK_BEFORE = frozenset("（(《〔[【")  # a good place for a line to end: before a bracket…
+BREAK_AFTER = frozenset("：，、；:;, ")  # …or after a colon, comma or space
+
+
+def _label_tokens(text: str) -> list[str]:
+    """The pieces a line may break between: a Chinese character, or a run of Latin letters, digits and marks
+    (2025-12-31, 3.5:1), each carrying the opening marks before it and the closing marks after it."""
+    tokens: list[str] = []
+    pending = ""
+    for ch in text:
+        if ch in OPENING:
+            pending += ch
+        elif tokens and not pending and (ch in CLOSING or _latin(ch) and _latin(tokens[-1][-1])):
+            tokens[-1] += ch
+        else:
+            tokens.append(pending + ch)
+            pending = ""
+    if pending:
+        tokens.append(pending)
+    return tokens
+
+
+def _latin(ch: str) -> bool:
+    """Part of a Latin word or a figure (2025-12-31, 3.5:1, A/B): a printable ASCII character but a space."""
+    return ch.isascii() and ch.isprintable() and not ch.isspace()
+
+
+def text_width(text: str) -> int:
+    """Width in half-character units: a CJK or full-width character counts two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def break_label(text: str, col_width: float, font_pt: float = 10) -> str:
+    """The label with explicit line breaks for a column that wide (Excel's character units), so Excel, WPS and
+    LibreOffice all show the same lines and none starts with a closing mark or ends with an opening one. A
+    break anywhere but before a bracket or after a colon or comma ("完成时|限") costs more than a line: a label
+    takes one line more rather than two such breaks. A label that fits, or holds its own breaks, is left alone."""
+    usable = max(int((column_points(col_width) - CELL_PAD_PT) / (font_pt / 2)), 2)  # half-characters a line holds
+    if "\n" in text or text_width(text) <= usable:
+        return text
+    tokens = _label_tokens(text)
+    widths = [text_width(t) for t in tokens]
+    # best[i]: (cost, start of the last line) for the first i tokens; a line costs 1, a poor break 1.5 more
+    best: list[tuple[float, int] | None] = [(0.0, 0)] + [None] * len(tokens)
+    for i in range(1, len(tokens) + 1):
+        for j in range(i - 1, -1, -1):
+            if sum(widths[j:i]) > usable and j < i - 1:
+                break  # a token wider than a line stands alone
+            prev = best[j]
+            if prev is None:
+                continue
+            good = j == 0 or tokens[j][0] in BREAK_BEFORE or tokens[j - 1][-1] in BREAK_AFTER
+            cost = prev[0] + 1 + (0 if good else 1.5)
+            if best[i] is None or cost < best[i][0]:  # type: ignore[index]
+                best[i] = (cost, j)
+    lines, i = [], len(tokens)
+    while i > 0:
+        j = best[i][1]  # type: ignore[index]
+        lines.append("".join(tokens[j:i]).strip())
+        i = j
+    return "\n".join(reversed(lines))
 
 
 # page geometry of the printed 填报表: landscape A4, margins in inches as set in _print_setup
@@ -318,9 +385,10 @@ class _Form:
         self.row_height(0, 28)
         self.lock(1, 0, f"填报单位：{bureau}    报送截止：{cn_date(due)}    黄色格为填写区，灰色格为计划内容（已锁定）。", f.note, 1, ncol - 1)
         self.row_height(1, 20)
-        for c, (h, _) in enumerate(COLUMNS):
-            self.lock(HEADER_ROW, c, f"{period.year}年计划" if c == C_YEAR else h, f.head_in if c >= C_VALUE else f.head)
-        self.row_height(HEADER_ROW, 30)
+        heads = [break_label(f"{period.year}年计划" if c == C_YEAR else h, w) for c, (h, w) in enumerate(COLUMNS)]
+        for c, h in enumerate(heads):
+            self.lock(HEADER_ROW, c, h, f.head_in if c >= C_VALUE else f.head)
+        self.row_height(HEADER_ROW, max(30, max(h.count("\n") + 1 for h in heads) * LINE_PT + 6))
 
     def task_block(self, ledger: Ledger, task: Task, role: str, period: Period, prior: dict[tuple[str, int], float], r: int) -> int:
         """One task's rows: the plan locked and merged down the block, one input row per measure. Returns the next row."""
@@ -347,11 +415,12 @@ class _Form:
         f = self.fmt
         if m is None:
             self.lock(rr, C_CUM, "", f.lock_c)
-            self.lock(rr, C_LABEL, "文字填报（配合工作进展）" if role == "responsible" else "文字填报", f.lock)
+            label = "文字填报（配合工作进展）" if role == "responsible" else "文字填报"
+            self.lock(rr, C_LABEL, break_label(label, COLUMNS[C_LABEL][1]), f.lock)
             self.ws.write_blank(rr, C_VALUE, None, f.na)
             return
         self.lock(rr, C_CUM, m.cumulative if m.kind == "metric" else "", f.lock_num if m.kind == "metric" else f.lock_c)
-        self.lock(rr, C_LABEL, m.label, f.lock)
+        self.lock(rr, C_LABEL, break_label(m.label, COLUMNS[C_LABEL][1]), f.lock)
         self.add_field(m.kind, task, role, m.index, m.label, m.unit, rr, C_VALUE)
         _input_cell(self.ws, rr, C_VALUE, m, f)
 
@@ -412,9 +481,10 @@ class _Form:
 
 
 def _measure_height(m: _Measure | None) -> float:
+    """A measure row's height: its label's lines, as broken by break_label."""
     if m is None:
         return 30
-    lines = wrapped_lines(m.label, COLUMNS[C_LABEL][1])
+    lines = break_label(m.label, COLUMNS[C_LABEL][1]).count("\n") + 1
     if m.kind in ("deliv_name", "deliv_no"):
         lines = max(lines, 3)  # room to read a document's name or 文号 as typed: the cell wraps
     return max(lines * LINE_PT + 4, 20)
