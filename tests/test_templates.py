@@ -3,6 +3,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import zipfile
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -341,3 +342,92 @@ def test_break_label__breaks_before_a_bracket_or_after_a_colon__never_strands_a_
     from ledger_xl.templates import break_label
 
     assert break_label(label, width).split("\n") == lines
+
+
+def _row_attrs(path, sheet: str = "填报表") -> dict[int, str]:  # type: ignore[no-untyped-def]
+    """Each row's attributes as written in the sheet's XML (1-based row → attribute text)."""
+    import re
+
+    wb = openpyxl.load_workbook(path, read_only=True)
+    index = wb.sheetnames.index(sheet)
+    wb.close()
+    with zipfile.ZipFile(path) as z:
+        xml = z.read(f"xl/worksheets/sheet{index + 1}.xml").decode("utf-8")
+    return {int(r): attrs for r, attrs in re.findall(r'<row r="(\d+)"([^>]*)>', xml)}
+
+
+def test_a_one_row_task_may_grow_with_a_long_answer_and_a_merged_block_keeps_its_height(run_2024h1):
+    """A row nobody sized by hand (a height but no customHeight) is one Excel, WPS and LibreOffice grow to a
+    long answer as it is typed; xlsxwriter marks every sized row custom, which froze the 下一步计划 of a one-row
+    task at its empty-form height. A block of several rows keeps its heights: a merged cell never grows a row."""
+    _, run = run_2024h1
+    free = fixed = 0
+    for _, path, meta in run.written:
+        attrs = _row_attrs(path)
+        ws = openpyxl.load_workbook(path)["填报表"]
+        merged = {(m.min_row, m.min_col) for m in ws.merged_cells.ranges if m.max_row > m.min_row}
+        for f in meta.fields:
+            if f.kind != "plan":
+                continue
+            row, col = split_ref(f.cell)
+            assert "ht=" in attrs[row]  # the empty form keeps the height made for it
+            if (row, col) in merged:
+                assert 'customHeight="1"' in attrs[row], (path.name, f.cell)
+                fixed += 1
+            else:
+                assert "customHeight" not in attrs[row], (path.name, f.cell, attrs[row])
+                free += 1
+    assert free > 20 and fixed > 5
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_grows_a_one_row_task_to_a_long_answer(run_2024h1, tmp_path):
+    """Typed through LibreOffice, a long 下一步计划 in a one-row task makes its row tall enough to print whole:
+    8 characters a line in that column, 14.2 pt a line (Noto CJK, 10 pt)."""
+    import json
+    import math
+    import os
+
+    from conftest import uno_python
+
+    assert soffice() and uno_python()
+    _, run = run_2024h1
+    _, path, meta = next(w for w in run.written if w[0] == "市商务局")
+    ws = openpyxl.load_workbook(path)["填报表"]
+    merged = {(m.min_row, m.min_col) for m in ws.merged_cells.ranges if m.max_row > m.min_row}
+    plan = next(f for f in meta.fields if f.kind == "plan" and split_ref(f.cell) not in merged)
+    row = split_ref(plan.cell)[0]
+    before = ws.row_dimensions[row].height
+    answer = "继续推进重点项目建设加快公共配送中心和末端配送站点布局协调用地审批和资金拨付确保按期完成年度目标任务"
+    (tmp_path / "v.json").write_text(json.dumps({plan.name: answer}, ensure_ascii=False), encoding="utf-8")
+    lo_fill = Path(__file__).resolve().parents[1] / "src" / "ledger_xl" / "testing" / "lo_fill.py"
+    out = tmp_path / "filled.xlsx"
+    subprocess.run([uno_python(), str(lo_fill), str(path), str(out), str(tmp_path / "v.json")], check=True, timeout=180,
+                   env={**os.environ, "SOFFICE": soffice()})
+    after = openpyxl.load_workbook(out)["填报表"].row_dimensions[row].height
+    assert after >= math.ceil(len(answer) / 8) * 14.2 > before, (before, after)
+
+
+def test_sample_returns_rows_hold_what_was_typed_into_them():
+    """Every answer in the bundled sample returns fits its row as printed: a row free to grow was grown to its
+    tallest text (what the spreadsheet program does as the unit types; the generator stands in for it)."""
+    import glob
+
+    from ledger_xl.templates import LINE_PT, wrapped_lines
+    from ledger_xl.testing.fill import template_fields
+
+    files = sorted(glob.glob(str(Path(__file__).resolve().parents[1] / "samples" / "returns" / "*" / "*.xlsx")))
+    assert len(files) > 50
+    checked = 0
+    for name in files:
+        ws = openpyxl.load_workbook(name)["填报表"]
+        merged = {(m.min_row, m.min_col) for m in ws.merged_cells.ranges if m.max_row > m.min_row}
+        for f in template_fields(Path(name)):
+            row, col = split_ref(f.cell)
+            value = ws[f.cell].value
+            if f.kind in ("progress", "problems", "plan", "evidence") and value and (row, col) not in merged:
+                width = ws.column_dimensions[ws[f.cell].column_letter].width
+                need = wrapped_lines(str(value), width) * LINE_PT + 4
+                assert ws.row_dimensions[row].height >= need - 0.75, (Path(name).name, f.cell, value)
+                checked += 1
+    assert checked > 500

@@ -55,7 +55,9 @@ C_ID, C_ROLE, C_CAT, C_TASK, C_YEAR, C_TOTAL, C_CUM, C_LABEL, C_VALUE, C_PROGRES
 TEXT_COLUMNS = {C_PROGRESS: "progress", C_PROBLEMS: "problems", C_PLAN: "plan", C_EVIDENCE: "evidence"}
 HEADER_ROW = 2
 FIRST_ROW = 3
-LINE_PT = 13.5
+# a line of 10 pt text: Excel's and WPS's 宋体 take 13.5 pt, LibreOffice's Noto CJK 14.2 pt (it grew a row
+# of 9 lines to 129.1 pt); the taller, so that a row holds its lines wherever it is printed
+LINE_PT = 14.25
 
 
 def period_end(period: Period) -> dt.date:
@@ -198,7 +200,7 @@ def break_label(text: str, col_width: float, font_pt: float = 10) -> str:
     """The label with explicit line breaks for a column that wide (Excel's character units), so Excel, WPS and
     LibreOffice all show the same lines and none starts with a closing mark or ends with an opening one. A
     break anywhere but before a bracket or after a colon or comma ("完成时|限") costs more than a line: a label
-    takes one line more rather than two such breaks. A label that fits, or holds its own breaks, is left alone."""
+    takes one line more rather than two such breaks; a character alone on a line costs more still. A label that fits, or holds its own breaks, is left alone."""
     usable = max(int((column_points(col_width) - CELL_PAD_PT) / (font_pt / 2)), 2)  # half-characters a line holds
     if "\n" in text or text_width(text) <= usable:
         return text
@@ -214,7 +216,8 @@ def break_label(text: str, col_width: float, font_pt: float = 10) -> str:
             if prev is None:
                 continue
             good = j == 0 or tokens[j][0] in BREAK_BEFORE or tokens[j - 1][-1] in BREAK_AFTER
-            cost = prev[0] + 1 + (0 if good else 1.5)
+            alone = sum(widths[j:i]) <= 2  # one character on a line of its own ("配送" | "站")
+            cost = prev[0] + 1 + (0 if good else 1.5) + (2 if alone else 0)
             if best[i] is None or cost < best[i][0]:  # type: ignore[index]
                 best[i] = (cost, j)
     lines, i = [], len(tokens)
@@ -347,6 +350,7 @@ class _Form:
         self.locked: list[tuple[str, str]] = []
         self.fields: list[FieldSpec] = []
         self.heights: dict[int, float] = {}
+        self.auto_rows: set[int] = set()  # rows a spreadsheet program may make taller as text is typed
 
     def row_height(self, r: int, height: float) -> None:
         self.heights[r] = height
@@ -409,6 +413,8 @@ class _Form:
         extra = max(0.0, need - sum(per_row)) / len(per_row)
         for k, h in enumerate(per_row):
             self.row_height(r + k, min(h + extra, 400))
+        if r_end == r:  # nothing merged down: the row may grow to what is typed (see _auto_height)
+            self.auto_rows.add(r)
         return r_end + 1
 
     def _measure_row(self, task: Task, role: str, m: _Measure | None, rr: int) -> None:
@@ -557,7 +563,7 @@ def write_template(
         meta.sign(key)
         _write_meta_sheet(wb, meta)
         wb.close()
-        _lock_structure(tmp)
+        _lock_structure(tmp, f"xl/worksheets/sheet{ws.index + 1}.xml", form.auto_rows)
     return meta
 
 
@@ -633,8 +639,9 @@ def _input_cell(ws: Any, r: int, c: int, m: _Measure, fmt: _Formats) -> None:
     ws.data_validation(r, c, r, c, rule)
 
 
-def _lock_structure(path: Path) -> None:
-    """Protect the workbook structure (no adding, deleting, renaming or unhiding sheets)."""
+def _lock_structure(path: Path, form_part: str = "", auto_rows: set[int] | None = None) -> None:
+    """Protect the workbook structure (no adding, deleting, renaming or unhiding sheets), and let the form's
+    `auto_rows` grow with what is typed (_auto_height)."""
     src = Path(path)
     tmp = src.with_suffix(".lock.tmp")
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
@@ -642,8 +649,21 @@ def _lock_structure(path: Path) -> None:
             data = zin.read(info.filename)
             if info.filename == "xl/workbook.xml":
                 data = data.replace(b"<bookViews>", b'<workbookProtection lockStructure="1"/><bookViews>', 1)
+            elif info.filename == form_part and auto_rows:
+                data = _auto_height(data, auto_rows)
             zout.writestr(info, data)
     tmp.replace(src)
+
+
+def _auto_height(sheet_xml: bytes, rows: set[int]) -> bytes:
+    """The rows (0-based) keep their height but lose customHeight: a long answer typed into one then makes
+    Excel, WPS and LibreOffice grow the row to show it whole, as they do for a row nobody sized by hand
+    (xlsxwriter marks every sized row custom, which freezes it; a merged cell never grows a row, so only rows
+    of a one-row task block are let go)."""
+    def free(m: re.Match[bytes]) -> bytes:
+        return m.group(0).replace(b' customHeight="1"', b"") if int(m.group(1)) - 1 in rows else m.group(0)
+
+    return re.sub(rb'<row r="(\d+)"[^>]*>', free, sheet_xml)
 
 
 @dataclass

@@ -41,6 +41,7 @@ def fill_template(path: Path, out: Path, values: dict[FieldKey, object], *, mtim
             cell.data_type = "s"  # never let openpyxl read "=…" as a formula
         else:
             cell.value = value
+    _grow_rows(ws, auto_rows(path, wb.sheetnames.index(FORM_SHEET)), {fields[k].cell for k in values})
     with atomic_path(Path(out)) as tmp:
         wb.save(tmp)
     if mtime is not None:
@@ -55,3 +56,33 @@ def fill_template(path: Path, out: Path, values: dict[FieldKey, object], *, mtim
         ts = mtime.timestamp()
         os.utime(out, (ts, ts))
     return Path(out)
+
+
+def auto_rows(path: Path, index: int) -> set[int]:
+    """The rows (1-based) of the index-th sheet that have a height nobody fixed (no customHeight): Excel,
+    WPS and LibreOffice grow such a row to what is typed into it."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        xml = z.read(f"xl/worksheets/sheet{index + 1}.xml").decode("utf-8")
+    return {int(m.group(1)) for m in re.finditer(r'<row r="(\d+)"([^>]*)>', xml)
+            if "customHeight" not in m.group(2) and "ht=" in m.group(2)}
+
+
+def _grow_rows(ws: object, rows: set[int], cells: set[str]) -> None:
+    """What the spreadsheet program does as the typist presses Enter: a free row grows to its tallest wrapped
+    cell (merged cells never count). openpyxl does not, so this stands in for it."""
+    from openpyxl.utils.cell import coordinate_from_string
+
+    from ..templates import LINE_PT, wrapped_lines
+
+    merged = {rc for rng in ws.merged_cells.ranges for rc in rng.cells}  # type: ignore[attr-defined]
+    for row in sorted({coordinate_from_string(c)[1] for c in cells} & rows):
+        need = 0.0
+        for cell in ws[row]:  # type: ignore[index]
+            if isinstance(cell.value, str) and cell.alignment.wrap_text and (row, cell.column) not in merged:
+                width = ws.column_dimensions[cell.column_letter].width  # type: ignore[attr-defined]
+                need = max(need, wrapped_lines(cell.value, width) * LINE_PT + 4)
+        dim = ws.row_dimensions[row]  # type: ignore[attr-defined]
+        dim.height = max(dim.height or 15, need)
