@@ -41,7 +41,8 @@ FONT_PROFILES: dict[str, dict[str, str]] = {
     "windows": {"title": "华文中宋", "body": "仿宋", "h1": "黑体", "h2": "楷体", "page": "宋体", "table": "仿宋",
                 "table_head": "黑体"},
 }
-FIGURE = re.compile(r"\d(?:[\d.,:]*\d)?%?")  # 432, 2025, 12.5, 3.5:1, 108%: never broken across lines
+# a figure or a Latin word (432, 2025-06-30, 12.5, 3.5:1, 108%, 5G, A0): never broken across lines
+FIGURE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.,:/_-]*[A-Za-z0-9])?%?")
 FIGURE_LANG = "en-US"  # LibreOffice breaks text tagged zh-CN anywhere, digits included ("累计4|32辆"); en-US keeps a number whole
 ZWSP = "\u200b"  # a line may break here (Word and LibreOffice), nothing shows
 LIST_MARK = "、"  # 第9、10、11项: where a list of figures may break
