@@ -173,10 +173,10 @@ def read_package(path: Path, *, sheets: set[str] | None = None, fast: bool = Fal
         raise XlsxError(Code.CORRUPT, problem=f"文件已损坏，无法读取（{type(e).__name__}）") from e
 
 
-_LAST_ROW_RE = re.compile(rb'<row [^>]*?r="(\d+)"')
-# a column from HA (209) on: beyond anything a template uses, and what calamine would have to allocate
-_FAR_COLUMN_RE = re.compile(rb'<c r="(?:[A-Z]{3,}|[H-Z][A-Z])\d')
-FAST_MAX_ROW = 5000
+# a cell or row reference far beyond anything a template uses, which calamine would allocate the whole extent
+# up to: a column from HA (209) on, or a row from 5000 on; found in any element with any prefix and in any
+# attribute order (`<c s="1" r="XFD9">`, `<x:c r=…>`), and wherever the row stands in the sheet, not only last
+_FAR_REF_RE = re.compile(rb' r="(?:[A-Z]{3,}\d|[H-Z][A-Z]\d|[A-Z]{0,2}(?:[5-9]\d{3}|[1-9]\d{4}))')
 CALAMINE_TEXT_LIMIT = 32767
 
 
@@ -320,9 +320,7 @@ def _read_fast(path: Path, sheets: set[str] | None, data: bytes | None = None) -
         raw = parts.get(targets[name])
         if raw is None:
             raise XlsxError(problem=f"工作表“{name}”的内容缺失")
-        last = raw.rfind(b"<row ")
-        m = _LAST_ROW_RE.match(raw, last) if last >= 0 else None
-        if (m and int(m.group(1)) > FAST_MAX_ROW) or _FAR_COLUMN_RE.search(raw):
+        if _FAR_REF_RE.search(raw):
             return None  # far-flung cells, for which calamine would allocate the whole extent: read exactly
         raws[name] = raw
     # calamine reads the parts inflated and checked above, not the file: a package of them stored uncompressed

@@ -183,6 +183,14 @@ def build(good: Path, fields: dict[tuple[str | None, str, int], str], out: Path,
         return data.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>')
 
     _rewrite(good, add("极远单元格.xlsx", "refused", "absurd-extent", "很远的位置"), far_cell)
+
+    def far_cell_first(name: str, data: bytes) -> bytes:  # written first, its reference not the first attribute
+        if name != "xl/worksheets/sheet2.xml":
+            return data
+        far = b'<sheetData><row r="1048576"><c t="inlineStr" r="XFD1048576"><is><t>x</t></is></c></row>'
+        return data.replace(b"<sheetData>", far, 1)
+
+    _rewrite(good, add("极远单元格（在前）.xlsx", "refused", "absurd-extent", "很远的位置"), far_cell_first)
     p = add("公式无结果.xlsx", "refused", "formula-no-value", "公式")
     shutil.copy(good, p)
     wb = openpyxl.load_workbook(p)
