@@ -103,3 +103,69 @@ def test_a_chart_drawn_ahead_is_delivered_only_when_asked_for_as_drawn(monkeypat
     finally:
         drawing.close()
     assert got == expected and len(got) == 2 and all(got)
+
+
+def _metric_figure(monkeypatch: pytest.MonkeyPatch, bars: list[MetricBar]) -> tuple[Any, Any]:
+    """(figure, renderer) of the metrics chart as saved, everything placed."""
+    fig, _, _ = _drawn(monkeypatch, lambda: charts.metric_progress(bars, "进度最落后的30个数量指标"))
+    fig.canvas.draw()
+    return fig, fig.canvas.get_renderer()
+
+
+# a bar ending just short of its plan mark, one far past the chart's end: the labels the plan mark and the
+# legend used to cover
+EDGES = [MetricBar("C12-12.新增新能源城市配送营运车辆", 1.0, 0.95, "滞后"), MetricBar("C01-13.充电桩", 1.0, 2.44, "已完成")]
+
+
+@pytest.mark.parametrize("bars", [BARS, BARS[:25] + EDGES, BARS[:3] + EDGES, EDGES, [EDGES[1]] * 30],
+                         ids=["8-statuses", "30-bars-long-last", "5-bars", "2-bars", "one-status"])
+def test_the_legend_covers_no_bar_and_no_label(monkeypatch, bars):  # type: ignore[no-untyped-def]
+    """Wherever the bars end and however many statuses there are, the legend lies clear of every bar, plan
+    mark, bar label, tick label and the axis label (measured from what is drawn)."""
+    fig, renderer = _metric_figure(monkeypatch, bars)
+    ax = fig.axes[0]
+    legend = ax.get_legend().get_window_extent(renderer)
+    drawn = [*ax.patches, *ax.lines, *ax.texts, ax.xaxis.label, *ax.get_xticklabels(), *ax.get_yticklabels()]
+    assert len(ax.patches) == len(ax.texts) == len(bars)
+    for artist in drawn:
+        assert not legend.overlaps(artist.get_window_extent(renderer)), getattr(artist, "get_text", str)()
+
+
+@pytest.mark.parametrize("bars", [BARS, BARS[:25] + EDGES, EDGES], ids=["30-bars", "30-bars-edges", "2-bars"])
+def test_every_bar_label_starts_past_its_bar_and_its_plan_mark(monkeypatch, bars):  # type: ignore[no-untyped-def]
+    """A label starts right of its bar's end and of the black plan mark (its line width included), so the
+    mark never runs through "95%（滞后）"."""
+    fig, renderer = _metric_figure(monkeypatch, bars)
+    ax = fig.axes[0]
+    marks = ax.lines[:len(bars)]  # one plan mark per bar, in the bars' order; then the 100 % line
+    for bar, mark, label, b in zip(ax.patches, marks, ax.texts, bars, strict=True):
+        start = label.get_window_extent(renderer).x0
+        mark_right = mark.get_window_extent(renderer).x1 + mark.get_linewidth() / 2 * fig.dpi / 72
+        assert start > bar.get_window_extent(renderer).x1 and start > mark_right, label.get_text()
+        assert label.get_text() == f"{b.actual_share * 100:.0f}%（{b.status}）"
+
+
+@pytest.mark.parametrize("lines", [2, 3])
+def test_a_chart_and_its_caption_fit_the_type_area(tmp_path, lines):  # type: ignore[no-untyped-def]
+    """The 30-bar chart (labels of two lines, and of three) as inserted in the report, plus its one-line
+    caption, is no taller than the type area of the report's page (page less margins, read from the docx), and
+    no wider; with two-line labels, the y labels print at close to their drawn 8 pt."""
+    import docx
+    from docx.shared import Pt
+
+    from ledger_xl.report import FONT_PROFILES, LINE_TWIPS, Writer
+
+    bars = [MetricBar(b.label + b.label[:10] * (lines - 2), b.planned_share, b.actual_share, b.status) for b in BARS]
+    png = charts.metric_progress(bars, "进度最落后的30个数量指标")
+    assert png is not None and charts.wrap_label(bars[0].label).count("\n") == lines - 1
+    w = Writer(FONT_PROFILES["gb2312"])
+    w.fill_picture(w.picture_slot(), png, "图2  进度最落后的30个数量指标（占总目标）")
+    w.doc.save(str(tmp_path / "r.docx"))
+    doc = docx.Document(str(tmp_path / "r.docx"))
+    sec, shape = doc.sections[0], doc.inline_shapes[0]
+    assert shape.height + Pt(LINE_TWIPS / 20) <= sec.page_height - sec.top_margin - sec.bottom_margin
+    assert shape.width <= sec.page_width - sec.left_margin - sec.right_margin
+    drawn_width_emu = int.from_bytes(png[16:20], "big") / charts.DPI * 914400
+    printed_pt = charts.METRIC_PT * shape.width / drawn_width_emu
+    if lines == 2:
+        assert printed_pt >= 7.5, printed_pt

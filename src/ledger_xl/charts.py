@@ -93,39 +93,101 @@ def _bar(ax: Any, y: float, width: float, left: float, status: str, height: floa
     ax.barh(y, width, left=left, color=color, hatch=hatch, edgecolor="#212121", linewidth=0.6, height=height)
 
 
-def _legend(ax: Any, statuses: list[str], **kwargs: Any) -> None:
+def _legend(ax: Any, statuses: list[str], **kwargs: Any) -> Any:
     from matplotlib.patches import Patch
 
     handles = [Patch(facecolor=STATUS_STYLE[s][0], hatch=STATUS_STYLE[s][1], edgecolor="#212121", label=s)
                for s in STATUS_STYLE if s in statuses]
-    ax.legend(handles=handles, fontsize=8, frameon=False, **kwargs)
+    return ax.legend(handles=handles, fontsize=LEGEND_PT, frameon=False, **kwargs)
+
+
+# the metrics chart is drawn at the size it is printed (CHART_WIDTH_IN wide, shown 150 mm in the report), so
+# its 8 pt stays 8 pt on paper; sizes in points
+METRIC_PT = 8  # y labels, bar labels, ticks, axis label, legend
+LEGEND_PT = 8
+CHART_WIDTH_IN = 5.45  # plus the saved margins: about 150 mm, printed at about its drawn size
+LABEL_COL_IN = LABEL_CHARS * METRIC_PT / 72 + 0.1  # the y labels' column left of the axes
+BAR_LABEL_IN = 0.95  # room right of a bar (or its plan mark) for "244%（未达标）"
+LABEL_GAP_PT = 3  # between a bar's end or plan mark and its label
+BELOW_AXES_PT = 32  # tick marks, tick labels and the axis label below the axes: the legend goes under them
+
+
+def _row_pitches(rows: list[str]) -> list[float]:
+    """Height (points) of each bar's row: its label's lines at line spacing 1 and a gap to the next row."""
+    return [METRIC_PT * (r.count("\n") + 1) + (6 if "\n" not in r else 1.5) for r in rows]
+
+
+def _legend_columns(statuses: list[str]) -> int:
+    """Legend columns that fit across the chart in one or more rows of equal length."""
+    n = max(1, len(statuses))
+    column_pt = (max((len(s) for s in statuses), default=3) + 3.6) * LEGEND_PT
+    fit = max(1, min(n, int(CHART_WIDTH_IN * 72 // column_pt)))
+    rows = -(-n // fit)
+    return -(-n // rows)
 
 
 def metric_progress(bars: list[MetricBar], title: str) -> bytes | None:
     """Horizontal bars: actual against total target, with a mark where the plan stands now; each bar hatched
-    by its status and labelled with its share, so the chart reads the same in grey print."""
+    by its status and labelled with its share, so the chart reads the same in grey print.
+
+    Laid out in inches: each row as tall as its label, each label right of its bar and its plan mark, the
+    legend under the axis label (it never covers a bar or a label, whatever the number of statuses)."""
     rows = [wrap_label(b.label) for b in bars]
-    height = sum(0.3 + 0.16 * r.count("\n") for r in rows) + 1.3
-    made = _figure(7.2, height) if bars else None
+    pitches = _row_pitches(rows)
+    statuses = [s for s in STATUS_STYLE if s in {b.status for b in bars}]
+    ncol = _legend_columns(statuses)
+    legend_pt = -(-len(statuses) // ncol) * LEGEND_PT * 1.7 + 4
+    top_in, bottom_in = 0.28, (BELOW_AXES_PT + legend_pt) / 72
+    axes_in = (sum(pitches) + 4) / 72
+    made = _figure(CHART_WIDTH_IN, axes_in + top_in + bottom_in) if bars else None
     if made is None:
         return None
     fig, ax = made
-    ys = list(range(len(bars)))[::-1]
-    for y, b in zip(ys, bars, strict=True):
-        shown = min(b.actual_share, 1.5) * 100
-        _bar(ax, y, shown, 0, b.status, 0.6)
-        ax.plot([b.planned_share * 100] * 2, [y - 0.38, y + 0.38], color="#000000", linewidth=1.8)
-        ax.text(shown + 1.5, y, f"{b.actual_share * 100:.0f}%（{b.status}）", va="center", fontsize=8)
+    _place_axes(fig, axes_in, top_in, bottom_in)
+    ys, y = [], sum(pitches) + 2
+    for pitch in pitches:  # y in points from the axes' bottom: rows as tall as their labels
+        ys.append(y - pitch / 2)
+        y -= pitch
+    _metric_bars(fig, ax, bars, ys)
     ax.set_yticks(ys)
-    ax.set_yticklabels(rows, fontsize=8)
-    ax.set_xlim(0, max(125, max(min(b.actual_share, 1.5) * 100 for b in bars) + 25))
-    ax.set_ylim(-0.7, len(bars) - 0.3)
-    ax.axvline(100, color="#424242", linestyle="--", linewidth=0.8)
-    ax.set_xlabel("占总目标的比例（%）；黑色竖线为截至本期的计划进度，虚线为总目标", fontsize=8)
+    ax.set_yticklabels(rows, fontsize=METRIC_PT, linespacing=1.0)
+    ax.tick_params(axis="x", labelsize=METRIC_PT)
+    ax.set_ylim(0, sum(pitches) + 4)
+    ax.axvline(100, color="#424242", linestyle="--", linewidth=0.8, zorder=1)
+    ax.set_xlabel("占总目标的比例（%）；黑色竖线为截至本期的计划进度，虚线为总目标", fontsize=METRIC_PT)
     ax.set_title(title, fontsize=11)
     ax.spines[["top", "right"]].set_visible(False)
-    _legend(ax, [b.status for b in bars], loc="lower right")
+    from matplotlib.transforms import offset_copy
+
+    centre = (CHART_WIDTH_IN / 2 - LABEL_COL_IN / 2) / (CHART_WIDTH_IN - LABEL_COL_IN - 0.1)
+    _legend(ax, statuses, loc="upper center", ncol=ncol, handlelength=1.5, handletextpad=0.5, columnspacing=1.2,
+            bbox_to_anchor=(centre, 0), bbox_transform=offset_copy(ax.transAxes, fig=fig, y=-BELOW_AXES_PT, units="points"),
+            borderaxespad=0)
     return _png(fig)
+
+
+def _place_axes(fig: Any, axes_in: float, top_in: float, bottom_in: float) -> None:
+    height = axes_in + top_in + bottom_in
+    fig.subplots_adjust(left=LABEL_COL_IN / CHART_WIDTH_IN, right=1 - 0.1 / CHART_WIDTH_IN,
+                        bottom=bottom_in / height, top=1 - top_in / height)
+
+
+def _metric_bars(fig: Any, ax: Any, bars: list[MetricBar], ys: list[float]) -> None:
+    """Each bar, its plan mark and its label, which starts past both the bar's end and the plan mark."""
+    from matplotlib.transforms import ScaledTranslation
+
+    beyond = ax.transData + ScaledTranslation(LABEL_GAP_PT / 72, 0, fig.dpi_scale_trans)
+    ends = []
+    for y, b in zip(ys, bars, strict=True):
+        shown, plan = min(b.actual_share, 1.5) * 100, b.planned_share * 100
+        _bar(ax, y, shown, 0, b.status, 9)
+        ax.plot([plan] * 2, [y - 6, y + 6], color="#000000", linewidth=1.8)
+        ax.text(max(shown, plan), y, f"{b.actual_share * 100:.0f}%（{b.status}）", va="center", fontsize=METRIC_PT,
+                transform=beyond)
+        ends.append(max(shown, plan))
+    axes_w = CHART_WIDTH_IN - LABEL_COL_IN - 0.1
+    room = 1 - (BAR_LABEL_IN + LABEL_GAP_PT / 72) / axes_w  # the share of the axes' width left of the labels
+    ax.set_xlim(0, max(125, max(ends) / room))
 
 
 def status_mix(counts: dict[str, int], title: str, height_in: float = 1.9) -> bytes | None:

@@ -454,8 +454,16 @@ class Writer:
                 el = para._element  # type: ignore[attr-defined]
                 el.getparent().remove(el)
             return
-        p.add_run().add_picture(io.BytesIO(png), width=self.Mm(150))  # type: ignore[attr-defined]
+        width, height = picture_size_mm(png, self.text_area_mm()[1])
+        p.add_run().add_picture(io.BytesIO(png), width=self.Mm(width), height=self.Mm(height))  # type: ignore[attr-defined]
         self.run(c, caption, self.fonts["h2"], 14)
+
+    def text_area_mm(self) -> tuple[float, float]:
+        """Width and height of the type area (版心): the page less its margins."""
+        sec = self.doc.sections[0]
+        width, height, left, right, top, bottom = (int(v or 0) for v in (
+            sec.page_width, sec.page_height, sec.left_margin, sec.right_margin, sec.top_margin, sec.bottom_margin))
+        return (width - left - right) / 36000, (height - top - bottom) / 36000  # EMU per mm
 
     def table(self, headers: list[str], rows: list[list[str]], flex: int = 1) -> object:
         """A grid table in the table font: columns as wide as their header (never wrapped mid-word) and values,
@@ -585,6 +593,21 @@ def _metric_chart(ledger: Ledger, period: Period, checks: CheckResult) -> tuple[
 
 CHART_WIDTH_MM = 150
 BODY_LINES = 22
+
+
+def picture_size_mm(png: bytes, text_height_mm: float) -> tuple[float, float]:
+    """A chart's printed size: CHART_WIDTH_MM wide, unless then taller than the type area leaves for it and its
+    one-line caption (a chart running into the footer, its caption on the next page): then as tall as that.
+
+    The picture's own paragraph snaps to the line grid, so it is kept to whole lines less a margin.
+    """
+    px_w, px_h = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")  # the PNG's IHDR
+    line_mm = LINE_TWIPS / 20 / 72 * 25.4
+    room = (math.floor(text_height_mm / line_mm) - 1) * line_mm - 1  # a line for the caption
+    height = CHART_WIDTH_MM * px_h / px_w
+    if height <= room:
+        return CHART_WIDTH_MM, height
+    return room * px_w / px_h, room
 
 
 def _lines_of(text: str, indent: bool = True) -> int:
