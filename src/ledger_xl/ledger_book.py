@@ -81,11 +81,9 @@ class _Book:
         two), rows tall enough for wrapped texts, panes frozen below the header and right of `freeze_cols`."""
         for c, h in enumerate(headers):
             ws.write_string(r0, c, h, self.head)
-        for r, row in enumerate(rows, start=r0 + 1):
-            for c, v in enumerate(row):
-                self.put(ws, r, c, v, (formats or {}).get(c, self.text))
         col_w = _fit_columns(ws, headers, widths, rows)
-        _row_heights(ws, r0, rows, col_w)
+        n_cols = max([len(headers), *map(len, rows)])
+        self._rows(ws, r0, rows, [(formats or {}).get(c, self.text) for c in range(n_cols)], col_w)
         ws.freeze_panes(r0 + 1, freeze_cols)
         ws.set_landscape()
         ws.set_paper(9)
@@ -95,6 +93,28 @@ class _Book:
         ws.set_footer("&C第 &P 页，共 &N 页")
         ws.autofilter(r0, 0, r0 + max(len(rows), 1), len(headers) - 1)
         ws.set_row(r0, 32)
+
+    def _rows(self, ws: Any, r0: int, rows: list[list[object]], fmts: list[object], col_w: list[int]) -> None:
+        """The rows below the header at r0, each as tall as its most wrapped text (up to MAX_ROW_LINES), in one
+        pass: a rebuild writes ~28,000 cells, most of them short text, written here without put's dispatch."""
+        # a text of n characters takes at most 2.5n/2 columns (see wrapped_lines): shorter than its
+        # column, it takes one line, whatever its characters (most cells: this spares measuring them)
+        one_line = [2 * max(w - 1, 2) // 5 for w in col_w]
+        write_string, put = ws.write_string, self.put
+        for r, row in enumerate(rows, start=r0 + 1):
+            lines = 1
+            for c, v in enumerate(row):
+                if type(v) is str and v and len(v) <= EXCEL_CELL_LIMIT:
+                    write_string(r, c, v, fmts[c])
+                    shown = v
+                else:
+                    put(ws, r, c, v, fmts[c])
+                    if v is None or v == "":
+                        continue
+                    shown = v if type(v) is str else str(v)
+                if len(shown) > one_line[c] or "\n" in shown:
+                    lines = max(lines, wrapped_lines(shown, col_w[c]))
+            ws.set_row(r, 15 * min(lines, MAX_ROW_LINES) + 2)
 
 
 def _fit_columns(ws: Any, headers: list[str], widths: list[int], rows: list[list[object]]) -> list[int]:
@@ -109,30 +129,20 @@ def _fit_columns(ws: Any, headers: list[str], widths: list[int], rows: list[list
     return col_w
 
 
-def _row_heights(ws: Any, r0: int, rows: list[list[object]], col_w: list[int]) -> None:
-    # a text of n characters takes at most 2.5n/2 columns (see wrapped_lines): shorter than its
-    # column, it takes one line, whatever its characters (most cells: this spares measuring them)
-    one_line = [2 * max(w - 1, 2) // 5 for w in col_w]
-    for r, row in enumerate(rows, start=r0 + 1):
-        lines = 1
-        for c, v in enumerate(row):
-            if v is not None and v != "":
-                shown = v if type(v) is str else str(v)
-                if len(shown) > one_line[c] or "\n" in shown:
-                    lines = max(lines, wrapped_lines(shown, col_w[c]))
-        ws.set_row(r, 15 * min(lines, MAX_ROW_LINES) + 2)
-
-
 def task_number(task_id: str) -> int | str:
     """序号 as a number when it is a whole number, so that it sorts and filters as one; 1.10 stays text."""
     return int(task_id) if task_id.isdigit() and task_id.isascii() else task_id
+
+
+# the kinds 其他指标 shows the latest of (see _other_measures): indicators, duty counts, deliverables
+_SHOWN_LATEST = frozenset({"ind_value", "duty_count", "deliv_status"})
 
 
 def _latest_of_leads(values: list[StoredValue]) -> dict[tuple[str, str], tuple[str, str]]:
     """(task, kind+idx) → (period, shown) of the latest value a lead bureau reported."""
     latest: dict[tuple[str, str], StoredValue] = {}
     for v in values:
-        if v.task_id and v.role == "lead" and (v.text is not None or v.num is not None):
+        if v.kind in _SHOWN_LATEST and v.task_id and v.role == "lead" and (v.text is not None or v.num is not None):
             latest[(v.task_id, v.kind + str(v.idx))] = v
     return {k: (v.period, v.text if v.text is not None else _num(v.num)) for k, v in latest.items()}
 
