@@ -88,3 +88,38 @@ def test_long_cells_wrap_instead_of_being_cut():
     assert "…" not in out
     assert "".join(line[6:].strip() for line in out.splitlines()[2:]) == text.replace(" ", "")
     assert all(width(line, 2) <= 6 + 20 for line in out.splitlines())
+
+
+def test_wrap_gives_what_breaking_character_by_character_gives():
+    """textui.wrap hands back a paragraph that fits whole without walking its characters: for any text (CJK,
+    ambiguous, combining, control and astral characters, spaces, line breaks), limit and ambiguous width, the
+    lines are those of the character-by-character rule — the check's and the status's tables do not move."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from ledger_xl.textui import char_width, wrap
+
+    def by_characters(text: str, limit: int, amb: int) -> list[str]:
+        lines: list[str] = []
+        for para in str(text).split("\n"):
+            para = " ".join(para.split())
+            out, w = "", 0
+            for ch in para:
+                cw = char_width(ch, amb)
+                if out and w + cw > limit:
+                    lines.append(out.rstrip())
+                    out, w = "", 0
+                    if ch == " ":
+                        continue
+                out, w = out + ch, w + cw
+            lines.append(out)
+        return lines or [""]
+
+    chars = st.sampled_from(list("ab 1，。重点任务…—“\n\t") + ["\u0301", "\u200b", "😀"]) | st.characters()
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.text(chars, max_size=80), st.integers(-1, 40), st.sampled_from([1, 2]))
+    def run(text: str, limit: int, amb: int) -> None:
+        assert wrap(text, limit, amb) == by_characters(text, limit, amb)
+
+    run()

@@ -47,6 +47,9 @@ def wrap(text: str, limit: int, ambiguous: int | None = None) -> list[str]:
     lines: list[str] = []
     for para in str(text).split("\n"):
         para = " ".join(para.split())
+        if width(para, amb) <= limit:  # fits whole (most cells): the loop below would give it back as it is
+            lines.append(para)
+            continue
         out, w = "", 0
         for ch in para:
             cw = char_width(ch, amb)
