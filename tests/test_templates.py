@@ -280,7 +280,8 @@ def test_wrapped_lines_counts_each_paragraph_as_it_did_whatever_the_text():
         usable = max(col_width - 1, 2)
         return sum(max(1, math.ceil((len(line.encode("utf-8")) + len(line)) / 2 / usable)) for line in text.split("\n"))
 
-    chars = st.sampled_from(list("ab 1.，。重点任务\n") + ["😀", "—"]) | st.characters()
+    # any character a cell can hold: not a lone surrogate, which no workbook's XML can carry
+    chars = st.sampled_from(list("ab 1.，。重点任务\n") + ["😀", "—"]) | st.characters(blacklist_categories=("Cs",))
 
     @settings(max_examples=400, deadline=None)
     @given(st.text(chars, max_size=120), st.floats(0, 80) | st.integers(0, 80))
