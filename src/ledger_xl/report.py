@@ -955,15 +955,16 @@ def report_data(ws: Workspace, ledger: Ledger, store: Store, period: Period, dat
     rule = ws.deadline_rule(ledger)
     # one fetch of what the checks read serves both checks and the cumulative figures; texts only for this period
     values = store.current_values(period, kinds=CHECKED_KINDS)
-    subs, history = store.submissions(), store.history_values(resubmitted_only=True)
-    status = period_status(ledger, store, period, rule, subs=subs, today=date)  # as of the report's date
-    result = check_store(ledger, store, period, rule, values, status=status, subs=subs, history=history)
+    # no list of every submission: each check reads its period's files and which bureaus have a current return
+    history = store.history_values(resubmitted_only=True)
+    status = period_status(ledger, store, period, rule, today=date)  # as of the report's date
+    result = check_store(ledger, store, period, rule, values, status=status, history=history)
     if drawing is not None and any(b.submitted for b in status.bureaus):
         drawing.ahead(*_metric_chart(ledger, period, result)[:2])
     texts = store.current_values(kinds={"problems", "plan"}, periods={period.code})
     prev_period = period.previous()
     # the previous period's task statuses only (see _movements): no history, whose findings never change one
-    previous = (check_store(ledger, store, prev_period, rule, values, subs=subs, history=[])
+    previous = (check_store(ledger, store, prev_period, rule, values, history=[])
                 if prev_period.year in ledger.years else None)
     before = metric_series(ledger, values, prev_period)
     code = period.code
