@@ -301,8 +301,8 @@ def test_labels_break_at_sensible_places_and_their_rows_hold_every_line(run_2024
 
     from ledger_xl.templates import C_LABEL, FIRST_ROW, HEADER_ROW, LINE_PT, column_points
 
-    def text_width(text: str) -> int:  # half-characters: a Chinese or full-width character is two
-        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    def text_width(text: str) -> int:  # half-characters: a Chinese, full-width or “ ” … — character is two (宋体)
+        return sum(2 if unicodedata.east_asian_width(ch) in "WFA" else 1 for ch in text)
 
     def check(ws, row: int, col: int) -> int:  # type: ignore[no-untyped-def]
         text = str(ws.cell(row + 1, col + 1).value or "")  # row and col 0-based
@@ -337,6 +337,7 @@ def test_labels_break_at_sensible_places_and_their_rows_hold_every_line(run_2024
     ("完成情况（完成时限 2025-12-31，下拉选择）", 17, ["完成情况", "（完成时限", "2025-12-31，", "下拉选择）"]),  # a date is never cut
     ("新增新能源城市配送营运车辆：本期新增（辆）", 17, ["新增新能源城市配", "送营运车辆：", "本期新增（辆）"]),  # no good place: fill the line
     ("截至上期累计", 8, ["截至上期", "累计"]),
+    ("推广“一单制”模式", 17, ["推广“一单制”", "模式"]),  # “ ” are full-width in a Chinese font: 18 half-characters, not 16
     ("文件名称", 17, ["文件名称"]),
 ])
 def test_break_label__breaks_before_a_bracket_or_after_a_colon__never_strands_a_mark(label, width, lines):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +40,7 @@ from .model import (
     fmt_number,
     is_countable,
 )
+from .textui import width
 
 if TYPE_CHECKING:
     from .workspace import Workspace
@@ -192,8 +192,9 @@ def _latin(ch: str) -> bool:
 
 
 def text_width(text: str) -> int:
-    """Width in half-character units: a CJK or full-width character counts two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    """Width in half-character units in a Chinese font: a CJK or full-width character counts two, and so do
+    “ ” … — (East Asian ambiguous: full-width in 宋体 and Noto CJK), as the master ledger measures them."""
+    return width(text, 2)
 
 
 def break_label(text: str, col_width: float, font_pt: float = 10) -> str:
