@@ -601,7 +601,10 @@ def picture_size_mm(png: bytes, text_height_mm: float) -> tuple[float, float]:
 
     The picture's own paragraph snaps to the line grid, so it is kept to whole lines less a margin.
     """
-    px_w, px_h = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")  # the PNG's IHDR
+    from docx.image.image import Image
+
+    image = Image.from_blob(png)  # python-docx's own reading of the picture's size, as add_picture does
+    px_w, px_h = image.px_width, image.px_height
     line_mm = LINE_TWIPS / 20 / 72 * 25.4
     room = (math.floor(text_height_mm / line_mm) - 1) * line_mm - 1  # a line for the caption
     height = CHART_WIDTH_MM * px_h / px_w
