@@ -104,3 +104,64 @@ def test_headers_are_never_split_inside_a_word(master):
 @pytest.mark.parametrize("tid, expected", [("9", 9), ("12", 12), ("1.1", "1.1"), ("1.10", "1.10"), ("三", "三"), ("９", "９")])
 def test_task_number(tid, expected):
     assert task_number(tid) == expected
+
+
+class _Recorder:
+    """A worksheet that keeps what it is told: the cells written and each row's height."""
+
+    def __init__(self) -> None:
+        self.cells: dict[tuple[int, int], object] = {}
+        self.heights: dict[int, float] = {}
+
+    def write_string(self, r, c, v, fmt=None):  # type: ignore[no-untyped-def]
+        self.cells[(r, c)] = v
+
+    def write_number(self, r, c, v, fmt=None):  # type: ignore[no-untyped-def]
+        self.cells[(r, c)] = v
+
+    def write_blank(self, r, c, v, fmt=None):  # type: ignore[no-untyped-def]
+        self.cells[(r, c)] = None
+
+    def set_row(self, r, height):  # type: ignore[no-untyped-def]
+        self.heights[r] = height
+
+
+def test_row_heights_are_those_wrapped_lines_gives_whatever_the_texts():
+    """A master-ledger row is as tall as its most wrapped cell (up to MAX_ROW_LINES): the table measures with
+    wrapped_lines only the texts that can wrap, and must give the height measuring every cell would give —
+    for texts of any characters (CJK counted two, 4-byte characters, newlines), numbers, blanks and widths."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from ledger_xl.ledger_book import MAX_ROW_LINES, _Book
+    from ledger_xl.templates import wrapped_lines
+
+    cell = st.one_of(st.none(), st.text(alphabet=st.sampled_from("a1 .一二国（）“”…—\n😀"), max_size=60),
+                     st.integers(-10**9, 10**9), st.floats(allow_nan=False, allow_infinity=False), st.booleans())
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.integers(1, 40), min_size=1, max_size=5).flatmap(
+        lambda widths: st.tuples(st.just(widths), st.lists(st.lists(cell, min_size=len(widths), max_size=len(widths)),
+                                                           min_size=1, max_size=4))))
+    def check(case):  # type: ignore[no-untyped-def]
+        widths, rows = case
+        book = _Book.__new__(_Book)
+        book.text = book.num = object()
+        ws = _Recorder()
+        book._rows(ws, 0, rows, [book.text] * len(widths), widths)
+        for r, row in enumerate(rows, start=1):
+            need = max([wrapped_lines(str(v), w) for v, w in zip(row, widths, strict=True) if v is not None and v != ""],
+                       default=1)
+            assert ws.heights[r] == 15 * min(need, MAX_ROW_LINES) + 2, row
+
+    check()
+    # and every width against texts of every length around it, of one-, two- and two-and-a-half-column characters
+    widths = list(range(1, 46))
+    texts = ["a" * i + "一" * j + "😀" * k for i in range(3) for j in range(25) for k in range(20)]
+    book = _Book.__new__(_Book)
+    book.text = object()
+    for w in widths:
+        ws = _Recorder()
+        book._rows(ws, 0, [[t] for t in texts], [book.text], [w])
+        assert [ws.heights[r] for r in range(1, len(texts) + 1)] == [
+            15 * min(wrapped_lines(t, w) if t else 1, MAX_ROW_LINES) + 2 for t in texts], w

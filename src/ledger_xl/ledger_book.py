@@ -97,22 +97,27 @@ class _Book:
     def _rows(self, ws: Any, r0: int, rows: list[list[object]], fmts: list[object], col_w: list[int]) -> None:
         """The rows below the header at r0, each as tall as its most wrapped text (up to MAX_ROW_LINES), in one
         pass: a rebuild writes ~28,000 cells, most of them short text, written here without put's dispatch."""
-        # a text of n characters takes at most 2.5n/2 columns (see wrapped_lines): shorter than its
-        # column, it takes one line, whatever its characters (most cells: this spares measuring them)
-        one_line = [2 * max(w - 1, 2) // 5 for w in col_w]
-        write_string, put = ws.write_string, self.put
+        # a text fits one line when its width (see wrapped_lines: at most 2.5 a character) is within its column's:
+        # seen from its length (most cells) or measured here in one step, and by wrapped_lines only when it wraps
+        room = [2 * max(w - 1, 2) for w in col_w]
+        one_line = [r // 5 for r in room]
+        write_string, write_blank, put = ws.write_string, ws.write_blank, self.put
         for r, row in enumerate(rows, start=r0 + 1):
             lines = 1
             for c, v in enumerate(row):
-                if type(v) is str and v and len(v) <= EXCEL_CELL_LIMIT:
-                    write_string(r, c, v, fmts[c])
+                if type(v) is str:
+                    if not v:
+                        write_blank(r, c, None, fmts[c])
+                        continue
+                    write_string(r, c, v if len(v) <= EXCEL_CELL_LIMIT else fit_cell(v), fmts[c])
                     shown = v
+                elif v is None:
+                    write_blank(r, c, None, fmts[c])
+                    continue
                 else:
                     put(ws, r, c, v, fmts[c])
-                    if v is None or v == "":
-                        continue
-                    shown = v if type(v) is str else str(v)
-                if len(shown) > one_line[c] or "\n" in shown:
+                    shown = str(v)
+                if "\n" in shown or len(shown) > one_line[c] and len(shown.encode()) + len(shown) > room[c]:
                     lines = max(lines, wrapped_lines(shown, col_w[c]))
             ws.set_row(r, 15 * min(lines, MAX_ROW_LINES) + 2)
 
@@ -255,6 +260,7 @@ def _sheet_overview(book: _Book, ledger: Ledger, lines: list[_TaskLine], status_
         ws.write_string(1, c, h, head)
         ws.set_column(c, c, w)
     ws.set_row(1, 22)
+    usable = [max(w * 0.95 - 1, 2) for w in widths]  # as wrapped_lines counts a column of width w * 0.95
     r = 2
     for line in lines:
         t, m = line.task, line.metric
@@ -269,9 +275,13 @@ def _sheet_overview(book: _Book, ledger: Ledger, lines: list[_TaskLine], status_
         cells: list[tuple[object, object]] = [
             (task_number(t.id), f["center"]), (name, f["text"]), ("、".join(t.lead), f["text"]), (plan, f["text"]),
             (actual, f["text"]), (line.rate, f["pct"]), (check.status if check else "", f["center"])]
+        need = 1
         for c, (v, fmt) in enumerate(cells):
             book.put(ws, r, c, v, fmt)
-        need = max(wrapped_lines(str(v), widths[c] * 0.95) for c, (v, _) in enumerate(cells) if v is not None)
+            text = v if type(v) is str else str(v)
+            # measured by wrapped_lines only when it takes more than one line (see _rows)
+            if v is not None and ("\n" in text or (len(text.encode()) + len(text)) / 2 / usable[c] > 1):
+                need = max(need, wrapped_lines(text, widths[c] * 0.95))
         ws.set_row(r, 15 * need + 5)
         r += 1
     for status, color in STATUS_COLORS.items():
