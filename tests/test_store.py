@@ -203,11 +203,13 @@ def test_reads_filtered_in_sql_give_what_filtering_every_value_gives(tmp_path):
             texts = [("1", "lead", "progress", 0, None, f"{b}{p}#{i}" if (b, p) != ("B", "2024M03") else "", "F5"),
                      ("2", "responsible", "progress", 0, None, f"二{i}" if b == "A" else None, "F6"),
                      ("1", "lead", "problems", 0, None, f"问题{i}", "G5")]
-            _add(s, i, b, p, day, outcome, [("1", "lead", "metric", 0, float(i), None, "E5"), *texts])
+            measured = [("1", "lead", "metric", 0, float(i), None, "E5"), ("2", "lead", "deliv_status", 0, None, f"推进中{i}", "H6"),
+                        ("2", "lead", "metric", 1, None if i % 3 else -1.5, None, "E6")]
+            _add(s, i, b, p, day, outcome, [measured[0], texts[0], measured[1], *texts[1:], measured[2]])
     with Store(path) as s:
         every = s.current_values()
         for up_to in (None, Period.parse("2024M02")):
-            for kinds in (None, {"metric"}, {"problems", "progress"}):
+            for kinds in (None, {"metric"}, {"problems", "progress"}, {"metric", "deliv_status"}, {"metric", "progress"}):
                 for periods in (None, {"2024M02"}, {"2024M03", "2024M01"}, set()):
                     expect = [v for v in every if (kinds is None or v.kind in kinds) and (periods is None or v.period in periods)
                               and (up_to is None or v.period in up_to.codes_up_to())]
@@ -220,7 +222,7 @@ def test_reads_filtered_in_sql_give_what_filtering_every_value_gives(tmp_path):
         assert s.latest_texts("progress", wanted) == latest
         assert latest[("1", "B")] == ("2024M01", "B2024M01#1")  # B's March progress was empty: its January one is the latest
         again = [(v, c) for v, c in s.history_values() if (v.bureau, v.period) in {("A", "2024M01"), ("A", "2024M02")}]
-        assert s.history_values(resubmitted_only=True) == again and len(again) == 4
+        assert s.history_values(resubmitted_only=True) == again and len(again) == 8  # 4 returns × 2 metrics
 
 
 def test_findings_of_some_periods_are_those_filtering_every_finding_gives(tmp_path):
@@ -333,3 +335,32 @@ def test_the_bounded_reads_find_their_rows_by_index_not_by_reading_every_submiss
             # a count may read the whole index (a few bytes a file), never the table's rows
             assert ("submissions_period" in plan or "findings_sub_period" in plan) and not re.search(
                 r"SCAN (s|submissions|findings)\b(?! USING COVERING INDEX)", plan), (sql, plan)
+
+
+def test_the_measured_values_are_read_from_their_index_whole(tmp_path):
+    """Every check and master-ledger rebuild reads the current returns' measured values (CHECKED_KINDS and
+    MASTER_KINDS): from migration 8's partial index, which holds them whole — no row lookup in the table — and
+    which SQLite uses only when the query names its kinds as the index does (MEASURED_TERM); texts are not in it."""
+    from ledger_xl.checks import CHECKED_KINDS
+    from ledger_xl.ledger_book import MASTER_KINDS
+    from ledger_xl.model import Period
+
+    assert CHECKED_KINDS | MASTER_KINDS <= store_mod.MEASURED_KINDS
+    index_sql = store_mod.MIGRATIONS[7][0]
+    assert index_sql.endswith(" WHERE " + store_mod.MEASURED_TERM.removeprefix("v."))  # the index's own term
+    with Store(tmp_path / "s.sqlite", create=True) as s:
+        with s.transaction():
+            _add(s, 1, "A", "2024M01", 0, "merged", [("1", "lead", "metric", 0, 1.0, None, "E5")])
+        ran: list[str] = []
+        s.db.set_trace_callback(ran.append)
+        s.current_values(kinds=CHECKED_KINDS | MASTER_KINDS)
+        s.current_values(Period.parse("2024M01"), kinds=CHECKED_KINDS)
+        s.current_values(kinds={"metric"})
+        s.current_values(kinds={"metric", "progress"})
+        s.db.set_trace_callback(None)
+        reads = [sql for sql in ran if "CROSS JOIN vals v" in sql]  # not what the store asks about itself first
+        measured = [" ".join(str(r[3]) for r in s.db.execute("EXPLAIN QUERY PLAN " + sql)) for sql in reads]
+        assert len(measured) == 4, ran
+        for plan in measured[:3]:
+            assert "SEARCH v USING COVERING INDEX vals_measured" in plan, plan
+        assert "vals_measured" not in measured[3]  # progress texts are not in it: read from the table
