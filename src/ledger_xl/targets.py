@@ -14,6 +14,27 @@ from dataclasses import dataclass
 
 from .model import Change, Indicator, Metric, Op, Target
 
+
+class _LazyPattern:
+    """A pattern compiled when first used (see _lazy)."""
+
+    __slots__ = ("_args", "_compiled")
+
+    def __init__(self, pattern: str, flags: int) -> None:
+        self._args = (pattern, flags)
+        self._compiled: re.Pattern[str] | None = None
+
+    def __getattr__(self, name: str) -> object:
+        if self._compiled is None:
+            self._compiled = re.compile(*self._args)
+        return getattr(self._compiled, name)
+
+
+def _lazy(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """A pattern for reading a ledger's plan, compiled on first use: every command imports this module (ingest
+    for parse_count and its kin), and compiling them all took ~10 ms of each command's start."""
+    return _LazyPattern(pattern, flags)  # type: ignore[return-value]  # it answers every Pattern attribute
+
 # Units a counted quantity may carry. Longer units first so "万平方米" wins over "平方米"; any unit may be
 # written in 万 or 亿 (3.5万人, 1.2万亩), and then keeps that unit: the plan and the returns both count in it.
 _BASE_UNITS = ["个", "座", "辆", "家", "处", "条", "项", "台", "套", "所", "艘", "人", "场", "公里", "千米", "吨", "平方米",
@@ -54,7 +75,7 @@ class Quantity:
     unit: str
 
 
-_QTY_CELL_RE = re.compile(rf"^(?P<name>[^\d]*?)\s*(?P<num>{_NUM})\s*(?P<unit>{_UNIT_RE})$")
+_QTY_CELL_RE = _lazy(rf"^(?P<name>[^\d]*?)\s*(?P<num>{_NUM})\s*(?P<unit>{_UNIT_RE})$")
 
 
 def parse_quantity_cell(text: str) -> list[Quantity] | None:
@@ -95,7 +116,7 @@ def find_total(text: str, unit: str, name: str | None = None) -> Target | None:
     return best
 
 
-_NAME_STRIP_RE = re.compile(rf"(?:{_OP_RE})?\s*(?:{_NUM}\s*(?:{_UNIT_RE})?)?[。.，,；;]*$")
+_NAME_STRIP_RE = _lazy(rf"(?:{_OP_RE})?\s*(?:{_NUM}\s*(?:{_UNIT_RE})?)?[。.，,；;]*$")
 
 
 def metric_name(task_text: str) -> str:
@@ -113,7 +134,7 @@ def metric_name(task_text: str) -> str:
 _IND_PRE = ["控制在", "稳定在", "保持在", "提高到", "提升到", "提高至", "提升至", "增长", "提高", "提升", "下降到", "降低到",
             "下降至", "降低至", "下降", "降低", "减少", "达"]
 _IND_PRE_RE = "|".join(map(re.escape, _IND_PRE))
-_IND_RE = re.compile(
+_IND_RE = _lazy(
     rf"(?:(?P<op>{_OP_RE})|(?P<pre>{_IND_PRE_RE}))\s*(?P<num>{_NUM})\s*"
     rf"(?:(?P<pct>[%％])(?P<post>以上|以下|以内|左右)?|[:：]\s*[1１](?![\d]))"
 )
@@ -168,9 +189,9 @@ def parse_indicators(text: str) -> list[Indicator]:
 
 
 # A target cell holding only a percentage and the words that say which way it binds.
-_CELL_PCT_RE = re.compile(rf"(?P<op>{_OP_RE})?\s*(?P<num>{_NUM})\s*%\s*(?P<post>及?以上|及?以下|以内)?")
+_CELL_PCT_RE = _lazy(rf"(?P<op>{_OP_RE})?\s*(?P<num>{_NUM})\s*%\s*(?P<post>及?以上|及?以下|以内)?")
 # words beside a bare figure that cap it; not 以下/以内, which there name a scope (县级以下医疗机构)
-_CAP_RE = re.compile(r"控制在|控制目标|不超过|不高于|不多于|下降到|降低到|下降至|降低至|上限")
+_CAP_RE = _lazy(r"控制在|控制目标|不超过|不高于|不多于|下降到|降低到|下降至|降低至|上限")
 
 
 def cell_indicator(text: str, label: str, context: str = "") -> Indicator | None:
@@ -221,10 +242,10 @@ def yearly_thresholds(plan: list[Indicator], cells: dict[int, str]) -> Indicator
 
 # ---------------------------------------------------------------- what a yearly figure means
 
-_YEAR_END_RE = re.compile(r"达到|累计|总数|总量|年末|年底前?达|保有量|规模达|稳定在|保持在|下降到|降低到|控制在|提高到|提升到|存量")
-_PER_YEAR_RE = re.compile(r"每年|年均|当年|年度(?!目标)|营业收入|营收|产值|增加值|销售额|交易额|收入|税收|产量|投资额|完成投资|"
+_YEAR_END_RE = _lazy(r"达到|累计|总数|总量|年末|年底前?达|保有量|规模达|稳定在|保持在|下降到|降低到|控制在|提高到|提升到|存量")
+_PER_YEAR_RE = _lazy(r"每年|年均|当年|年度(?!目标)|营业收入|营收|产值|增加值|销售额|交易额|收入|税收|产量|投资额|完成投资|"
                           r"(?:资金|财政)投入|投入(?:资金|财政)")
-_ADDITIONS_RE = re.compile(r"新增|新建|新开工|新培育|新引进|净增|增加|改造|建成|完成")
+_ADDITIONS_RE = _lazy(r"新增|新建|新开工|新培育|新引进|净增|增加|改造|建成|完成")
 
 
 def accumulation_of(texts: list[str], yearly: dict[int, float], total: Target | None) -> tuple[str, str | None]:
@@ -256,7 +277,7 @@ def accumulation_of(texts: list[str], yearly: dict[int, float], total: Target | 
 _TEXT_OPS = ["总数达到", "总量达到", "累计达到", "规模达到", "稳定在", "保持在", "控制在", "下降到", "降低到", "提高到", "提升到",
              "突破", "超过"]
 _TEXT_OP = {"控制在": "<=", "下降到": "<=", "降低到": "<="}
-_TEXT_QTY_RE = re.compile(
+_TEXT_QTY_RE = _lazy(
     rf"(?P<op>{'|'.join(map(re.escape, _TEXT_OPS))}|{_OP_RE})?\s*(?P<num>{_NUM})\s*(?P<unit>{_UNIT_RE})"
     r"(?P<post>以上|以下|以内|左右)?"
 )
@@ -289,7 +310,7 @@ def text_metrics(text: str, year: int) -> list[tuple[Metric, str | None]]:
 # ---------------------------------------------------------------- deadlines
 
 _CN_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "十一": 11, "十二": 12}
-_NO_DEADLINE_RE = re.compile(r"全年|持续|长期|常态|长效|按要求|按计划|及时|适时|常年")
+_NO_DEADLINE_RE = _lazy(r"全年|持续|长期|常态|长效|按要求|按计划|及时|适时|常年")
 _FREQ_WORDS = {"每月": "month", "每季度": "quarter", "每季": "quarter", "每半年": "half-year", "每年": "year"}
 
 
@@ -354,8 +375,8 @@ def years_in(text: str) -> list[int]:
     return sorted({int(y) for y in re.findall(r"((?:19|20)\d{2})\s*年", t)})
 
 
-_FREQ_RE = re.compile(r"每(?P<f>半年|季度|年)(?:度)?")
-_COUNT_RE = re.compile(r"(?P<n>\d+|[一二两三四五六七八九十])\s*次")
+_FREQ_RE = _lazy(r"每(?P<f>半年|季度|年)(?:度)?")
+_COUNT_RE = _lazy(r"(?P<n>\d+|[一二两三四五六七八九十])\s*次")
 _CN_DIGIT = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 
 
@@ -381,8 +402,8 @@ def parse_frequency(text: str) -> tuple[str | None, int]:
 
 _DELIV_VERB = r"(?:制定并发布|制定并实施|制定并出台|研究制定|制定出台|出台|制定|发布|印发|建立|形成|编制)"
 _DELIV_NOUN = r"(?:办法|方案|政策|制度|规划|报告|机制|意见|细则|标准|规定|规范|计划|通知|指南)"
-_DELIV_RE = re.compile(rf"{_DELIV_VERB}(?P<what>《[^》]+》|[^，。；,;\n]{{1,40}}{_DELIV_NOUN})")
-_DELIV_NAME_RE = re.compile(rf"^[^，。；,;\n]{{2,30}}{_DELIV_NOUN}$")
+_DELIV_RE = _lazy(rf"{_DELIV_VERB}(?P<what>《[^》]+》|[^，。；,;\n]{{1,40}}{_DELIV_NOUN})")
+_DELIV_NAME_RE = _lazy(rf"^[^，。；,;\n]{{2,30}}{_DELIV_NOUN}$")
 
 
 def parse_deliverable(texts: list[str], names: list[str]) -> str | None:
