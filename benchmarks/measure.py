@@ -159,7 +159,7 @@ def stage_times(ws: Path, src: Path) -> dict[str, float]:
     """Ingest src into ws in one process (the reading serial, in-process), timing its steps: seconds each.
 
     Nested steps are named "a › b" (b is part of a). In the real ingest the reader's steps run in the
-    workers, on every core, while the main process hashes and stores.
+    workers, on every core, while the main process stores.
     """
     import functools
 
@@ -182,9 +182,8 @@ def stage_times(ws: Path, src: Path) -> dict[str, float]:
         undo.append((owner, name, owner.__dict__[name] if isinstance(owner, type) else real))
         setattr(owner, name, staticmethod(timed) if static else timed)
 
-    wrap(intake, "sha256_of", "main: SHA-256 of each file (to find duplicates before reading)")
-    wrap(ing, "_keep", "reader: read the bytes, check the digest, archive copy")
-    wrap(fsutil, "archive_bytes", "reader: read the bytes, check the digest, archive copy › archive copy")
+    wrap(ing, "_take", "reader: read the bytes once and hash them (SHA-256)")
+    wrap(fsutil, "archive_bytes", "reader: archive copy")
     wrap(ing, "read_return", "reader: read and check")
     wrap(ing, "read_package", "reader: read and check › zip guards, calamine, workbook.xml")
     wrap(ing, "meta_rows", "reader: read and check › hidden metadata")

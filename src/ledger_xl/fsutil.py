@@ -68,15 +68,28 @@ def atomic_path(target: Path) -> Iterator[Path]:
             tmp_path.unlink()
 
 
-def archive_copy(src: Path, digest: str, archive: Path) -> Path:
-    """Copy an original too big to hold in memory into `archive` under its SHA-256 (see _archive)."""
-    import shutil
+class _CopyChanged(Exception):
+    """The copy being archived does not hash to the digest it is to be kept under."""
+
+
+def archive_copy(src: Path, digest: str, archive: Path) -> Path | None:
+    """Copy an original too big to hold in memory into `archive` under its SHA-256 (see _archive), hashing
+    the bytes as they are copied; None, and nothing kept, when they are not the ones hashed before."""
+    import hashlib
 
     def copy(fd: int) -> None:
+        h = hashlib.sha256()
         with os.fdopen(open_regular(src), "rb") as fin, os.fdopen(os.dup(fd), "wb") as fout:
-            shutil.copyfileobj(fin, fout)
+            while chunk := fin.read(1 << 20):
+                h.update(chunk)
+                fout.write(chunk)
+        if h.hexdigest() != digest:
+            raise _CopyChanged
 
-    return _archive(digest, src.suffix, archive, copy)
+    try:
+        return _archive(digest, src.suffix, archive, copy)
+    except _CopyChanged:
+        return None
 
 
 def archive_bytes(data: bytes, digest: str, suffix: str, archive: Path) -> Path:
@@ -191,25 +204,31 @@ def open_regular_stat(path: Path) -> tuple[int, os.stat_result]:
 
 def read_regular(path: Path) -> bytes:
     """The bytes of a regular file, opened as open_regular does."""
-    data, _ = read_regular_within(path, None)
+    data, _, _ = read_regular_within(path, None)
     assert data is not None
     return data
 
 
-def read_regular_within(path: Path, limit: int | None) -> tuple[bytes | None, os.stat_result]:
+def read_regular_within(path: Path, limit: int | None) -> tuple[bytes | None, os.stat_result, bool]:
     """The bytes of a regular file, opened as open_regular does (None when it is larger than `limit`: not
-    read), and its status. Read straight from the descriptor: open, status, read to the end, close (a
-    buffered file object added four more system calls a file)."""
+    read), its status, and whether it held still while it was read: as many bytes as its status said, and
+    its size, modification and change times the same after the read as before (a writer at work changes
+    them). Read straight from the descriptor: open, status, read to the end, status, close (a buffered file
+    object added four more system calls a file)."""
     fd, st = open_regular_stat(path)
     try:
         if limit is not None and st.st_size > limit:
-            return None, st
+            return None, st, True
         chunks: list[bytes] = []
         want = st.st_size + 1
         while chunk := os.read(fd, want):  # to the end, should it have grown
             chunks.append(chunk)
             want = 1 << 16
-        return (chunks[0] if len(chunks) == 1 else b"".join(chunks)), st
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        after = os.fstat(fd)
+        steady = (len(data) == st.st_size == after.st_size and after.st_mtime_ns == st.st_mtime_ns
+                  and after.st_ctime_ns == st.st_ctime_ns)
+        return data, st, steady
     finally:
         os.close(fd)
 

@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sized
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from operator import itemgetter
@@ -109,10 +109,11 @@ _META_FIELDS = tuple(f.name for f in dataclass_fields(TemplateMeta))
 
 
 def _read_from_wire(path: str, sha256: str, received_at: dt.datetime, archived: str | None, meta: tuple[Any, ...] | None,
-                    values: list[tuple[Any, ...]], findings: list[Finding], typed: str | None) -> ReturnRead:
+                    values: list[tuple[Any, ...]], findings: list[Finding], typed: str | None, error: OSError | None = None,
+                    modified: float = 0.0) -> ReturnRead:
     """A ReturnRead again, from what its __reduce__ sent."""
     return ReturnRead(Path(path), sha256, received_at, None if archived is None else Path(archived),
-                      None if meta is None else TemplateMeta(*meta), list(map(_AS_VALUE, values)), findings, typed)
+                      None if meta is None else TemplateMeta(*meta), list(map(_AS_VALUE, values)), findings, typed, error, modified)
 
 
 @dataclass
@@ -126,6 +127,9 @@ class ReturnRead:
     findings: list[Finding] = field(default_factory=list)
     # what the bureau typed, field by field, as JSON (see typed_entry); None when the form was never read
     typed: str | None = None
+    # why the file could not be read at all (gone, a link, not a regular file, not allowed): ingest skips it
+    error: OSError | None = None
+    modified: float = 0.0  # the file's modification time (POSIX) as it was read; 0 when it was not
 
     @property
     def ok(self) -> bool:
@@ -138,7 +142,7 @@ class ReturnRead:
         meta = self.meta
         return (_read_from_wire, (str(self.path), self.sha256, self.received_at, None if self.archived is None else str(self.archived),
                                   None if meta is None else tuple(getattr(meta, f) for f in _META_FIELDS),
-                                  list(map(tuple, self.values)), self.findings, self.typed))
+                                  list(map(tuple, self.values)), self.findings, self.typed, self.error, self.modified))
 
     @property
     def bureau(self) -> str | None:
@@ -662,10 +666,11 @@ CHUNK_FILES = 8  # files per round trip to a reading worker
 MEMORY_LIMIT = 4 * 1024**3  # a worker that tries to allocate more fails instead of taking the machine down
 
 
-WorkerInit = tuple[bytes, str, Ledger, Path | None, int]  # _init_worker's arguments
+WorkerInit = tuple[bytes, str, Ledger, Path | None, int, Collection[str]]  # _init_worker's arguments
 
 
-def _init_worker(key: bytes, ledger_id: str, ledger: Ledger, archive: Path | None = None, parent: int = 0) -> None:
+def _init_worker(key: bytes, ledger_id: str, ledger: Ledger, archive: Path | None = None, parent: int = 0,
+                 known: Collection[str] = frozenset()) -> None:
 
     try:
         import resource
@@ -684,7 +689,7 @@ def _init_worker(key: bytes, ledger_id: str, ledger: Ledger, archive: Path | Non
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     except (ValueError, OSError, AttributeError):
         pass
-    _WORKER.update(key=key, ledger_id=ledger_id, ledger=ledger, archive=archive)
+    _WORKER.update(key=key, ledger_id=ledger_id, ledger=ledger, archive=archive, known=known)
 
 
 def _quiet() -> None:
@@ -700,70 +705,94 @@ def _quiet() -> None:
     os.close(devnull)
 
 
-def _read_in_worker(item: tuple[Path, str]) -> ReturnRead:
-    return _read_and_keep(item, _WORKER["key"], _WORKER["ledger_id"], _WORKER["ledger"], _WORKER["archive"])  # type: ignore[arg-type]
+def _read_in_worker(path: Path) -> ReturnRead:
+    w = _WORKER
+    return _read_and_keep(path, w["key"], w["ledger_id"], w["ledger"], w["archive"], w["known"])  # type: ignore[arg-type]
 
 
-def _read_chunk_in_worker(chunk: list[tuple[Path, str]]) -> list[ReturnRead]:
-    return [_read_in_worker(item) for item in chunk]
+def _read_chunk_in_worker(chunk: list[Path]) -> list[ReturnRead]:
+    return [_read_in_worker(path) for path in chunk]
 
 
-def _read_and_keep(item: tuple[Path, str], key: bytes, ledger_id: str, ledger: Ledger, archive: Path | None) -> ReturnRead:
-    """Keep the original first (so even a file that crashes the reader is archived), then read it.
+def _read_and_keep(path: Path, key: bytes, ledger_id: str, ledger: Ledger, archive: Path | None,
+                   known: Collection[str] = frozenset()) -> ReturnRead:
+    """Read the file once and hash those bytes, keep them (so even a file that crashes the reader is
+    archived), then check them.
 
-    The file is read once: the archive gets, and the reader sees, exactly the bytes whose SHA-256 the
-    caller computed; a file that changed since then is refused rather than kept under a wrong name.
+    The archive gets, and the reader sees, exactly the bytes whose SHA-256 names the return; a file that
+    changed while it was read is refused, and nothing kept. A copy of a return stored before (its digest in
+    `known`) is neither kept nor checked: ingest reports it as a duplicate. A file that cannot be read at
+    all comes back with `error` set, for ingest to skip.
     """
-    path, digest = item
-    data, kept, problem, mtime = _keep(path, digest, archive)
-    if problem is not None:
-        read = ReturnRead(path, digest, dt.datetime.now().replace(microsecond=0))
-        read.findings.append(problem)
+    try:
+        data, digest, st, changed = _take(path)
+    except OSError as e:
+        return ReturnRead(path, "", dt.datetime.now().replace(microsecond=0), error=e)
+    read = ReturnRead(path, digest, dt.datetime.fromtimestamp(st.st_mtime).replace(microsecond=0), modified=st.st_mtime)
+    if digest in known:
         return read
-    read = read_return(path, key=key, ledger_id=ledger_id, ledger=ledger, sha256=digest, data=data,
-                       received_at=dt.datetime.fromtimestamp(mtime).replace(microsecond=0))
-    read.archived = kept
+    kept = None if changed or archive is None else _keep(path, data, digest, archive)
+    if changed or (archive is not None and kept is None):
+        read.findings.append(Finding.of(Code.CHANGED_WHILE_READING, file=display_name(path.name)))
+        return read
+    read = read_return(path, key=key, ledger_id=ledger_id, ledger=ledger, sha256=digest, data=data, received_at=read.received_at)
+    read.archived, read.modified = kept, st.st_mtime
     if read.meta is not None:  # verified already: the caller needs who, when and for which period, not the layout
         read.meta.fields, read.meta.locked = [], []
     return read
 
 
-def _keep(path: Path, digest: str, archive: Path | None) -> tuple[bytes | None, Path | None, Finding | None, float]:
-    """(the file's bytes, where they were archived, or why neither; its modification time): one read, checked
-    against `digest`."""
-    from .fsutil import archive_bytes, archive_copy, read_regular_within
+def _take(path: Path) -> tuple[bytes | None, str, os.stat_result, bool]:
+    """(the file's bytes, their SHA-256, the file's status, whether it changed while it was read): one read,
+    never through a link. A file too big to hold in memory is hashed as it streams past (its bytes None:
+    copied for the record, refused by the reader). When the file's status says it changed during the read,
+    it is read again: the same bytes then are a file touched, not changed; others are a change."""
+    from .fsutil import read_regular_within
 
+    data, st, steady = read_regular_within(path, MAX_FILE_BYTES)
+    if data is None:
+        return None, sha256_of(path), st, False
+    if not steady:
+        try:
+            again, _, _ = read_regular_within(path, MAX_FILE_BYTES)
+        except OSError:
+            again = None
+        steady = again == data
+    return data, hashlib.sha256(data).hexdigest(), st, not steady
+
+
+def _keep(path: Path, data: bytes | None, digest: str, archive: Path) -> Path | None:
+    """Where the bytes read were archived under their digest; None when the file was too big to hold and its
+    copy did not hash to `digest` (it changed after it was hashed)."""
+    from .fsutil import archive_bytes, archive_copy
+
+    if data is None:
+        return archive_copy(path, digest, archive)
+    return archive_bytes(data, digest, path.suffix, archive)
+
+
+def _crashed(path: Path, why: str, archive: Path | None) -> ReturnRead:
+    """A file whose reader died: read, hashed and kept here (not checked), and refused saying why."""
     try:
-        # a file too big to hold in memory is not read: copied for the record, refused by the reader
-        data, st = read_regular_within(path, MAX_FILE_BYTES)
-        if data is None:
-            return None, archive_copy(path, digest, archive) if archive is not None else None, None, st.st_mtime
+        data, digest, st, changed = _take(path)
     except OSError as e:
-        return None, None, Finding.of(Code.UNREADABLE, file=display_name(path.name),
-                                      problem=f"无法读取文件（{e.strerror or type(e).__name__}），可能已被移走或正被其他程序占用",
-                                      fix="请关闭占用它的程序后重新运行汇总"), 0.0
-    if hashlib.sha256(data).hexdigest() != digest:
-        return None, None, Finding.of(Code.CHANGED_WHILE_READING, file=display_name(path.name)), st.st_mtime
-    return data, archive_bytes(data, digest, path.suffix, archive) if archive is not None else None, None, st.st_mtime
-
-
-def _crashed(item: tuple[Path, str], why: str, archive: Path | None) -> ReturnRead:
-    path, digest = item
-    _, kept, _, _ = _keep(path, digest, archive)
-    r = ReturnRead(path, digest, received_time(path), kept)
+        return ReturnRead(path, "", dt.datetime.now().replace(microsecond=0), error=e)
+    kept = None if changed or archive is None else _keep(path, data, digest, archive)
+    r = ReturnRead(path, digest, dt.datetime.fromtimestamp(st.st_mtime).replace(microsecond=0), kept, modified=st.st_mtime)
     r.findings.append(Finding.of(Code.READER_CRASH, file=display_name(path.name), why=why))
     return r
 
 
-def read_many(items: Iterable[tuple[Path, str]], *, key: bytes, ledger_id: str, ledger: Ledger, archive: Path | None = None,
-              workers: int | None = None, expected: int | None = None) -> Iterator[tuple[Path, ReturnRead]]:
-    """Yield (path, ReturnRead) for (path, sha256) items in the given order, reading in worker processes.
+def read_many(items: Iterable[Path], *, key: bytes, ledger_id: str, ledger: Ledger, archive: Path | None = None,
+              workers: int | None = None, expected: int | None = None,
+              known: Collection[str] = frozenset()) -> Iterator[tuple[Path, ReturnRead]]:
+    """Yield (path, ReturnRead) for the files `items` names, in their order, reading in worker processes.
 
-    `items` may be produced as the reading goes (ingest hashes the files while the first ones are read);
-    `expected`: how many there will be at most, when `items` has no length.
+    `items` may be produced as the reading goes; `expected`: how many there will be at most, when `items`
+    has no length. `known`: the digests of returns stored before, whose copies are neither kept nor checked.
 
-    Each original is copied into `archive` (when given) by the process that reads it, so that I/O
-    overlaps with reading.
+    Each file is read once, by the process that checks it: it hashes the bytes, copies them into `archive`
+    (when given), so that I/O overlaps with reading, and checks them (see _read_and_keep).
 
     Reading always happens in worker processes under a memory limit: a reader that aborts its process (a
     native library on a hostile file) cannot take ingest down — that file is refused, the others go on —
@@ -775,13 +804,13 @@ def read_many(items: Iterable[tuple[Path, str]], *, key: bytes, ledger_id: str, 
     from concurrent.futures.process import BrokenProcessPool
     from itertools import chain, islice
 
-    # a worker per core: the main process's share (hashing, unpacking, inserting) fits beside them, and the
+    # a worker per core: the main process's share (unpacking, inserting) fits beside them, and the
     # archive copy no longer waits on the disk; a third worker on two cores cost 7–10% more CPU for the same
     # files (each warms its own caches, and the three contend for two cores) and was no faster
     n = workers if workers is not None else int(os.environ.get("LEDGER_XL_WORKERS", 0) or min(os.cpu_count() or 1, 8))
     if n <= 0:  # in-process, for callers that already run in a disposable process
-        for item in items:
-            yield item[0], _read_and_keep(item, key, ledger_id, ledger, archive)
+        for path in items:
+            yield path, _read_and_keep(path, key, ledger_id, ledger, archive, known)
         return
     source = iter(items)
     first = next(source, None)
@@ -798,13 +827,13 @@ def read_many(items: Iterable[tuple[Path, str]], *, key: bytes, ledger_id: str, 
     size = max(1, min(CHUNK_FILES, total // (4 * n)))
     source = chain([first], source)
     window = 3 * n
-    init: WorkerInit = (key, ledger_id, ledger, archive, os.getpid())
-    # the ledger and everything else already in memory is shared with the forked workers: keep their
+    init: WorkerInit = (key, ledger_id, ledger, archive, os.getpid(), known)
+    # the ledger, the known digests and everything else already in memory is shared with the forked workers: keep their
     # garbage collector off those objects, so it neither walks them for every file nor copies their pages
     gc.freeze()
     pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker, initargs=init)
     try:
-        in_flight: list[tuple[list[tuple[Path, str]], Future[list[ReturnRead]]]] = []
+        in_flight: list[tuple[list[Path], Future[list[ReturnRead]]]] = []
         chunk = list(islice(source, size))
         while chunk or in_flight:
             while chunk and len(in_flight) < window:
@@ -817,18 +846,17 @@ def read_many(items: Iterable[tuple[Path, str]], *, key: bytes, ledger_id: str, 
                 # a worker died: read these files and the others in flight one at a time, each in its own process
                 pool.shutdown(wait=False, cancel_futures=True)
                 for it in head + [q for c, _ in in_flight for q in c]:
-                    yield it[0], _read_isolated(it, init, ctx)
+                    yield it, _read_isolated(it, init, ctx)
                 in_flight = []
                 pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker, initargs=init)
                 continue
-            for it, read in zip(head, reads, strict=True):
-                yield it[0], read
+            yield from zip(head, reads, strict=True)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         gc.unfreeze()
 
 
-def _read_isolated(item: tuple[Path, str], init: WorkerInit, ctx: BaseContext) -> ReturnRead:
+def _read_isolated(item: Path, init: WorkerInit, ctx: BaseContext) -> ReturnRead:
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 

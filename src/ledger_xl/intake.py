@@ -13,14 +13,14 @@ import datetime as dt
 import functools
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .codes import Code
 from .findings import Finding, LedgerError
 from .fsutil import NotARegularFile, clear_archive_temps, display_name
-from .ingest import ReturnRead, read_many, sha256_of
+from .ingest import ReturnRead, read_many
 from .master import MASTER_OWED, rebuild_master
 from .model import Ledger
 from .store import Store
@@ -117,44 +117,41 @@ class _Batch:
     """What ingest decided before reading: an outcome per file in order (None: to be read), and those to read."""
 
     outcomes: list[FileOutcome | None] = field(default_factory=list)
-    to_read: list[tuple[int, Path, str]] = field(default_factory=list)
-    when: dict[Path, Arrival] = field(default_factory=dict)  # each file to read: when it arrived
+    to_read: list[tuple[int, Path]] = field(default_factory=list)  # (slot in outcomes, file)
     forms: list[tuple[int, int, object]] = field(default_factory=list)  # (slot, submission id, read): refused forms read
     merged_units: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _screen(files: list[Path], store: Store, batch: _Batch, arrival_of: Callable[[Path], Arrival]) -> Iterator[tuple[Path, str]]:
-    """Skip what is not a spreadsheet, hash the rest (without following a link) and set aside duplicates,
-    recording an outcome per file in `batch`; yields each file to read, (path, digest), as soon as it is
-    known, so that the workers start reading the first ones while the others are hashed."""
-    known = store.known_digests()
-    seen: dict[str, Path] = {}
+def _screen(files: list[Path], batch: _Batch) -> list[Path]:
+    """Skip what is not a spreadsheet, recording an outcome per file in `batch`; the files to read, each
+    with its slot (filled in after reading, in the same order)."""
     for path in files:
         if path.name.startswith("~$"):
             batch.outcomes.append(FileOutcome(path, "skipped", note="Excel/WPS 临时文件（~$ 开头），不是报表，已跳过。"))
-            continue
-        if path.suffix.lower() not in ACCEPTED_SUFFIXES:
+        elif path.suffix.lower() not in ACCEPTED_SUFFIXES:
             batch.outcomes.append(FileOutcome(path, "skipped", note=f"不是电子表格文件（{path.suffix or '无扩展名'}），已跳过。"))
-            continue
-        try:
-            digest = sha256_of(path)
-        except OSError as e:
-            batch.outcomes.append(FileOutcome(path, "skipped", note=_unreadable_note(e)))
-            continue
-        prior = store.known(digest) if digest in known else None
-        if prior is not None:
-            # its received time stays the one recorded when this content was first seen
-            batch.outcomes.append(FileOutcome(path, "duplicate", prior.bureau, prior.period, received_at=prior.received_at,
-                                              received_source=prior.received_source,
-                                              note=f"与 {prior.received_at[:16].replace('T', ' ')} 收到的 {prior.file_name} 内容相同，未做改动。"))
-        elif digest in seen:
-            batch.outcomes.append(FileOutcome(path, "duplicate", note=f"与本批中的 {display_name(seen[digest].name)} 内容相同，未做改动。"))
         else:
-            seen[digest] = path
-            batch.when[path] = arrival_of(path)
-            batch.to_read.append((len(batch.outcomes), path, digest))
-            batch.outcomes.append(None)  # filled in after reading, in the same order
-            yield path, digest
+            batch.to_read.append((len(batch.outcomes), path))
+            batch.outcomes.append(None)
+    return [path for _, path in batch.to_read]
+
+
+def _set_aside(store: Store, known: set[str], seen: dict[str, Path], path: Path, read: ReturnRead) -> FileOutcome | None:
+    """The outcome of a file not to be recorded — it could not be read, or it is a copy of a return stored
+    before or of one earlier in this batch (decided in arrival order: files come back in it) — else None."""
+    if read.error is not None:
+        return FileOutcome(path, "skipped", note=_unreadable_note(read.error))
+    digest = read.sha256
+    prior = store.known(digest) if digest in known else None
+    if prior is not None:
+        # its received time stays the one recorded when this content was first seen
+        return FileOutcome(path, "duplicate", prior.bureau, prior.period, received_at=prior.received_at,
+                           received_source=prior.received_source,
+                           note=f"与 {prior.received_at[:16].replace('T', ' ')} 收到的 {prior.file_name} 内容相同，未做改动。")
+    if digest in seen:
+        return FileOutcome(path, "duplicate", note=f"与本批中的 {display_name(seen[digest].name)} 内容相同，未做改动。")
+    seen[digest] = path
+    return None
 
 
 def _unreadable_note(e: OSError) -> str:
@@ -171,19 +168,26 @@ def _unreadable_note(e: OSError) -> str:
     return f"无法读取（{e.strerror or type(e).__name__}），未读取。请关闭占用它的程序后重新运行汇总。"
 
 
-def _merge(ws: Workspace, store: Store, ledger: Ledger, batch: _Batch, screened: Iterable[tuple[Path, str]], expected: int,
+def _merge(ws: Workspace, store: Store, ledger: Ledger, batch: _Batch, arrival_of: Callable[[Path, float], Arrival],
            before_commit: Callable[[Store, list[FileOutcome]], None] | None = None) -> None:
-    """Read the files `screened` yields (in worker processes, each archived first; at most `expected`) and
-    record every outcome in one transaction, each with its arrival (batch.when); `before_commit` records
-    what the caller must commit with them."""
+    """Read the files to read (in worker processes, each hashed once and archived as it is read), set aside
+    the copies, and record every other outcome in one transaction, each with its arrival (`arrival_of` the
+    file and its modification time); `before_commit` records what the caller must commit with them."""
     key, ledger_id = store.template_key, store.ledger_id
     current = store.current_receipts()
+    known = store.known_digests()
+    seen: dict[str, Path] = {}
     arrivals: list[dict[str, str]] = []
+    recorded = False
     with store.transaction():
-        reads = read_many(screened, key=key, ledger_id=ledger_id, ledger=ledger, archive=ws.archive, expected=expected)
+        reads = read_many([p for _, p in batch.to_read], key=key, ledger_id=ledger_id, ledger=ledger, archive=ws.archive, known=known)
         for k, (_, read) in enumerate(reads):
-            slot, path, digest = batch.to_read[k]  # screened before it was read
-            archived, arrival = read.archived, batch.when[path]
+            slot, path = batch.to_read[k]
+            batch.outcomes[slot] = _set_aside(store, known, seen, path, read)
+            if batch.outcomes[slot] is not None:
+                continue
+            recorded = True
+            digest, archived, arrival = read.sha256, read.archived, arrival_of(path, read.modified)
             read.received_at = arrival.at  # the message's, the clerk's or the file's time, in the office's zone
             outcome = "merged" if read.ok else "refused"
             meta = read.meta
@@ -207,11 +211,11 @@ def _merge(ws: Workspace, store: Store, ledger: Ledger, batch: _Batch, screened:
                                  "received_source": arrival.source, "sender": arrival.sender or "",
                                  "archive_path": kept})
         record_arrivals(ws, arrivals)
-        if batch.to_read:  # the master ledger must show what was recorded: owed until a rebuild succeeds
+        if recorded:  # the master ledger must show what was recorded: owed until a rebuild succeeds
             store.set_meta(MASTER_OWED, "1")
         if before_commit is not None:
             before_commit(store, [o for o in batch.outcomes if o is not None])
-        if batch.to_read and hasattr(os, "sync"):
+        if recorded and hasattr(os, "sync"):
             os.sync()  # every archived original is on disk before the store says it was received
 
 
@@ -253,11 +257,12 @@ def ingest_files(ws: Workspace, ledger: Ledger, paths: list[Path], *, wait: floa
 
         zone = functools.cache(lambda: ws.timezone)  # read from the settings once, when a file's own time is needed
 
-        def arrival_of(path: Path) -> Arrival:
-            return (arrivals or {}).get(path) or given or Arrival(local_time(path.stat().st_mtime, zone()))
+        def arrival_of(path: Path, modified: float) -> Arrival:
+            return (arrivals or {}).get(path) or given or Arrival(local_time(modified, zone()))
 
         batch = _Batch()
-        _merge(ws, store, ledger, batch, _screen(files, store, batch, arrival_of), len(files), before_commit)
+        _screen(files, batch)
+        _merge(ws, store, ledger, batch, arrival_of, before_commit)
         for slot, copy in _hand_back(ws, ledger, store, batch.forms, batch.merged_units).items():
             if isinstance(copy, Path):
                 batch.outcomes[slot].returned = copy  # type: ignore[union-attr]
