@@ -11,7 +11,6 @@ from conftest import soffice
 from docx.oxml.ns import qn
 from docx.shared import Mm
 
-from ledger_xl.charts import cjk_font
 from ledger_xl.model import Period, fmt_number
 from ledger_xl.pipeline import make_report
 from ledger_xl.store import Store
@@ -131,44 +130,21 @@ def test_tables_are_smaller_and_repeat_their_header_row(report):
         assert run.font.size.pt == 10.5
 
 
-@pytest.mark.skipif(cjk_font() is None, reason="no CJK font installed: charts are left out rather than drawn with empty boxes")
 def test_two_charts_embedded(report):
+    """Both charts are Word chart parts shown inline, as wide as the type area allows, each with its caption."""
     path, *_ = report
     doc = docx.Document(str(path))
     assert len(doc.inline_shapes) == 2
     assert all(s.width <= Mm(151) for s in doc.inline_shapes)
     captions = [p.text for p in doc.paragraphs if p.text.startswith("图")]
     assert captions == ["图1  重点任务进展状态分布", "图2  数量指标累计完成情况（占总目标）"]
-
-
-def _pictures(path):  # type: ignore[no-untyped-def]
     with zipfile.ZipFile(path) as z:
-        return sorted(z.read(n) for n in z.namelist() if n.startswith("word/media/"))
-
-
-@pytest.mark.parametrize("how", ["in-process", "drawing-process-dies"])
-def test_charts_are_the_same_however_they_are_drawn(report, monkeypatch, tmp_path, how):
-    """Charts are drawn in a forked process while the document is composed; drawn here instead when there
-    is no such process, or when it dies, the report is the same."""
-    import os
-
-    import ledger_xl.charts as charts
-
-    path, _, ws, *_ = report
-    if how == "in-process":
-        monkeypatch.setenv("LEDGER_XL_WORKERS", "0")
-    else:
-        parent, real = os.getpid(), charts.render
-
-        def dies_in_the_child(jobs):  # type: ignore[no-untyped-def]
-            if os.getpid() != parent:
-                os._exit(3)
-            return real(jobs)
-
-        monkeypatch.setattr(charts, "render", dies_in_the_child)
-    again, _ = make_report(ws, "2024H2", tmp_path / "again.docx", date=dt.date(2025, 1, 10))
-    assert _pictures(again) == _pictures(path) and len(_pictures(path)) == 2
-    assert [p for p in paragraphs(again) if p.startswith("图")] == [p for p in paragraphs(path) if p.startswith("图")]
+        names = z.namelist()
+        parts = [n for n in names if n.startswith("word/charts/")]
+        assert sorted(parts) == ["word/charts/chart1.xml", "word/charts/chart2.xml"]
+        assert not [n for n in names if n.startswith("word/media/")]  # no pictures: the charts are Word's own
+        assert "重点任务进展状态" in z.read("word/charts/chart1.xml").decode("utf-8")
+        assert "数量指标完成进度" in z.read("word/charts/chart2.xml").decode("utf-8")
 
 
 def test_a_period_with_no_data_gives_a_sensible_report(workspace, tmp_path):

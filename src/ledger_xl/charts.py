@@ -1,33 +1,47 @@
-"""Charts for the report (matplotlib, imported only here). Chinese labels need a CJK font: one is looked up
-among the installed fonts, and without one no chart is drawn (a chart of empty boxes helps no one).
+"""The report's charts as Word's own chart parts (DrawingML `c:chartSpace`, what Word writes in
+word/charts/chartN.xml): drawn by Word, WPS and LibreOffice themselves — vector, so sharp in print, editable
+there, and no drawing library in the report's process.
+
+Laid out here in points, so that no renderer's own layout can cut or crowd a label: the plot area's place
+is fixed (manual layout), the label column is as wide as the longest label line, the value axis leaves room
+right of every bar for its label, and the frame is as tall as the rows, title, axis and legend need. Text
+sizes shrink (down to MIN_PT) only where 30 long labels would otherwise not fit the page.
 """
 
 from __future__ import annotations
 
-import functools
-import io
-from collections.abc import Callable
+import math
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from concurrent.futures import Future
+from typing import Any
 
 from .status import SHOWN_ORDER, Status
 
-# serif first: the charts sit beside 仿宋 text; a sans face only where no CJK serif is installed
-CJK_FONTS = ["Noto Serif CJK SC", "Source Han Serif SC", "SimSun", "FangSong", "Songti SC", "STSong",
-             "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
-             "Microsoft YaHei", "SimHei", "PingFang SC", "Heiti SC"]
-# readable on a black-and-white printer: grey levels far apart (Status.chart_color), each status with its
-# own hatching, and every bar labelled in words; the colour is only a help on screen
-HATCHES = {Status.DONE: "", Status.AHEAD: "++", Status.ON_TRACK: "//", Status.WARNING: "..", Status.BEHIND: "xx",
-           Status.NOT_MET: "\\\\", Status.REFUSED: "||", Status.NOT_REPORTED: "--"}
-STATUS_STYLE = {str(s): (s.chart_color, HATCHES[s]) for s in SHOWN_ORDER}
-STATUS_COLORS = {s: c for s, (c, _) in STATUS_STYLE.items()}
-LABEL_CHARS = 14  # a metric's label wraps onto a second line after this many characters, never cut
-DPI = 160
-PAD_IN = 0.1  # white margin around what is drawn (savefig's pad_inches)
+C_NS = "http://schemas.openxmlformats.org/drawingml/2006/chart"
+A_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
+R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+NSMAP = {"c": C_NS, "a": A_NS, "r": R_NS}
+CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.drawingml.chart+xml"
+
+# readable on a black-and-white printer: grey levels far apart (Status.chart_color), each status its own
+# DrawingML preset pattern (a:pattFill, black lines on the status's colour), and every bar labelled in words
+PATTERNS: dict[Status, str | None] = {
+    Status.DONE: None, Status.AHEAD: "smGrid", Status.ON_TRACK: "wdUpDiag", Status.WARNING: "pct20",
+    Status.BEHIND: "diagCross", Status.NOT_MET: "wdDnDiag", Status.REFUSED: "ltVert", Status.NOT_REPORTED: "ltHorz"}
+STATUS_STYLE = {str(s): (s.chart_color.lstrip("#").upper(), PATTERNS[s]) for s in SHOWN_ORDER}
+PLAN_SERIES = "计划进度（截至本期）"
+INK = "212121"  # pattern lines and bar outlines
+
+WIDTH_MM = 150.0
+PT_PER_MM = 72 / 25.4
+METRIC_PT = 8.0  # labels, ticks, axis title and legend of the metrics chart, unless the page forces less
+MIN_PT = 3.0  # as small as a picture scaled to fit the page would print it; 30 ordinary labels print at 8 pt
+TITLE_PT = 10.5
+LINE = 1.45  # a text line's height per point of size in a CJK font (Noto CJK: ascent + descent 1.448 em)
+TITLE_TOP_PT = 4.0  # the title's top, from the frame's
+TOP_PT = TITLE_TOP_PT + TITLE_PT * LINE + 8  # the plot area's top
+LABEL_GAP_PT = 6.0  # between a bar's end (or plan box) and its label; between a label column and the axis
 
 
 @dataclass(frozen=True)
@@ -38,264 +52,422 @@ class MetricBar:
     status: str
 
 
-@functools.cache
-def cjk_font() -> str | None:
-    from matplotlib import font_manager
+@dataclass(frozen=True)
+class Chart:
+    """A chart part's XML and the size of the frame it is shown in (mm)."""
+    xml: bytes
+    width_mm: float
+    height_mm: float
 
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    return next((n for n in CJK_FONTS if n in names), None)
+
+def text_pt(text: str, size: float) -> float:
+    """A text's width in points at `size` in a CJK font: a CJK, full-width or ambiguous character is one em,
+    any other half (digits and Latin letters are no wider than that in the report's fonts)."""
+    return sum(size if unicodedata.east_asian_width(ch) in "WFA" else size / 2 for ch in text)
 
 
-def _figure(width: float, height: float) -> tuple[Any, Any] | None:
-    """A figure and its axes on the Agg canvas, or None without a CJK font.
+def wrap_to(text: str, width_pt: float, size: float) -> list[str]:
+    """`text` in lines no wider than width_pt (CJK text has no spaces to break at); never cut."""
+    lines, line, used = [], "", 0.0
+    for ch in text:
+        w = text_pt(ch, size)
+        if line and used + w > width_pt:
+            lines.append(line)
+            line, used = "", 0.0
+        line, used = line + ch, used + w
+    return [*lines, line] if line or not lines else lines
 
-    The object-oriented API, not pyplot: no global figure registry to close, and a third less to import.
-    """
-    font = cjk_font()
-    if font is None:
+
+def bar_label(b: MetricBar) -> str:
+    return f"{b.actual_share * 100:.0f}%（{b.status}）"
+
+
+# ---------------------------------------------------------------- XML building (lxml, in schema order)
+
+
+class _X:
+    """Elements of a chart part, each child added in the order ECMA-376's CT_* sequences list them (Word
+    refuses a chart whose elements are out of order)."""
+
+    def __init__(self, font: str) -> None:
+        from lxml import etree
+
+        self.etree, self.font = etree, font
+
+    def el(self, parent: Any, tag: str, val: object = None, **attrs: object) -> Any:
+        prefix, name = tag.split(":")
+        qname = f"{{{NSMAP[prefix]}}}{name}"
+        node = self.etree.Element(qname, nsmap=NSMAP) if parent is None else self.etree.SubElement(parent, qname)
+        if val is not None:
+            node.set("val", str(val))
+        for k, v in attrs.items():
+            node.set(k, str(v))
+        return node
+
+    def fonts(self, rpr: Any) -> None:
+        """Every script's typeface: Latin, East Asian (a:ea, what Chinese text is set in) and complex."""
+        for tag in ("a:latin", "a:ea", "a:cs"):
+            self.el(rpr, tag, typeface=self.font)
+
+    def txpr(self, parent: Any, size: float) -> Any:
+        """Text properties of an axis, a legend or the whole chart: size, black, the report's font."""
+        t = self.el(parent, "c:txPr")
+        self.el(t, "a:bodyPr")
+        self.el(t, "a:lstStyle")
+        p = self.el(t, "a:p")
+        d = self.el(self.el(p, "a:pPr"), "a:defRPr", sz=round(size * 100), b=0)
+        self.el(self.el(d, "a:solidFill"), "a:srgbClr", "000000")
+        self.fonts(d)
+        self.el(p, "a:endParaRPr", lang="zh-CN")
+        return t
+
+    def rich(self, parent: Any, text: str, size: float) -> None:
+        """A text of its own (a title or one bar's label) in the report's font, on one line."""
+        body = self.el(self.el(parent, "c:tx"), "c:rich")
+        self.el(body, "a:bodyPr", wrap="none")
+        self.el(body, "a:lstStyle")
+        p = self.el(body, "a:p")
+        d = self.el(self.el(p, "a:pPr"), "a:defRPr", sz=round(size * 100), b=0)
+        self.fonts(d)
+        r = self.el(p, "a:r")
+        rpr = self.el(r, "a:rPr", lang="zh-CN", altLang="en-US", sz=round(size * 100), b=0)
+        self.el(self.el(rpr, "a:solidFill"), "a:srgbClr", "000000")
+        self.fonts(rpr)
+        self.el(r, "a:t").text = text
+
+    def sppr(self, parent: Any, fill: str | None, pattern: str | None = None, line: str | None = INK,
+             width_pt: float = 0.6, dash: str | None = None) -> None:
+        """Shape properties: a solid or patterned fill (or none) and an outline (or none)."""
+        s = self.el(parent, "c:spPr")
+        if fill is None:
+            self.el(s, "a:noFill")
+        elif pattern:
+            pf = self.el(s, "a:pattFill", prst=pattern)
+            self.el(self.el(pf, "a:fgClr"), "a:srgbClr", INK)
+            self.el(self.el(pf, "a:bgClr"), "a:srgbClr", fill)
+        else:
+            self.el(self.el(s, "a:solidFill"), "a:srgbClr", fill)
+        ln = self.el(s, "a:ln", w=round(width_pt * 12700))
+        if line is None:
+            self.el(ln, "a:noFill")
+        else:
+            self.el(self.el(ln, "a:solidFill"), "a:srgbClr", line)
+            if dash:
+                self.el(ln, "a:prstDash", dash)
+
+    def strings(self, parent: Any, tag: str, ref: str, texts: list[str]) -> None:
+        cache = self.el(self.el(self.el(parent, tag), "c:strRef"), "c:f")
+        cache.text = ref
+        cache = self.el(cache.getparent(), "c:strCache")
+        self.el(cache, "c:ptCount", len(texts))
+        for i, s in enumerate(texts):
+            self.el(self.el(cache, "c:pt", idx=i), "c:v").text = s
+
+    def numbers(self, parent: Any, ref: str, values: Sequence[float | None], fmt: str) -> None:
+        """A series' values; a None is left out of the cache (a gap: no bar in that row)."""
+        f = self.el(self.el(self.el(parent, "c:val"), "c:numRef"), "c:f")
+        f.text = ref
+        cache = self.el(f.getparent(), "c:numCache")
+        self.el(cache, "c:formatCode").text = fmt
+        self.el(cache, "c:ptCount", len(values))
+        for i, v in enumerate(values):
+            if v is not None:
+                self.el(self.el(cache, "c:pt", idx=i), "c:v").text = repr(round(float(v), 6))
+
+    def labels(self, ser: Any, texts: list[str | None], size: float) -> None:
+        """Each point's own label text (a None: no label), right of the bar's end."""
+        d = self.el(ser, "c:dLbls")
+        for i, text in enumerate(texts):
+            dl = self.el(d, "c:dLbl")
+            self.el(dl, "c:idx", i)
+            if text is None:
+                self.el(dl, "c:delete", 1)
+                continue
+            self.rich(dl, text, size)
+            self.el(dl, "c:dLblPos", "outEnd")
+            self._shown(dl, value=True)
+        self.txpr(d, size)
+        self.el(d, "c:dLblPos", "outEnd")
+        self._shown(d, value=True)
+
+    def _shown(self, parent: Any, *, value: bool) -> None:
+        for tag in ("showLegendKey", "showVal", "showCatName", "showSerName", "showPercent", "showBubbleSize"):
+            self.el(parent, f"c:{tag}", int(value and tag == "showVal"))
+
+    def tostring(self, root: Any) -> bytes:
+        data: bytes = self.etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+        return data
+
+
+def _column(k: int) -> str:
+    """The worksheet column a series' values would sit in (B, C, …), for the series' formula."""
+    return "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[k + 1] if k < 25 else "Z"
+
+
+@dataclass
+class _Series:
+    name: str
+    values: Sequence[float | None]
+    fill: str | None = None
+    pattern: str | None = None
+    line: str | None = INK
+    width_pt: float = 0.6
+    labels: list[str | None] | None = None
+    points: list[tuple[str, str | None]] | None = None  # each point's own (fill, pattern)
+
+
+def _bar_series(x: _X, chart: Any, k: int, s: _Series, cats: list[str], size: float) -> None:
+    ser = x.el(chart, "c:ser")
+    x.el(ser, "c:idx", k)
+    x.el(ser, "c:order", k)
+    col, last = _column(k), len(cats) + 1
+    x.strings(ser, "c:tx", f"Sheet1!${col}$1", [s.name])
+    x.sppr(ser, s.fill, s.pattern, s.line, s.width_pt)
+    x.el(ser, "c:invertIfNegative", 0)
+    for i, (fill, pattern) in enumerate(s.points or []):
+        dpt = x.el(ser, "c:dPt")
+        x.el(dpt, "c:idx", i)
+        x.el(dpt, "c:invertIfNegative", 0)
+        x.el(dpt, "c:bubble3D", 0)
+        x.sppr(dpt, fill, pattern, s.line, s.width_pt)
+    if s.labels is not None:
+        x.labels(ser, s.labels, size)
+    x.strings(ser, "c:cat", f"Sheet1!$A$2:$A${last}", cats)
+    x.numbers(ser, f"Sheet1!${col}$2:${col}${last}", s.values, "0%" if s.points is None else "0")
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """Where things go, in points: the frame, the plot area inside it, the text size."""
+    width: float
+    height: float
+    plot: tuple[float, float, float, float]  # x, y, w, h from the frame's top left
+    size: float
+    x_max: float
+    gap_width: int
+
+
+def _chart_space(x: _X, frame: _Frame, title: str, cats: list[str], series: list[_Series],
+                 *, axis_title: str, percent: bool, legend_deleted: list[int] | None) -> bytes:
+    """The whole c:chartSpace of a horizontal bar chart: categories top down, series overlapping in each row."""
+    cs = x.el(None, "c:chartSpace")
+    x.el(cs, "c:date1904", 0)
+    x.el(cs, "c:lang", "zh-CN")
+    x.el(cs, "c:roundedCorners", 0)
+    chart = x.el(cs, "c:chart")
+    t = x.el(chart, "c:title")
+    x.rich(t, title, TITLE_PT)
+    _place(x, t, (frame.width - text_pt(title, TITLE_PT)) / 2 / frame.width, TITLE_TOP_PT / frame.height)
+    x.el(t, "c:overlay", 0)
+    x.el(chart, "c:autoTitleDeleted", 0)
+    plot = x.el(chart, "c:plotArea")
+    _manual_layout(x, plot, frame)
+    bars = x.el(plot, "c:barChart")
+    x.el(bars, "c:barDir", "bar")
+    x.el(bars, "c:grouping", "clustered")
+    x.el(bars, "c:varyColors", 0)
+    for k, s in enumerate(series):
+        _bar_series(x, bars, k, s, cats, frame.size)
+    x.el(bars, "c:gapWidth", frame.gap_width)
+    x.el(bars, "c:overlap", 100)
+    x.el(bars, "c:axId", 1001)
+    x.el(bars, "c:axId", 1002)
+    _category_axis(x, plot, frame.size)
+    _value_axis(x, plot, frame, axis_title, percent)
+    x.sppr(plot, None, line=None)
+    if legend_deleted is not None:
+        legend = x.el(chart, "c:legend")
+        x.el(legend, "c:legendPos", "b")
+        for idx in legend_deleted:
+            entry = x.el(legend, "c:legendEntry")
+            x.el(entry, "c:idx", idx)
+            x.el(entry, "c:delete", 1)
+        x.el(legend, "c:overlay", 0)
+        x.txpr(legend, frame.size)
+    x.el(chart, "c:plotVisOnly", 1)
+    x.el(chart, "c:dispBlanksAs", "gap")
+    x.sppr(cs, "FFFFFF", line=None)
+    x.txpr(cs, frame.size)
+    return x.tostring(cs)
+
+
+def _place(x: _X, parent: Any, left: float, top: float) -> None:
+    """A title's or legend's top left corner, as fractions of the frame."""
+    m = x.el(x.el(parent, "c:layout"), "c:manualLayout")
+    x.el(m, "c:xMode", "edge")
+    x.el(m, "c:yMode", "edge")
+    x.el(m, "c:x", round(max(left, 0.0), 5))
+    x.el(m, "c:y", round(top, 5))
+
+
+def _manual_layout(x: _X, plot: Any, frame: _Frame) -> None:
+    """The plot area's inner rectangle (axes excluded) as fractions of the frame: where the layout put it."""
+    m = x.el(x.el(plot, "c:layout"), "c:manualLayout")
+    x.el(m, "c:layoutTarget", "inner")
+    x.el(m, "c:xMode", "edge")
+    x.el(m, "c:yMode", "edge")
+    px, py, pw, ph = frame.plot
+    for tag, v in (("c:x", px / frame.width), ("c:y", py / frame.height), ("c:w", pw / frame.width),
+                   ("c:h", ph / frame.height)):
+        x.el(m, tag, round(v, 5))
+
+
+def _category_axis(x: _X, plot: Any, size: float) -> None:
+    """The categories down the left, the first at the top (orientation maxMin), every label shown."""
+    ax = x.el(plot, "c:catAx")
+    x.el(ax, "c:axId", 1001)
+    x.el(x.el(ax, "c:scaling"), "c:orientation", "maxMin")
+    x.el(ax, "c:delete", 0)
+    x.el(ax, "c:axPos", "l")
+    x.el(ax, "c:numFmt", formatCode="General", sourceLinked=0)
+    x.el(ax, "c:majorTickMark", "none")
+    x.el(ax, "c:minorTickMark", "none")
+    x.el(ax, "c:tickLblPos", "nextTo")
+    x.sppr(ax, None, line="000000", width_pt=0.75)
+    x.txpr(ax, size)
+    x.el(ax, "c:crossAx", 1002)
+    x.el(ax, "c:crosses", "autoZero")
+    x.el(ax, "c:auto", 1)
+    x.el(ax, "c:lblAlgn", "ctr")
+    x.el(ax, "c:lblOffset", 100)
+    x.el(ax, "c:tickLblSkip", 1)  # never skip a label to make room
+    x.el(ax, "c:tickMarkSkip", 1)
+    x.el(ax, "c:noMultiLvlLbl", 0)
+
+
+def _value_axis(x: _X, plot: Any, frame: _Frame, title: str, percent: bool) -> None:
+    """The value axis along the bottom (crossing at the last category). For shares: a dashed line at each
+    whole 100 % (the total target) and light lines every 20 %."""
+    ax = x.el(plot, "c:valAx")
+    x.el(ax, "c:axId", 1002)
+    scaling = x.el(ax, "c:scaling")
+    x.el(scaling, "c:orientation", "minMax")
+    x.el(scaling, "c:max", round(frame.x_max, 4))
+    x.el(scaling, "c:min", 0)
+    x.el(ax, "c:delete", 0)
+    x.el(ax, "c:axPos", "b")
+    x.sppr(x.el(ax, "c:majorGridlines"), None, line="424242" if percent else "BDBDBD",
+           width_pt=1.0 if percent else 0.5, dash="dash" if percent else None)
+    if percent:
+        x.sppr(x.el(ax, "c:minorGridlines"), None, line="D0D0D0", width_pt=0.4)
+    t = x.el(ax, "c:title")
+    x.rich(t, title, frame.size)
+    x.el(t, "c:overlay", 0)
+    x.el(ax, "c:numFmt", formatCode="0%" if percent else "0", sourceLinked=0)
+    x.el(ax, "c:majorTickMark", "out")
+    x.el(ax, "c:minorTickMark", "out" if percent else "none")
+    x.el(ax, "c:tickLblPos", "nextTo")
+    x.sppr(ax, None, line="000000", width_pt=0.75)
+    x.txpr(ax, frame.size)
+    x.el(ax, "c:crossAx", 1001)
+    x.el(ax, "c:crosses", "max")
+    x.el(ax, "c:crossBetween", "between")
+    x.el(ax, "c:majorUnit", 1 if percent else _nice_unit(frame.x_max))
+    if percent:
+        x.el(ax, "c:minorUnit", 0.2)
+
+
+def _nice_unit(top: float) -> float:
+    """A step of 1, 2 or 5 × 10ⁿ giving four to ten steps up to `top`."""
+    raw = max(top, 1) / 6
+    power = 10 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+
+
+# ---------------------------------------------------------------- the metrics chart
+
+
+def _metric_frame(bars: list[MetricBar], size: float, legend_names: list[str]) -> tuple[_Frame, list[str]]:
+    """The metrics chart's layout at text size `size`, and its category labels (wrapped, never cut)."""
+    width = WIDTH_MM * PT_PER_MM
+    label_w = max(text_pt(bar_label(b), size) for b in bars) + 1.5 * size + LABEL_GAP_PT  # + the space renderers put between 108% and （
+    col_max = width - label_w - 0.34 * width - 8
+    lines = [wrap_to(b.label, col_max, size) for b in bars]
+    col = max(text_pt(line, size) for ls in lines for line in ls) + LABEL_GAP_PT + 4
+    n_lines = max(len(ls) for ls in lines)
+    pitch = n_lines * LINE * size + max(3.0, 0.5 * size)
+    bar = min(11.0, 0.62 * pitch)
+    top = TOP_PT
+    entry = max(text_pt(n, size) for n in legend_names) + 3.5 * size
+    per_row = max(1, int(width * 0.8 // entry))
+    legend_rows = -(-len(legend_names) // per_row)
+    below = 4 + size * LINE + 4 + size * LINE + 8 + legend_rows * (size * LINE + 3) + 6
+    plot_w = width - col - 10
+    room = 1 - (label_w + 2) / plot_w  # the share of the plot's width left of the labels
+    ends = [max(min(b.actual_share, 1.5), b.planned_share) for b in bars]
+    x_max = max(1.25, max(ends) / room)
+    frame = _Frame(width, top + len(bars) * pitch + below, (col, top, plot_w, len(bars) * pitch), size,
+                   math.ceil(x_max * 100) / 100, round((pitch - bar) / bar * 100))
+    return frame, ["\n".join(ls) for ls in lines]
+
+
+def metric_progress(bars: list[MetricBar], title: str, font: str, max_height_mm: float) -> Chart | None:
+    """Horizontal bars: actual against total target, each hatched by its status and labelled with its
+    share and status in words, with an outlined box to where the plan stands now; a dashed line at 100 %.
+
+    One series per status (so the legend names each status with its hatching), the plan as an unfilled
+    outlined series in the same row (overlap 100 %), and an invisible series as long as the bar or the plan
+    box, whichever is longer, carrying the labels: a label always starts past both."""
+    if not bars:
         return None
-    import matplotlib
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    matplotlib.rcParams["font.family"] = [font]
-    matplotlib.rcParams["axes.unicode_minus"] = False
-    fig = Figure(figsize=(width, height), dpi=DPI)  # measured at the dpi it is saved at (see _png)
-    FigureCanvasAgg(fig)
-    return fig, fig.subplots()
-
-
-def saved_box(fig: Any) -> Any:
-    """What of the figure is saved (inches): the box round everything drawn — long wrapped labels, the
-    labels beside the bars, title, legend — and a margin, so that nothing is cut.
-
-    This is what savefig(bbox_inches="tight") saves, found without its first pass: "tight" draws the whole
-    figure once without painting to measure it, then again to paint; the box is measured here straight from
-    the artists' extents, and the PNG is the same byte for byte (tested), one draw instead of two.
-    """
-    return fig.get_tightbbox(fig.canvas.get_renderer()).padded(PAD_IN)
-
-
-def _png(fig: Any) -> bytes:
-    buf = io.BytesIO()
-    # zlib level 1: a fifth of the encoding time, and these flat-coloured charts come out no bigger
-    fig.savefig(buf, format="png", dpi=DPI, bbox_inches=saved_box(fig), pil_kwargs={"compress_level": 1})
-    return buf.getvalue()
-
-
-def wrap_label(text: str, n: int = LABEL_CHARS) -> str:
-    """A label in lines of at most n characters (CJK text has no spaces to break at)."""
-    return "\n".join(text[i:i + n] for i in range(0, len(text), n)) or text
-
-
-def _bar(ax: Any, y: float, width: float, left: float, status: str, height: float) -> None:
-    color, hatch = STATUS_STYLE.get(status, ("#BDBDBD", ""))
-    ax.barh(y, width, left=left, color=color, hatch=hatch, edgecolor="#212121", linewidth=0.6, height=height)
-
-
-def _legend(ax: Any, statuses: list[str], **kwargs: Any) -> Any:
-    from matplotlib.patches import Patch
-
-    handles = [Patch(facecolor=STATUS_STYLE[s][0], hatch=STATUS_STYLE[s][1], edgecolor="#212121", label=s)
-               for s in STATUS_STYLE if s in statuses]
-    return ax.legend(handles=handles, fontsize=LEGEND_PT, frameon=False, **kwargs)
-
-
-# the metrics chart is drawn at the size it is printed (CHART_WIDTH_IN wide, shown 150 mm in the report), so
-# its 8 pt stays 8 pt on paper; sizes in points
-METRIC_PT = 8  # y labels, bar labels, ticks, axis label, legend
-LEGEND_PT = 8
-CHART_WIDTH_IN = 5.45  # plus the saved margins: about 150 mm, printed at about its drawn size
-LABEL_COL_IN = LABEL_CHARS * METRIC_PT / 72 + 0.1  # the y labels' column left of the axes
-BAR_LABEL_IN = 0.95  # room right of a bar (or its plan mark) for "244%（未达标）"
-LABEL_GAP_PT = 3  # between a bar's end or plan mark and its label
-BELOW_AXES_PT = 32  # tick marks, tick labels and the axis label below the axes: the legend goes under them
-
-
-def _row_pitches(rows: list[str]) -> list[float]:
-    """Height (points) of each bar's row: its label's lines at line spacing 1 and a gap to the next row."""
-    return [METRIC_PT * (r.count("\n") + 1) + (6 if "\n" not in r else 1.5) for r in rows]
-
-
-def _legend_columns(statuses: list[str]) -> int:
-    """Legend columns that fit across the chart in one or more rows of equal length."""
-    n = max(1, len(statuses))
-    column_pt = (max((len(s) for s in statuses), default=3) + 3.6) * LEGEND_PT
-    fit = max(1, min(n, int(CHART_WIDTH_IN * 72 // column_pt)))
-    rows = -(-n // fit)
-    return -(-n // rows)
-
-
-def metric_progress(bars: list[MetricBar], title: str) -> bytes | None:
-    """Horizontal bars: actual against total target, with a mark where the plan stands now; each bar hatched
-    by its status and labelled with its share, so the chart reads the same in grey print.
-
-    Laid out in inches: each row as tall as its label, each label right of its bar and its plan mark, the
-    legend under the axis label (it never covers a bar or a label, whatever the number of statuses)."""
-    rows = [wrap_label(b.label) for b in bars]
-    pitches = _row_pitches(rows)
     statuses = [s for s in STATUS_STYLE if s in {b.status for b in bars}]
-    ncol = _legend_columns(statuses)
-    legend_pt = -(-len(statuses) // ncol) * LEGEND_PT * 1.7 + 4
-    top_in, bottom_in = 0.28, (BELOW_AXES_PT + legend_pt) / 72
-    axes_in = (sum(pitches) + 4) / 72
-    made = _figure(CHART_WIDTH_IN, axes_in + top_in + bottom_in) if bars else None
-    if made is None:
-        return None
-    fig, ax = made
-    _place_axes(fig, axes_in, top_in, bottom_in)
-    ys, y = [], sum(pitches) + 2
-    for pitch in pitches:  # y in points from the axes' bottom: rows as tall as their labels
-        ys.append(y - pitch / 2)
-        y -= pitch
-    _metric_bars(fig, ax, bars, ys)
-    ax.set_yticks(ys)
-    ax.set_yticklabels(rows, fontsize=METRIC_PT, linespacing=1.0)
-    ax.tick_params(axis="x", labelsize=METRIC_PT)
-    ax.set_ylim(0, sum(pitches) + 4)
-    ax.axvline(100, color="#424242", linestyle="--", linewidth=0.8, zorder=1)
-    ax.set_xlabel("占总目标的比例（%）；黑色竖线为截至本期的计划进度，虚线为总目标", fontsize=METRIC_PT)
-    ax.set_title(title, fontsize=11)
-    ax.spines[["top", "right"]].set_visible(False)
-    from matplotlib.transforms import offset_copy
-
-    centre = (CHART_WIDTH_IN / 2 - LABEL_COL_IN / 2) / (CHART_WIDTH_IN - LABEL_COL_IN - 0.1)
-    _legend(ax, statuses, loc="upper center", ncol=ncol, handlelength=1.5, handletextpad=0.5, columnspacing=1.2,
-            bbox_to_anchor=(centre, 0), bbox_transform=offset_copy(ax.transAxes, fig=fig, y=-BELOW_AXES_PT, units="points"),
-            borderaxespad=0)
-    return _png(fig)
+    size = METRIC_PT
+    frame, cats = _metric_frame(bars, size, [PLAN_SERIES, *statuses])
+    while frame.height > max_height_mm * PT_PER_MM and size > MIN_PT:
+        size -= 0.5
+        frame, cats = _metric_frame(bars, size, [PLAN_SERIES, *statuses])
+    series = [_Series(s, [min(b.actual_share, 1.5) if b.status == s else None for b in bars], *STATUS_STYLE[s])
+              for s in statuses]
+    ends = [max(min(b.actual_share, 1.5), b.planned_share) for b in bars]
+    carrier = _Series(" ", ends, None, line=None, labels=[bar_label(b) for b in bars])
+    hidden = _hidden_positions(len(series) + 1)
+    for k in hidden:  # the label carrier, and an empty series where two are needed (see _hidden_positions)
+        series.insert(k, carrier if k == hidden[0] else _Series(" ", [None] * len(bars), None, line=None))
+    series.append(_Series(PLAN_SERIES, [b.planned_share for b in bars], None, line="000000", width_pt=1.25))
+    xml = _chart_space(_X(font), frame, title, cats, series, percent=True, legend_deleted=hidden,
+                       axis_title="占总目标的比例（100%处的虚线为总目标）")
+    return Chart(xml, WIDTH_MM, frame.height / PT_PER_MM)
 
 
-def _place_axes(fig: Any, axes_in: float, top_in: float, bottom_in: float) -> None:
-    height = axes_in + top_in + bottom_in
-    fig.subplots_adjust(left=LABEL_COL_IN / CHART_WIDTH_IN, right=1 - 0.1 / CHART_WIDTH_IN,
-                        bottom=bottom_in / height, top=1 - top_in / height)
+def _hidden_positions(shown: int) -> list[int]:
+    """Where the unseen series go among `shown` seen ones so that their legend entries are deleted whichever
+    way a renderer counts c:legendEntry's idx: Word counts series from the first, LibreOffice 7.4 (measured)
+    from the last in a horizontal bar chart. A set symmetric about the middle is the same both ways: with an
+    odd total, the middle series alone; else two series, either side of the middle one."""
+    if shown % 2 == 0:
+        return [shown // 2]  # shown + 1 series
+    return [(shown + 1) // 2 - 1, (shown + 1) // 2 + 1]  # shown + 2 series, the middle one seen
 
 
-def _metric_bars(fig: Any, ax: Any, bars: list[MetricBar], ys: list[float]) -> None:
-    """Each bar, its plan mark and its label, which starts past both the bar's end and the plan mark."""
-    from matplotlib.transforms import ScaledTranslation
-
-    beyond = ax.transData + ScaledTranslation(LABEL_GAP_PT / 72, 0, fig.dpi_scale_trans)
-    ends = []
-    for y, b in zip(ys, bars, strict=True):
-        shown, plan = min(b.actual_share, 1.5) * 100, b.planned_share * 100
-        _bar(ax, y, shown, 0, b.status, 9)
-        ax.plot([plan] * 2, [y - 6, y + 6], color="#000000", linewidth=1.8)
-        ax.text(max(shown, plan), y, f"{b.actual_share * 100:.0f}%（{b.status}）", va="center", fontsize=METRIC_PT,
-                transform=beyond)
-        ends.append(max(shown, plan))
-    axes_w = CHART_WIDTH_IN - LABEL_COL_IN - 0.1
-    room = 1 - (BAR_LABEL_IN + LABEL_GAP_PT / 72) / axes_w  # the share of the axes' width left of the labels
-    ax.set_xlim(0, max(125, max(ends) / room))
+# ---------------------------------------------------------------- the status chart
 
 
-def status_mix(counts: dict[str, int], title: str, height_in: float = 1.9) -> bytes | None:
+def status_mix(counts: dict[str, int], title: str, font: str, height_mm: float) -> Chart | None:
     """How many tasks are in each status: a bar per status, hatched, named and labelled with its count and
-    share, so that even the smallest is read in grey print; `height_in` fills what is left of page 1."""
+    share, so that even the smallest is read in grey print; `height_mm` fills what is left of page 1."""
     items = [(s, n) for s, n in counts.items() if n]
-    made = _figure(7.2, max(1.6, height_in)) if items else None
-    if made is None:
+    if not items:
         return None
-    fig, ax = made
     total = sum(n for _, n in items)
-    ys = list(range(len(items)))[::-1]
-    for y, (s, n) in zip(ys, items, strict=True):
-        _bar(ax, y, n, 0, s, 0.62)
-        ax.text(n + total * 0.01, y, f"{n}项（{n / total * 100:.0f}%）", va="center", fontsize=9)
-    ax.set_yticks(ys)
-    ax.set_yticklabels([s for s, _ in items], fontsize=10)
-    ax.set_xlim(0, max(n for _, n in items) * 1.25)
-    ax.set_xlabel(f"任务数（共 {total} 项）", fontsize=9)
-    ax.set_title(title, fontsize=11)
-    ax.spines[["top", "right"]].set_visible(False)
-    return _png(fig)
+    width, size, label_size = WIDTH_MM * PT_PER_MM, 9.0, 9.0
+    texts = [f"{n}项（{n / total * 100:.0f}%）" for _, n in items]
+    col = max(text_pt(s, size) for s, _ in items) + LABEL_GAP_PT + 8
+    label_w = max(text_pt(t, label_size) for t in texts) + 1.5 * label_size + LABEL_GAP_PT
+    top, below = TOP_PT, 4 + 9 * LINE + 4 + 9 * LINE + 8
+    height = max(height_mm * PT_PER_MM, top + below + len(items) * (size * LINE + 2))  # never a row lower than its name
+    plot_w = width - col - 12
+    x_max = max(n for _, n in items) / (1 - label_w / plot_w)
+    pitch = (height - top - below) / len(items)
+    bar = min(0.62 * pitch, 22)
+    frame = _Frame(width, height, (col, top, plot_w, height - top - below), size, _round_up(x_max),
+                   round((pitch - bar) / bar * 100))
+    styles = [STATUS_STYLE.get(s, ("BDBDBD", None)) for s, _ in items]
+    series = [_Series("任务数", [float(n) for _, n in items], "BDBDBD", labels=list(texts), points=styles)]
+    xml = _chart_space(_X(font), frame, title, [s for s, _ in items], series, percent=False, legend_deleted=None,
+                       axis_title=f"任务数（共 {total} 项）")
+    return Chart(xml, WIDTH_MM, height / PT_PER_MM)
 
 
-def _warm() -> None:
-    import matplotlib.backends.backend_agg  # noqa: F401
-    import matplotlib.figure  # noqa: F401
-
-    cjk_font()
-
-
-def render(jobs: list[tuple[str, tuple[Any, ...]]]) -> list[bytes | None]:
-    """Draw charts given as (name of a chart function here, its arguments); None where one is not drawn."""
-    drawers: dict[str, Callable[..., bytes | None]] = {"metric_progress": metric_progress, "status_mix": status_mix}
-    return [drawers[name](*args) for name, args in jobs]
-
-
-class Rendering:
-    """Charts drawn in a forked process while the caller goes on composing; result() waits for them.
-
-    Importing matplotlib and drawing take most of a report's time, and none of it needs the document: on
-    a machine with a second core the report is done in about the time the slower of the two takes. Where
-    there is no fork (Windows), or the process fails, the charts are drawn here instead.
-    """
-
-    def __init__(self) -> None:
-        """Start the drawing process now, so that it imports matplotlib while the caller runs its checks."""
-        import multiprocessing
-        import os
-
-        self.jobs: list[tuple[str, tuple[Any, ...]]] = []
-        self._pool: Any = None
-        self._futures: list[Future[list[bytes | None]] | None] = []
-        self._ahead: list[tuple[tuple[str, tuple[Any, ...]], Future[list[bytes | None]]]] = []
-        if "fork" not in multiprocessing.get_all_start_methods() or os.environ.get("LEDGER_XL_WORKERS") == "0":
-            return
-        from concurrent.futures import ProcessPoolExecutor
-
-        try:
-            from .workspace import forked_child
-
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"),
-                                             initializer=forked_child, initargs=(os.getpid(),))
-            self._pool.submit(_warm)
-        except (OSError, RuntimeError):
-            self._pool = None
-
-    def ahead(self, name: str, args: tuple[Any, ...]) -> None:
-        """Start drawing a chart the caller already knows it will ask for, before the rest of its data is
-        gathered; draw() takes it from here when asked for the same chart with the same arguments."""
-        future = self._submit([(name, args)])
-        if future is not None:
-            self._ahead.append(((name, args), future))
-
-    def draw(self, jobs: list[tuple[str, tuple[Any, ...]]]) -> None:
-        self.jobs = jobs
-        if self._pool is None:
-            return
-        ahead = list(self._ahead)
-        for job in jobs:
-            found = next((k for k, (drawn, _) in enumerate(ahead) if drawn == job), None)
-            self._futures.append(ahead.pop(found)[1] if found is not None else self._submit([job]))
-
-    def _submit(self, jobs: list[tuple[str, tuple[Any, ...]]]) -> Future[list[bytes | None]] | None:
-        if self._pool is None:
-            return None
-        try:
-            return self._pool.submit(render, jobs)
-        except RuntimeError:  # the process is gone: result() draws here
-            return None
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
-
-    def result(self) -> list[bytes | None]:
-        """The charts asked for by draw(), in its order; any the process did not deliver are drawn here."""
-        import time
-
-        got: list[bytes | None] = []
-        deadline = time.monotonic() + 60  # the charts take about a second
-        # no importing matplotlib here meanwhile: a `ledger-xl report` process makes one report, and on two
-        # cores that import (~1 s) outlasted the drawing it waited for, or slowed it
-        for job, future in zip(self.jobs, self._futures or [None] * len(self.jobs), strict=True):
-            try:
-                got += future.result(timeout=max(0.0, deadline - time.monotonic())) if future is not None else render([job])
-            except Exception:  # the drawing process died or hung: draw here, the report must not fail for it
-                got += render([job])
-        self.close()
-        return got
+def _round_up(top: float) -> float:
+    unit = _nice_unit(top)
+    return math.ceil(top / unit) * unit if top > 0 else 1.0

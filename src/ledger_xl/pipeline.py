@@ -104,20 +104,14 @@ def make_report(root: Path, period_text: str | None, out: Path | None = None, *,
                 said: Callable[[str], None] | None = None) -> tuple[Path, CheckResult]:
     """Write the period's summary report from the store and the checks (atomically). `period_text` None: the
     period choose_period takes, and `said` is given the sentence saying which."""
-    from .charts import Rendering
     from .report import write_period_report
 
-    drawing = Rendering()  # started first: importing matplotlib there is the report's longest step
-    try:
-        if period_text is None or not period_text.strip():
-            period_text, why = choose_period(root, period_text)
-            if said is not None and why:
-                said(why)
-        ws, ledger, period = _open(root, period_text)
-    except BaseException:
-        drawing.close()
-        raise
-    return write_period_report(ws, ledger, period, out, date=date, drawing=drawing)
+    if period_text is None or not period_text.strip():
+        period_text, why = choose_period(root, period_text)
+        if said is not None and why:
+            said(why)
+    ws, ledger, period = _open(root, period_text)
+    return write_period_report(ws, ledger, period, out, date=date)
 
 
 def export_values(root: Path, out: Path, period_text: str | None) -> tuple[Path, int]:

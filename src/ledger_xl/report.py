@@ -10,7 +10,6 @@ run of its own in en-US, so no renderer breaks a line inside a number.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import math
 import re
 import unicodedata
@@ -28,7 +27,7 @@ from .reporting import LATE, MISSING, MISSING_OVERDUE, ON_TIME, REFUSED
 from .status import BEHIND, NO_DATA, SHOWN_ORDER, Status
 
 if TYPE_CHECKING:
-    from .charts import Rendering
+    from .charts import Chart
     from .reporting import StatusReport
     from .store import Store, StoredValue
     from .workspace import Workspace
@@ -50,6 +49,10 @@ LINE_TWIPS = 579  # 28.95 pt: 22 lines on the GB/T 9704 type area
 MAX_BARS = 30
 MAX_IDS = 10  # task numbers named in one sentence of the summary
 TITLE_CHARS = 20  # what one line of 22 pt holds on the GB/T type area
+_W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_WP_NS = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
+_A_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
+_R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 NOTHING = {"", "无", "暂无", "没有", "无。", "暂无。", "-", "—", "/"}
 
 
@@ -446,16 +449,31 @@ class Writer:
         c.alignment = WD_ALIGN_PARAGRAPH.CENTER
         return p, c
 
-    def fill_picture(self, slot: tuple[object, object], png: bytes | None, caption: str) -> None:
-        """Put the chart and its caption into their slot; without a chart the slot goes."""
+    def fill_chart(self, slot: tuple[object, object], chart: Chart | None, caption: str) -> None:
+        """Put the chart (a chart part of the document, shown inline) and its caption into their slot;
+        without a chart the slot goes."""
         p, c = slot
-        if png is None:
+        if chart is None:
             for para in (p, c):
                 el = para._element  # type: ignore[attr-defined]
                 el.getparent().remove(el)
             return
-        width, height = picture_size_mm(png, self.text_area_mm()[1])
-        p.add_run().add_picture(io.BytesIO(png), width=self.Mm(width), height=self.Mm(height))  # type: ignore[attr-defined]
+        from docx.opc.constants import RELATIONSHIP_TYPE as RT
+        from docx.opc.part import Part
+        from docx.oxml import parse_xml
+
+        from .charts import C_NS, CONTENT_TYPE
+
+        package = self.doc.part.package
+        part = Part(package.next_partname("/word/charts/chart%d.xml"), CONTENT_TYPE, chart.xml, package)
+        rid = self.doc.part.relate_to(part, RT.CHART)
+        n = self.doc.part.next_id
+        inline = (f'<w:drawing xmlns:w="{_W_NS}" xmlns:wp="{_WP_NS}" xmlns:a="{_A_NS}" xmlns:c="{C_NS}" xmlns:r="{_R_NS}">'
+                  f'<wp:inline distT="0" distB="0" distL="0" distR="0"><wp:extent cx="{int(self.Mm(chart.width_mm))}" '
+                  f'cy="{int(self.Mm(chart.height_mm))}"/><wp:effectExtent l="0" t="0" r="0" b="0"/>'
+                  f'<wp:docPr id="{n}" name="图表 {n}"/><wp:cNvGraphicFramePr/><a:graphic><a:graphicData uri="{C_NS}">'
+                  f'<c:chart r:id="{rid}"/></a:graphicData></a:graphic></wp:inline></w:drawing>')
+        p.add_run()._r.append(parse_xml(inline))  # type: ignore[attr-defined]
         self.run(c, caption, self.fonts["h2"], 14)
 
     def text_area_mm(self) -> tuple[float, float]:
@@ -558,22 +576,25 @@ def _list(names: list[str]) -> str:
     return "、".join(names) if names else "无"
 
 
-def _chart_jobs(data: ReportData, first_height_in: float) -> list[tuple[str, tuple[Any, ...], str]]:
-    """The report's charts as (chart, arguments, caption): the status mix, sized to what is left of page 1,
-    then metrics against plan."""
+def _charts(data: ReportData, w: Writer, first_height_mm: float) -> list[tuple[Chart | None, str]]:
+    """The report's charts and their captions: the status mix, sized to what is left of page 1, then metrics
+    against plan as tall as its rows need (no taller than the type area leaves beside its caption)."""
+    from .charts import status_mix
+
     if not any(b.submitted for b in data.status.bureaus):
         return []
     counts = data.checks.counts()
-    name, args, caption = _metric_chart(data.ledger, data.period, data.checks)
-    return [("status_mix", ({str(s): counts.get(s, 0) for s in SHOWN_ORDER}, f"{data.period.label}重点任务进展状态",
-                            first_height_in), "重点任务进展状态分布"),
-            (name, args, caption)]
+    font = w.fonts["table"]
+    mix = status_mix({str(s): counts.get(s, 0) for s in SHOWN_ORDER}, f"{data.period.label}重点任务进展状态", font,
+                     first_height_mm)
+    return [(mix, "重点任务进展状态分布"), _metric_chart(data.ledger, data.period, data.checks, font,
+                                                        chart_room_mm(w.text_area_mm()[1]))]
 
 
-def _metric_chart(ledger: Ledger, period: Period, checks: CheckResult) -> tuple[str, tuple[Any, ...], str]:
-    """Metrics against plan (chart, arguments, caption): needs this period's checks only, so that it can be
-    drawn while the rest of the report's data is gathered (see report_data)."""
-    from .charts import MetricBar
+def _metric_chart(ledger: Ledger, period: Period, checks: CheckResult, font: str,
+                  max_height_mm: float) -> tuple[Chart | None, str]:
+    """Metrics against plan (the chart, its caption); past MAX_BARS metrics, those furthest behind plan."""
+    from .charts import MetricBar, metric_progress
     from .checks import planned_at
 
     tc_of = {t.id: t for t in checks.tasks}
@@ -588,29 +609,19 @@ def _metric_chart(ledger: Ledger, period: Period, checks: CheckResult) -> tuple[
     if len(bars) > MAX_BARS:  # a chart of hundreds of bars helps no one: show those furthest behind plan
         bars = sorted(bars, key=lambda b: b.actual_share - b.planned_share)[:MAX_BARS]
         title, caption = f"进度最落后的{MAX_BARS}个数量指标", f"进度最落后的{MAX_BARS}个数量指标（占总目标）"
-    return "metric_progress", (bars, title), caption
+    return metric_progress(bars, title, font, max_height_mm), caption
 
 
 CHART_WIDTH_MM = 150
 BODY_LINES = 22
 
 
-def picture_size_mm(png: bytes, text_height_mm: float) -> tuple[float, float]:
-    """A chart's printed size: CHART_WIDTH_MM wide, unless then taller than the type area leaves for it and its
-    one-line caption (a chart running into the footer, its caption on the next page): then as tall as that.
-
-    The picture's own paragraph snaps to the line grid, so it is kept to whole lines less a margin.
-    """
-    from docx.image.image import Image
-
-    image = Image.from_blob(png)  # python-docx's own reading of the picture's size, as add_picture does
-    px_w, px_h = image.px_width, image.px_height
+def chart_room_mm(text_height_mm: float) -> float:
+    """The tallest a chart may be: the type area less a line for its one-line caption (a chart running into
+    the footer, its caption on the next page, helps no one). The chart's own paragraph snaps to the line
+    grid, so it is kept to whole lines less a margin."""
     line_mm = LINE_TWIPS / 20 / 72 * 25.4
-    room = (math.floor(text_height_mm / line_mm) - 1) * line_mm - 1  # a line for the caption
-    height = CHART_WIDTH_MM * px_h / px_w
-    if height <= room:
-        return CHART_WIDTH_MM, height
-    return room * px_w / px_h, room
+    return (math.floor(text_height_mm / line_mm) - 1) * line_mm - 1
 
 
 def _lines_of(text: str, indent: bool = True) -> int:
@@ -618,44 +629,37 @@ def _lines_of(text: str, indent: bool = True) -> int:
     return max(1, math.ceil((text_chars(text) + (2 if indent else 0)) / 28))
 
 
-def _page1_room_in(data: ReportData, opening: list[str]) -> float:
-    """Height (inches) left on page 1 for the first chart and its caption, after the title, the
-    addressee, the opening paragraphs and the heading: the chart fills page 1 instead of leaving it half
-    empty (between 1.6 and 3.2 inches, at the chart's printed width)."""
+def _page1_room_mm(data: ReportData, opening: list[str]) -> float:
+    """Height (mm) left on page 1 for the first chart and its caption, after the title, the addressee, the
+    opening paragraphs and the heading: the chart fills page 1 instead of leaving it half empty (between
+    33 and 67 mm)."""
     title_lines = 3 if len(report_title(data.ledger, data.period)) > TITLE_CHARS else 2  # 22 pt on 35 pt lines + space
     used = title_lines + (1 if data.addressee else 0) + 1 + sum(_lines_of(t) for t in opening) + 1  # caption line
     room_lines = BODY_LINES - used
     if data.letterhead is not None or room_lines < 5:
-        return 2.2  # page 1 is the letterhead's, or too full: the chart goes to page 2 at its usual size
-    height_pt = room_lines * LINE_TWIPS / 20 - 6
-    return max(1.6, min(3.2, height_pt / 72 * (7.2 / (CHART_WIDTH_MM / 25.4))))  # drawn 7.2 in wide, shown 150 mm
+        return 46.0  # page 1 is the letterhead's, or too full: the chart goes to page 2 at its usual size
+    height_mm = (room_lines * LINE_TWIPS / 20 - 6) / 72 * 25.4
+    return max(33.0, min(67.0, height_mm))
 
 
-def compose(data: ReportData, drawing: Rendering | None = None) -> Writer:
-    """The report as a document. `drawing`: a chart process the caller started early (see charts.Rendering)."""
-    from .charts import Rendering
-
+def compose(data: ReportData) -> Writer:
+    """The report as a document."""
     opening = _opening(data)
-    charts = _chart_jobs(data, _page1_room_in(data, opening))
-    drawing = drawing or Rendering()
-    drawing.draw([(name, args) for name, args, _ in charts])  # drawn meanwhile, in another process
-    w = Writer(FONT_PROFILES.get(data.font_profile, FONT_PROFILES["gb2312"]))  # python-docx imported after
+    w = Writer(FONT_PROFILES.get(data.font_profile, FONT_PROFILES["gb2312"]))
     _title(w, data)
     w.body(opening[0])
     w.h1("一、总体进展")
     for sentence in opening[1:]:
         w.body(sentence)
-    slots = [w.picture_slot() for _ in charts]
+    figure = 0
+    for chart, caption in _charts(data, w, _page1_room_mm(data, opening)):
+        figure += chart is not None
+        w.fill_chart(w.picture_slot(), chart, f"图{figure}  {caption}")
     _section_metrics(w, data)
     _section_submissions(w, data)
     trouble = _section_problems(w, data)
     _section_next(w, data, trouble)
     w.signature(data.issuer_full or data.issuer, data.date)
-    pngs = drawing.result()
-    figure = 0
-    for slot, png, (_, _, caption) in zip(slots, pngs if slots else [], charts, strict=False):
-        figure += png is not None
-        w.fill_picture(slot, png, f"图{figure}  {caption}")
     return w
 
 
@@ -916,9 +920,9 @@ def _status(checks: CheckResult, tid: str) -> Status:
     return tc.status
 
 
-def write_report(data: ReportData, path: Path, drawing: Rendering | None = None) -> Path:
+def write_report(data: ReportData, path: Path) -> Path:
     """Compose, put the office's letterhead on top when one is configured, and write atomically."""
-    w = compose(data, drawing)
+    w = compose(data)
     if data.letterhead is not None:
         place_letterhead(w.doc, Path(data.letterhead))
     with atomic_path(Path(path)) as tmp:
@@ -927,29 +931,21 @@ def write_report(data: ReportData, path: Path, drawing: Rendering | None = None)
 
 
 def write_period_report(ws: Workspace, ledger: Ledger, period: Period, out: Path | None = None, *,
-                        date: dt.date | None = None, drawing: Rendering | None = None) -> tuple[Path, CheckResult]:
+                        date: dt.date | None = None) -> tuple[Path, CheckResult]:
     """Write the period's summary report from the store and the checks (atomically), by default to
-    outputs/reports/<period>_总结报告.docx; the checks it was written from come back with it. `drawing`:
-    a chart process the caller started earlier (it is closed here)."""
-    from .charts import Rendering
+    outputs/reports/<period>_总结报告.docx; the checks it was written from come back with it."""
     from .workspace import open_store
 
-    drawing = drawing or Rendering()  # the chart process gets matplotlib ready while the checks run
-    try:
-        with open_store(ws) as store:
-            data = report_data(ws, ledger, store, period, date, drawing=drawing)
-        target = out or ws.outputs / "reports" / f"{period.code}_总结报告.docx"
-        return write_report(data, target, drawing), data.checks
-    finally:
-        drawing.close()
+    with open_store(ws) as store:
+        data = report_data(ws, ledger, store, period, date)
+    target = out or ws.outputs / "reports" / f"{period.code}_总结报告.docx"
+    return write_report(data, target), data.checks
 
 
-def report_data(ws: Workspace, ledger: Ledger, store: Store, period: Period, date: dt.date | None = None, *,
-                drawing: Rendering | None = None) -> ReportData:
+def report_data(ws: Workspace, ledger: Ledger, store: Store, period: Period, date: dt.date | None = None) -> ReportData:
     """What the report says, gathered from the store: the checks at the period (and at the one before, for
     the comparison), where each return stands as of the report's date, the period's values and texts, and
-    the office's [report] settings. `drawing`: the chart process, given the metrics chart to draw as soon as
-    the period's checks are known (the chart process is the report's critical path)."""
+    the office's [report] settings."""
     from .checks import CHECKED_KINDS, check_store
     from .reporting import period_status
     from .store import metric_series
@@ -962,8 +958,6 @@ def report_data(ws: Workspace, ledger: Ledger, store: Store, period: Period, dat
     history = store.history_values(resubmitted_only=True)
     status = period_status(ledger, store, period, rule, today=date)  # as of the report's date
     result = check_store(ledger, store, period, rule, values, status=status, history=history)
-    if drawing is not None and any(b.submitted for b in status.bureaus):
-        drawing.ahead(*_metric_chart(ledger, period, result)[:2])
     texts = store.current_values(kinds={"problems", "plan"}, periods={period.code})
     prev_period = period.previous()
     # the previous period's task statuses only (see _movements): no history, whose findings never change one
