@@ -10,6 +10,7 @@ run of its own in en-US, so no renderer breaks a line inside a number.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 import unicodedata
@@ -109,6 +110,7 @@ def report_title(ledger: Ledger, period: Period) -> str:
 # ---------------------------------------------------------------- low-level docx helpers
 
 
+@functools.cache
 def _qn(tag: str) -> str:
     from docx.oxml.ns import qn
 
@@ -289,6 +291,8 @@ class Writer:
 
         self.fonts = fonts
         self._rpr_cache: dict[tuple[str, float, bool, bool], object] = {}
+        self._run_cache: dict[tuple[str, float, bool, bool], Any] = {}
+        self._para_cache: dict[bool, Any] = {}
         self.doc = docx.Document()
         self.Pt, self.Mm = Pt, Mm
         doc = self.doc
@@ -343,16 +347,40 @@ class Writer:
     def run(self, p: object, text: str, font: str, size: float, *, bold: bool = False, one_run: bool = False) -> object:
         """The runs of `text` (the last one returned), each figure a run of its own in en-US: with the rest in
         zh-CN, lines still break between Chinese characters, never inside a number. `one_run` (a table cell,
-        whose rows are cloned): one run, all in en-US. The rPr is a copy of one built once per (font, size,
-        bold, figure): thousands of runs stay cheap."""
+        whose rows are cloned): one run, all in en-US. Each run is a copy of one built once per (font, size,
+        bold, figure) with its text put in: thousands of runs stay cheap (python-docx's Run.text rebuilds the
+        run's content through XPath each time, which was a fifth of a large report's time)."""
         import copy
+
+        from docx.text.run import Run
 
         r = None
         for part, figure in [(text, True)] if one_run else _figure_parts(text):
-            r = p.add_run()  # type: ignore[attr-defined]
-            r._r.insert(0, copy.deepcopy(self._rpr(font, size, bold, figure)))
-            r.text = part
-        return r
+            r = copy.deepcopy(self._run_proto(font, size, bold, figure))
+            p._p.append(r)  # type: ignore[attr-defined]
+            if "\t" in part or "\n" in part or "\r" in part:
+                Run(r, p).text = part  # type: ignore[arg-type]  # tabs and breaks as python-docx writes them
+            elif part:  # as python-docx writes a text: one w:t, spaces kept where it has them at an end
+                t = r.makeelement(_qn("w:t"), {})
+                t.text = part
+                if len(part.strip()) < len(part):
+                    t.set(_qn("xml:space"), "preserve")
+                r.append(t)
+        return Run(r, p) if r is not None else None  # type: ignore[arg-type]
+
+    def _run_proto(self, font: str, size: float, bold: bool, figure: bool) -> Any:
+        """An empty w:r carrying the rPr of (font, size, bold, figure)."""
+        key = (font, size, bold, figure)
+        proto = self._run_cache.get(key)
+        if proto is None:
+            import copy
+
+            from docx.oxml import OxmlElement
+
+            proto = OxmlElement("w:r")
+            proto.append(copy.deepcopy(self._rpr(font, size, bold, figure)))
+            self._run_cache[key] = proto
+        return proto
 
     def _rpr(self, font: str, size: float, bold: bool, figure: bool) -> Any:
         key = (font, size, bold, figure)
@@ -388,14 +416,35 @@ class Writer:
 
     def body(self, text: str, *, indent: bool = True, lead: str | None = None) -> object:
         """A body paragraph, first line indented two characters; `lead` is a bold-less 楷体 lead-in."""
-        p = self.doc.add_paragraph()
-        if indent:
-            _ppr_set(p, "w:ind", firstLineChars="200", firstLine="640")
-        _ppr_set(p, "w:jc", val="both")
+        p = self._body_paragraph(indent)
         if lead:
             self.run(p, lead, self.fonts["h2"], 16)
         self.run(p, text, self.fonts["body"], 16)
         return p
+
+    def _body_paragraph(self, indent: bool) -> Any:
+        """A new paragraph at the body's end, justified, indented or not: a copy of the first one made so
+        (python-docx's add_paragraph and pPr setters look their place up by XPath each time)."""
+        import copy
+
+        from docx.text.paragraph import Paragraph
+
+        proto = self._para_cache.get(indent)
+        if proto is None:
+            first = self.doc.add_paragraph()
+            if indent:
+                _ppr_set(first, "w:ind", firstLineChars="200", firstLine="640")
+            _ppr_set(first, "w:jc", val="both")
+            self._para_cache[indent] = copy.deepcopy(first._p)
+            return first
+        p = copy.deepcopy(proto)
+        body = self.doc.element.body
+        sect = body.find(_qn("w:sectPr"))  # where python-docx's add_paragraph puts it: before the section's properties
+        if sect is None:
+            body.append(p)
+        else:
+            sect.addprevious(p)
+        return Paragraph(p, self.doc._body)
 
     def h1(self, text: str) -> None:
         p = self.doc.add_paragraph(style="Heading 1")
