@@ -16,7 +16,8 @@ from conftest import soffice
 from lxml import etree
 
 from ledger_xl import charts
-from ledger_xl.charts import C_NS, CONTENT_TYPE, PATTERNS, PLAN_SERIES, MetricBar, bar_label, text_pt
+from ledger_xl.charts import C_NS, CONTENT_TYPE, PATTERNS, PLAN_SERIES, MetricBar, bar_label, shown_share
+from ledger_xl.charts import text_pt as text_pt_of
 from ledger_xl.report import FONT_PROFILES, Writer, chart_room_mm
 from ledger_xl.status import SHOWN_ORDER, Status
 
@@ -31,7 +32,7 @@ EDGES = [MetricBar("C12-12.新增新能源城市配送营运车辆", 1.0, 0.95, 
 MIX = ({s: (k * 37) % 230 + 1 for k, s in enumerate(STATUSES)}, "2025年12月重点任务进展状态")
 ROOM_MM = chart_room_mm(Writer(FONT_PROFILES["gb2312"]).text_area_mm()[1])
 CASES = {"8-statuses": BARS, "30-bars-long-last": BARS[:25] + EDGES, "5-bars": BARS[:3] + EDGES, "2-bars": EDGES,
-         "one-status": [EDGES[1]] * 30, "longer-labels": [MetricBar(b.label + b.label[:10], b.planned_share, b.actual_share, b.status)
+         "one-status": [EDGES[1]] * 30, "below-zero": [MetricBar("C03-2.新增充电桩", 0.5, -0.2, "滞后"), EDGES[0]], "longer-labels": [MetricBar(b.label + b.label[:10], b.planned_share, b.actual_share, b.status)
                                                           for b in BARS]}
 
 
@@ -69,7 +70,7 @@ def test_every_bar_is_labelled_with_its_share_and_status_and_patterned_by_status
         ser = dict(named)[status]
         s = Status(status)
         assert _fill(ser.find("c:spPr", NS)) == (PATTERNS[s], s.chart_color.lstrip("#").upper())
-        assert _values(ser, len(bars)) == [min(b.actual_share, 1.5) if b.status == status else None for b in bars]
+        assert _values(ser, len(bars)) == [shown_share(b) if b.status == status else None for b in bars]
     carriers = [ser for _, ser in named if ser.find("c:dLbls", NS) is not None]
     assert len(carriers) == 1
     texts = [d.findtext("c:tx//a:t", namespaces=NS) for d in carriers[0].iterfind("c:dLbls/c:dLbl", NS)]
@@ -89,7 +90,7 @@ def test_the_plan_box_and_the_label_overlap_each_bar_and_the_label_starts_past_b
     assert _values(plan, len(bars)) == pytest.approx([b.planned_share for b in bars])
     assert root.find(".//c:overlap", NS).get("val") == "100"
     carrier = next(ser for _, ser in named if ser.find("c:dLbls", NS) is not None)
-    assert _values(carrier, len(bars)) == pytest.approx([max(min(b.actual_share, 1.5), b.planned_share) for b in bars])
+    assert _values(carrier, len(bars)) == pytest.approx([max(shown_share(b), b.planned_share) for b in bars])
     assert {d.get("val") for d in carrier.iterfind("c:dLbls//c:dLblPos", NS)} == {"outEnd"}
 
 
@@ -105,11 +106,11 @@ def test_nothing_is_cut_and_the_chart_and_caption_fit_the_type_area(bars):  # ty
     size = int(root.find("c:chart/c:plotArea/c:catAx/c:txPr//a:defRPr", NS).get("sz")) / 100
     cats = [p.findtext("c:v", namespaces=NS) for p in root.iterfind(".//c:ser[1]/c:cat//c:pt", NS)]
     assert [c.replace("\n", "") for c in cats] == [b.label for b in bars]
-    assert max(text_pt(line, size) for c in cats for line in c.split("\n")) + charts.LABEL_GAP_PT <= x
+    assert max(text_pt_of(line, size) for c in cats for line in c.split("\n")) + charts.LABEL_GAP_PT <= x
     x_max = float(root.find(".//c:valAx/c:scaling/c:max", NS).get("val"))
     for b in bars:
-        end = max(min(b.actual_share, 1.5), b.planned_share) / x_max * w
-        assert end + charts.LABEL_GAP_PT + text_pt(bar_label(b), size) + size <= w, bar_label(b)
+        end = max(shown_share(b), b.planned_share) / x_max * w
+        assert end + charts.LABEL_GAP_PT + text_pt_of(bar_label(b), size) + size <= w, bar_label(b)
     assert x + w <= width_pt and chart.width_mm <= 156
     line_mm = 28.95 / 72 * 25.4
     assert chart.height_mm <= ROOM_MM and ROOM_MM + line_mm <= 225 and height_pt > 0

@@ -82,6 +82,11 @@ def bar_label(b: MetricBar) -> str:
     return f"{b.actual_share * 100:.0f}%（{b.status}）"
 
 
+def shown_share(b: MetricBar) -> float:
+    """How long a bar is drawn: its share, from 0 up to 150 % (its label says how far past that it is)."""
+    return min(max(b.actual_share, 0.0), 1.5)
+
+
 # ---------------------------------------------------------------- XML building (lxml, in schema order)
 
 
@@ -394,7 +399,7 @@ def _metric_frame(bars: list[MetricBar], size: float, legend_names: list[str]) -
     below = 4 + size * LINE + 4 + size * LINE + 8 + legend_rows * (size * LINE + 3) + 6
     plot_w = width - col - 10
     room = 1 - (label_w + 2) / plot_w  # the share of the plot's width left of the labels
-    ends = [max(min(b.actual_share, 1.5), b.planned_share) for b in bars]
+    ends = [max(shown_share(b), b.planned_share) for b in bars]
     x_max = max(1.25, max(ends) / room)
     frame = _Frame(width, top + len(bars) * pitch + below, (col, top, plot_w, len(bars) * pitch), size,
                    math.ceil(x_max * 100) / 100, round((pitch - bar) / bar * 100))
@@ -416,9 +421,9 @@ def metric_progress(bars: list[MetricBar], title: str, font: str, max_height_mm:
     while frame.height > max_height_mm * PT_PER_MM and size > MIN_PT:
         size -= 0.5
         frame, cats = _metric_frame(bars, size, [PLAN_SERIES, *statuses])
-    series = [_Series(s, [min(b.actual_share, 1.5) if b.status == s else None for b in bars], *STATUS_STYLE[s])
+    series = [_Series(s, [shown_share(b) if b.status == s else None for b in bars], *STATUS_STYLE[s])
               for s in statuses]
-    ends = [max(min(b.actual_share, 1.5), b.planned_share) for b in bars]
+    ends = [max(shown_share(b), b.planned_share) for b in bars]
     carrier = _Series(" ", ends, None, line=None, labels=[bar_label(b) for b in bars])
     hidden = _hidden_positions(len(series) + 1)
     for k in hidden:  # the label carrier, and an empty series where two are needed (see _hidden_positions)
