@@ -24,7 +24,7 @@ from .codes import Code
 from .findings import Finding, Severity
 from .layout import FORM_SHEET, KINDS, META_SHEET, RETURN_SHEET, FieldSpec
 from .model import Ledger, Period, fmt_number
-from .templates import cn_date, safe_filename, wrapped_lines, write_template
+from .templates import HELP_LINE_PT, LINE_PT, MAX_ROW_PT, break_text, cn_date, safe_filename, write_template
 
 if TYPE_CHECKING:
     from .store import Store, Submission
@@ -103,6 +103,9 @@ class Annotation:
 
     def before(self, wb: Any) -> None:
         self.sheet = wb.add_worksheet(RETURN_SHEET)
+
+    def typed(self) -> dict[FieldKey, str]:
+        return {key_of(e): shown(e, self.ledger) for e in self.entries if e[4] != ""}
 
     def after(self, wb: Any, form: Any, fields: list[FieldSpec]) -> None:
         new_cell = {(f.task_id, f.kind, f.index): f for f in fields}
@@ -216,8 +219,9 @@ def _explain(wb: Any, sh: Any, note: Annotation, rows: list[_Row]) -> None:
     ]
     for r, (k, v) in enumerate(info, start=2):  # the label over 序号 and 位置, the text over the rest
         sh.merge_range(r, 0, r, 1, k, k_f)
+        v = break_text(v, sum(widths[2:]), 11)
         sh.merge_range(r, 2, r, len(widths) - 1, v, v_f)
-        sh.set_row(r, max(18, 16 * wrapped_lines(v, sum(widths[2:]) * 0.95)))
+        sh.set_row(r, max(18, HELP_LINE_PT * (v.count("\n") + 1) + 2))
     r0 = len(info) + 3
     for c, h in enumerate(["序号", "位置", "填报项目", "原填内容", "问题和修改方法", "级别"]):
         sh.write_string(r0, c, h, head)
@@ -229,12 +233,12 @@ def _explain(wb: Any, sh: Any, note: Annotation, rows: list[_Row]) -> None:
             sh.write_url(r, 1, f"internal:'{FORM_SHEET}'!{row.cell}", link, row.cell, f"转到填报表 {row.cell}")
         else:
             sh.write_string(r, 1, f.sheet or "整个文件", body)
-        sh.write_string(r, 2, row.label, body)
-        sh.write_string(r, 3, row.typed or ("（未填）" if row.cell else ""), body)
-        sh.write_string(r, 4, f.message, body)
+        texts = [break_text(t, widths[c]) for c, t in ((2, row.label), (3, row.typed or ("（未填）" if row.cell else "")),
+                                                       (4, f.message))]
+        for c, text in enumerate(texts, start=2):
+            sh.write_string(r, c, text, body)
         sh.write_string(r, 5, "需修改" if f.severity is Severity.ERROR else "提示", centred)
-        lines = max(wrapped_lines(f.message, widths[4]), wrapped_lines(row.label, widths[2]), wrapped_lines(row.typed, widths[3]))
-        sh.set_row(r, 14 * lines + 4)
+        sh.set_row(r, min(MAX_ROW_PT, LINE_PT * max(t.count("\n") + 1 for t in texts) + 4))
     sh.set_landscape()
     sh.set_paper(9)
     sh.fit_to_pages(1, 0)

@@ -58,6 +58,12 @@ FIRST_ROW = 3
 # a line of 10 pt text: Excel's and WPS's 宋体 take 13.5 pt, LibreOffice's Noto CJK 14.2 pt (it grew a row
 # of 9 lines to 129.1 pt); the taller, so that a row holds its lines wherever it is printed
 LINE_PT = 14.25
+# the written answers' row of an empty form holds four lines (a short answer; 16 characters in 下一步计划): room
+# to write by hand on a printout, and pages planned for a form filled in, not an empty one. A longer answer
+# grows the row as it is typed, a shorter one shrinks it.
+ANSWER_PT = 4 * LINE_PT + 4
+MAX_ROW_PT = 409  # the tallest row Excel keeps
+ANSWERS_BELOW = "本项的文字情况填在下面一行"  # over the answer columns of a task's number rows
 
 
 def period_end(period: Period) -> dt.date:
@@ -229,6 +235,86 @@ def break_label(text: str, col_width: float, font_pt: float = 10) -> str:
     return "\n".join(reversed(lines))
 
 
+def print_width(text: str) -> float:
+    """Width in half-characters as the widest of the fonts the text is printed in: a CJK or full-width
+    character (and “ ” … —) two, as in 宋体; a Latin letter or digit a little more than one, as LibreOffice's Noto
+    CJK draws them (1.1), % and m two (1.85, 1.95); spaces and marks one."""
+    total = 0.0
+    for ch in text:
+        if not ch.isascii():
+            total += width(ch, 2)
+        elif ch in "%@mwMW":
+            total += 2
+        elif ch.isupper():
+            total += 1.5
+        elif ch.isalnum():
+            total += 1.15
+        else:
+            total += 1
+    return total
+
+
+def line_room(col_width: float, font_pt: float = 10) -> float:
+    """Half-characters of a font that one line of a column that wide holds in Excel (LibreOffice's is wider)."""
+    return (column_points(col_width) - CELL_PAD_PT) / (font_pt / 2)
+
+
+def break_text(text: str, col_width: float, font_pt: float = 10) -> str:
+    """Running text (a plan, an instruction) with explicit line breaks for a column that wide, so that no line
+    starts with a closing mark (，。、）” …) or ends with an opening one (避头尾) whatever program shows or prints
+    it: LibreOffice breaks before a lone “。”, and Excel or WPS would break where their own widths say. Each
+    line fits the column in Excel, WPS and LibreOffice (measured with print_width), so none of them breaks it
+    again; a line is filled as far as it goes, a figure or date (2024-6-30) is never cut, and the last line is
+    never one character alone when the line before can spare one. A text that fits is left alone."""
+    room = line_room(col_width, font_pt)
+    out = []
+    for para in text.split("\n"):
+        out += [para] if print_width(para) <= room else ["".join(line).strip() for line in _fill(_label_tokens(para), room)]
+    return "\n".join(out)
+
+
+def _fill(tokens: list[str], room: float) -> list[list[str]]:
+    """Tokens in lines of at most `room` half-characters, each line as full as it goes; a token wider than a line
+    (a long web address) is cut where the line ends."""
+    lines: list[list[str]] = [[]]
+    used = 0.0
+    for tok in tokens:
+        w = print_width(tok)
+        if lines[-1] and used + w > room:
+            if not tok.strip():
+                lines[-1].append(tok)  # a space where a line ends: the break replaces it (the line is stripped)
+                continue
+            lines.append([])
+            used = 0.0
+            if tok.lstrip()[:1] in CLOSING and len(lines[-2]) > 1:  # a mark a word starts with (".xls"): a word goes down too
+                while len(lines[-2]) > 1 and not lines[-2][-1].strip():
+                    lines[-1].insert(0, lines[-2].pop())
+                if len(lines[-2]) > 1:
+                    lines[-1].insert(0, lines[-2].pop())
+                used = print_width("".join(lines[-1]))
+            else:
+                tok = tok.lstrip()
+            w = print_width(tok)
+        while w > room:  # alone wider than a line: cut by characters
+            k = 1
+            while k < len(tok) and print_width(tok[: k + 1]) <= room:
+                k += 1
+            lines[-1].append(tok[:k])
+            lines.append([])
+            tok = tok[k:]
+            w = print_width(tok)
+        lines[-1].append(tok)
+        used += w
+    lines = [line for line in lines if "".join(line).strip()]
+    if len(lines) >= 2 and len(lines[-1]) == 1 and len(lines[-2]) >= 3 and len(lines[-1][0].strip()) <= 2:
+        last = lines[-2].pop()  # "计。" alone on the last line: take one more character down with it
+        if print_width(last + "".join(lines[-1])) <= room:
+            lines[-1].insert(0, last)
+        else:
+            lines[-2].append(last)
+    return lines
+
+
 # page geometry of the printed 填报表: landscape A4, margins in inches as set in _print_setup
 PAGE_W_PT, PAGE_H_PT = 841.9, 595.3
 MARGIN_LR_IN, MARGIN_TB_IN = 0.4, 0.6
@@ -281,6 +367,7 @@ class _Formats:
     in_txtfmt: object
     in_date: object
     foot: object
+    aside: object
 
     @classmethod
     def make(cls, wb: object) -> _Formats:
@@ -303,7 +390,12 @@ class _Formats:
             in_txtfmt=add({**base, **yellow, "align": "center", "num_format": "@"}),
             in_date=add({**base, **yellow, "align": "center", "num_format": "yyyy-mm-dd"}),
             foot=add({**base, "bold": True, "align": "right", **grey}),
+            aside=add({**base, **grey, "align": "center", "font_color": "#808080"}),
         )
+
+
+HELP_WIDTH = 72  # the 填报说明 sheet's text column
+HELP_LINE_PT = 16  # a line of 11 pt text (宋体 14.9 pt, Noto CJK 15.6 pt)
 
 
 def _write_help_sheet(wb: object, ledger: Ledger, bureau: str, period: Period, rows: list[tuple[Task, str]],
@@ -311,7 +403,7 @@ def _write_help_sheet(wb: object, ledger: Ledger, bureau: str, period: Period, r
     """The 填报说明 sheet: period, bureau, deadline, whom to call and how to fill in, in plain Chinese."""
     hs = wb.add_worksheet(HELP_SHEET)  # type: ignore[attr-defined]
     hs.set_column(0, 0, 16)
-    hs.set_column(1, 1, 72)
+    hs.set_column(1, 1, HELP_WIDTH)
     hs.merge_range(0, 0, 0, 1, f"{ledger.title}", f_title)
     hs.set_row(0, 30)
     f_k = wb.add_format({"font_name": "黑体", "font_size": 11, "valign": "top"})  # type: ignore[attr-defined]
@@ -334,8 +426,9 @@ def _write_help_sheet(wb: object, ledger: Ledger, bureau: str, period: Period, r
     ]
     for r, (k, v) in enumerate(info, start=2):
         hs.write_string(r, 0, k, f_k)
+        v = break_text(v, HELP_WIDTH, 11)
         hs.write_string(r, 1, v, f_v)
-        hs.set_row(r, max(18, 16 * wrapped_lines(v, 72 * 0.95)))
+        hs.set_row(r, max(18, HELP_LINE_PT * (v.count("\n") + 1) + 2))
     hs.set_paper(9)
     hs.fit_to_pages(1, 0)
     hs.set_margins(left=0.6, right=0.6, top=0.8, bottom=0.8)
@@ -352,8 +445,10 @@ class _Form:
         self.fields: list[FieldSpec] = []
         self.heights: dict[int, float] = {}
         self.auto_rows: set[int] = set()  # rows a spreadsheet program may make taller as text is typed
+        self.typed: dict[tuple[str | None, str, int], str] = {}  # what was typed, by field (a copy handed back)
 
     def row_height(self, r: int, height: float) -> None:
+        height = min(height, MAX_ROW_PT)
         self.heights[r] = height
         self.ws.set_row(r, height)
 
@@ -396,27 +491,43 @@ class _Form:
         self.row_height(HEADER_ROW, max(30, max(h.count("\n") + 1 for h in heads) * LINE_PT + 6))
 
     def task_block(self, ledger: Ledger, task: Task, role: str, period: Period, prior: dict[tuple[str, int], float], r: int) -> int:
-        """One task's rows: the plan locked and merged down the block, one input row per measure. Returns the next row."""
+        """One task's rows: the plan locked and merged down the block, one input row per measure, and the written
+        answers (工作进展…佐证材料) in a row of their own that grows with them. Returns the next row."""
         f = self.fmt
         measures: list[_Measure | None] = list(_measures(ledger, task, role, prior)) or [None]
-        r_end = r + len(measures) - 1
+        text_row = r + len(measures) if len(measures) > 1 else r  # one measure: its row takes the answers too
         plan = {C_CAT: task.category, C_TASK: task.title, C_YEAR: _year_plan(task, period.year), C_TOTAL: _total_plan(task)}
-        self.lock(r, C_ID, task.id, f.lock_c, r_end, C_ID)
-        self.lock(r, C_ROLE, ROLE_LABEL[role], f.lock_c, r_end, C_ROLE)
+        plan = {c: break_text(t, COLUMNS[c][1]) for c, t in plan.items()}
+        n_fields = len(self.fields)
+        self.lock(r, C_ID, task.id, f.lock_c, text_row, C_ID)
+        self.lock(r, C_ROLE, ROLE_LABEL[role], f.lock_c, text_row, C_ROLE)
         for c, text in plan.items():
-            self.lock(r, c, text, f.lock, r_end, c)
+            self.lock(r, c, text, f.lock, text_row, c)
         for k, m in enumerate(measures):
             self._measure_row(task, role, m, r + k)
-        self._text_cells(task, role, r, r_end)
-        # row heights: a merged block must be tall enough for its longest text
-        need = max(wrapped_lines(t, COLUMNS[c][1]) for c, t in plan.items()) * LINE_PT + 4
+        if text_row > r:
+            self._measure_row(task, role, None, text_row)
+            self.lock(r, C_PROGRESS, ANSWERS_BELOW, f.aside, text_row - 1, C_EVIDENCE)
+        self._text_cells(task, role, text_row)
+        # the fixed rows hold the plan by themselves: the answers' row may shrink to what is typed
+        need = max(t.count("\n") + 1 for t in plan.values()) * LINE_PT + 4
         per_row = [_measure_height(m) for m in measures]
         extra = max(0.0, need - sum(per_row)) / len(per_row)
         for k, h in enumerate(per_row):
-            self.row_height(r + k, min(h + extra, 400))
-        if r_end == r:  # nothing merged down: the row may grow to what is typed (see _auto_height)
-            self.auto_rows.add(r)
-        return r_end + 1
+            self.row_height(r + k, h + extra)
+        self.row_height(text_row, max(self.heights[text_row] if text_row == r else _measure_height(None), ANSWER_PT))
+        self.auto_rows.add(text_row)  # see _auto_height
+        self._fit_typed(n_fields)
+        return text_row + 1
+
+    def _fit_typed(self, since: int) -> None:
+        """Rows tall enough for what was typed into the fields from `since` on (a copy handed back filled in):
+        Excel and WPS show a row at the height the file gives it until someone types into it."""
+        for spec in self.fields[since:]:
+            text = self.typed.get((spec.task_id, spec.kind, spec.index))
+            if text:
+                row, col = _cell_rc(spec.cell)
+                self.row_height(row, max(self.heights[row], wrapped_lines(text, COLUMNS[col][1]) * LINE_PT + 4))
 
     def _measure_row(self, task: Task, role: str, m: _Measure | None, rr: int) -> None:
         f = self.fmt
@@ -431,14 +542,12 @@ class _Form:
         self.add_field(m.kind, task, role, m.index, m.label, m.unit, rr, C_VALUE)
         _input_cell(self.ws, rr, C_VALUE, m, f)
 
-    def _text_cells(self, task: Task, role: str, r: int, r_end: int) -> None:
+    def _text_cells(self, task: Task, role: str, r: int) -> None:
+        """The written answers, one cell each in one row: never merged, so the row grows with them."""
         f, ws = self.fmt, self.ws
         for c, kind in TEXT_COLUMNS.items():
             label = COLUMNS[c][0] if not (role == "responsible" and kind == "progress") else "配合工作进展"
-            if r_end > r:
-                ws.merge_range(r, c, r_end, c, "", f.in_text)
-            else:
-                ws.write_blank(r, c, None, f.in_text)
+            ws.write_blank(r, c, None, f.in_text)
             self.add_field(kind, task, role, 0, label, "", r, c)
             ws.data_validation(r, c, r, c, {"validate": "length", "criteria": "<=", "value": 2000,
                                             "input_title": label[:31], "input_message": _TEXT_HELP[kind],
@@ -487,6 +596,12 @@ class _Form:
         ws.set_footer(f"&C{safe_filename(bureau)}  {period.label}  第 &P 页，共 &N 页")
 
 
+def _cell_rc(cell: str) -> tuple[int, int]:
+    from xlsxwriter.utility import xl_cell_to_rowcol
+
+    return xl_cell_to_rowcol(cell)
+
+
 def _measure_height(m: _Measure | None) -> float:
     """A measure row's height: its label's lines, as broken by break_label."""
     if m is None:
@@ -502,6 +617,9 @@ class TemplateHook(Protocol):
 
     def before(self, wb: Any) -> None:
         """Add the sheets that come before 填报说明."""
+
+    def typed(self) -> dict[tuple[str | None, str, int], str]:
+        """What will be written into the input cells, as shown, by (task id, kind, index): rows are sized for it."""
 
     def after(self, wb: Any, form: Any, fields: list[FieldSpec]) -> None:
         """Write into the finished form's input cells (`fields` say where each one is)."""
@@ -545,6 +663,8 @@ def write_template(
         for c, (_, w) in enumerate(COLUMNS):
             ws.set_column(c, c, w)
         form = _Form(wb, ws, fmt)
+        if hook is not None:
+            form.typed = hook.typed()
         form.head(ledger, bureau, period, due)
         r, blocks = FIRST_ROW, []
         for task, role in rows:
