@@ -82,7 +82,16 @@ def _grow_rows(ws: object, rows: set[int], cells: set[str]) -> None:
         need = 0.0
         for cell in ws[row]:  # type: ignore[index]
             if isinstance(cell.value, str) and cell.alignment.wrap_text and (row, cell.column) not in merged:
-                width = ws.column_dimensions[cell.column_letter].width  # type: ignore[attr-defined]
-                need = max(need, wrapped_lines(cell.value, width) * LINE_PT + 4)
+                # a locked text (a plan, a label) carries the template's own line breaks, fitted to its column
+                lines = cell.value.count("\n") + 1 if cell.protection.locked else wrapped_lines(cell.value, _width(ws, cell.column))
+                need = max(need, lines * LINE_PT + 4)
         dim = ws.row_dimensions[row]  # type: ignore[attr-defined]
         dim.height = max(dim.height or 15, need)
+
+
+def _width(ws: object, col: int) -> float:
+    """A column's width (openpyxl files a run of equal columns under the first one's letter)."""
+    for dim in ws.column_dimensions.values():  # type: ignore[attr-defined]
+        if dim.min and dim.max and dim.min <= col <= dim.max and dim.width:
+            return float(dim.width)
+    return 8.43
