@@ -283,3 +283,41 @@ def test_the_copy_handed_back_shows_every_long_answer_whole(workspace, templates
     for row in sheet.iter_rows(min_row=3):
         lines = max([str(c.value).count("\n") + 1 for c in row if c.value is not None] or [1])
         assert (sheet.row_dimensions[row[0].row].height or 15) >= lines * LINE_PT, row[0].row
+
+
+def test_a_finding_s_comment_box_holds_its_whole_text(seed_ledger, tmp_path):
+    """Excel and WPS show a comment at the size the file gives it and cut what does not fit: the box of each
+    marked cell is tall enough for all its findings (two long ones on one cell were cut after seven lines)."""
+    import math
+    import re
+    import unicodedata
+    import zipfile
+
+    from ledger_xl.codes import Code
+    from ledger_xl.findings import Finding, Severity
+    from ledger_xl.returns import write_annotated_copy
+    from ledger_xl.testing.fill import template_fields
+
+    where = "第 13 项“新增新能源城市配送营运车辆：本期新增（辆）”"
+    typed = "今年新增新能源城市配送营运车辆约一百二十辆其中纯电动车辆约一百辆"
+    found = [Finding.of(Code.BAD_VALUE, sheet=FORM_SHEET, cell="I12", where=where, typed=typed[:30] + "…",
+                        problem="不对：请只填数字，不要写文字、单位或“约”字", fix="如本期没有新增请填 0，并在工作进展中说明原因。"),
+             Finding.of(Code.BAD_VALUE, sheet=FORM_SHEET, cell="I12", severity=Severity.WARNING, where=where, typed=typed[:30] + "…",
+                        problem="与上期累计相比偏大", fix="请核对是否把累计数当成了本期新增数，核对无误可不修改。")]
+    path = write_annotated_copy(seed_ledger, BUREAU, Period.parse("2024H1"), tmp_path / "copy.xlsx",
+                                entries=[["13", "metric", 0, "I12", "s", typed]], findings=found, file_name="发改委.xlsx",
+                                received_at="2024-07-05T09:00:00", key=b"k" * 32, ledger_id="L1")
+    cell = next(f.cell for f in template_fields(path) if (f.task_id, f.kind, f.index) == ("13", "metric", 0))
+    text = openpyxl.load_workbook(path)[FORM_SHEET][cell].comment.text
+    assert all(f.message in text for f in found)
+    with zipfile.ZipFile(path) as z:
+        vml = next(z.read(n).decode("utf-8") for n in z.namelist() if n.endswith(".vml"))
+    (shape,) = [s for s in re.findall(r"<v:shape .*?</v:shape>", vml, re.S) if "<x:Row>" in s]
+    w_pt, h_pt = (float(re.search(rf"{k}:([\d.]+)pt", shape)[1]) for k in ("width", "height"))
+
+    def half_chars(line: str) -> float:
+        return sum(2 if unicodedata.east_asian_width(ch) in "WFA" else 1.15 for ch in line)
+
+    room = (w_pt - 8) / 5  # 10 pt text, a few points of inset
+    lines = sum(max(1, math.ceil(half_chars(p) / room)) for p in text.split("\n"))
+    assert h_pt >= lines * 14.25, (w_pt, h_pt, lines)

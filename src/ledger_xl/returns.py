@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,16 @@ from .codes import Code
 from .findings import Finding, Severity
 from .layout import FORM_SHEET, KINDS, META_SHEET, RETURN_SHEET, FieldSpec
 from .model import Ledger, Period, fmt_number
-from .templates import HELP_LINE_PT, LINE_PT, MAX_ROW_PT, break_text, cn_date, safe_filename, write_template
+from .templates import (
+    HELP_LINE_PT,
+    LINE_PT,
+    MAX_ROW_PT,
+    break_text,
+    cn_date,
+    print_width,
+    safe_filename,
+    write_template,
+)
 
 if TYPE_CHECKING:
     from .store import Store, Submission
@@ -185,9 +195,25 @@ def _mark(wb: Any, form: Any, rows: list[_Row]) -> None:
         r1, c1, r2, c2 = _merged_extent(form, r, c)
         # a conditional fill overlays the cell's own format (unlocked, number format, validation) unchanged
         form.conditional_format(r1, c1, r2, c2, {"type": "formula", "criteria": "=TRUE", "format": red if error else orange})
-        text = "\n".join(f"{'【需修改】' if f.severity is Severity.ERROR else '【提示】'}{f.message}" for f in found)
-        form.write_comment(r, c, text[:30000], {"author": "ledger-xl", "x_scale": 2.4, "y_scale": 1.6 + 0.4 * (len(found) - 1),
-                                                "font_name": "宋体", "font_size": 10})
+        text = "\n".join(f"{'【需修改】' if f.severity is Severity.ERROR else '【提示】'}{f.message}" for f in found)[:30000]
+        form.write_comment(r, c, text, {"author": "ledger-xl", **comment_scale(text), "font_name": "宋体", "font_size": 10})
+
+
+# a comment box as xlsxwriter draws it at scale 1: 128 × 74 px (96 px to the inch), its text 10 pt 宋体
+COMMENT_W_PX, COMMENT_H_PX, COMMENT_INSET_PT = 128, 74, 8
+
+
+def comment_scale(text: str) -> dict[str, float]:
+    """The size of a finding's comment box (x_scale, y_scale) holding its whole text: Excel and WPS show a
+    comment at the size the file gives it and cut what does not fit (a box 1.6 tall, 0.4 more a finding, cut
+    two long findings on one cell after seven lines). Twice the width for a text of more than twelve lines."""
+    for x_scale in (2.4, 4.8):
+        room = (COMMENT_W_PX * x_scale * 0.75 - COMMENT_INSET_PT) / 5 * 0.9  # half-characters a line, with slack
+        lines = sum(max(1, math.ceil(print_width(p) / room)) for p in text.split("\n"))
+        if lines <= 12:
+            break
+    height_pt = lines * LINE_PT + COMMENT_INSET_PT
+    return {"x_scale": x_scale, "y_scale": round(min(40.0, max(1.6, height_pt / 0.75 / COMMENT_H_PX)), 2)}
 
 
 def _explain(wb: Any, sh: Any, note: Annotation, rows: list[_Row]) -> None:
