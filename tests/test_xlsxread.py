@@ -289,3 +289,32 @@ def test_plainly_written_names_are_read_from_the_bytes():
     got = _plain_names(raw)
     assert got is not None and got[1] == {"lx_001": "Sheet!$A$1", "lx_002": "Sheet!$K$4", "sp": "Sheet!$C$3"}
     assert b"<definedNames/>" in got[0] and b"lx_001" not in got[0]
+
+
+def test_calamine_reads_the_workbook_without_its_names_and_the_values_are_the_same(tmp_path):
+    """The fast reader gives calamine workbook.xml with an empty <definedNames/> when the names were read from
+    its bytes: every value and merged range is still the exact reader's, and the names are all read."""
+    import io
+    import zipfile
+
+    from ledger_xl.xlsxread import _book, _open_zip
+
+    path = tmp_path / "n.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("表")
+    ws.merge_range("B2:D2", "合并")
+    for r in range(3, 9):
+        ws.write_string(r, 1, f"第{r}行")
+        ws.write_number(r, 2, r * 1.5)
+        wb.define_name(f"lx_{r:03d}", f"='表'!$C${r + 1}")
+    wb.close()
+    parts = _open_zip(path)
+    book = _book(parts)
+    assert book.unnamed is not None and b"lx_003" not in book.unnamed[0] and b"<definedNames/>" in book.unnamed[0]
+    assert book.unnamed[1] == zipfile.crc32(book.unnamed[0])
+    fast, exact = read_package(path, fast=True), read_package(path)
+    assert not fast.exact
+    assert dict(fast.sheets["表"].cells) == exact.sheets["表"].cells and fast.sheets["表"].merged == exact.sheets["表"].merged == ["B2:D2"]
+    assert fast.defined_names == exact.defined_names and len(fast.defined_names) == 6
+    with zipfile.ZipFile(io.BytesIO(path.read_bytes())) as z:
+        assert b"lx_003" in z.read("xl/workbook.xml")  # the file itself is untouched

@@ -834,11 +834,12 @@ def read_many(items: Iterable[Path], *, key: bytes, ledger_id: str, ledger: Ledg
     pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker, initargs=init)
     try:
         in_flight: list[tuple[list[Path], Future[list[ReturnRead]]]] = []
-        chunk = list(islice(source, size))
+        chunk, sent = list(islice(source, size)), 0
         while chunk or in_flight:
             while chunk and len(in_flight) < window:
                 in_flight.append((chunk, pool.submit(_read_chunk_in_worker, chunk)))
-                chunk = list(islice(source, size))  # the next files, taken while the workers read
+                sent += len(chunk)
+                chunk = list(islice(source, _chunk_size(size, total - sent, n)))  # the next files, taken while the workers read
             head, fut = in_flight.pop(0)
             try:
                 reads = fut.result()
@@ -854,6 +855,12 @@ def read_many(items: Iterable[Path], *, key: bytes, ledger_id: str, ledger: Ledg
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         gc.unfreeze()
+
+
+def _chunk_size(size: int, left: int, workers: int) -> int:
+    """Files in the next round trip: `size`, fewer as the batch runs out (half a worker's share of what is
+    left), so that the last chunks are short and no worker reads a long one while the others wait idle."""
+    return max(1, min(size, left // (2 * workers)))
 
 
 def _read_isolated(item: Path, init: WorkerInit, ctx: BaseContext) -> ReturnRead:

@@ -174,8 +174,8 @@ def _merge(ws: Workspace, store: Store, ledger: Ledger, batch: _Batch, arrival_o
     the copies, and record every other outcome in one transaction, each with its arrival (`arrival_of` the
     file and its modification time); `before_commit` records what the caller must commit with them."""
     key, ledger_id = store.template_key, store.ledger_id
-    current = store.current_receipts()
-    known = store.known_digests()
+    known = store.known_digests()  # before the workers start: they are given it
+    current: dict[tuple[str, str], tuple[str, str]] | None = None  # read when first needed, while the workers read
     seen: dict[str, Path] = {}
     arrivals: list[dict[str, str]] = []
     recorded = False
@@ -192,7 +192,9 @@ def _merge(ws: Workspace, store: Store, ledger: Ledger, batch: _Batch, arrival_o
             outcome = "merged" if read.ok else "refused"
             meta = read.meta
             name = display_name(path.name)
-            superseded, note = _arrival(current, read, name) if outcome == "merged" else (False, "")
+            if outcome == "merged" and current is None:
+                current = store.current_receipts()
+            superseded, note = _arrival(current, read, name) if current is not None and outcome == "merged" else (False, "")
             kept = str(archived.relative_to(ws.root)) if archived is not None else ""
             sid = store.add_submission(
                 sha256=digest, file_name=name, archive_path=kept,

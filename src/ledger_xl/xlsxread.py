@@ -215,6 +215,9 @@ class _Book:
     defined: dict[str, str]
     locked: bool
     rels: dict[str, str]
+    # workbook.xml with an empty <definedNames/> in place of its plain names, and its CRC-32: what calamine is
+    # given (it reads values, never names, and parsing ~150 names was a fifth of its opening); None: not plain
+    unnamed: tuple[bytes, int] | None = None
 
 
 _WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
@@ -226,7 +229,8 @@ def _book(parts: Parts) -> _Book:
     Every return of one template has the same workbook.xml (its sheets and defined names) whatever the
     period, so what they say is worked out once per process for those bytes (see _book_of) and copied."""
     book = _book_of(parts["xl/workbook.xml"], parts.get(_WORKBOOK_RELS))
-    return _Book(list(book.order), dict(book.states), dict(book.targets), dict(book.defined), book.locked, dict(book.rels))
+    return _Book(list(book.order), dict(book.states), dict(book.targets), dict(book.defined), book.locked, dict(book.rels),
+                 book.unnamed)
 
 
 @functools.lru_cache(maxsize=128)
@@ -245,15 +249,16 @@ def _book_of(raw: bytes, rels_raw: bytes | None) -> _Book:
         order.append(name)
         states[name] = s.get("state", "visible")
         targets[name] = rels.get(s.get(R_ID, ""), "")
+    unnamed = None
     if plain is not None and _names_placed_plainly(wb):
-        defined = plain[1]
+        defined, unnamed = plain[1], (plain[0], _zlib.crc32(plain[0]))
     else:
         if plain is not None:  # the names' block was not where the tree looks for them: read the whole of it
             wb = _xml(parts, "xl/workbook.xml")
         defined = {d.get("name", ""): (d.text or "").strip() for d in wb.iterfind("m:definedNames/m:definedName", NS)
                    if d.get("localSheetId") is None and not d.get("name", "").startswith("_xlnm")}
     locked = any(p.get("lockStructure") in ("1", "true") for p in wb.iterfind("m:workbookProtection", NS))
-    return _Book(order, states, targets, defined, locked, rels)
+    return _Book(order, states, targets, defined, locked, rels, unnamed)
 
 
 # Defined names read from workbook.xml's bytes. A template holds ~150 names, and parsing them into the tree and
@@ -325,7 +330,12 @@ def _read_fast(path: Path, sheets: set[str] | None, data: bytes | None = None) -
             return None  # far-flung cells, for which calamine would allocate the whole extent: read exactly
         raws[name] = raw
     # calamine reads the parts inflated and checked above, not the file: a package of them stored uncompressed
-    calamine = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(stored_package(parts, crcs)))
+    # (workbook.xml without its names, when they were read from its bytes: calamine reads values, not names)
+    given = parts
+    if book.unnamed is not None:
+        given = {**parts, "xl/workbook.xml": book.unnamed[0]}
+        crcs["xl/workbook.xml"] = book.unnamed[1]
+    calamine = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(stored_package(given, crcs)))
     result: dict[str, Sheet] = {n: Sheet(n, states[n]) for n in order}
     for name in wanted:
         sheet = calamine.get_sheet_by_name(name)
