@@ -123,3 +123,21 @@ def test_wrap_gives_what_breaking_character_by_character_gives():
         assert wrap(text, limit, amb) == by_characters(text, limit, amb)
 
     run()
+
+
+def test_width_is_the_sum_of_its_characters_widths():
+    """textui.width measures a text through a table of the characters met so far: for any text and ambiguous
+    width, what adding up char_width over its characters gives."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from ledger_xl.textui import char_width
+
+    chars = st.sampled_from(list("ab 1，。重点任务…—“”\n\t") + ["\u0301", "\u200b", "😀", "\uff21"]) | st.characters()
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.text(chars, max_size=80), st.sampled_from([1, 2, 3]))
+    def run(text: str, amb: int) -> None:
+        assert width(text, amb) == sum(char_width(ch, amb) for ch in text)
+
+    run()
