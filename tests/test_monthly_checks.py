@@ -192,3 +192,48 @@ def test_an_indicator_met_by_its_deadline_is_done_and_one_missed_is_behind():
     assert at("2025M06", 21)[0] == "已完成"
     status, why = at("2025M07", 18)
     assert status == "滞后" and why.startswith("已过完成时限 2025-06-30，尚未完成")
+
+
+def test_a_bureaus_state_is_that_of_the_general_rule_whatever_its_returns():
+    """bureau_status takes a bureau with one accepted return (most of them, each period) straight: for any
+    list of returns — one or several, accepted, refused or superseded, on time or late, with problems — the
+    state is what the general rule (the current one's file, the first accepted one's time, the problems of
+    the current and the refused ones) gives."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from ledger_xl.reporting import (
+        MISSING,
+        MISSING_OVERDUE,
+        REFUSED,
+        BureauStatus,
+        bureau_status,
+        received_state,
+    )
+
+    def general(name, mine, due, today):  # type: ignore[no-untyped-def]
+        overdue = today > due
+        cur = next((s for s in reversed(mine) if s.current), None)
+        if cur is not None:
+            n = sum(s.n_errors + s.n_warnings for s in mine if s.current or s.outcome == "refused")
+            first = min((s for s in mine if s.outcome == "merged"), key=lambda s: (s.received_at, s.id))
+            return BureauStatus(name, received_state(first.received_at, due), cur.file_name, first.received_at, n, due,
+                                overdue, first.received_source, cur.received_at if cur.id != first.id else None)
+        refused = [s for s in mine if s.outcome == "refused"]
+        if refused:
+            last = refused[-1]
+            return BureauStatus(name, REFUSED, last.file_name, last.received_at, last.n_errors, due, overdue, last.received_source)
+        return BureauStatus(name, MISSING_OVERDUE if overdue else MISSING, None, None, 0, due, overdue)
+
+    one = st.builds(lambda i, day, outcome, current, e, w, source: Submission(
+        i, "", f"f{i}.xlsx", "", "A", "2025M07", f"2025-08-{day:02d}T09:00:00", "", outcome, e, w,
+        current and outcome == "merged", source), st.integers(1, 50), st.integers(1, 31), st.sampled_from(["merged", "refused"]),
+        st.booleans(), st.integers(0, 3), st.integers(0, 3), st.sampled_from(["file", "mail", "given"]))
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.lists(one, max_size=4), st.integers(20, 31), st.integers(1, 40))
+    def run(mine, due_day, today_day):  # type: ignore[no-untyped-def]
+        due, today = dt.date(2025, 8, due_day), dt.date(2025, 8, 1) + dt.timedelta(days=today_day)
+        assert bureau_status("A", mine, due, today) == general("A", mine, due, today)
+
+    run()

@@ -82,6 +82,10 @@ def bureau_status(name: str, mine: Iterable[Submission], due: dt.date, today: dt
     """One bureau's state for one period from its submissions of that period, in the order received."""
     mine = list(mine)
     overdue = today > due
+    if len(mine) == 1 and mine[0].current and mine[0].outcome == "merged":  # one return, accepted (most bureaus)
+        one = mine[0]
+        return BureauStatus(name, received_state(one.received_at, due), one.file_name, one.received_at,
+                            one.n_errors + one.n_warnings, due, overdue, one.received_source, None)
     cur = next((s for s in reversed(mine) if s.current), None)
     if cur is not None:
         n = sum(s.n_errors + s.n_warnings for s in mine if s.current or s.outcome == "refused")
