@@ -165,3 +165,14 @@ def test_row_heights_are_those_wrapped_lines_gives_whatever_the_texts():
         book._rows(ws, 0, [[t] for t in texts], [book.text], [w])
         assert [ws.heights[r] for r in range(1, len(texts) + 1)] == [
             15 * min(wrapped_lines(t, w) if t else 1, MAX_ROW_LINES) + 2 for t in texts], w
+
+
+def test_period_codes_are_put_in_time_as_periods_are():
+    """The master ledger orders a metric's periods by a tuple key (_when): the order Period gives, for codes of
+    every kind and of several years."""
+    from ledger_xl.ledger_book import _when
+    from ledger_xl.model import Period
+
+    codes = ["2025M12", "2025M02", "2024M11", "2025H1", "2024H2", "2025Q3", "2025Q1", "2024", "2026", "2025M10", "2025H2"]
+    assert sorted(codes, key=_when) == sorted(codes, key=Period.parse)
+    assert max(codes, key=_when) == max(codes, key=Period.parse)

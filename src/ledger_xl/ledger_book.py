@@ -186,7 +186,7 @@ def _task_lines(ledger: Ledger, series: dict[tuple[str, int], dict[str, tuple[fl
             rate = (actual / target) if (actual is not None and target) else None
             src = ""
             if s:
-                last = max(s, key=Period.parse)
+                last = max(s, key=_when)
                 src = f"{s[last][2]} › 填报表 › {s[last][3]}（{last}）"
             out.append(_TaskLine(t, m, i == 0, by_year, planned, actual, target, rate, src, others))
     return out
@@ -448,6 +448,12 @@ def _older_note(n: int, what: str, width: int, n_periods: int) -> list[list[obje
     return [note + [""] * (width - 1)]
 
 
+def _when(code: str) -> tuple[int, str, int]:
+    """A period code's place in time, as Period orders periods (year, kind, index), as a tuple: compared in C."""
+    p = Period.parse(code)
+    return p.year, p.kind, p.index
+
+
 def _num(v: float | None) -> str:
     from .model import fmt_number
 
@@ -459,7 +465,7 @@ def _actual_by_year(m: Metric, s: dict[str, tuple[float, str, str, str]]) -> dic
     """What was reached each year with any report: the year's additions (or own figure) added up, or for a
     year-end level the last level reported in that year."""
     out: dict[int, float] = {}
-    for p in sorted(s, key=Period.parse):
+    for p in sorted(s, key=_when):
         y = Period.parse(p).year
         out[y] = s[p][0] if m.accumulation == "year_end" else out.get(y, 0) + s[p][0]
     return out

@@ -690,9 +690,9 @@ def metric_series(ledger: Ledger, values: Iterable[StoredValue],
     rank: dict[tuple[str, int, str], int] = {}
     upto = up_to.codes_up_to() if up_to is not None else None
     for v in values:
-        if upto is not None and v.period not in upto:
+        if v.kind != "metric" or v.role != "lead" or v.num is None or v.task_id not in leads:  # most values: not metrics
             continue
-        if v.kind != "metric" or v.role != "lead" or v.num is None or v.task_id not in leads:
+        if upto is not None and v.period not in upto:
             continue
         order = leads[v.task_id].index(v.bureau) if v.bureau in leads[v.task_id] else 99
         key = (v.task_id, v.idx, v.period)
