@@ -8,6 +8,7 @@ lead bureau has not submitted — not the same as behind.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from .model import (
     Ledger,
     Metric,
     Period,
+    PeriodKind,
     Task,
     fmt_number,
 )
@@ -133,15 +135,14 @@ def run_checks(ledger: Ledger, period: Period, values: list[StoredValue], submis
     Store.current_units reads it): given, `submissions` need only hold the period's own."""
     status = status or period_status(ledger, None, period, DeadlineRule(), subs=submissions)
     upto = period.codes_up_to()
-    values = [v for v in values if v.period in upto]
     submitted_in: dict[str, set[str]] = defaultdict(set, submitted or {})  # period → bureaus with a current submission
     if submitted is None:
         for s in submissions:
             if s.current and s.period and s.bureau:
                 submitted_in[s.period].add(s.bureau)
     by: dict[tuple[str, str, int], dict[str, dict[str, StoredValue]]] = defaultdict(lambda: defaultdict(dict))
-    for v in values:
-        if v.task_id is not None:
+    for v in values:  # those of the periods up to `period`
+        if v.task_id is not None and v.period in upto:
             by[(v.task_id, v.kind, v.idx)][v.period][v.bureau] = v
 
     findings: list[Finding] = []
@@ -400,8 +401,14 @@ def _threshold_text(ind: Indicator, period: Period) -> str:
     return text + (f"（{period.year}年）" if period.year in ind.yearly else "")
 
 
-def _periods_up_to(ledger: Ledger, period: Period) -> list[Period]:
-    return [p for p in ledger.periods() if p <= period]
+def _periods_up_to(ledger: Ledger, period: Period) -> tuple[Period, ...]:
+    return _programme_periods_up_to(tuple(ledger.years), ledger.period_kind, period)
+
+
+@functools.lru_cache(maxsize=64)
+def _programme_periods_up_to(years: tuple[int, ...], kind: PeriodKind, period: Period) -> tuple[Period, ...]:
+    """The programme's periods up to `period` (Ledger.periods()'s), made once for every duty checked at it."""
+    return tuple(p for y in years for p in Period.all_in_year(y, kind) if p <= period)
 
 
 _WINDOW_END = {"year": "年底", "half-year": "半年末", "quarter": "季末"}
