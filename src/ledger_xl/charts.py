@@ -42,6 +42,7 @@ LINE = 1.45  # a text line's height per point of size in a CJK font (Noto CJK: a
 TITLE_TOP_PT = 4.0  # the title's top, from the frame's
 TOP_PT = TITLE_TOP_PT + TITLE_PT * LINE + 8  # the plot area's top
 LABEL_GAP_PT = 6.0  # between a bar's end (or plan box) and its label; between a label column and the axis
+MAX_GAP = 500  # c:gapWidth's most (ECMA-376 ST_GapAmount): Word calls a chart with more "unreadable content"
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,12 @@ def wrap_to(text: str, width_pt: float, size: float) -> list[str]:
             line, used = "", 0.0
         line, used = line + ch, used + w
     return [*lines, line] if line or not lines else lines
+
+
+def gap_width(pitch: float, bar: float) -> int:
+    """The gap between bars as a percentage of a bar, as c:gapWidth takes it: in a row far taller than its
+    bar (a label of many lines, a tall chart of few statuses) the bar grows to keep it within MAX_GAP."""
+    return min(MAX_GAP, round((pitch - bar) / bar * 100))
 
 
 def bar_label(b: MetricBar) -> str:
@@ -402,7 +409,7 @@ def _metric_frame(bars: list[MetricBar], size: float, legend_names: list[str]) -
     ends = [max(shown_share(b), b.planned_share) for b in bars]
     x_max = max(1.25, max(ends) / room)
     frame = _Frame(width, top + len(bars) * pitch + below, (col, top, plot_w, len(bars) * pitch), size,
-                   math.ceil(x_max * 100) / 100, round((pitch - bar) / bar * 100))
+                   math.ceil(x_max * 100) / 100, gap_width(pitch, bar))
     return frame, ["\n".join(ls) for ls in lines]
 
 
@@ -465,7 +472,7 @@ def status_mix(counts: dict[str, int], title: str, font: str, height_mm: float) 
     pitch = (height - top - below) / len(items)
     bar = min(0.62 * pitch, 22)
     frame = _Frame(width, height, (col, top, plot_w, height - top - below), size, _round_up(x_max),
-                   round((pitch - bar) / bar * 100))
+                   gap_width(pitch, bar))
     styles = [STATUS_STYLE.get(s, ("BDBDBD", None)) for s, _ in items]
     series = [_Series("任务数", [float(n) for _, n in items], "BDBDBD", labels=list(texts), points=styles)]
     xml = _chart_space(_X(font), frame, title, [s for s, _ in items], series, percent=False, legend_deleted=None,
