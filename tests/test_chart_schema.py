@@ -1,0 +1,133 @@
+"""The report's charts are valid Office Open XML, as Word demands (LibreOffice forgives what Word calls
+"unreadable content"): every chart part validates whole against ECMA-376's transitional dml-chart.xsd, the
+inline frame showing it against dml-wordprocessingDrawing.xsd, [Content_Types].xml and the relationships
+against the OPC schemas; each chart part has its override and the chart relationship, and every wp:docPr
+id in the document is unique. The schemas are vendored under tests/schemas/ooxml (see its README)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import etree
+
+from ledger_xl import charts
+from ledger_xl.charts import C_NS, CONTENT_TYPE, MetricBar
+from ledger_xl.report import FONT_PROFILES, Writer, chart_room_mm
+from ledger_xl.status import SHOWN_ORDER
+
+SCHEMAS = Path(__file__).parent / "schemas" / "ooxml"
+WP = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}"
+A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+CHART_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/chart"
+FONT = FONT_PROFILES["gb2312"]["table"]
+ROOM_MM = chart_room_mm(Writer(FONT_PROFILES["gb2312"]).text_area_mm()[1])
+STATUSES = [str(s) for s in SHOWN_ORDER]
+LONG = "C{:02d}-{}.新增新能源城市配送营运车辆及充电设施建设和老旧车辆淘汰更新"
+METRIC_CASES = {
+    "few": [MetricBar("C01-1.充电桩", 0.5, 0.4, "滞后"), MetricBar("C02-1.公交车", 1.0, 1.0, "已完成")],
+    "30-long": [MetricBar(LONG.format(i, i % 7 + 1), i / 40, (i * 7 % 19) / 10, STATUSES[i % len(STATUSES)])
+                for i in range(30)],
+    "below-0-and-over-150%": [MetricBar("C03-2.新增充电桩", 0.5, -0.2, "滞后"),
+                              MetricBar("C01-13.充电桩", 1.0, 2.44, "已完成")],
+    # a label wrapped to many lines: rows so tall that the gap between bars would pass the schema's 500 %
+    "one-very-long-label": [MetricBar("很长的指标名称" * 25, 0.5, 0.3, "滞后")],
+}
+
+
+def _schema(name: str) -> Any:
+    return etree.XMLSchema(etree.parse(str(SCHEMAS / name)))
+
+
+@pytest.fixture(scope="module")
+def chart_xsd() -> Any:
+    return _schema("dml-chart.xsd")
+
+
+def _assert_valid(schema: Any, doc: Any, what: str) -> None:
+    assert schema.validate(doc), f"{what}: " + "; ".join(f"line {e.line}: {e.message}" for e in schema.error_log)
+
+
+@pytest.mark.parametrize("case", METRIC_CASES)
+def test_the_metrics_chart_validates_against_dml_chart_xsd(chart_xsd, case):  # type: ignore[no-untyped-def]
+    chart = charts.metric_progress(METRIC_CASES[case], "进度最落后的30个数量指标", FONT, ROOM_MM)
+    assert chart is not None
+    _assert_valid(chart_xsd, etree.fromstring(chart.xml), case)
+
+
+@pytest.mark.parametrize("counts,height_mm", [
+    ({s: (k * 37) % 230 + 1 for k, s in enumerate(STATUSES)}, 46.0),  # every status
+    ({"已完成": 3}, 67.0),  # one status, as tall as page 1 lets it be
+    ({"已完成": 3, "滞后": 1}, 200.0),  # rows far taller than a bar
+])
+def test_the_status_chart_validates_against_dml_chart_xsd(chart_xsd, counts, height_mm):  # type: ignore[no-untyped-def]
+    chart = charts.status_mix(counts, "2025年下半年重点任务进展状态", FONT, height_mm)
+    assert chart is not None
+    _assert_valid(chart_xsd, etree.fromstring(chart.xml), f"{counts} {height_mm}")
+
+
+def test_the_schema_check_fails_on_a_part_word_would_refuse(chart_xsd):  # type: ignore[no-untyped-def]
+    """The check can fail: an element out of its sequence, a missing required one, a value out of range."""
+    chart = charts.metric_progress(METRIC_CASES["few"], "x", FONT, ROOM_MM)
+    assert chart is not None
+    for breakage in ("order", "missing", "range"):
+        root = etree.fromstring(chart.xml)
+        ax = root.find(f".//{{{C_NS}}}catAx")
+        if breakage == "order":
+            ax.append(ax.find(f"{{{C_NS}}}axPos"))
+        elif breakage == "missing":
+            ax.remove(ax.find(f"{{{C_NS}}}crossAx"))
+        else:
+            root.find(f".//{{{C_NS}}}gapWidth").set("val", "501")
+        assert not chart_xsd.validate(root), breakage
+
+
+def _check_package(path: Path, chart_xsd: Any) -> int:
+    """Validate a docx's chart parts, their content types and relationships, and its inline chart frames;
+    the number of charts."""
+    with zipfile.ZipFile(path) as z:
+        types = etree.fromstring(z.read("[Content_Types].xml"))
+        rels = etree.fromstring(z.read("word/_rels/document.xml.rels"))
+        body = etree.fromstring(z.read("word/document.xml"))
+        parts = {n: etree.fromstring(z.read(n)) for n in z.namelist() if n.startswith("word/charts/")}
+    _assert_valid(_schema("opc-contentTypes.xsd"), types, "[Content_Types].xml")
+    _assert_valid(_schema("opc-relationships.xsd"), rels, "document.xml.rels")
+    for name, part in parts.items():
+        _assert_valid(chart_xsd, part, name)
+    overrides = {o.get("PartName"): o.get("ContentType") for o in types if o.tag.endswith("Override")}
+    assert {n: overrides.get(f"/{n}") for n in parts} == {n: CONTENT_TYPE for n in parts}
+    targets = {r.get("Id"): r.get("Target") for r in rels if r.get("Type") == CHART_REL}
+    inline_xsd = _schema("wordprocessingDrawing-with-xml.xsd")
+    frames = [i for i in body.iter(f"{WP}inline") if i.find(f".//{{{C_NS}}}chart") is not None]
+    for inline in frames:
+        _assert_valid(inline_xsd, etree.ElementTree(inline), "wp:inline")
+        assert inline.find(f"{WP}cNvGraphicFramePr") is not None  # what Word writes before a:graphic
+        assert inline.find(f"{A}graphic/{A}graphicData").get("uri") == C_NS
+        rid = inline.find(f".//{{{C_NS}}}chart").get("{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id")
+        assert f"word/{targets[rid]}" in parts
+    ids = [d.get("id") for d in body.iter(f"{WP}docPr")]
+    assert all(i and i.isdigit() and int(i) > 0 for i in ids) and len(set(ids)) == len(ids), ids
+    assert len(frames) == len(parts) == len(targets)
+    return len(parts)
+
+
+def test_a_document_of_charts_is_a_valid_package(tmp_path, chart_xsd):  # type: ignore[no-untyped-def]
+    w = Writer(FONT_PROFILES["gb2312"])
+    for k, bars in enumerate(METRIC_CASES.values()):
+        w.fill_chart(w.picture_slot(), charts.metric_progress(bars, "数量指标完成进度", FONT, ROOM_MM), f"图{k + 1}")
+    w.fill_chart(w.picture_slot(), charts.status_mix({"已完成": 3, "滞后": 1}, "x", FONT, 46), "图5")
+    path = tmp_path / "charts.docx"
+    w.doc.save(str(path))
+    assert _check_package(path, chart_xsd) == 5
+
+
+def test_the_period_reports_charts_are_valid(programme, tmp_path, chart_xsd):  # type: ignore[no-untyped-def]
+    """The report itself, as the clerk gets it: its two charts and the frames showing them."""
+    from ledger_xl.pipeline import make_report
+
+    ws, _, _ = programme
+    path, _ = make_report(ws, "2024H2", tmp_path / "report.docx", date=dt.date(2025, 1, 10))
+    assert _check_package(path, chart_xsd) == 2
