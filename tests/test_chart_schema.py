@@ -131,3 +131,33 @@ def test_the_period_reports_charts_are_valid(programme, tmp_path, chart_xsd):  #
     ws, _, _ = programme
     path, _ = make_report(ws, "2024H2", tmp_path / "report.docx", date=dt.date(2025, 1, 10))
     assert _check_package(path, chart_xsd) == 2
+
+
+def test_a_letterhead_with_a_picture_keeps_every_drawing_id_unique(programme, tmp_path, chart_xsd):  # type: ignore[no-untyped-def]
+    """The letterhead is put on top after the charts: its emblem arrives with its own wp:docPr id 1, the
+    same as the first chart's, and must not keep it (Word reports a duplicate id as unreadable content)."""
+    import docx
+    from docx.shared import Mm
+    from PIL import Image
+
+    from ledger_xl.pipeline import make_report
+    from ledger_xl.testing.letterhead import make_letterhead
+
+    ws, _, _ = programme
+    emblem = tmp_path / "emblem.png"
+    Image.new("RGB", (40, 40), (230, 0, 0)).save(emblem)
+    head = docx.Document(str(make_letterhead(tmp_path / "head.docx", "领导小组办公室")))
+    head.add_picture(str(emblem), width=Mm(15))
+    head.save(str(ws / "版头_图.docx"))
+    assert [d.get("id") for d in head.element.body.iter(f"{WP}docPr")] == ["1"]
+    cfg = ws / "ledger-xl.toml"
+    original = cfg.read_text(encoding="utf-8")
+    cfg.write_text(original.replace('letterhead = ""', 'letterhead = "版头_图.docx"'), encoding="utf-8")
+    try:
+        path, _ = make_report(ws, "2024H2", tmp_path / "report.docx", date=dt.date(2025, 1, 10))
+    finally:
+        cfg.write_text(original, encoding="utf-8")
+    with zipfile.ZipFile(path) as z:
+        body = etree.fromstring(z.read("word/document.xml"))
+    assert len(list(body.iter(f"{WP}docPr"))) == 3  # the emblem and the two charts
+    assert _check_package(path, chart_xsd) == 2
