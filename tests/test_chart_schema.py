@@ -49,6 +49,37 @@ def chart_xsd() -> Any:
 
 def _assert_valid(schema: Any, doc: Any, what: str) -> None:
     assert schema.validate(doc), f"{what}: " + "; ".join(f"line {e.line}: {e.message}" for e in schema.error_log)
+    if getattr(doc, "tag", None) == f"{{{C_NS}}}chartSpace":
+        _assert_consistent(doc, what)
+
+
+def _vals(parent: Any, path: str) -> list[int]:
+    return [int(e.get("val")) for e in parent.findall(path, {"c": C_NS})]
+
+
+def _assert_consistent(root: Any, what: str) -> None:
+    """What the schema cannot say and Word still repairs or refuses: the series, axes, points, labels and
+    legend entries each numbered once and pointing at what exists, a label position a bar chart allows."""
+    axes = _vals(root, ".//c:plotArea/*/c:axId")
+    for chart in root.iterfind(".//c:barChart", {"c": C_NS}):
+        assert set(_vals(chart, "c:axId")) <= set(axes), what
+        grouping = chart.find(f"{{{C_NS}}}grouping").get("val")
+        allowed = {"ctr", "inEnd", "inBase"} | ({"outEnd"} if grouping == "clustered" else set())
+        assert {p.get("val") for p in chart.iter(f"{{{C_NS}}}dLblPos")} <= allowed, what
+    for axis in root.find(f".//{{{C_NS}}}plotArea"):
+        if axis.find(f"{{{C_NS}}}crossAx") is not None:
+            assert set(_vals(axis, "c:crossAx")) <= set(axes) - set(_vals(axis, "c:axId")), what
+    series = root.findall(f".//{{{C_NS}}}ser")
+    assert len(set(_vals(root, ".//c:ser/c:idx"))) == len(series), what
+    for ser in series:
+        for path in ("c:dPt/c:idx", "c:dLbls/c:dLbl/c:idx"):
+            idx = _vals(ser, path)
+            assert idx == sorted(set(idx)), (what, path)
+        for cache in [*ser.iter(f"{{{C_NS}}}numCache"), *ser.iter(f"{{{C_NS}}}strCache")]:
+            count = _vals(cache, "c:ptCount")[0]
+            assert all(0 <= int(p.get("idx")) < count for p in cache.iterfind("c:pt", {"c": C_NS})), what
+    entries = _vals(root, ".//c:legend/c:legendEntry/c:idx")
+    assert entries == sorted(set(entries)) and all(i < len(series) for i in entries), what
 
 
 @pytest.mark.parametrize("case", METRIC_CASES)
@@ -70,7 +101,8 @@ def test_the_status_chart_validates_against_dml_chart_xsd(chart_xsd, counts, hei
 
 
 def test_the_schema_check_fails_on_a_part_word_would_refuse(chart_xsd):  # type: ignore[no-untyped-def]
-    """The check can fail: an element out of its sequence, a missing required one, a value out of range."""
+    """The check can fail: an element out of its sequence, a missing required one, a value out of range, an
+    axis crossing an axis that is not there."""
     chart = charts.metric_progress(METRIC_CASES["few"], "x", FONT, ROOM_MM)
     assert chart is not None
     for breakage in ("order", "missing", "range"):
@@ -83,6 +115,11 @@ def test_the_schema_check_fails_on_a_part_word_would_refuse(chart_xsd):  # type:
         else:
             root.find(f".//{{{C_NS}}}gapWidth").set("val", "501")
         assert not chart_xsd.validate(root), breakage
+    root = etree.fromstring(chart.xml)  # valid to the schema, yet an axis crossing one that is not there
+    root.find(f".//{{{C_NS}}}catAx/{{{C_NS}}}crossAx").set("val", "7")
+    assert chart_xsd.validate(root)
+    with pytest.raises(AssertionError):
+        _assert_consistent(root, "crossAx")
 
 
 def _check_package(path: Path, chart_xsd: Any) -> int:
