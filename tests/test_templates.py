@@ -517,6 +517,7 @@ def test_instructions_and_plan_texts_print_with_no_line_starting_with_a_closing_
     ("日期填成 2024-6-30、2024.6.30 或 2024年6月30日 都可以。", 20, 10,
      ["日期填成", "2024-6-30、", "2024.6.30 或 2024年", "6月30日 都可以。"]),  # a figure is never cut
     ("累计≥5个", 15, 10, ["累计≥5个"]),  # fits: left alone
+    ("重重重重重重 ，重", 16, 10, ["重重重重重", "重 ，重"]),  # the last line's companion was " ，": its word goes too
 ])
 def test_break_text__fills_lines_and_never_strands_a_mark(text, width, font, lines):
     from ledger_xl.templates import break_text

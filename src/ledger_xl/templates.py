@@ -307,12 +307,21 @@ def _fill(tokens: list[str], room: float) -> list[list[str]]:
         used += w
     lines = [line for line in lines if "".join(line).strip()]
     if len(lines) >= 2 and len(lines[-1]) == 1 and len(lines[-2]) >= 3 and len(lines[-1][0].strip()) <= 2:
-        last = lines[-2].pop()  # "计。" alone on the last line: take one more character down with it
-        if print_width(last + "".join(lines[-1])) <= room:
-            lines[-1].insert(0, last)
-        else:
-            lines[-2].append(last)
+        _take_down(lines[-2], lines[-1], room)  # "计。" alone on the last line: one more character goes down with it
     return lines
+
+
+def _take_down(above: list[str], last: list[str], room: float) -> None:
+    """Move the end of the line above to the start of the last line: one token, or as many as it takes for the
+    moved part not to start with a space or a closing mark (" ，" carries a comma), when they fit there."""
+    k = 1
+    while k < len(above) - 1 and (not above[-k].strip() or above[-k].lstrip()[:1] in CLOSING):
+        k += 1
+    moved = above[-k:]
+    first = "".join(moved).lstrip()
+    if first[:1] not in CLOSING and print_width("".join(moved + last)) <= room:
+        del above[-k:]
+        last[:0] = moved
 
 
 # page geometry of the printed 填报表: landscape A4, margins in inches as set in _print_setup
