@@ -92,6 +92,9 @@ def test_the_plan_box_and_the_label_overlap_each_bar_and_the_label_starts_past_b
     carrier = next(ser for _, ser in named if ser.find("c:dLbls", NS) is not None)
     assert _values(carrier, len(bars)) == pytest.approx([max(shown_share(b), b.planned_share) for b in bars])
     assert {d.get("val") for d in carrier.iterfind("c:dLbls//c:dLblPos", NS)} == {"outEnd"}
+    # each label on white, so the light gridlines every 20 % and the dashed 100 % line never run through its words
+    shown = [d for d in carrier.iterfind("c:dLbls/c:dLbl", NS) if d.find("c:delete", NS) is None]
+    assert shown and [d.find("c:spPr/a:solidFill/a:srgbClr", NS).get("val") for d in shown] == ["FFFFFF"] * len(shown)
 
 
 @pytest.mark.parametrize("bars", CASES.values(), ids=CASES.keys())

@@ -196,6 +196,7 @@ class _X:
                 self.el(dl, "c:delete", 1)
                 continue
             self.rich(dl, text, size)
+            self.sppr(dl, "FFFFFF", line=None)  # white behind the words: a gridline never runs through a label
             self.el(dl, "c:dLblPos", "outEnd")
             self._shown(dl, value=True)
         self.txpr(d, size)
