@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sized
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from operator import itemgetter
@@ -783,13 +783,11 @@ def _crashed(path: Path, why: str, archive: Path | None) -> ReturnRead:
     return r
 
 
-def read_many(items: Iterable[Path], *, key: bytes, ledger_id: str, ledger: Ledger, archive: Path | None = None,
-              workers: int | None = None, expected: int | None = None,
-              known: Collection[str] = frozenset()) -> Iterator[tuple[Path, ReturnRead]]:
+def read_many(items: Sequence[Path], *, key: bytes, ledger_id: str, ledger: Ledger, archive: Path | None = None,
+              workers: int | None = None, known: Collection[str] = frozenset()) -> Iterator[tuple[Path, ReturnRead]]:
     """Yield (path, ReturnRead) for the files `items` names, in their order, reading in worker processes.
 
-    `items` may be produced as the reading goes; `expected`: how many there will be at most, when `items`
-    has no length. `known`: the digests of returns stored before, whose copies are neither kept nor checked.
+    `known`: the digests of returns stored before, whose copies are neither kept nor checked.
 
     Each file is read once, by the process that checks it: it hashes the bytes, copies them into `archive`
     (when given), so that I/O overlaps with reading, and checks them (see _read_and_keep).
@@ -802,7 +800,7 @@ def read_many(items: Iterable[Path], *, key: bytes, ledger_id: str, ledger: Ledg
     import os
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
-    from itertools import chain, islice
+    from itertools import islice
 
     # a worker per core: the main process's share (unpacking, inserting) fits beside them, and the
     # archive copy no longer waits on the disk; a third worker on two cores cost 7–10% more CPU for the same
@@ -812,11 +810,9 @@ def read_many(items: Iterable[Path], *, key: bytes, ledger_id: str, ledger: Ledg
         for path in items:
             yield path, _read_and_keep(path, key, ledger_id, ledger, archive, known)
         return
-    source = iter(items)
-    first = next(source, None)
-    if first is None:
+    total = len(items)
+    if not total:
         return
-    total = max(expected if expected is not None else len(items) if isinstance(items, Sized) else 0, 1)
     n = min(n, total)
     import multiprocessing
 
@@ -825,7 +821,7 @@ def read_many(items: Iterable[Path], *, key: bytes, ledger_id: str, ledger: Ledg
     # files go to the workers a few at a time: one round trip per chunk instead of per file, while a
     # small batch still spreads over every worker
     size = max(1, min(CHUNK_FILES, total // (4 * n)))
-    source = chain([first], source)
+    source = iter(items)
     window = 3 * n
     init: WorkerInit = (key, ledger_id, ledger, archive, os.getpid(), known)
     # the ledger, the known digests and everything else already in memory is shared with the forked workers: keep their

@@ -122,9 +122,9 @@ class _Batch:
     merged_units: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _screen(files: list[Path], batch: _Batch) -> list[Path]:
-    """Skip what is not a spreadsheet, recording an outcome per file in `batch`; the files to read, each
-    with its slot (filled in after reading, in the same order)."""
+def _screen(files: list[Path], batch: _Batch) -> None:
+    """Skip what is not a spreadsheet, recording an outcome per file in `batch`; the files to read go to
+    batch.to_read, each with its slot (filled in after reading, in the same order)."""
     for path in files:
         if path.name.startswith("~$"):
             batch.outcomes.append(FileOutcome(path, "skipped", note="Excel/WPS 临时文件（~$ 开头），不是报表，已跳过。"))
@@ -133,7 +133,6 @@ def _screen(files: list[Path], batch: _Batch) -> list[Path]:
         else:
             batch.to_read.append((len(batch.outcomes), path))
             batch.outcomes.append(None)
-    return [path for _, path in batch.to_read]
 
 
 def _set_aside(store: Store, known: set[str], seen: dict[str, Path], path: Path, read: ReturnRead) -> FileOutcome | None:
