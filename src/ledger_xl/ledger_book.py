@@ -260,7 +260,6 @@ def _sheet_overview(book: _Book, ledger: Ledger, lines: list[_TaskLine], status_
         ws.write_string(1, c, h, head)
         ws.set_column(c, c, w)
     ws.set_row(1, 22)
-    usable = [max(w * 0.95 - 1, 2) for w in widths]  # as wrapped_lines counts a column of width w * 0.95
     r = 2
     for line in lines:
         t, m = line.task, line.metric
@@ -275,13 +274,9 @@ def _sheet_overview(book: _Book, ledger: Ledger, lines: list[_TaskLine], status_
         cells: list[tuple[object, object]] = [
             (task_number(t.id), f["center"]), (name, f["text"]), ("、".join(t.lead), f["text"]), (plan, f["text"]),
             (actual, f["text"]), (line.rate, f["pct"]), (check.status if check else "", f["center"])]
-        need = 1
         for c, (v, fmt) in enumerate(cells):
             book.put(ws, r, c, v, fmt)
-            text = v if type(v) is str else str(v)
-            # measured by wrapped_lines only when it takes more than one line (see _rows)
-            if v is not None and ("\n" in text or (len(text.encode()) + len(text)) / 2 / usable[c] > 1):
-                need = max(need, wrapped_lines(text, widths[c] * 0.95))
+        need = max(wrapped_lines(str(v), widths[c] * 0.95) for c, (v, _) in enumerate(cells) if v is not None)
         ws.set_row(r, 15 * need + 5)
         r += 1
     for status, color in STATUS_COLORS.items():
