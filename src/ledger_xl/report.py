@@ -52,7 +52,6 @@ MAX_IDS = 10  # task numbers named in one sentence of the summary
 TITLE_CHARS = 20  # what one line of 22 pt holds on the GB/T type area
 _W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _WP_NS = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
-_A_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
 _R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 NOTHING = {"", "无", "暂无", "没有", "无。", "暂无。", "-", "—", "/"}
 
@@ -511,13 +510,13 @@ class Writer:
         from docx.opc.part import Part
         from docx.oxml import parse_xml
 
-        from .charts import C_NS, CONTENT_TYPE
+        from .charts import A_NS, C_NS, CONTENT_TYPE
 
         package = self.doc.part.package
         part = Part(package.next_partname("/word/charts/chart%d.xml"), CONTENT_TYPE, chart.xml, package)
         rid = self.doc.part.relate_to(part, RT.CHART)
         n = self.doc.part.next_id
-        inline = (f'<w:drawing xmlns:w="{_W_NS}" xmlns:wp="{_WP_NS}" xmlns:a="{_A_NS}" xmlns:c="{C_NS}" xmlns:r="{_R_NS}">'
+        inline = (f'<w:drawing xmlns:w="{_W_NS}" xmlns:wp="{_WP_NS}" xmlns:a="{A_NS}" xmlns:c="{C_NS}" xmlns:r="{_R_NS}">'
                   f'<wp:inline distT="0" distB="0" distL="0" distR="0"><wp:extent cx="{int(self.Mm(chart.width_mm))}" '
                   f'cy="{int(self.Mm(chart.height_mm))}"/><wp:effectExtent l="0" t="0" r="0" b="0"/>'
                   f'<wp:docPr id="{n}" name="图表 {n}"/><wp:cNvGraphicFramePr/><a:graphic><a:graphicData uri="{C_NS}">'
