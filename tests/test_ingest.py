@@ -165,6 +165,12 @@ def _bad_files(tmp: Path, templates: Path) -> dict[str, tuple[Path, str, str]]:
     p = tmp / "导出.csv"
     p.write_text("序号,本期新增\n9,2\n", encoding="utf-8")
     out["csv"] = (p, "csv-or-text", "CSV")
+    p = tmp / "另存为Unicode文本.xlsx"  # Excel's "Unicode text": UTF-16 with its byte-order mark
+    p.write_bytes("序号\t本期新增\r\n9\t2\r\n".encode("utf-16"))
+    out["utf16"] = (p, "csv-or-text", "CSV")
+    p = tmp / "乱码.xlsx"  # binary that is no zip, no old workbook, no text: not told it is a CSV file
+    p.write_bytes(bytes(range(256)) * 8)
+    out["binary"] = (p, "corrupt", "既不是 .xlsx 工作簿，也不是 CSV/文本")
     p = tmp / "网页.xls"
     p.write_text("<html><body><table><tr><td>1</td></tr></table></body></html>", encoding="utf-8")
     out["html"] = (p, "html-as-xls", "网页格式")

@@ -260,7 +260,7 @@ def write_text_atomic(target: Path, text: str) -> None:
 
 
 def sniff(path: Path) -> str:
-    """What a file really is, from its first bytes: zip, ole, html, text, empty."""
+    """What a file really is, from its first bytes: zip, ole, html, text, binary (none of these), empty."""
     with open(path, "rb") as fh:
         return sniff_bytes(fh.read(512))
 
@@ -276,6 +276,10 @@ def sniff_bytes(head: bytes) -> str:
     low = head.lstrip().lower()
     if low.startswith((b"<html", b"<!doctype html", b"<?xml", b"<table", b"mime-version")) or b"<html" in low:
         return "html"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")):
+        return "text"  # a text export with its byte-order mark (Excel's "Unicode text" is UTF-16)
+    if any(b < 0x20 and b not in b"\t\n\r\f\x1a" for b in head):
+        return "binary"  # control bytes no CSV or text file holds: some other binary (or a damaged file)
     return "text"
 
 

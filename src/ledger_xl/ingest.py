@@ -202,6 +202,9 @@ def refusal_for(path: Path, data: bytes) -> tuple[Code, dict[str, str]] | None:
         return Code.HTML_AS_XLS, {}
     if what == "text":
         return Code.CSV_OR_TEXT, {}
+    if what == "binary":
+        return Code.CORRUPT, {"problem": "文件内容既不是 .xlsx 工作簿，也不是 CSV/文本，可能已损坏或不是电子表格",
+                              "fix": "请在下发的模板中填写，保存为 .xlsx 后重新报送"}
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         return Code.WRONG_EXTENSION, {"suffix": path.suffix or "（无）"}
     return None
