@@ -339,15 +339,15 @@ def test_the_bounded_reads_find_their_rows_by_index_not_by_reading_every_submiss
 
 def test_the_measured_values_are_read_from_their_index_whole(tmp_path):
     """Every check and master-ledger rebuild reads the current returns' measured values (CHECKED_KINDS and
-    MASTER_KINDS): from migration 8's partial index, which holds them whole — no row lookup in the table — and
+    MASTER_KINDS): from migration 9's partial index, which holds them whole — no row lookup in the table — and
     which SQLite uses only when the query names its kinds as the index does (MEASURED_TERM); texts are not in it."""
     from ledger_xl.checks import CHECKED_KINDS
     from ledger_xl.ledger_book import MASTER_KINDS
     from ledger_xl.model import Period
 
     assert CHECKED_KINDS | MASTER_KINDS <= store_mod.MEASURED_KINDS
-    index_sql = store_mod.MIGRATIONS[7][0]
-    assert index_sql.endswith(" WHERE " + store_mod.MEASURED_TERM.removeprefix("v."))  # the index's own term
+    index_sql = store_mod.MIGRATIONS[8][-1]
+    assert index_sql.endswith(" WHERE " + store_mod.MEASURED_TERM[1:-1].replace("v.kind", "kind"))  # the index's own term
     with Store(tmp_path / "s.sqlite", create=True) as s:
         with s.transaction():
             _add(s, 1, "A", "2024M01", 0, "merged", [("1", "lead", "metric", 0, 1.0, None, "E5")])
