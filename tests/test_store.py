@@ -189,6 +189,28 @@ def test_a_version_4_store_gets_its_current_returns_and_reads_the_same_before_an
     assert before[2] == {("1", "A"): ("2024M01", "新")}
 
 
+def test_a_version_8_store_gets_the_measured_index_by_equalities_holding_the_same_values(tmp_path, monkeypatch):
+    """Migration 9 replaces migration 8's index (kinds named by IN, tested on every insert at great cost) with one
+    naming them by equalities: the store opened to write holds the new index, with every measured value and
+    no text, and reads the same values as before."""
+    path = tmp_path / "old.sqlite"
+    monkeypatch.setattr(store_mod, "MIGRATIONS", store_mod.MIGRATIONS[:8])
+    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", 8)
+    kinds = sorted(store_mod.MEASURED_KINDS) + ["progress", "plan", "phone"]
+    with Store(path, create=True) as s, s.transaction():
+        _add(s, 0, "A", "2024M01", 0, "merged", [("1", "lead", k, 0, 1.0, "x", f"E{i}") for i, k in enumerate(kinds)])
+    monkeypatch.undo()
+    with Store(path, readonly=True) as s:
+        before = s.current_values()
+    with Store(path) as s:
+        index_sql = s.db.execute("SELECT sql FROM sqlite_master WHERE name = 'vals_measured'").fetchone()[0]
+        assert " IN " not in index_sql and "kind = 'metric'" in index_sql
+        term = store_mod.MEASURED_TERM.replace("v.kind", "kind")
+        held = s.db.execute(f"SELECT kind FROM vals INDEXED BY vals_measured WHERE {term} ORDER BY kind").fetchall()
+        assert [k for (k,) in held] == sorted(store_mod.MEASURED_KINDS)
+        assert s.current_values() == before
+
+
 def test_reads_filtered_in_sql_give_what_filtering_every_value_gives(tmp_path):
     """current_values by kind and period, latest_texts and history_values(resubmitted_only=True) against the
     same filters applied to every stored value."""
