@@ -189,3 +189,31 @@ def test_default_period_of_a_quarterly_programme():
     assert default_period(led, rule, D(2025, 7, 16))[0].code == "2025Q2"  # Q2 due 07-15
     assert default_period(led, rule, D(2025, 7, 15))[0].code == "2025Q1"  # due today: not yet passed
     assert default_period(led, rule, D(2025, 7, 3), collecting=True)[0].code == "2025Q2"
+
+
+def test_a_metric_counts_the_periods_of_its_kind_up_to_the_period_in_time_order():
+    """Metric.actual orders and filters periods by (year, index) tuples: the same figures as the rule written over
+    Periods (kind, order, ≤ or <, the year of a per-year metric), for codes of every kind over several years and
+    figures whose sum depends on the order they are added in."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from ledger_xl.model import Metric
+
+    kinds = {"month": 12, "quarter": 4, "half-year": 2, "year": 1}
+    periods = [Period(y, k, i) for y in (2024, 2025, 2026) for k, n in kinds.items() for i in range(1, n + 1)]
+
+    def by_periods(m: Metric, reported: dict[str, float], period: Period, inclusive: bool) -> float | None:
+        got = sorted((p, v) for p, v in ((Period.parse(c), v) for c, v in reported.items())
+                     if p.kind == period.kind and (p <= period if inclusive else p < period))
+        got = [(p, v) for p, v in got if m.accumulation != "per_year" or p.year == period.year]
+        return None if not got else got[-1][1] if m.accumulation == "year_end" else sum(v for _, v in got)
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.dictionaries(st.sampled_from([p.code for p in periods]), st.sampled_from([0.1, 0.2, 0.3, 1e16, -1e16, 3.0])),
+           st.sampled_from(periods), st.sampled_from(["additions", "year_end", "per_year"]), st.booleans())
+    def check(reported: dict[str, float], period: Period, accumulation: str, inclusive: bool) -> None:
+        m = Metric("m", "万吨", {2024: 1.0, 2025: 2.0}, accumulation=accumulation)  # type: ignore[arg-type]
+        assert m.actual(reported, period, inclusive=inclusive) == by_periods(m, reported, period, inclusive)
+
+    check()

@@ -401,14 +401,22 @@ def _threshold_text(ind: Indicator, period: Period) -> str:
     return text + (f"（{period.year}年）" if period.year in ind.yearly else "")
 
 
-def _periods_up_to(ledger: Ledger, period: Period) -> tuple[Period, ...]:
-    return _programme_periods_up_to(tuple(ledger.years), ledger.period_kind, period)
+@functools.lru_cache(maxsize=64)
+def _periods_up_to(years: tuple[int, ...], kind: PeriodKind, period: Period) -> tuple[tuple[Period, str], ...]:
+    """The programme's periods up to `period` (Ledger.periods()'s) with their codes, made once for every duty
+    checked at it."""
+    return tuple((p, p.code) for y in years for p in Period.all_in_year(y, kind) if p <= period)
 
 
 @functools.lru_cache(maxsize=64)
-def _programme_periods_up_to(years: tuple[int, ...], kind: PeriodKind, period: Period) -> tuple[Period, ...]:
-    """The programme's periods up to `period` (Ledger.periods()'s), made once for every duty checked at it."""
-    return tuple(p for y in years for p in Period.all_in_year(y, kind) if p <= period)
+def _duty_windows(years: tuple[int, ...], kind: PeriodKind, period: Period,
+                  freq: PeriodKind) -> tuple[tuple[Period, tuple[tuple[Period, str], ...]], ...]:
+    """A duty rarer than the reporting: its windows (the years, the quarters) up to `period`, each with its
+    periods and their codes — the same for every duty of that frequency checked at `period`, made once."""
+    windows: dict[Period, list[tuple[Period, str]]] = {}
+    for p, code in _periods_up_to(years, kind, period):
+        windows.setdefault(Period(p.year, freq, (p.end_month - 1) // MONTHS[freq] + 1), []).append((p, code))
+    return tuple((window, tuple(in_window)) for window, in_window in windows.items())
 
 
 _WINDOW_END = {"year": "年底", "half-year": "半年末", "quarter": "季末"}
@@ -420,8 +428,8 @@ def _check_duty(task: Task, period: Period, by: dict, submitted_in: dict[str, se
     n = task.frequency_count
     series = by.get((task.id, "duty_count", 0), {})
 
-    def count(p: Period) -> float | None:
-        per = series.get(p.code)
+    def count(code: str) -> float | None:
+        per = series.get(code)
         v = _lead_value(task, per) if per else None
         return v.num if v is not None else None
 
@@ -433,10 +441,10 @@ def _check_duty(task: Task, period: Period, by: dict, submitted_in: dict[str, se
     if freq_months <= period_months:
         # every reporting period needs the count times how many frequency units it spans
         need = n * period_months // freq_months
-        for p in _periods_up_to(ledger, period):
-            c = count(p)
+        for p, code in _periods_up_to(tuple(ledger.years), kind, period):
+            c = count(code)
             if c is None:
-                if not any(b in submitted_in.get(p.code, set()) for b in task.lead):
+                if not any(b in submitted_in.get(code, ()) for b in task.lead):
                     reasons.append(f"{p.label}未报送，无法确认是否开展")
                 continue
             if c + TOL < need:
@@ -445,15 +453,12 @@ def _check_duty(task: Task, period: Period, by: dict, submitted_in: dict[str, se
     else:
         # a duty rarer than the reporting (yearly over half-years, quarterly over months): judged once its
         # window — the year, the quarter — is over, on the counts of the periods in it
-        windows: dict[Period, list[Period]] = {}
-        for p in _periods_up_to(ledger, period):
-            windows.setdefault(Period(p.year, freq, (p.end_month - 1) // freq_months + 1), []).append(p)
-        for window, in_window in windows.items():
-            counts = [c for c in (count(p) for p in in_window) if c is not None]
+        for window, in_window in _duty_windows(tuple(ledger.years), kind, period, freq):
+            counts = [c for c in (count(code) for _, code in in_window) if c is not None]
             done = sum(counts)
-            over = in_window[-1].end_month == window.end_month
+            over = in_window[-1][0].end_month == window.end_month
             name = window.label + ("全年" if freq == "year" else "")
-            if not counts and not any(b in submitted_in.get(p.code, set()) for p in in_window for b in task.lead):
+            if not counts and not any(b in submitted_in.get(code, ()) for _, code in in_window for b in task.lead):
                 reasons.append(f"{window.label}未报送，无法确认是否开展")
             elif over and done + TOL < n:
                 behind = True

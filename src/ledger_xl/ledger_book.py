@@ -7,6 +7,7 @@ like a formula stays text), atomically.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -101,7 +102,8 @@ class _Book:
         # seen from its length (most cells) or measured here in one step, and by wrapped_lines only when it wraps
         room = [2 * max(w - 1, 2) for w in col_w]
         one_line = [r // 5 for r in room]
-        write_string, write_blank, put = ws.write_string, ws.write_blank, self.put
+        write_string, write_blank, write_number, put = ws.write_string, ws.write_blank, ws.write_number, self.put
+        nums = [self.num if f is self.text else f for f in fmts]  # a figure in a text column: as put writes it
         for r, row in enumerate(rows, start=r0 + 1):
             lines = 1
             for c, v in enumerate(row):
@@ -114,6 +116,9 @@ class _Book:
                 elif v is None:
                     write_blank(r, c, None, fmts[c])
                     continue
+                elif type(v) is float or type(v) is int:  # a figure (not a bool: put writes 是/否)
+                    write_number(r, c, v, nums[c])
+                    shown = str(v)
                 else:
                     put(ws, r, c, v, fmts[c])
                     shown = str(v)
@@ -443,8 +448,10 @@ def _older_note(n: int, what: str, width: int, n_periods: int) -> list[list[obje
     return [note + [""] * (width - 1)]
 
 
+@functools.lru_cache(maxsize=1024)
 def _when(code: str) -> tuple[int, str, int]:
-    """A period code's place in time, as Period orders periods (year, kind, index), as a tuple: compared in C."""
+    """A period code's place in time, as Period orders periods (year, kind, index), as a tuple: compared in C;
+    cached, as Period.parse is (a handful of codes, each looked up for every metric)."""
     p = Period.parse(code)
     return p.year, p.kind, p.index
 
@@ -461,7 +468,7 @@ def _actual_by_year(m: Metric, s: dict[str, tuple[float, str, str, str]]) -> dic
     year-end level the last level reported in that year."""
     out: dict[int, float] = {}
     for p in sorted(s, key=_when):
-        y = Period.parse(p).year
+        y = _when(p)[0]
         out[y] = s[p][0] if m.accumulation == "year_end" else out.get(y, 0) + s[p][0]
     return out
 

@@ -121,10 +121,16 @@ class Metric:
         """The figure compared with the plan at `period`, from what was reported per period (code → value):
         additions: everything reported so far added up; year_end: the latest level reported; per_year: what
         was reported within `period`'s year added up. None when nothing counts yet."""
-        got = [(Period.parse(p), v) for p, v in reported.items()]
-        got = sorted((p, v) for p, v in got if p.kind == period.kind and (p <= period if inclusive else p < period))
+        # periods of one kind are in Period's order by (year, index): tuples compared in C, not Periods
+        end, kind, parse = (period.year, period.index), period.kind, Period.parse
+        got: list[tuple[tuple[int, int], float]] = []
+        for code, v in reported.items():
+            p = parse(code)
+            if p.kind == kind and ((p.year, p.index) <= end if inclusive else (p.year, p.index) < end):
+                got.append(((p.year, p.index), v))
+        got.sort()
         if self.accumulation == "per_year":
-            got = [(p, v) for p, v in got if p.year == period.year]
+            got = [(at, v) for at, v in got if at[0] == period.year]
         if not got:
             return None
         return got[-1][1] if self.accumulation == "year_end" else sum(v for _, v in got)
