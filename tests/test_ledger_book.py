@@ -159,7 +159,7 @@ def test_row_heights_are_those_wrapped_lines_gives_whatever_the_texts():
     widths = list(range(1, 46))
     texts = ["a" * i + "一" * j + "😀" * k for i in range(3) for j in range(25) for k in range(20)]
     book = _Book.__new__(_Book)
-    book.text = object()
+    book.text = book.num = object()
     for w in widths:
         ws = _Recorder()
         book._rows(ws, 0, [[t] for t in texts], [book.text], [w])
@@ -176,3 +176,32 @@ def test_period_codes_are_put_in_time_as_periods_are():
     codes = ["2025M12", "2025M02", "2024M11", "2025H1", "2024H2", "2025Q3", "2025Q1", "2024", "2026", "2025M10", "2025H2"]
     assert sorted(codes, key=_when) == sorted(codes, key=Period.parse)
     assert max(codes, key=_when) == max(codes, key=Period.parse)
+
+
+def test_a_table_writes_each_value_typed_and_in_its_columns_format():
+    """_rows writes most cells itself rather than through put: a figure in a text column gets the number format
+    (as put gives it), one in a column of its own format keeps that format, a bool is 是/否 text, nothing and
+    empty text are blanks in the column's format."""
+    from ledger_xl.ledger_book import _Book
+
+    class Typed(_Recorder):
+        def __init__(self) -> None:
+            super().__init__()
+            self.typed: dict[tuple[int, int], tuple[str, object, object]] = {}
+
+        def write_string(self, r, c, v, fmt=None):  # type: ignore[no-untyped-def]
+            self.typed[(r, c)] = ("string", v, fmt)
+
+        def write_number(self, r, c, v, fmt=None):  # type: ignore[no-untyped-def]
+            self.typed[(r, c)] = ("number", v, fmt)
+
+        def write_blank(self, r, c, v, fmt=None):  # type: ignore[no-untyped-def]
+            self.typed[(r, c)] = ("blank", v, fmt)
+
+    book = _Book.__new__(_Book)
+    book.text, book.num, pct = object(), object(), object()
+    ws = Typed()
+    book._rows(ws, 0, [[5, 0.25, True, None, "", "字", 2.5]], [book.text, pct, book.text, book.text, pct, book.text, pct], [9] * 7)
+    assert [ws.typed[(1, c)] for c in range(7)] == [
+        ("number", 5, book.num), ("number", 0.25, pct), ("string", "是", book.text), ("blank", None, book.text),
+        ("blank", None, pct), ("string", "字", book.text), ("number", 2.5, pct)]
