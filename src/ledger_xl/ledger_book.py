@@ -150,11 +150,11 @@ _SHOWN_LATEST = frozenset({"ind_value", "duty_count", "deliv_status"})
 
 def _latest_of_leads(values: list[StoredValue]) -> dict[tuple[str, str], tuple[str, str]]:
     """(task, kind+idx) → (period, shown) of the latest value a lead bureau reported."""
-    latest: dict[tuple[str, str], StoredValue] = {}
-    for v in values:
+    latest: dict[tuple[str, str, int], StoredValue] = {}
+    for v in values:  # keyed as stored; kind+idx made once a key, not once a value
         if v.kind in _SHOWN_LATEST and v.task_id and v.role == "lead" and (v.text is not None or v.num is not None):
-            latest[(v.task_id, v.kind + str(v.idx))] = v
-    return {k: (v.period, v.text if v.text is not None else _num(v.num)) for k, v in latest.items()}
+            latest[(v.task_id, v.kind, v.idx)] = v
+    return {(t, kind + str(i)): (v.period, v.text if v.text is not None else _num(v.num)) for (t, kind, i), v in latest.items()}
 
 
 def _latest_progress(ledger: Ledger, store: Store) -> dict[tuple[str, str, str], tuple[str, str]]:
