@@ -14,7 +14,15 @@ from hypothesis import strategies as st
 
 from ledger_xl.ingest import _changed_locked, _locked_text, _merged_over_fields
 from ledger_xl.layout import FieldSpec
-from ledger_xl.xlsxread import COLUMN_LETTERS, GridCells, _cell_of, by_column, cells_within, read_package
+from ledger_xl.xlsxread import (
+    CALAMINE_TEXT_LIMIT,
+    COLUMN_LETTERS,
+    GridCells,
+    _cell_of,
+    by_column,
+    cells_within,
+    read_package,
+)
 
 TEXT = st.text(alphabet=st.sampled_from("abcXYZ 019，。填报进展约个%-_"), min_size=1, max_size=10).filter(str.strip)
 VALUES = st.one_of(TEXT, st.integers(-10**6, 10**6), st.floats(-1e9, 1e9, allow_nan=False, allow_infinity=False), st.booleans())
@@ -53,6 +61,36 @@ def test_fast_reader_from_bytes_in_memory(tmp_path):
     _write(path, {(2, 2): "x", (4, 3): 2.0})
     pkg = read_package(Path("只是名字.xlsx"), fast=True, data=path.read_bytes())
     assert {k: (c.kind, c.value) for k, c in pkg.sheets["表"].cells.items()} == {"C3": ("s", "x"), "D5": ("n", 2.0)}
+
+
+@pytest.mark.parametrize("inline", [False, True])
+def test_a_text_as_long_as_calamines_limit_goes_to_the_exact_reader(tmp_path, inline):
+    """calamine cuts a text at 32,767 characters without a word: a text that long, in the shared strings or in the
+    sheet itself, is read by the exact reader (whole), however small the rest of the workbook; one shorter stays
+    with calamine."""
+    for n, exact in ((CALAMINE_TEXT_LIMIT - 1, False), (CALAMINE_TEXT_LIMIT, True)):
+        path = tmp_path / f"{n}.xlsx"
+        _write(path, {(0, 0): "x" * n, (2, 1): 2.0})
+        if inline:  # the text written into the sheet's XML, not the shared strings
+            _inline_text(path, "x" * n)
+        pkg = read_package(path, fast=True, sheets={"表"})
+        assert pkg.exact is exact, n
+        assert pkg.sheets["表"].cells["A1"].value == "x" * n and pkg.sheets["表"].cells["B3"].value == 2.0
+
+
+def _inline_text(path: Path, text: str) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        parts = {i.filename: zf.read(i) for i in zf.infolist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    start = sheet.index('<c r="A1"')
+    end = sheet.index("</c>", start) + len("</c>")
+    parts["xl/worksheets/sheet1.xml"] = (sheet[:start] + f'<c r="A1" t="inlineStr"><is><t>{text}</t></is></c>' + sheet[end:]).encode()
+    parts["xl/sharedStrings.xml"] = parts["xl/sharedStrings.xml"].replace(text.encode(), b"-")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
 
 
 def test_cells_within_a_range():

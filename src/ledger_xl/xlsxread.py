@@ -336,13 +336,16 @@ def _read_fast(path: Path, sheets: set[str] | None, data: bytes | None = None) -
         given = {**parts, "xl/workbook.xml": book.unnamed[0]}
         crcs["xl/workbook.xml"] = book.unnamed[1]
     calamine = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(stored_package(given, crcs)))
+    # a text calamine gives comes from one part (shared strings or the sheet), each character written in at least
+    # one byte: when no part is as long as the limit, no text can be, and the grid need not be searched for one
+    may_reach_limit = max(map(len, given.values())) >= CALAMINE_TEXT_LIMIT
     result: dict[str, Sheet] = {n: Sheet(n, states[n]) for n in order}
     for name in wanted:
         sheet = calamine.get_sheet_by_name(name)
         result[name].merged = [f"{COLUMN_LETTERS[a[1] + 1]}{a[0] + 1}:{COLUMN_LETTERS[b[1] + 1]}{b[0] + 1}"
                                for a, b in (sheet.merged_cell_ranges or [])]
         rows: list[list[Any]] = sheet.to_python(skip_empty_area=False)  # the grid starts at A1
-        if any(type(v) is str and len(v) >= CALAMINE_TEXT_LIMIT for row in rows for v in row):
+        if may_reach_limit and any(type(v) is str and len(v) >= CALAMINE_TEXT_LIMIT for row in rows for v in row):
             return None  # calamine cuts a text at Excel's cell limit without a word: the exact reader keeps it whole
         result[name].cells = GridCells(rows)
     return Package(path, result, order, defined, locked, exact=False, raw=raws)
