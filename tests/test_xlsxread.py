@@ -356,3 +356,25 @@ def test_calamine_reads_the_workbook_without_its_names_and_the_values_are_the_sa
     assert fast.defined_names == exact.defined_names and len(fast.defined_names) == 6
     with zipfile.ZipFile(io.BytesIO(path.read_bytes())) as z:
         assert b"lx_003" in z.read("xl/workbook.xml")  # the file itself is untouched
+
+
+@pytest.mark.parametrize("name,cell,where", [("quoted", "J4", True), ("bare", "J4", True), ("relative", "J4", True),
+                                             ("quoted", "J5", False), ("below", "J4", False), ("other", "J4", False),
+                                             ("quoted", "not a cell", False), ("absent", "J4", True)])
+def test_an_input_cell_is_where_its_defined_name_points_however_the_name_is_written(name, cell, where):
+    """The layout check's shortcut (a name written as the template writes it) agrees with name_points_at: the
+    form is refused as changed exactly when a field's name points elsewhere (a name the file lacks is not asked)."""
+    from ledger_xl.ingest import _check_layout, _Refused
+    from ledger_xl.layout import FORM_SHEET, TemplateMeta
+    from ledger_xl.xlsxread import Package, Sheet, name_points_at
+
+    names = {"quoted": f"'{FORM_SHEET}'!$J$4", "bare": f"{FORM_SHEET}!$J$4", "relative": f"'{FORM_SHEET}'!J4",
+             "below": f"{FORM_SHEET}!$J$5", "other": "其他!$J$4"}
+    pkg = Package(Path("x.xlsx"), {FORM_SHEET: Sheet(FORM_SHEET, "visible")}, [FORM_SHEET], names, False)
+    meta = TemplateMeta("台账", "L1", "单位", "2024H1", "2024-06-01T08:00:00", [], [FieldSpec(name, None, None, "filler", 0, "填报人", "", cell)])
+    assert (name not in names or name_points_at(pkg, name, FORM_SHEET, cell)) is where
+    if where:
+        _check_layout(pkg, pkg.sheets[FORM_SHEET], meta)
+    else:
+        with pytest.raises(_Refused):
+            _check_layout(pkg, pkg.sheets[FORM_SHEET], meta)

@@ -53,6 +53,7 @@ from .xlsxread import (
     cells_within,
     exact_cell,
     name_points_at,
+    plain_refs,
     read_package,
     split_ref,
 )
@@ -314,7 +315,9 @@ def _identify(pkg: Package, key: bytes, ledger_id: str, ledger: Ledger, result: 
 def _check_layout(pkg: Package, form: Sheet, meta: TemplateMeta) -> None:
     """The form is the template's: locked content unchanged, input cells where they were and not merged."""
     changed = _changed_locked(form.cells, meta.locked)
-    moved = [fs for fs in meta.fields if fs.name in pkg.defined_names and not name_points_at(pkg, fs.name, FORM_SHEET, fs.cell)]
+    defined = pkg.defined_names  # (a name written as the template writes it points at its cell: no call to ask)
+    moved = [fs for fs in meta.fields if fs.name in defined and defined[fs.name] not in plain_refs(FORM_SHEET, fs.cell)
+             and not name_points_at(pkg, fs.name, FORM_SHEET, fs.cell)]
     if changed or moved:
         detail = "；".join(f"{c} 原为“{a_}”，现为“{b_}”" for c, e, a in changed[:5] for a_, b_ in [_diff(e, a)])
         if len(changed) > 5:
