@@ -756,3 +756,23 @@ def test_a_read_crosses_from_a_reading_worker_unchanged():
         assert back == original
         assert all(type(v) is Value for v in back.values) and isinstance(back.path, Path)
     assert back.meta is None and back.archived is None
+
+
+@pytest.mark.parametrize("status,task,others,missing", [
+    ("已完成", "T1", (), ["完成日期", "文件名称"]), ("已完成", "T1", ("deliv_date",), ["文件名称"]),
+    ("已完成", "T1", ("deliv_date", "deliv_name"), []), ("推进中", "T1", (), []), ("已完成", None, (), []),
+    ("已完成", "T1", ("other task",), ["完成日期", "文件名称"])])
+def test_a_completed_deliverable_without_its_date_or_name_is_warned(status, task, others, missing):
+    """The cross-field rule, found however the values are placed (and not for a deliverable not completed or
+    for a value of no task)."""
+    from ledger_xl.codes import Code
+    from ledger_xl.ingest import ReturnRead, Value, _cross_checks
+
+    values = [Value("T0", "lead", "progress", 0, None, "进展", "J3"), Value(task, "lead", "deliv_status", 0, None, status, "I9")]
+    for kind in others:
+        values.insert(0, Value("T2", "lead", "deliv_date", 0, None, "2024-06-30", "I8") if kind == "other task"
+                      else Value(task, "lead", kind, 0, None, "2024-06-30", "I10"))
+    read = ReturnRead(Path("r.xlsx"), "d" * 64, dt.datetime(2024, 7, 1), values=values)
+    _cross_checks(read, "r.xlsx")
+    assert [(f.code, f.cell) for f in read.findings] == [(Code.DELIVERABLE_INCOMPLETE, "I9")] * len(missing)
+    assert all(label in f.message for f, label in zip(read.findings, missing, strict=True))

@@ -23,6 +23,7 @@ from .codes import Code
 from .findings import Finding, LedgerError, Severity
 from .fsutil import MAX_FILE_BYTES, display_name, sniff_bytes
 from .layout import (
+    DELIVERABLE_DONE,
     FORM_SHEET,
     HELP_SHEET,
     KINDS,
@@ -651,17 +652,23 @@ def _parse_date(cell: Cell) -> dt.date:
 
 def _cross_checks(result: ReturnRead, file: str) -> None:
     """Rules that span fields: a completed deliverable needs its date and document name (a warning here)."""
+    if (_DELIVERABLE_STATUS, DELIVERABLE_DONE) not in map(_KIND_AND_TEXT, result.values):
+        return  # no deliverable completed (most returns): nothing to look for, found in one pass in C
     by_task: dict[str, dict[str, Value]] = {}
     for v in result.values:
         if v.task_id:
             by_task.setdefault(v.task_id, {})[v.kind] = v
     for tid, vals in by_task.items():
         status = vals.get("deliv_status")
-        if status and status.text == "已完成":
+        if status and status.text == DELIVERABLE_DONE:
             for need, label in (("deliv_date", "完成日期"), ("deliv_name", "文件名称")):
                 if need not in vals:
                     result.findings.append(Finding.of(Code.DELIVERABLE_INCOMPLETE, file=file, sheet=FORM_SHEET, cell=status.cell,
                                                       task=tid, label=label))
+
+
+_KIND_AND_TEXT = itemgetter(Value._fields.index("kind"), Value._fields.index("text"))
+_DELIVERABLE_STATUS = "deliv_status"
 
 
 # ---------------------------------------------------------------- reading many files
