@@ -111,7 +111,14 @@ LOCKED_VALUES = st.one_of(st.text(alphabet=st.sampled_from("ab 任务\r\n\t"), m
 @example(rows=[[" "]], wanted=[(1, 1, False, " ")])  # a locked " ": unchanged both ways, not changed to "" cell by cell
 @example(rows=[["a"]], wanted=[(1, 1, False, " a")])
 def test_locked_cells_compared_on_the_grid_as_cell_by_cell(rows, wanted):
-    """The grid shortcut finds the same changed cells, with the same texts, as comparing each Cell."""
+    """The grid shortcut finds the same changed cells, with the same texts, as comparing each Cell: on rows as wide
+    as each other (as calamine gives them, read from the grid laid flat) and on ragged ones."""
+    width = max(map(len, rows), default=0)
+    _compare_locked([row + [""] * (width - len(row)) for row in rows], wanted)
+    _compare_locked(rows, wanted)
+
+
+def _compare_locked(rows: list[list[object]], wanted: list[tuple[int, int, bool, str]]) -> None:
     grid = GridCells(rows)
     cells = {f"{COLUMN_LETTERS[c + 1]}{r + 1}": cell for r, row in enumerate(rows) for c, v in enumerate(row)
              if (cell := _cell_of(v)) is not None}

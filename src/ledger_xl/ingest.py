@@ -15,7 +15,8 @@ import re
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
-from operator import itemgetter
+from itertools import chain, compress, count
+from operator import itemgetter, ne
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -437,15 +438,11 @@ def _changed_locked(cells: Mapping[str, Cell], locked: list[tuple[str, str]]) ->
     to "" cell by cell."""
     if not isinstance(cells, GridCells):
         return [(ref, want, found) for ref, expected in locked if (found := _locked_text(cells, ref)) != (want := canonical(expected))]
-    rows = cells.rows
-    n = len(rows)
+    raws = _grid_values(cells.rows, tuple(map(itemgetter(0), locked)))
     changed = []
-    for ref, expected in locked:
-        r, c = split_ref(ref)
-        row = rows[r - 1] if 0 < r <= n else ()
-        raw = row[c - 1] if 0 < c <= len(row) else ""
-        if raw == expected:  # the very text the template wrote (most cells): canonical alike, nothing more to do
-            continue
+    # only the cells whose value is not the very text the template wrote (most are: canonical alike, nothing to do)
+    for i in compress(count(), map(ne, raws, map(itemgetter(1), locked))):
+        (ref, expected), raw = locked[i], raws[i]
         want = canonical(expected)
         if raw == want:
             continue
@@ -453,6 +450,30 @@ def _changed_locked(cells: Mapping[str, Cell], locked: list[tuple[str, str]]) ->
         if found != want:
             changed.append((ref, want, found))
     return changed
+
+
+def _grid_values(rows: Sequence[Sequence[object]], refs: tuple[str, ...]) -> list[object]:
+    """The grid's value at each of these cells, "" outside it (as GridCells.raw gives them), fetched in C: from the
+    grid laid flat, at places worked out once for a template's cells and grid size (see _flat_places)."""
+    width = len(rows[0]) if rows else 0
+    if len(set(map(len, rows))) > 1:  # (calamine's rows are all as wide: never seen)
+        return [_grid_value(rows, *split_ref(ref)) for ref in refs]
+    flat = [*chain.from_iterable(rows), ""]
+    return list(map(flat.__getitem__, _flat_places(refs, len(rows), width)))
+
+
+@functools.lru_cache(maxsize=256)
+def _flat_places(refs: tuple[str, ...], height: int, width: int) -> tuple[int, ...]:
+    """Where each cell stands in a grid of this size laid flat, row after row; outside it, the "" placed last."""
+    places = []
+    for r, c in map(split_ref, refs):
+        places.append((r - 1) * width + c - 1 if 0 < r <= height and 0 < c <= width else height * width)
+    return tuple(places)
+
+
+def _grid_value(rows: Sequence[Sequence[object]], r: int, c: int) -> object:
+    row = rows[r - 1] if 0 < r <= len(rows) else ()
+    return row[c - 1] if 0 < c <= len(row) else ""
 
 
 def _locked_text(cells: Mapping[str, Cell], ref: str) -> str:
