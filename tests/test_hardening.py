@@ -549,3 +549,27 @@ def test_a_templates_run_clears_what_a_killed_one_left(workspace):
     r2 = _cli("templates", "--period", "2024H1", "--bureau", "市财政局", "-w", str(workspace))
     assert r2.exit_code == 0, r2.output
     assert [p.name for p in folder.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_every_bad_input_reads_the_same_through_the_fast_reader_as_through_the_exact_one(workspace, corpus, monkeypatch):
+    """ingest's shortcuts on calamine's grid (locked cells, plain text fields, cross-field rules) find exactly what
+    the cell-by-cell way finds on the exact reader's cells: the same values, findings and typed entries, file by file."""
+    import datetime as dt
+
+    from ledger_xl import xlsxread
+    from ledger_xl.ingest import read_return
+    from ledger_xl.store import Store
+    from ledger_xl.workspace import open_workspace, ws_ledger
+
+    w = open_workspace(workspace)
+    with Store(w.store_path) as store:
+        key, ledger_id = store.template_key, store.ledger_id
+    ledger = ws_ledger(w)
+
+    def read_all() -> list[tuple[object, ...]]:
+        reads = [read_return(p, key=key, ledger_id=ledger_id, ledger=ledger, received_at=dt.datetime(2024, 7, 1)) for p, _ in corpus]
+        return [(r.path.name, r.values, [(f.code, f.sheet, f.cell, f.message) for f in r.findings], r.typed) for r in reads]
+
+    fast = read_all()
+    monkeypatch.setattr(xlsxread, "_read_fast", lambda *a, **k: None)
+    assert fast == read_all()
