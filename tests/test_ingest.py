@@ -776,3 +776,24 @@ def test_a_completed_deliverable_without_its_date_or_name_is_warned(status, task
     _cross_checks(read, "r.xlsx")
     assert [(f.code, f.cell) for f in read.findings] == [(Code.DELIVERABLE_INCOMPLETE, "I9")] * len(missing)
     assert all(label in f.message for f, label in zip(read.findings, missing, strict=True))
+
+
+@pytest.mark.parametrize("entry,ok", [(["lx_1", "T1", "lead", "progress", 0, "进展", "", "J4"], True),
+                                      (["lx_1", "T1", "lead", "progress", 0, "进展", "J4"], False),
+                                      (["lx_1", "T1", "lead", "progress", 0, "进展", "", "J4", "多余"], False),
+                                      (5, False), (None, False)])
+def test_metadata_whose_field_is_not_a_field_is_not_a_template(entry, ok):
+    """A field in the hidden metadata must have exactly a FieldSpec's items (checked before the signature, as
+    FieldSpec(*entry) checks them): else the file is not read as one of our templates."""
+    from ledger_xl.ingest import meta_from_rows
+    from ledger_xl.layout import FieldSpec, TemplateMeta
+
+    meta = TemplateMeta("台账", "L1", "单位", "2024H1", "2024-06-01T08:00:00", [("A1", "标题")],
+                        [FieldSpec("lx_0", None, None, "filler", 0, "填报人", "", "B30")], signature="s" * 64)
+    data = json.loads(meta.payload())
+    data["fields"].append(entry)
+    rows = [(k, v) for k, v in meta.to_rows() if not k.startswith("data")] + [("data0", json.dumps(data, ensure_ascii=False))]
+    back = meta_from_rows(rows)
+    assert (back is not None) is ok
+    if ok:
+        assert back.fields == [*meta.fields, FieldSpec(*entry)] and all(type(f) is FieldSpec for f in back.fields)
