@@ -369,8 +369,8 @@ def test_calamine_reads_the_workbook_without_its_names_and_the_values_are_the_sa
                                              ("quoted", "J5", False), ("below", "J4", False), ("other", "J4", False),
                                              ("quoted", "not a cell", False), ("absent", "J4", True)])
 def test_an_input_cell_is_where_its_defined_name_points_however_the_name_is_written(name, cell, where):
-    """The layout check's shortcut (a name written as the template writes it) agrees with name_points_at: the
-    form is refused as changed exactly when a field's name points elsewhere (a name the file lacks is not asked)."""
+    """The layout check agrees with name_points_at: the form is refused as changed exactly when a field's name
+    points elsewhere, however the name is written (a name the file lacks is not asked)."""
     from ledger_xl.ingest import _check_layout, _Refused
     from ledger_xl.layout import FORM_SHEET, TemplateMeta
     from ledger_xl.xlsxread import Package, Sheet, name_points_at

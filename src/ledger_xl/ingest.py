@@ -15,8 +15,7 @@ import re
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
-from itertools import chain, compress, count
-from operator import itemgetter, ne
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -55,7 +54,6 @@ from .xlsxread import (
     cells_within,
     exact_cell,
     name_points_at,
-    plain_refs,
     read_package,
     split_ref,
 )
@@ -317,9 +315,7 @@ def _identify(pkg: Package, key: bytes, ledger_id: str, ledger: Ledger, result: 
 def _check_layout(pkg: Package, form: Sheet, meta: TemplateMeta) -> None:
     """The form is the template's: locked content unchanged, input cells where they were and not merged."""
     changed = _changed_locked(form.cells, meta.locked)
-    defined = pkg.defined_names  # (a name written as the template writes it points at its cell: no call to ask)
-    moved = [fs for fs in meta.fields if fs.name in defined and defined[fs.name] not in plain_refs(FORM_SHEET, fs.cell)
-             and not name_points_at(pkg, fs.name, FORM_SHEET, fs.cell)]
+    moved = [fs for fs in meta.fields if fs.name in pkg.defined_names and not name_points_at(pkg, fs.name, FORM_SHEET, fs.cell)]
     if changed or moved:
         detail = "；".join(f"{c} 原为“{a_}”，现为“{b_}”" for c, e, a in changed[:5] for a_, b_ in [_diff(e, a)])
         if len(changed) > 5:
@@ -438,11 +434,15 @@ def _changed_locked(cells: Mapping[str, Cell], locked: list[tuple[str, str]]) ->
     to "" cell by cell."""
     if not isinstance(cells, GridCells):
         return [(ref, want, found) for ref, expected in locked if (found := _locked_text(cells, ref)) != (want := canonical(expected))]
-    raws = _grid_values(cells.rows, tuple(map(itemgetter(0), locked)))
+    rows = cells.rows
+    n = len(rows)
     changed = []
-    # only the cells whose value is not the very text the template wrote (most are: canonical alike, nothing to do)
-    for i in compress(count(), map(ne, raws, map(itemgetter(1), locked))):
-        (ref, expected), raw = locked[i], raws[i]
+    for ref, expected in locked:
+        r, c = split_ref(ref)
+        row = rows[r - 1] if 0 < r <= n else ()
+        raw = row[c - 1] if 0 < c <= len(row) else ""
+        if raw == expected:  # the very text the template wrote (most cells): canonical alike, nothing more to do
+            continue
         want = canonical(expected)
         if raw == want:
             continue
@@ -450,30 +450,6 @@ def _changed_locked(cells: Mapping[str, Cell], locked: list[tuple[str, str]]) ->
         if found != want:
             changed.append((ref, want, found))
     return changed
-
-
-def _grid_values(rows: Sequence[Sequence[object]], refs: tuple[str, ...]) -> list[object]:
-    """The grid's value at each of these cells, "" outside it (as GridCells.raw gives them), fetched in C: from the
-    grid laid flat, at places worked out once for a template's cells and grid size (see _flat_places)."""
-    width = len(rows[0]) if rows else 0
-    if len(set(map(len, rows))) > 1:  # (calamine's rows are all as wide: never seen)
-        return [_grid_value(rows, *split_ref(ref)) for ref in refs]
-    flat = [*chain.from_iterable(rows), ""]
-    return list(map(flat.__getitem__, _flat_places(refs, len(rows), width)))
-
-
-@functools.lru_cache(maxsize=256)
-def _flat_places(refs: tuple[str, ...], height: int, width: int) -> tuple[int, ...]:
-    """Where each cell stands in a grid of this size laid flat, row after row; outside it, the "" placed last."""
-    places = []
-    for r, c in map(split_ref, refs):
-        places.append((r - 1) * width + c - 1 if 0 < r <= height and 0 < c <= width else height * width)
-    return tuple(places)
-
-
-def _grid_value(rows: Sequence[Sequence[object]], r: int, c: int) -> object:
-    row = rows[r - 1] if 0 < r <= len(rows) else ()
-    return row[c - 1] if 0 < c <= len(row) else ""
 
 
 def _locked_text(cells: Mapping[str, Cell], ref: str) -> str:
@@ -680,7 +656,7 @@ def _cross_checks(result: ReturnRead, file: str) -> None:
         if v.task_id:
             by_task.setdefault(v.task_id, {})[v.kind] = v
     for tid, vals in by_task.items():
-        status = vals.get("deliv_status")
+        status = vals.get(_DELIVERABLE_STATUS)
         if status and status.text == DELIVERABLE_DONE:
             for need, label in (("deliv_date", "完成日期"), ("deliv_name", "文件名称")):
                 if need not in vals:

@@ -616,16 +616,6 @@ def _absolute_refs(sheet: str, cell: str) -> tuple[str, str]:
     return f"'{sheet}'!{target}", f"{sheet}!{target}"
 
 
-@functools.lru_cache(maxsize=16384)
-def plain_refs(sheet: str, cell: str) -> tuple[str, ...]:
-    """_absolute_refs, or none when `cell` is no cell reference: a defined name written as one of these points at
-    the cell (name_points_at says so without further ado), which a caller can test before calling it."""
-    try:
-        return _absolute_refs(sheet, cell)
-    except ValueError:
-        return ()
-
-
 def resolve_name(pkg: Package, name: str) -> tuple[str, str] | None:
     """A defined name's (sheet, cell) when it points at a single cell."""
     ref = pkg.defined_names.get(name)
