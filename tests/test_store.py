@@ -211,6 +211,38 @@ def test_a_version_8_store_gets_the_measured_index_by_equalities_holding_the_sam
         assert s.current_values() == before
 
 
+def test_a_version_9_store_gets_the_measured_index_by_return_and_task_reading_the_same_values_in_order(tmp_path, monkeypatch):
+    """Migration 10 keys the measured values' index by return then task (a read of every measured kind seeks
+    each return once) and indexes the current returns by period: the values read are those read before, in
+    period, return, then task, role, kind and index order; texts keep their order on the form."""
+    path = tmp_path / "old.sqlite"
+    monkeypatch.setattr(store_mod, "MIGRATIONS", store_mod.MIGRATIONS[:9])
+    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", 9)
+    form = [("2", "lead", "metric", 1, 5.0, None, "E3"), ("10", "lead", "metric", 0, 7.0, None, "E4"),
+            ("2", "lead", "progress", 0, None, "进展", "J3"), ("2", "lead", "metric", 0, 3.0, None, "E2"),
+            ("1", "responsible", "duty_count", 0, 2.0, None, "F9"), ("1", "lead", "deliv_status", 0, None, "已完成", "G9")]
+    with Store(path, create=True) as s, s.transaction():
+        _add(s, 0, "B", "2024M02", 0, "merged", form)
+        _add(s, 1, "A", "2024M02", 1, "merged", form[::-1])
+        _add(s, 2, "A", "2024M01", 2, "merged", form)
+    monkeypatch.undo()
+    with Store(path, readonly=True) as s:
+        before_all, before_texts = s.current_values(), s.current_values(kinds={"progress", "metric"})
+    with Store(path) as s:
+        names = {r[0] for r in s.db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert "current_returns_period" in names
+        index_sql = s.db.execute("SELECT sql FROM sqlite_master WHERE name = 'vals_measured'").fetchone()[0]
+        assert "(submission_id, task_id, role, kind, idx, num, text, cell)" in index_sql
+        measured = s.current_values(kinds=store_mod.MEASURED_KINDS)
+        assert s.current_values() == before_all  # all kinds: as on the form (texts among them)
+        assert s.current_values(kinds={"progress", "metric"}) == before_texts
+    expected = sorted((v for v in before_all if v.kind in store_mod.MEASURED_KINDS),
+                      key=lambda v: (v.period, v.submission_id, v.task_id, v.role, v.kind, v.idx))
+    assert measured == expected
+    assert [(v.period, v.bureau) for v in measured][::5] == [("2024M01", "A"), ("2024M02", "B"), ("2024M02", "A")]
+    assert [v.task_id for v in measured[:5]] == ["1", "1", "10", "2", "2"]  # text order: "10" before "2"
+
+
 def test_reads_filtered_in_sql_give_what_filtering_every_value_gives(tmp_path):
     """current_values by kind and period, latest_texts and history_values(resubmitted_only=True) against the
     same filters applied to every stored value."""
@@ -368,7 +400,7 @@ def test_the_measured_values_are_read_from_their_index_whole(tmp_path):
     from ledger_xl.model import Period
 
     assert CHECKED_KINDS | MASTER_KINDS <= store_mod.MEASURED_KINDS
-    index_sql = store_mod.MIGRATIONS[8][-1]
+    index_sql = store_mod.MIGRATIONS[9][1]
     assert index_sql.endswith(" WHERE " + store_mod.MEASURED_TERM[1:-1].replace("v.kind", "kind"))  # the index's own term
     with Store(tmp_path / "s.sqlite", create=True) as s:
         with s.transaction():
@@ -385,4 +417,6 @@ def test_the_measured_values_are_read_from_their_index_whole(tmp_path):
         assert len(measured) == 4, ran
         for plan in measured[:3]:
             assert "SEARCH v USING COVERING INDEX vals_measured" in plan, plan
+        # every measured kind: one seek a return (not one a kind), in the read's order as the indexes hold it (no sort)
+        assert "vals_measured (submission_id=?)" in measured[0] and "TEMP B-TREE" not in measured[0], measured[0]
         assert "vals_measured" not in measured[3]  # progress texts are not in it: read from the table

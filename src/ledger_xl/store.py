@@ -171,10 +171,20 @@ END""",
         " WHERE kind = 'deliv_date' OR kind = 'deliv_name' OR kind = 'deliv_no' OR kind = 'deliv_status'"
         " OR kind = 'duty_count' OR kind = 'ind_baseline' OR kind = 'ind_current' OR kind = 'ind_value' OR kind = 'metric'",
     ),
+    (  # 10: the same values, the index keyed by return then task (not kind): a read of every measured kind seeks each
+       #     return once, where SQLite turned the kinds' chain into nine seeks a return; and the current returns by
+       #     period, so that the read comes out in its order (period, return, task) without sorting (see
+       #     Store.current_values). At 10,080 stored returns that read took ~30% less time.
+        "DROP INDEX IF EXISTS vals_measured",
+        "CREATE INDEX IF NOT EXISTS vals_measured ON vals (submission_id, task_id, role, kind, idx, num, text, cell)"
+        " WHERE kind = 'deliv_date' OR kind = 'deliv_name' OR kind = 'deliv_no' OR kind = 'deliv_status'"
+        " OR kind = 'duty_count' OR kind = 'ind_baseline' OR kind = 'ind_current' OR kind = 'ind_value' OR kind = 'metric'",
+        "CREATE INDEX IF NOT EXISTS current_returns_period ON current_returns (period, id)",
+    ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
-# The kinds migration 9's index holds, and the term a query names them by: SQLite uses a partial index only for a
+# The kinds migration 10's index holds, and the term a query names them by: SQLite uses a partial index only for a
 # query whose WHERE has the index's own term, written out (a bound parameter is not known when the plan is made).
 MEASURED_KINDS = frozenset({"deliv_date", "deliv_name", "deliv_no", "deliv_status", "duty_count", "ind_baseline",
                             "ind_current", "ind_value", "metric"})
@@ -485,17 +495,21 @@ class Store:
 
     def current_values(self, up_to: Period | None = None, *, kinds: Iterable[str] | None = None,
                        periods: Iterable[str] | None = None) -> list[StoredValue]:
-        """Values of each bureau's current submission per period, in period order (as text), then as received:
-        of periods up to `up_to`, of `periods`, of `kinds`, when given. The filters are the query's, so that a
-        command needing the numbers, or one period's texts, reads those and not every value ever stored."""
+        """Values of each bureau's current submission per period, in period order (as text), then as received,
+        and within a return as on its form (only measured kinds: by task, role, kind and index, the order their
+        index holds them in, so that their read needs no sort). Of periods up to `up_to`, of `periods`, of
+        `kinds`, when given. The filters are the query's, so that a command needing the numbers, or one
+        period's texts, reads those and not every value ever stored."""
         conds: list[str] = []
         params: list[object] = []
+        within = "v.rowid"
         if kinds is not None:
             kind_list = sorted(kinds)
             conds.append(f"v.kind IN ({','.join('?' * len(kind_list))})")
             params += kind_list
-            if set(kind_list) <= MEASURED_KINDS:  # read from the index of measured values (migration 9)
+            if set(kind_list) <= MEASURED_KINDS:  # read from the index of measured values (migration 10), in its order
                 conds.append(MEASURED_TERM)
+                within = "v.task_id, v.role, v.kind, v.idx"
         if up_to is not None or periods is not None:
             codes = self.periods_with_returns()
             if up_to is not None:
@@ -510,7 +524,7 @@ class Store:
             CROSS JOIN submissions s ON s.id = cur.id
             CROSS JOIN vals v ON v.submission_id = s.id
             {"WHERE " + " AND ".join(conds) if conds else ""}
-            ORDER BY s.period, s.id, v.rowid""", params).fetchall()
+            ORDER BY cur.period, cur.id, {within}""", params).fetchall()
         return list(map(StoredValue._make, rows))
 
     def latest_texts(self, kind: str, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str]]:
