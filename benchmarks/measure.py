@@ -18,6 +18,43 @@ from typing import Any
 CHUNK = 8  # files per round trip to a worker, as ingest sends them
 
 
+# ------------------------------------------------------------------ imports, before every timer
+
+# Every reader is timed after its imports, in its own fresh interpreter, as the issue asks of the naive one: the
+# naive reader's pandas and openpyxl (and one file read, for read_excel's own lazy imports), the floors' pool and
+# calamine, ingest's stages, pool and master-ledger writer. What these imports take is reported beside.
+
+
+def import_floor() -> float:
+    """The floors' imports (the process pool, calamine, lxml): seconds."""
+    t = time.perf_counter()
+    import concurrent.futures.process  # noqa: F401
+    import multiprocessing  # noqa: F401
+    import zipfile  # noqa: F401
+
+    import python_calamine  # noqa: F401
+    from lxml import etree  # noqa: F401
+
+    return time.perf_counter() - t
+
+
+def import_ingest() -> float:
+    """What `ingest` imports on its first call (its stages, the worker pool, the master ledger's writer): seconds."""
+    t = time.perf_counter()
+    import concurrent.futures.process  # noqa: F401
+    import multiprocessing  # noqa: F401
+    import zoneinfo  # noqa: F401
+
+    import xlsxwriter  # noqa: F401
+
+    import ledger_xl.intake  # noqa: F401
+    import ledger_xl.ledger_book  # noqa: F401
+    import ledger_xl.returns  # noqa: F401
+    import ledger_xl.status  # noqa: F401
+
+    return time.perf_counter() - t
+
+
 # ------------------------------------------------------------------ floors
 
 
