@@ -393,7 +393,7 @@ def test_the_bounded_reads_find_their_rows_by_index_not_by_reading_every_submiss
 
 def test_the_measured_values_are_read_from_their_index_whole(tmp_path):
     """Every check and master-ledger rebuild reads the current returns' measured values (CHECKED_KINDS and
-    MASTER_KINDS): from migration 9's partial index, which holds them whole — no row lookup in the table — and
+    MASTER_KINDS): from migration 10's partial index, which holds them whole — no row lookup in the table — and
     which SQLite uses only when the query names its kinds as the index does (MEASURED_TERM); texts are not in it."""
     from ledger_xl.checks import CHECKED_KINDS
     from ledger_xl.ledger_book import MASTER_KINDS
