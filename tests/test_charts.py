@@ -33,7 +33,9 @@ MIX = ({s: (k * 37) % 230 + 1 for k, s in enumerate(STATUSES)}, "2025年12月重
 ROOM_MM = chart_room_mm(Writer(FONT_PROFILES["gb2312"]).text_area_mm()[1])
 CASES = {"8-statuses": BARS, "30-bars-long-last": BARS[:25] + EDGES, "5-bars": BARS[:3] + EDGES, "2-bars": EDGES,
          "one-status": [EDGES[1]] * 30, "below-zero": [MetricBar("C03-2.新增充电桩", 0.5, -0.2, "滞后"), EDGES[0]], "longer-labels": [MetricBar(b.label + b.label[:10], b.planned_share, b.actual_share, b.status)
-                                                          for b in BARS]}
+                                                          for b in BARS],
+         # shares as a report prints them, two decimals: the widest labels ("116.38%（超额完成）")
+         "decimal-shares": [MetricBar(b.label, b.planned_share, round(b.actual_share + 0.00375, 6), b.status) for b in BARS]}
 
 
 def _metric(bars: list[MetricBar]) -> tuple[charts.Chart, Any]:
@@ -157,6 +159,17 @@ def test_every_text_is_set_in_the_reports_font(chart):  # type: ignore[no-untype
     for rpr in props:
         assert [rpr.find(f"a:{k}", NS).get("typeface") for k in ("latin", "ea", "cs")] == [FONT] * 3
     assert root.find("c:lang", NS).get("val") == "zh-CN"
+
+
+def test_a_bar_reads_its_share_as_the_report_writes_it():
+    """The bar's label and the report's table say the same share (116.25%, not 116% beside 116.25%), and a bar
+    short of its total never reads 100%."""
+    from ledger_xl.report import pct
+
+    assert bar_label(MetricBar("x", 1.0, 1.1625, "超额完成")) == "116.25%（超额完成）" == pct(1.1625) + "（超额完成）"
+    assert bar_label(MetricBar("x", 1.0, 0.996, "滞后")) == "99.6%（滞后）"
+    assert bar_label(MetricBar("x", 1.0, 0.99996, "滞后")) == "99.99%（滞后）"
+    assert bar_label(MetricBar("x", 1.0, 1.0, "已完成")) == "100%（已完成）"
 
 
 def test_status_chart_labels_and_patterns_each_status():

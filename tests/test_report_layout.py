@@ -125,6 +125,7 @@ def test_nothing_is_cut_and_numbers_read_as_people_write_them(sent):
     assert not [t for t in texts if "…" in t and "“" not in t]  # the report's own text is never cut
     assert not [t for t in texts if re.search(r"\d\.0%|\.\d*0%", t)]
     assert pct(1) == "100%" and pct(0.875) == "87.5%" and pct(0.0871) == "8.71%" and pct(None) == "—"
+    assert pct(0.99996) == "99.99%" and pct(1.00004) == "100%"  # short of the whole never reads 100%
 
 
 def test_properties_are_in_schema_order(sent):

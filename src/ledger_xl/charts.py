@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .model import pct
 from .status import SHOWN_ORDER, Status
 
 C_NS = "http://schemas.openxmlformats.org/drawingml/2006/chart"
@@ -86,7 +87,8 @@ def gap_width(pitch: float, bar: float) -> int:
 
 
 def bar_label(b: MetricBar) -> str:
-    return f"{b.actual_share * 100:.0f}%（{b.status}）"
+    """The share as the report's table beside the chart writes it (a bar at 99.6% never reads 100%)."""
+    return f"{pct(b.actual_share)}（{b.status}）"
 
 
 def shown_share(b: MetricBar) -> float:

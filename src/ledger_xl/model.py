@@ -625,3 +625,14 @@ def fmt_number(v: float | int | None) -> str:
     if float(v).is_integer():
         return str(int(v))
     return f"{v:.4f}".rstrip("0").rstrip(".")
+
+
+def pct(x: float | None) -> str:
+    """A share as people write it, the same in a report's text, its tables and its charts: 100%, 87.5%, 8.71% (no
+    trailing zeros), — when unknown; a share short of the whole never reads 100% (99.996% shows 99.99%)."""
+    if x is None:
+        return "—"
+    shown = round(x * 100, 2)
+    if shown >= 100 > x * 100:
+        shown = 99.99
+    return fmt_number(shown) + "%"

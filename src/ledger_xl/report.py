@@ -23,7 +23,7 @@ from .checks import CheckResult, TaskCheck
 from .codes import Code
 from .findings import LedgerError
 from .fsutil import atomic_path
-from .model import DEFAULT_ISSUER, Ledger, Period, fmt_number
+from .model import DEFAULT_ISSUER, Ledger, Period, fmt_number, pct
 from .reporting import LATE, MISSING, MISSING_OVERDUE, ON_TIME, REFUSED
 from .status import BEHIND, NO_DATA, SHOWN_ORDER, Status
 
@@ -611,13 +611,6 @@ class Writer:
 
 
 # ---------------------------------------------------------------- content
-
-
-def pct(x: float | None) -> str:
-    """A share as people write it: 100%, 87.5%, 8.71% (no trailing zeros), — when unknown."""
-    if x is None:
-        return "—"
-    return fmt_number(round(x * 100, 2)) + "%"
 
 
 def _list(names: list[str]) -> str:
