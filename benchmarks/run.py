@@ -148,9 +148,10 @@ def _ingest_round(tmp: Path, definition: Path, returns: Path, n: int, i: int, li
                                f"r = ingest(Path({str(ws)!r}), [Path({str(returns)!r})])\n"
                                f"assert sum(o.status == 'merged' for o in r.outcomes) == {n}\n"
                                "print(r.seconds['validate_merge'], imported)")
-    load = _load(listing) + "measure.import_floor()\n"
-    t_par = _child_seconds(load, "measure.floor_parallel(ALL)")
-    t_single = _child_seconds(load, "measure.floor_single(ALL)")
+    load = _load(listing)
+    floors = load + "measure.import_floor()\n"
+    t_par = _child_seconds(floors, "measure.floor_parallel(ALL)")
+    t_single = _child_seconds(floors, "measure.floor_single(ALL)")
     t_naive = _child_seconds(load + "measure.warm_naive(Path(L['warm']))\n", "measure.naive(SAMPLE)")
     k = len(json.loads(listing.read_text())["sample"])
     validate_merge, imported = map(float, said[-1].split())
