@@ -342,7 +342,9 @@ def _read_fields(pkg: Package, cells: Mapping[str, Cell], fields: list[FieldSpec
             r, c = split_ref(fs.cell)
             row = rows[r - 1] if 0 < r <= n else ()
             raw = row[c - 1] if 0 < c <= len(row) else ""
-            if type(raw) is str and not _HIDDEN_RE.search(raw) and (text := raw.strip()):
+            # (a printable text holds no control or format character, which is all _HIDDEN_RE looks for; a text
+            # with a line break is not printable, and is searched)
+            if type(raw) is str and (raw.isprintable() or not _HIDDEN_RE.search(raw)) and (text := raw.strip()):
                 values.append(_AS_VALUE((fs.task_id, fs.role, fs.kind, fs.index, None, text, fs.cell)))
                 typed.append([fs.task_id, fs.kind, fs.index, fs.cell, "s", raw])
                 continue
