@@ -18,6 +18,7 @@ from lxml import etree
 from ledger_xl import charts
 from ledger_xl.charts import C_NS, CONTENT_TYPE, PATTERNS, PLAN_SERIES, MetricBar, bar_label, shown_share
 from ledger_xl.charts import text_pt as text_pt_of
+from ledger_xl.model import pct
 from ledger_xl.report import FONT_PROFILES, Writer, chart_room_mm
 from ledger_xl.status import SHOWN_ORDER, Status
 
@@ -187,7 +188,12 @@ def test_status_chart_labels_and_patterns_each_status():
     assert [_fill(d.find("c:spPr", NS)) for d in ser.iterfind("c:dPt", NS)] == \
         [(PATTERNS[s], s.chart_color.lstrip("#").upper()) for s in SHOWN_ORDER]
     texts = [d.findtext("c:tx//a:t", namespaces=NS) for d in ser.iterfind("c:dLbls/c:dLbl", NS)]
-    assert texts == [f"{counts[s]}项（{counts[s] / total * 100:.0f}%）" for s in STATUSES]
+    assert texts == [f"{counts[s]}项（{pct(counts[s] / total)}）" for s in STATUSES]
+    nearly = charts.status_mix({"已完成": 579, "滞后": 1}, "x", FONT, 46)  # a province's 580 tasks, one late
+    assert nearly is not None
+    (_, ser), = _series(etree.fromstring(nearly.xml))
+    assert [d.findtext("c:tx//a:t", namespaces=NS) for d in ser.iterfind("c:dLbls/c:dLbl", NS)] == \
+        ["579项（99.83%）", "1项（0.17%）"]  # not 100% beside 0%, as whole percents had it
     assert charts.status_mix({s: 0 for s in STATUSES}, "x", FONT, 46) is None
     assert charts.metric_progress([], "x", FONT, ROOM_MM) is None
 

@@ -465,7 +465,7 @@ def status_mix(counts: dict[str, int], title: str, font: str, height_mm: float) 
         return None
     total = sum(n for _, n in items)
     width, size, label_size = WIDTH_MM * PT_PER_MM, 9.0, 9.0
-    texts = [f"{n}项（{n / total * 100:.0f}%）" for _, n in items]
+    texts = [f"{n}项（{pct(n / total)}）" for _, n in items]  # as every share is written: 579 of 580 is not 100%
     col = max(text_pt(s, size) for s, _ in items) + LABEL_GAP_PT + 8
     label_w = max(text_pt(t, label_size) for t in texts) + 1.5 * label_size + LABEL_GAP_PT
     top, below = TOP_PT, 4 + 9 * LINE + 4 + 9 * LINE + 8
