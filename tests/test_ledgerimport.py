@@ -498,3 +498,25 @@ def test_leading_group_members_are_read_from_the_notes(tmp_path):
     shape.below = ["注：领导小组成员单位：市发展改革委、市统计局、市科技局。"]
     ledger = import_ledger(write_docx(shape, tmp_path / "x.docx")).ledger
     assert sorted(ledger.members()) == ["市发展改革委", "市科技局", "市统计局"]
+
+
+@pytest.mark.parametrize("ext", ["docx", "xlsx"])
+def test_role_words_labels_and_deng_are_not_part_of_unit_names(tmp_path, ext):
+    """"A牵头，B、C配合", "牵头单位：A；配合单位：B", "A等相关单位", "A、B等": the units are A, B and C, each once,
+    the one said to lead leads, and no template goes to "市财政局等" beside 市财政局."""
+    from ledger_shapes import Shape
+
+    rows = [["序号", "重点任务", "完成时限", "责任单位"],
+            ["1", "完善统计监测制度", "2026年底前", "市发展改革委牵头，市财政局、市统计局配合"],
+            ["2", "推进工业互联网建设", "2026年底前", "牵头单位：市工业和信息化局；配合单位：市通信发展办"],
+            ["3", "开展数字乡村试点", "2026年底前", "市农业农村局等相关单位"],
+            ["4", "落实减税降费政策", "2026年底前", "市税务局（牵头）、市财政局等"]]
+    shape = Shape("t", ["2026年重点任务台账"], rows)
+    path = write_docx(shape, tmp_path / "x.docx") if ext == "docx" else write_xlsx(shape, tmp_path / "x.xlsx")
+    ledger = import_ledger(path).ledger
+    leads = {t.id: t.lead for t in ledger.tasks}
+    others = {t.id: t.responsible for t in ledger.tasks}
+    assert leads == {"1": ["市发展改革委"], "2": ["市工业和信息化局"], "3": ["市农业农村局"], "4": ["市税务局"]}
+    assert others == {"1": ["市财政局", "市统计局"], "2": ["市通信发展办"], "3": [], "4": ["市财政局"]}
+    assert sorted(b.name for b in ledger.bureaus) == sorted(
+        ["市发展改革委", "市财政局", "市统计局", "市工业和信息化局", "市通信发展办", "市农业农村局", "市税务局"])

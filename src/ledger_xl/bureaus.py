@@ -24,6 +24,12 @@ _GROUP_RE = re.compile(r"^各.{1,16}$|直各(部门|单位)$|^(有关|相关)(�
 _DEPARTMENT_RE = re.compile(r"(局|委|委员会|办|办公室|厅|署|支队|大队)$")
 _NOT_DEPARTMENT_RE = re.compile(r"社|公司|集团|银行|报|电视台|广播|大学|学院|学校|医院|协会|商会|联合会")
 _ROLE_NOTE_RE = re.compile(r"[（(](牵头|配合|参与|协助|负责)[）)]$")
+# the same said without brackets: "市发展改革委牵头", "市统计局配合" (a unit's name never ends in these words)
+_ROLE_WORD_RE = re.compile(r"(?<=.{2})(牵头|配合|参与|协助|负责)$")
+# a label before the name: "牵头单位：县工信局", "配合单位：县通信发展办"
+_ROLE_LABEL_RE = re.compile(r"^(牵头单位|牵头部门|主责单位|牵头|责任单位|责任部门|配合单位|配合部门|协办单位|参与单位|配合)\s*[:：]\s*")
+# "市财政局等", "县农业农村局等相关单位": the list goes on; the name is what comes before 等
+_AND_OTHERS_RE = re.compile(r"(?<=.{2})等(?:(?:相关|有关|其他)?(?:单位|部门))?$")
 _NONE = ("—", "-", "无", "－", "/", "——")
 
 
@@ -66,9 +72,16 @@ def is_group(name: str) -> bool:
 
 
 def role_note(name: str) -> tuple[str, str | None]:
-    """"市发展改革委（牵头）" → ("市发展改革委", "牵头"); a name without such a note → (name, None)."""
-    m = _ROLE_NOTE_RE.search(name)
-    return (name[: m.start()].strip(), m.group(1)) if m else (name, None)
+    """"市发展改革委（牵头）", "市发展改革委牵头" or "牵头单位：市发展改革委" → ("市发展改革委", "牵头"); a
+    name without such a note → (name, None). A trailing 等 (等相关单位) is not part of the name either."""
+    note: str | None = None
+    if (label := _ROLE_LABEL_RE.match(name)) is not None:
+        name, note = name[label.end() :].strip(), _label_note(label)
+    name = _AND_OTHERS_RE.sub("", name).strip()
+    m = _ROLE_NOTE_RE.search(name) or _ROLE_WORD_RE.search(name)
+    if m:
+        name, note = name[: m.start()].strip(), m.group(1)
+    return _AND_OTHERS_RE.sub("", name).strip(), note
 
 
 def split_bureaus_noted(text: str) -> tuple[list[str], list[tuple[str, str]], list[str]]:
@@ -77,8 +90,14 @@ def split_bureaus_noted(text: str) -> tuple[list[str], list[tuple[str, str]], li
     restored: list[tuple[str, str]] = []
     noted_lead: list[str] = []
     prefix = ""
+    labelled: str | None = None  # "牵头单位：A、B；配合单位：C": a label speaks for the names after it, up to the next
     for raw in split_list(text):
+        if (label := _ROLE_LABEL_RE.match(raw)) is not None:
+            raw, labelled = raw[label.end() :].strip(), _label_note(label)
         name, note = role_note(raw)
+        note = note or labelled
+        if not name:
+            continue
         if _ALL_MEMBERS_RE.match(name):
             name = ALL_MEMBERS
         elif is_group(name):
@@ -93,6 +112,11 @@ def split_bureaus_noted(text: str) -> tuple[list[str], list[tuple[str, str]], li
         if name not in out:
             out.append(name)
     return out, restored, noted_lead
+
+
+def _label_note(label: re.Match[str]) -> str | None:
+    word = label.group(1)
+    return "牵头" if word.startswith(("牵头", "主责")) else None if word.startswith("责任") else "配合"
 
 
 def split_bureaus(text: str) -> list[str]:

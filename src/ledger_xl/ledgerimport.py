@@ -387,9 +387,12 @@ def _units_of_row(ctx: _Ctx, ri: int, row: list[TCell]) -> tuple[list[str], list
             lead, responsible = marked, [n for n in lead if n not in marked]
         elif len(lead) > 1:
             lead, responsible = lead[:1], lead[1:]
-    elif noted2:
-        lead += [n for n in noted2 if n not in lead]
-        responsible = [n for n in responsible if n not in noted2]
+    else:
+        if noted and len(noted) < len(lead):  # "A牵头，B、C配合" in the lead column: B and C are not leads
+            lead, responsible = noted, [n for n in lead if n not in noted] + responsible
+        if noted2:
+            lead += [n for n in noted2 if n not in lead]
+            responsible = [n for n in responsible if n not in noted2]
     return lead, [n for n in responsible if n not in lead]
 
 
