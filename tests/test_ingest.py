@@ -70,7 +70,7 @@ def test_merge__master_ledger_matches_what_was_typed_cell_for_cell(workspace, te
 
 
 @pytest.mark.parametrize("typed, expected", [
-    ("１２", 12), ("12个", 12), ("1,200", 1200), (" 7 ", 7), ("3辆", 3), ("0", 0), (4.0, 4), ("１２个", 12),
+    ("１２", 12), ("12个", 12), ("1,200", 1200), (" 7 ", 7), ("3 个", 3), ("0", 0), (4.0, 4), ("１２个", 12),
 ])
 def test_normalise__quantities(workspace, templates_2024h1, typed, expected):
     fill(templates_2024h1, "市交通运输局", workspace / "inbox", {("9", "metric", 0): typed})
@@ -119,6 +119,8 @@ def test_normalise__dates(workspace, templates_2024h1, typed, expected):
     (("9", "metric", 0), "三", "bad-value", "阿拉伯数字"),
     (("9", "metric", 0), "-2", "bad-value", "负数"),
     (("9", "metric", 0), "已完成两个", "bad-value", "不是数字"),
+    (("9", "metric", 0), "12吨", "bad-value", "不是本栏的单位（个）"),  # another unit is refused, never dropped
+    (("12", "metric", 0), "200元", "bad-value", "不是本栏的单位（辆）"),
     (("9", "metric", 0), "=1+1", "formula-no-value", "公式"),
     (("9", "metric", 0), None, "missing", "未填写"),
     (("7", "duty_count", 0), "1.5", "bad-value", "整数"),
@@ -150,6 +152,30 @@ def test_unreadable_values_become_findings_and_the_file_is_not_merged(workspace,
         assert errors[0].value == typed
     with Store(workspace / "ledger.sqlite") as store:
         assert store.current_values() == []  # nothing half-merged
+
+
+@pytest.mark.parametrize("typed, expected", [("2万辆", 20000), ("1.2万", 12000), ("300辆", 300), ("3个", 3)])
+def test_a_count_typed_in_wan_is_read_in_the_fields_unit_and_said(workspace, templates_2024h1, typed, expected):
+    """"2万辆" where vehicles are counted is 20000 of them (it was read as 2), with a 提示 at its cell saying so;
+    the field's own unit, or 个 for a count of things, is simply read."""
+    src = templates_2024h1 / "市交通运输局.xlsx"
+    key = ("12", "metric", 0)
+    (spec,) = [f for f in fields_of(src) if (f.task_id, f.kind, f.index) == key]
+    assert spec.unit == "辆"
+    values = complete_values(src)
+    values[key] = typed
+    fill_template(src, workspace / "inbox" / "交通.xlsx", values)
+    (o,) = ingest(workspace).outcomes
+    assert o.status == "merged"
+    said = [f for f in o.findings if f.code == "unit-converted"]
+    if "万" in typed:
+        assert [(f.cell, f.severity) for f in said] == [(spec.cell, Severity.WARNING)]
+        assert f"折算为 {expected}" in said[0].message and typed in said[0].message
+    else:
+        assert said == []
+    with Store(workspace / "ledger.sqlite") as store:
+        (v,) = [v for v in store.current_values() if (v.task_id, v.kind, v.idx) == key]
+    assert v.num == expected
 
 
 def _bad_files(tmp: Path, templates: Path) -> dict[str, tuple[Path, str, str]]:

@@ -17,6 +17,7 @@ from ledger_xl.targets import (
     parse_quantity_cell,
     parse_ratio,
     ratio_of_time,
+    read_count,
     time_of_serial,
     time_of_text,
 )
@@ -37,6 +38,24 @@ def test_parse_count__accepts_what_people_type(typed, expected):
 def test_parse_count__refuses_with_a_reason(typed, why):
     with pytest.raises(NumberError, match=why):
         parse_count(typed)
+
+
+@pytest.mark.parametrize("typed, unit, expected, note", [
+    ("2万辆", "辆", 20000, "折算为 20000"), ("1.2万", "辆", 12000, "折算为 12000"), ("5200人", "万人", 0.52, "折算为 0.52"),
+    ("8000万元", "亿元", 0.8, "折算为 0.8"), ("5200万", "万人", 5200, None), ("3个", "座", 3, None), ("1次", "次", 1, None),
+    ("12", "个", 12, None), ("3辆", None, 3, None), ("3.5万亩", "亩", 35000, "折算为 35000"),
+])
+def test_read_count__in_the_fields_unit(typed, unit, expected, note):
+    n, said = read_count(typed, unit)
+    assert n == pytest.approx(expected) and (said is None) == (note is None)
+    assert note is None or note in said
+
+
+@pytest.mark.parametrize("typed, unit", [("12吨", "个"), ("200元", "辆"), ("52000元", "万人"), ("50平方米", "个"), ("12辆", "个"),
+                                         ("2家企业", "家"), ("5万", None)])
+def test_read_count__another_unit_is_refused_never_dropped(typed, unit):
+    with pytest.raises(NumberError, match="不是本栏的单位" if unit else "不是数字"):
+        read_count(typed, unit)
 
 
 def test_parse_count__integer_required():

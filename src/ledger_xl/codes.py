@@ -188,6 +188,7 @@ class Code(StrEnum):
     INVISIBLE_CHARS = ("invisible-chars", W, "{where}含有不可见的文字方向控制符或零宽字符（会改变或隐藏显示的内容），已去除。")
     CONTROL_CHARS = ("control-chars", W, "{where}含有不可见的控制字符，已去除。")
     BAD_VALUE = ("bad-value", E, "{where}填的“{typed}”{problem}。{fix}")
+    UNIT_CONVERTED = ("unit-converted", W, "{where}填的“{typed}”{note}。如有误，请改正后重新报送。")
     TIME_AS_RATIO = ("time-as-ratio", W, "{where}填的比值被 Excel/WPS 存成了时间 {time}，已按比值 {ratio} 读取（即 {read}）。"
                      "如不对请改正后重报；填比值时可在前面加英文单引号，如 '3.5:1，就不会变成时间。")
     TIME_VALUE = ("time-value", E, "{where}填的内容被 Excel/WPS 存成了时间 {time}（输入带冒号的内容时会这样），不能当作{what}。请{fix}。")

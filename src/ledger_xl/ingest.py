@@ -37,10 +37,10 @@ from .layout import (
 from .model import Ledger, Period, is_countable
 from .targets import (
     NumberError,
-    parse_count,
     parse_percent,
     parse_ratio,
     ratio_of_time,
+    read_count,
     time_of_serial,
     time_of_text,
 )
@@ -552,15 +552,13 @@ def _parse_field(fs: FieldSpec, kind: str, cell: Cell, finding: Callable[..., No
     """(number, text) of a filled cell by its field's kind; NumberError says why it cannot be read."""
     if kind in ("number", "integer", "percent-or-ratio") and (time := _typed_time(cell)) is not None:
         return _from_time(fs, kind, time, finding), None
-    if kind == "number" and fs.kind == "metric" and is_countable(fs.unit):  # 个、家、座…: whole things only
-        num = parse_count(cell.value)
-        if not num.is_integer():
+    if kind in ("number", "integer"):
+        num, converted = read_count(cell.value, fs.unit, integer=kind == "integer")
+        if kind == "number" and fs.kind == "metric" and is_countable(fs.unit) and not num.is_integer():  # 个、家、座…
             raise NumberError(f"不是整数：按{fs.unit}计数，请填写整数，例如 {int(num)}")
+        if converted:  # "2万辆" where 辆 are counted: 20000, said
+            finding(Code.UNIT_CONVERTED, typed=_short(_raw_text(cell), 30), note=converted)
         return num, None
-    if kind == "number":
-        return parse_count(cell.value), None
-    if kind == "integer":
-        return parse_count(cell.value, integer=True), None
     if kind == "percent-or-ratio" and fs.unit == "%":
         # the template formats this cell as a percentage: a number there is a fraction (0.18 = 18%)
         return parse_percent(cell.value, cell_is_percent_formatted=cell.kind == "n"), None

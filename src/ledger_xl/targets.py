@@ -12,7 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from .model import Change, Indicator, Metric, Op, Target
+from .model import Change, Indicator, Metric, Op, Target, fmt_number
 
 
 class _LazyPattern:
@@ -472,8 +472,25 @@ def _prep(text: str) -> str:
 
 def parse_count(value: object, *, integer: bool = False) -> float:
     """A typed quantity: 12, "12", "１２个", "1,200", " 3辆 ". Refuses "约5个", "三", negatives."""
+    return read_count(value, None, integer=integer)[0]
+
+
+# a number and what follows it: a unit, 万 or 亿 alone (1.2万), or anything else (judged by read_count)
+_TYPED_ANY_RE = re.compile(r"^(?P<sign>[-+])?(?P<num>\d+(?:\.\d+)?|\.\d+)\s*(?P<unit>\D*?)$")
+_SCALES = {"万": 10_000, "亿": 100_000_000}
+# a count of things: "个" may stand for any of them (3个 in a field counted in 座), never for a measure (元, 吨, 公里)
+_CLASSIFIERS = frozenset("个家座辆户所项处条台艘架间栋幢套部张本册篇批场起宗件只")
+
+
+def read_count(value: object, unit: str | None, *, integer: bool = False) -> tuple[float, str | None]:
+    """A typed quantity in the field's `unit`, and how it was converted when the unit typed says another scale
+    ("2万辆" in a field counted in 辆 is 20000; "5200人" in one counted in 万人 is 0.52): None when it was not.
+
+    A unit typed that is not the field's (12吨 where 个 are counted, 200元 where 辆 are) is refused, never
+    dropped; with no `unit` (a ledger's own figures) any unit on the list is taken as written."""
     if isinstance(value, bool):
         raise NumberError("不是数字")
+    note = None
     if isinstance(value, int | float):
         n = float(value)
     else:
@@ -484,10 +501,10 @@ def parse_count(value: object, *, integer: bool = False) -> float:
             raise NumberError("是约数，请填写具体数字")
         if _CN_NUMERAL_RE.match(t):
             raise NumberError("请用阿拉伯数字填写（例如 3），不要用汉字数字")
-        m = _TYPED_RE.match(t)
+        m = _TYPED_ANY_RE.match(t)
         if not m or m.group("unit") == "%":
             raise NumberError("不是数字")
-        n = float(m.group("num"))
+        n, note = _in_unit(m.group("num"), m.group("unit"), unit)
         if m.group("sign") == "-":
             n = -n
     if n != n or n in (float("inf"), float("-inf")):
@@ -496,7 +513,35 @@ def parse_count(value: object, *, integer: bool = False) -> float:
         raise NumberError("不能为负数")
     if integer and not float(n).is_integer():
         raise NumberError("应为整数")
-    return n
+    return n, note
+
+
+def _scale_of(unit: str) -> tuple[int, str]:
+    """(10000, "人") for 万人, (1, "辆") for 辆: the scale a unit is written in and what it counts."""
+    if len(unit) > 1 and unit[0] in _SCALES:
+        return _SCALES[unit[0]], unit[1:]
+    return (_SCALES[unit], "") if unit in _SCALES else (1, unit)
+
+
+def _in_unit(num: str, typed: str, unit: str | None) -> tuple[float, str | None]:
+    """The number typed before `typed` (a unit, or nothing) in the field's `unit`; see read_count."""
+    from decimal import Decimal
+
+    typed, unit = typed.strip(), (unit or "").strip()
+    if not typed or typed == unit:
+        return float(num), None
+    if not unit:
+        if typed not in UNITS:
+            raise NumberError("不是数字")
+        return float(num), None
+    (s1, base1), (s2, base2) = _scale_of(typed), _scale_of(unit)
+    base1 = base1 or base2  # "1.2万" where 辆 are counted: 1.2万辆
+    if base1 != base2 and not (base1 == "个" and base2 in _CLASSIFIERS):
+        raise NumberError(f"的单位“{typed}”不是本栏的单位（{unit}），请按{unit}只填写数字")
+    if s1 == s2:
+        return float(num), None
+    n = float(Decimal(num) * s1 / s2)
+    return n, f"按本栏单位（{unit}）折算为 {fmt_number(n)}"
 
 
 def parse_percent(value: object, *, cell_is_percent_formatted: bool = False) -> float:
