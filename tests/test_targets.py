@@ -18,6 +18,7 @@ from ledger_xl.targets import (
     parse_ratio,
     ratio_of_time,
     read_count,
+    text_metrics,
     time_of_serial,
     time_of_text,
 )
@@ -172,3 +173,14 @@ def test_period_parse__refuses_nonsense():
 def test_period_order_and_previous():
     assert Period.parse("2024H1").previous() == Period.parse("2023H2")
     assert Period.parse("2023H2") < Period.parse("2024H1")
+
+
+def test_a_thousands_separator_in_a_ledger_figure_is_part_of_the_number():
+    """"新增学位1,200个" is 1200 (it was read as 200), in a task's text, a year cell and a metric's name; a comma
+    that is not grouping thousands stays a comma."""
+    assert find_total("新增学位1,200个", "个") == find_total("新增学位1，200个", "个")
+    assert find_total("新增学位1,200个", "个").value == 1200  # type: ignore[union-attr]
+    assert [(q.value, q.unit) for q in parse_quantity_cell("2,400户")] == [(2400, "户")]  # type: ignore[union-attr]
+    (metric, _), = text_metrics("新增学位1,200个", 2026)
+    assert (metric.name, metric.target.value) == ("新增学位", 1200)  # type: ignore[union-attr]
+    assert parse_count("1,200") == 1200 and find_total("2024年完成3，2025年完成5个", "个").value == 5  # type: ignore[union-attr]

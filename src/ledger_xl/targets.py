@@ -58,11 +58,16 @@ def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+# a comma between digits that groups thousands (1,200 and 1，200; not 3，2025年): read as no comma, else "1,200个"
+# would be read as 200个
+_THOUSANDS_RE = re.compile(r"(?<=\d)[,，](?=\d{3}(?:\D|$))")
+
+
 def clean(text: object) -> str:
-    """Cell text as a person reads it: NFKC-normalised only for searching, stripped."""
+    """Cell text as a person reads it: NFKC-normalised only for searching, thousands unseparated, stripped."""
     if text is None:
         return ""
-    return nfkc(str(text)).replace("\u3000", " ").strip()
+    return _THOUSANDS_RE.sub("", nfkc(str(text))).replace("\u3000", " ").strip()
 
 
 # ---------------------------------------------------------------- plan text
@@ -121,7 +126,7 @@ _NAME_STRIP_RE = _lazy(rf"(?:{_OP_RE})?\s*(?:{_NUM}\s*(?:{_UNIT_RE})?)?[。.，,
 
 def metric_name(task_text: str) -> str:
     """A short name for a single metric: the task text up to its number, or its first clause."""
-    t = str(task_text or "").strip()
+    t = _THOUSANDS_RE.sub("", str(task_text or "")).strip()
     first = re.split(r"[，,；;。]", t)[0]
     m = re.search(rf"(?:{_OP_RE})?\s*{_NUM}\s*(?:{_UNIT_RE})", first)
     name = first[: m.start()] if m else first
@@ -157,7 +162,7 @@ def _indicator_op(m: re.Match[str]) -> Op:
 def parse_indicators(text: str) -> list[Indicator]:
     """Thresholds such as "比例≥20%", "比值≤4：1", "较期初降低的比例≥10%", "增长6%左右", "控制在5.5%以内"."""
     out: list[Indicator] = []
-    t = str(text or "").replace("\n", "").strip()
+    t = _THOUSANDS_RE.sub("", str(text or "")).replace("\n", "").strip()
     for clause in re.split(r"[；;。]", t):
         for m in _IND_RE.finditer(clause):
             # the sentence fragment that names what is measured: back to the previous comma with content
@@ -465,7 +470,7 @@ _CN_NUMERAL_RE = re.compile(r"^[零〇一二两三四五六七八九十百千万
 def _prep(text: str) -> str:
     t = nfkc(text).replace("\u3000", " ").strip()
     t = t.replace("\u2212", "-").replace("－", "-").replace("﹣", "-")
-    t = re.sub(r"(?<=\d)[,，](?=\d{3}(?:\D|$))", "", t)  # thousands separators
+    t = _THOUSANDS_RE.sub("", t)
     t = re.sub(r"(?<=\d)\s+(?=\d)", "", t)
     return t
 
