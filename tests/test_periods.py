@@ -91,6 +91,26 @@ def test_deadline_rule_as_an_office_writes_it(text, days, day):
     assert DeadlineRule.parse(rule.text) == rule  # the words written back to 设置 read the same
 
 
+@pytest.mark.parametrize("text, month_due, quarter_due", [
+    ("每月25日前（当月）", "2025-10-25", "2026-03-25"), ("每季度末月25日前", "2025-10-25", "2026-03-25"),
+    ("报送期最后一个月20日前", "2025-10-20", "2026-03-20"), ("每月25日前报送本月进展", "2025-10-25", "2026-03-25"),
+    ("每月25日前", "2025-11-25", "2026-04-25"), ("每月5日前报送上月情况", "2025-11-05", "2026-04-05"),
+])
+def test_a_day_of_the_periods_own_month_is_not_moved_to_the_next(text, month_due, quarter_due):
+    """"每季度末月25日前" is 25 March for the first quarter (it was read as 25 April: a month late), "当月" and "本月"
+    likewise; a day with no such word stays a day of the month after the period."""
+    rule = DeadlineRule.parse(text)
+    assert str(rule.due(Period.parse("2025M10"))) == month_due and str(rule.due(Period.parse("2026Q1"))) == quarter_due
+    assert DeadlineRule.parse(rule.text) == rule
+
+
+def test_import_reads_a_report_on_the_months_own_progress_as_due_that_month():
+    from ledger_xl.ledgerimport import reporting_of
+
+    assert reporting_of(["请各单位每月25日前报送当月进展情况。"]) == ("month", "每月25日前（当月）")
+    assert reporting_of(["每月5日前报送上月完成情况"]) == ("month", "每月5日前")
+
+
 @pytest.mark.parametrize("text, code_word", [("每月最后一个工作日前", "工作日"), ("尽快", "无法识别"), ("2025年8月28日前", "[deadlines]")])
 def test_deadline_rule_that_cannot_be_read_is_refused_with_what_to_write(text, code_word):
     with pytest.raises(LedgerError) as e:
@@ -122,6 +142,13 @@ def test_default_period_judged_is_the_latest_whose_deadline_has_passed():
     p, why = default_period(led, rule, D(2025, 1, 15))  # nothing has passed: the current month
     assert p.code == "2025M01" and "当前报送期" in why
     assert default_period(led, rule, D(2030, 1, 1))[0].code == "2025M12"
+
+
+def test_default_period_collecting_is_the_current_one_when_it_is_due_within_itself():
+    """每月25日前报送当月进展: on 20 October it is October's returns that are being collected, not September's."""
+    led = monthly()
+    p, why = default_period(led, DeadlineRule.parse("每月25日前（当月）"), D(2025, 10, 20), collecting=True)
+    assert p.code == "2025M10" and "截止 2025-10-25" in why
 
 
 def test_default_period_collecting_is_the_latest_that_has_ended():

@@ -556,6 +556,9 @@ def reporting_of(lines: list[str]) -> tuple[str | None, str]:
         m = _RULE_RE.search(t)
         if m and not rule:
             rule = m.group(0)
+            # "每月25日前报送当月进展": the month reported on, said after the day, is the period's own
+            if re.search(r"(?:报送|上报|报告|填报)(?:当月|本月|当季|本季)", t[m.end() : m.end() + 8]) and "当月" not in rule:
+                rule += "（当月）"
     return kind, rule
 
 

@@ -534,6 +534,9 @@ _FULL_DATE_RE = re.compile(r"\d{4}\s*[年/.-]\s*\d{1,2}\s*[月/.-]\s*\d{1,2}")
 _WORKDAY_RE = re.compile(r"工作日")
 _DAYS_AFTER_RE = re.compile(rf"(?:结束|期满|期末|月末|季末|年末|终了|届满|报送期)?\s*后\s*({_NUM})\s*(?:个)?\s*(?:日|天)")
 _DAY_OF_MONTH_RE = re.compile(rf"({_NUM})\s*[日号]\s*(?:前|之前|以前|止|为止)?")
+# said of a day of the month: the period's own month (当月, 本月, 末月 of a quarter), or the next one (the default)
+_SAME_MONTH_RE = re.compile(r"当月|本月|末月|最后一个月|当季|本季")
+_NEXT_MONTH_RE = re.compile(r"次月|下月|上月|上季|上期|结束后|期满后|期末后")
 
 
 @dataclass(slots=True)
@@ -546,6 +549,8 @@ class DeadlineRule:
     days: int | None = DEFAULT_DEADLINE_DAYS
     day: int | None = None
     dates: dict[str, dt.date] = field(default_factory=dict)
+    # day D of the period's own last month, not the next one: 每月25日前报送当月进展, 每季度末月25日前
+    same_month: bool = False
     source: str = ""  # where it was stated, for the clerk: "ledger-xl.toml", "台账定义表 设置 › 报送截止"
 
     def due(self, period: Period) -> dt.date:
@@ -554,7 +559,7 @@ class DeadlineRule:
             return own
         end = period.end_date
         if self.day is not None:
-            y, m = end.year + (end.month == 12), end.month % 12 + 1
+            y, m = (end.year, end.month) if self.same_month else (end.year + (end.month == 12), end.month % 12 + 1)
             last = (dt.date(y + (m == 12), m % 12 + 1, 1) - dt.timedelta(days=1)).day
             return dt.date(y, m, min(self.day, last))
         return end + dt.timedelta(days=self.days or 0)
@@ -563,7 +568,7 @@ class DeadlineRule:
     def text(self) -> str:
         """The rule in the words 设置 › 报送截止 takes back (DeadlineRule.parse(rule.text) == the rule)."""
         if self.day is not None:
-            return f"报送期结束后次月{self.day}日前"
+            return f"报送期最后一个月{self.day}日前" if self.same_month else f"报送期结束后次月{self.day}日前"
         return f"报送期结束后{self.days or 0}日内"
 
     def describe(self, period: Period) -> str:
@@ -590,7 +595,7 @@ class DeadlineRule:
             return cls(days=n, source=source)
         m = _DAY_OF_MONTH_RE.search(t)
         if m and (d := cn_number(m.group(1))) is not None and 1 <= d <= 31:
-            return cls(days=None, day=d, source=source)
+            return cls(days=None, day=d, source=source, same_month=bool(_SAME_MONTH_RE.search(t)) and not _NEXT_MONTH_RE.search(t))
         raise LedgerError.of(Code.DEADLINE_RULE, where=where, text=text, problem="无法识别",
                              fix="请写成“报送期结束后10日内”（结束后第几天）或“次月28日前”（结束后下个月的第几日），"
                              "或在 ledger-xl.toml 的 [deadlines] 中逐期写明日期")
@@ -614,6 +619,8 @@ def default_period(ledger: Ledger, rule: DeadlineRule, today: dt.date, *, collec
             return p, f"未指定报送期，取截止日期（{rule.due(p).isoformat()}）已过的最近一期：{p.label}（{p.code}）"
         p = current or (ended[-1] if ended else periods[0])
         return p, f"未指定报送期，尚无截止日期已过的报送期，取当前报送期：{p.label}（{p.code}）"
+    if rule.same_month and current is not None:  # due within the period (每月25日前报送当月进展): this one is being collected
+        return current, f"未指定报送期，取当前报送期（报送截止在本期内）：{current.label}（{current.code}，截止 {rule.due(current).isoformat()}）"
     p = ended[-1] if ended else periods[0]
     why = "已结束的最近一期" if ended else "第一期"
     return p, f"未指定报送期，取{why}：{p.label}（{p.code}，截止 {rule.due(p).isoformat()}）"
