@@ -15,7 +15,8 @@ import openpyxl
 import pytest
 from conftest import complete_values, fields_of, soffice, uno_python
 
-from ledger_xl.findings import Severity
+from ledger_xl.findings import Finding, Severity
+from ledger_xl.layout import FieldSpec
 from ledger_xl.pipeline import ingest, status
 from ledger_xl.store import Store
 from ledger_xl.testing.fill import fill_template
@@ -799,9 +800,27 @@ def test_a_completed_deliverable_without_its_date_or_name_is_warned(status, task
         values.insert(0, Value("T2", "lead", "deliv_date", 0, None, "2024-06-30", "I8") if kind == "other task"
                       else Value(task, "lead", kind, 0, None, "2024-06-30", "I10"))
     read = ReturnRead(Path("r.xlsx"), "d" * 64, dt.datetime(2024, 7, 1), values=values)
-    _cross_checks(read, "r.xlsx")
+    _cross_checks(read, "r.xlsx", [_spec(t, k, c) for t in ("T1", "T2") for k, c in (("deliv_date", "I10"), ("deliv_name", "I11"))])
     assert [(f.code, f.cell) for f in read.findings] == [(Code.DELIVERABLE_INCOMPLETE, "I9")] * len(missing)
     assert all(label in f.message for f, label in zip(read.findings, missing, strict=True))
+
+
+def _spec(task: str, kind: str, cell: str) -> FieldSpec:
+    return FieldSpec(f"{task}_{kind}", task, "lead", kind, 0, kind, "", cell)
+
+
+def test_a_completed_deliverable_is_asked_only_for_what_its_form_has_and_once():
+    """A form with no 文件名称 field (the ledger named no document) is not asked for one; a 完成日期 typed but
+    refused (\"2026年3月\") gets its error, not also a 提示 that it is missing."""
+    from ledger_xl.codes import Code
+    from ledger_xl.ingest import ReturnRead, Value, _cross_checks
+
+    values = [Value("T1", "lead", "deliv_status", 0, None, "已完成", "I9")]
+    read = ReturnRead(Path("r.xlsx"), "d" * 64, dt.datetime(2024, 7, 1), values=values)
+    read.findings.append(Finding.of(Code.BAD_VALUE, file="r.xlsx", sheet="填报表", cell="I10", where="x", typed="2026年3月",
+                                    problem="不是日期", fix=""))
+    _cross_checks(read, "r.xlsx", [_spec("T1", "deliv_date", "I10")])
+    assert [f.code for f in read.findings] == [Code.BAD_VALUE]
 
 
 @pytest.mark.parametrize("entry,ok", [(["lx_1", "T1", "lead", "progress", 0, "进展", "", "J4"], True),

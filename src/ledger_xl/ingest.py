@@ -267,7 +267,7 @@ def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger, sha25
     extra = [n for n in pkg.order if n not in (FORM_SHEET, META_SHEET, HELP_SHEET, RETURN_SHEET)]
     if extra and data is not None:
         _check_other_sheets(path, data, extra, meta, result, f)
-    _cross_checks(result, f)
+    _cross_checks(result, f, meta.fields)
     result.typed = _typed_json(typed, meta.fields, result.findings)
     return result
 
@@ -647,19 +647,23 @@ def _parse_date(cell: Cell) -> dt.date:
     raise NumberError("不是日期")
 
 
-def _cross_checks(result: ReturnRead, file: str) -> None:
-    """Rules that span fields: a completed deliverable needs its date and document name (a warning here)."""
+def _cross_checks(result: ReturnRead, file: str, fields: list[FieldSpec]) -> None:
+    """Rules that span fields: a completed deliverable needs its date and document name (a warning here) — when
+    its form asks for them, and not again when what was typed there is already refused."""
     if (_DELIVERABLE_STATUS, DELIVERABLE_DONE) not in map(_KIND_AND_TEXT, result.values):
         return  # no deliverable completed (most returns): nothing to look for, found in one pass in C
     by_task: dict[str, dict[str, Value]] = {}
     for v in result.values:
         if v.task_id:
             by_task.setdefault(v.task_id, {})[v.kind] = v
+    asked = {(fs.task_id, fs.kind): fs.cell for fs in fields}
+    told = {f.cell for f in result.findings if f.sheet == FORM_SHEET}
     for tid, vals in by_task.items():
         status = vals.get(_DELIVERABLE_STATUS)
         if status and status.text == DELIVERABLE_DONE:
             for need, label in (("deliv_date", "完成日期"), ("deliv_name", "文件名称")):
-                if need not in vals:
+                cell = asked.get((tid, need))
+                if need not in vals and cell is not None and cell not in told:
                     result.findings.append(Finding.of(Code.DELIVERABLE_INCOMPLETE, file=file, sheet=FORM_SHEET, cell=status.cell,
                                                       task=tid, label=label))
 
