@@ -123,6 +123,7 @@ def test_normalise__dates(workspace, templates_2024h1, typed, expected):
     (("9", "metric", 0), "12吨", "bad-value", "不是本栏的单位（个）"),  # another unit is refused, never dropped
     (("12", "metric", 0), "200元", "bad-value", "不是本栏的单位（辆）"),
     (("9", "metric", 0), "=1+1", "formula-no-value", "公式"),
+    (("9", "progress", 0), "=问题", "formula-no-value", "请去掉“=”"),  # text typed with "=": not told to write a number
     (("9", "metric", 0), None, "missing", "未填写"),
     (("7", "duty_count", 0), "1.5", "bad-value", "整数"),
     (("6", "deliv_status", 0), "差不多了", "bad-value", "可选的进展"),

@@ -526,13 +526,18 @@ def _read_field(fs: FieldSpec, cell: Cell | None, result: ReturnRead, file: str)
     result.values.append(Value(fs.task_id, fs.role, fs.kind, fs.index, num, text, fs.cell))
 
 
+_TEXT_NOT_FORMULA = "请直接填写文字；以“=”开头的内容，请去掉“=”或在它前面加英文单引号（'）"
+
+
 def _unusable(fs: FieldSpec, kind: str, cell: Cell | None) -> tuple[Code | None, dict[str, Any]] | None:
     """A cell that holds no value to read: (code, its parameters) to report, (None, {}) when a blank is
     fine, None when there is a value."""
-    if cell is not None and cell.kind == "f":
-        return Code.FORMULA_NO_VALUE, {"fix": "请删除公式，直接填写数值"}
-    if cell is not None and cell.kind == "e":
-        return Code.ERROR_CELL, {"shown": cell.value, "fix": "请改为直接填写数值"}
+    if cell is not None and cell.kind in ("f", "e"):
+        # text typed starting with "=" (=问题) is taken for a formula: say how to type it, not to write a number
+        texty = kind in ("text", "phone")
+        if cell.kind == "e":
+            return Code.ERROR_CELL, {"shown": cell.value, "fix": _TEXT_NOT_FORMULA if texty else "请改为直接填写数值"}
+        return Code.FORMULA_NO_VALUE, {"fix": _TEXT_NOT_FORMULA if texty else "请删除公式，直接填写数值"}
     if cell is None or (cell.kind == "s" and not str(cell.value).strip()):
         if kind in ("number", "integer") and fs.kind in ("metric", "duty_count"):
             return Code.MISSING, {"problem": "未填写", "fix": "本期没有新增或没有开展请填 0"}
