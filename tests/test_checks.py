@@ -176,6 +176,28 @@ def test_two_lead_bureaus_disagreeing_is_a_finding_not_silently_resolved():
     assert next(t for t in r.tasks if t.id == "T8").metrics[0].actual == 2  # the first lead's figure
 
 
+def test_the_units_of_an_expanded_group_add_up_their_parts():
+    """T8 led by a group the clerk expanded into A and B (包含单位): each does part of the work, so 1.2 + 0.8 is
+    the task's 2 (it was A's 1.2 alone, 滞后), in this period and in what the store and the report add up, and
+    their different figures are no disagreement."""
+    import dataclasses
+
+    from ledger_xl.store import metric_series
+
+    t8 = next(t for t in LEDGER.tasks if t.id == "T8")
+    shared = dataclasses.replace(t8, shared=["A", "B"])
+    ledger = dataclasses.replace(LEDGER, tasks=[shared if t.id == "T8" else t for t in LEDGER.tasks])
+    vals = [v("A", "2024H2", "T8", "metric", 1.2), v("B", "2024H2", "T8", "metric", 0.8), v("A", "2024H1", "T8", "metric", 1)]
+    subs = [Submission(next(_sid), "", "", "", b, p, "2024-07-01T00:00:00", "", "merged", 0, 0, True)
+            for b, p in sorted({(x.bureau, x.period) for x in vals})]
+    r = run_checks(ledger, Period.parse("2024H2"), vals, subs)
+    assert next(t for t in r.tasks if t.id == "T8").metrics[0].actual == pytest.approx(3)  # 1 (2024H1) + 1.2 + 0.8
+    assert not [f for f in r.findings if f.code == "lead-disagree"]
+    series = metric_series(ledger, vals)[("T8", 0)]
+    assert series["2024H2"][0] == pytest.approx(2) and series["2024H2"][1] == "A、B" and series["2024H1"][0] == 1
+    assert shared.lead_figure({"B": 0.8}) == 0.8 and t8.lead_figure({"A": 1.2, "B": 0.8}) == 1.2
+
+
 def test_a_correction_that_lowers_the_cumulative_is_a_finding():
     old, new = v("A", "2024H1", "T1", "metric", 5, sid=1), v("A", "2024H1", "T1", "metric", 3, sid=2)
     subs = [Submission(2, "", "", "", "A", "2024H1", "2024-07-01T00:00:00", "", "merged", 0, 0, True)]

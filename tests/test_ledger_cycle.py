@@ -118,3 +118,20 @@ def test_expanded_group_units_get_their_own_templates(tmp_path):
     t1 = next(t for t in ledger.tasks if t.id == "1")
     assert t1.responsible == ["宛城区政府", "卧龙区政府"]
     assert "宛城区政府" in ledger.bureaus_with_tasks() and "各县（市、区）政府" not in ledger.bureaus_with_tasks()
+
+
+def test_a_group_that_leads_is_expanded_into_leads_that_share_the_work():
+    """各乡镇人民政府 leading, with 包含单位 城关镇人民政府、王村乡人民政府: both lead, and their figures add up
+    (Task.shared); a group that is only responsible shares nothing; a named co-lead is not shared."""
+    from ledger_xl.definition import _expand_groups
+    from ledger_xl.model import Bureau, Task
+
+    def t(lead: list[str], responsible: list[str]) -> Task:
+        return Task(id="1", category="c", task="高标准农田", item=None, breakdown={}, lead=lead, responsible=responsible)
+
+    tasks = [t(["各乡镇人民政府", "县农业农村局"], []), t(["县农业农村局"], ["各乡镇人民政府"])]
+    _expand_groups([Bureau("各乡镇人民政府", includes=["城关镇人民政府", "王村乡人民政府"])], tasks)
+    assert tasks[0].lead == ["城关镇人民政府", "王村乡人民政府", "县农业农村局"]
+    assert tasks[0].shared == ["城关镇人民政府", "王村乡人民政府"]
+    assert tasks[0].lead_figure({"城关镇人民政府": 1.2, "王村乡人民政府": 0.8, "县农业农村局": 5}) == 2.0
+    assert (tasks[1].lead, tasks[1].shared, tasks[1].responsible) == (["县农业农村局"], [], ["城关镇人民政府", "王村乡人民政府"])

@@ -310,9 +310,14 @@ def _lead_value(task: Task, per_bureau: dict[str, StoredValue]) -> StoredValue |
 
 
 def _cumulative(by: dict, task: Task, i: int, period: Period) -> float | None:
-    """The metric's actual at `period` from the lead bureau's reports, as the metric counts it (Metric.actual)."""
+    """The metric's actual at `period` from the lead bureaus' reports (Task.lead_figure: the first lead's, or the
+    shared leads' added up), as the metric counts it (Metric.actual)."""
     series = by.get((task.id, "metric", i), {})
-    reported = {p: v.num for p, per in series.items() if (v := _lead_value(task, per)) is not None and v.num is not None}
+    reported = {}
+    for p, per in series.items():
+        figure = task.lead_figure({b: v.num for b, v in per.items() if b in task.lead and v.num is not None})
+        if figure is not None:
+            reported[p] = figure
     return task.metrics[i].actual(reported, period)
 
 
@@ -321,7 +326,8 @@ def _check_metric(task: Task, i: int, m: Metric, period: Period, by: dict, find:
     for p, per in series.items():
         if len(per) < 2:  # one bureau reported: nothing to disagree with (most periods of most metrics)
             continue
-        leads = {b: v.num for b, v in per.items() if b in task.lead and v.role == "lead" and v.num is not None}
+        leads = {b: v.num for b, v in per.items()
+                 if b in task.lead and b not in task.shared and v.role == "lead" and v.num is not None}  # (shared: parts)
         if len(set(leads.values())) > 1:
             detail = "，".join(f"{b} {fmt_number(n)}{m.unit}" for b, n in leads.items())
             find(Code.LEAD_DISAGREE, metric=m.name, period=p, detail=detail, first=task.lead[0])

@@ -561,6 +561,7 @@ def _expand_groups(bureaus: list[Bureau], tasks: list[Task]) -> None:
         return out
 
     for t in tasks:
+        t.shared = [x for n in t.lead for x in includes.get(n, [])]  # a group's units share its work: figures add up
         t.lead = expand(t.lead)
         t.responsible = [n for n in expand(t.responsible) if n not in t.lead]
 

@@ -9,6 +9,7 @@ import datetime as dt
 import functools
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -195,10 +196,20 @@ class Task:
     leaders: list[str] = field(default_factory=list)  # 牵头市领导/责任领导: persons, never units
     target_text: str | None = None  # 具体目标/工作目标, when the ledger has such a column
     deadline: dt.date | None = None  # 完成时限
+    # leads that stand for one group unit the clerk expanded (各乡镇人民政府 → its 包含单位): each does a part of
+    # the work, so their figures add up; other co-leads report the same figure, the first one's counts
+    shared: list[str] = field(default_factory=list)
 
     @property
     def title(self) -> str:
         return f"{self.task}—{self.item}" if self.item and self.item != self.task else self.task
+
+    def lead_figure(self, nums: Mapping[str, float]) -> float | None:
+        """The task's figure for one metric and period from its leads' reports (bureau → number): the shared
+        leads' added up when any of them reported, else the first lead's that did; None when none did."""
+        if self.shared and any(b in nums for b in self.shared):
+            return sum(nums[b] for b in self.shared if b in nums)
+        return next((nums[b] for b in self.lead if b in nums), None)
 
 
 @dataclass(slots=True)

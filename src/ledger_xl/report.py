@@ -934,24 +934,27 @@ def _gains(data: ReportData) -> list[tuple[float, Any, float, float, float]]:
     """(share of the total, metric, this period's addition, cumulative, total) per metric, largest share first."""
     tasks = {t.id: t for t in data.ledger.tasks}
     reporting: dict[str, set[str]] = defaultdict(set)
+    nums: dict[tuple[str, int], dict[str, float]] = defaultdict(dict)  # (task, metric) → the leads' figures
     for v in data.values:
         if v.role == "lead" and v.task_id:
             reporting[v.task_id].add(v.bureau)
+            if v.kind == "metric" and v.num is not None:
+                nums[(v.task_id, v.idx)][v.bureau] = v.num
     gains = []
-    for v in data.values:
-        if v.kind != "metric" or v.role != "lead" or not v.num or v.task_id not in tasks:
+    for (tid, idx), per in nums.items():
+        t = tasks.get(tid)
+        if t is None or idx >= len(t.metrics):
             continue
-        t = tasks[v.task_id]
+        # the first lead that reported anything this period speaks for the task (or the shared leads, added up)
         first = next((b for b in t.lead if b in reporting[t.id]), None)
-        if v.bureau != first or v.idx >= len(t.metrics):
-            continue
-        m = t.metrics[v.idx]
-        if m.accumulation != "additions":  # a level or a year's own figure does not add up
+        got = t.lead_figure(per) if t.shared else per.get(first) if first else None
+        m = t.metrics[idx]
+        if not got or m.accumulation != "additions":  # a level or a year's own figure does not add up
             continue
         total = m.target.value if m.target else m.planned_total()
         if total:
-            cum = data.cumulative_before.get((t.id, v.idx), 0) + v.num
-            gains.append((v.num / total, m, v.num, cum, total))
+            cum = data.cumulative_before.get((t.id, idx), 0) + got
+            gains.append((got / total, m, got, cum, total))
     gains.sort(key=lambda g: -g[0])
     return gains
 

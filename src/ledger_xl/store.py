@@ -706,8 +706,10 @@ def current_of(subs: Iterable[Submission]) -> dict[tuple[str, str], Submission]:
 
 def metric_series(ledger: Ledger, values: Iterable[StoredValue],
                   up_to: Period | None = None) -> dict[tuple[str, int], dict[str, tuple[float, str, str, str]]]:
-    """Per (task, metric): period → (value, bureau, file, cell), from the first lead bureau that reported."""
+    """Per (task, metric): period → (value, bureau, file, cell), from the first lead bureau that reported — or the
+    shared leads' figures added up (Task.shared; bureau then names them all, file and cell the first's)."""
     leads = {t.id: t.lead for t in ledger.tasks}
+    shared = {t.id: t.shared for t in ledger.tasks if t.shared}
     out: dict[tuple[str, int], dict[str, tuple[float, str, str, str]]] = {}
     rank: dict[tuple[str, int, str], int] = {}
     upto = up_to.codes_up_to() if up_to is not None else None
@@ -716,6 +718,9 @@ def metric_series(ledger: Ledger, values: Iterable[StoredValue],
             continue
         if upto is not None and v.period not in upto:
             continue
+        if v.task_id in shared and v.bureau in shared[v.task_id]:
+            _add_part(out.setdefault((v.task_id, v.idx), {}), rank, v)
+            continue
         order = leads[v.task_id].index(v.bureau) if v.bureau in leads[v.task_id] else 99
         key = (v.task_id, v.idx, v.period)
         if key in rank and rank[key] <= order:
@@ -723,3 +728,12 @@ def metric_series(ledger: Ledger, values: Iterable[StoredValue],
         rank[key] = order
         out.setdefault((v.task_id, v.idx), {})[v.period] = (v.num, v.bureau, v.file_name, v.cell)
     return out
+
+
+def _add_part(series: dict[str, tuple[float, str, str, str]], rank: dict[tuple[str, int, str], int], v: StoredValue) -> None:
+    """A shared lead's figure added to its period's (which outranks any other lead's: rank -1)."""
+    key = (v.task_id or "", v.idx, v.period)
+    got = series.get(v.period) if rank.get(key) == -1 else None
+    rank[key] = -1
+    num = v.num or 0.0
+    series[v.period] = (got[0] + num, f"{got[1]}、{v.bureau}", got[2], got[3]) if got else (num, v.bureau, v.file_name, v.cell)
