@@ -110,6 +110,26 @@ def test_load_cache_returns_the_same_model_and_follows_edits(seed_definition, tm
     assert load_ledger(seed_definition, cache_dir=cache) == edited
 
 
+def test_a_cache_written_by_an_older_model_is_not_read(seed_definition, tmp_path):
+    """A model that gained a field (Task.shared) is never read from a cache written without it: the cache's name
+    carries its format, so an older version's file is simply not found, and replaced."""
+    import dataclasses
+    import json
+
+    from ledger_xl.definition import LEDGER_CACHE_FORMAT, _cache_file
+    from ledger_xl.model import ledger_to_raw
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    fresh = load_ledger(seed_definition)
+    stale = dataclasses.replace(fresh, title="旧缓存")
+    older = _cache_file(seed_definition, cache).name.replace(f"ledger-v{LEDGER_CACHE_FORMAT}-", "ledger-")
+    (cache / older).write_text(json.dumps(ledger_to_raw(stale), ensure_ascii=False), encoding="utf-8")
+    assert load_ledger(seed_definition, cache_dir=cache) == fresh
+    assert [p.name for p in cache.glob("ledger-*.json")] == [_cache_file(seed_definition, cache).name]
+    assert f"ledger-v{LEDGER_CACHE_FORMAT}-" in _cache_file(seed_definition, cache).name
+
+
 def test_a_yes_no_column_with_anything_else_is_a_finding_at_its_cell(seed_definition):
     from ledger_xl.definition import S_BUREAUS, S_INDICATORS
 

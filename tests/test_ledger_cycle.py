@@ -135,3 +135,30 @@ def test_a_group_that_leads_is_expanded_into_leads_that_share_the_work():
     assert tasks[0].shared == ["城关镇人民政府", "王村乡人民政府"]
     assert tasks[0].lead_figure({"城关镇人民政府": 1.2, "王村乡人民政府": 0.8, "县农业农村局": 5}) == 2.0
     assert (tasks[1].lead, tasks[1].shared, tasks[1].responsible) == (["县农业农村局"], [], ["城关镇人民政府", "王村乡人民政府"])
+    from ledger_xl.model import Ledger, ledger_from_raw, ledger_to_raw
+
+    kept = Ledger(title="t", years=[2025], bureaus=[], tasks=tasks)
+    assert ledger_from_raw(ledger_to_raw(kept)).tasks[0].shared == tasks[0].shared  # through the load cache
+
+
+def test_a_definitions_own_unit_names_are_taken_as_listed(tmp_path):
+    """A definition an older import wrote with "市财政局等" as a unit (in 单位 and in a task) still loads, that name
+    kept: the clerk's names are never cut by the import's reading of role words."""
+    import openpyxl
+
+    from ledger_xl.definition import S_BUREAUS, S_TASKS, load_definition
+
+    result = import_ledger(write_xlsx(county_annex(), tmp_path / "台账.xlsx"))
+    definition = tmp_path / "ledger.xlsx"
+    save_definition(result.ledger, definition)
+    wb = openpyxl.load_workbook(definition)
+    old = result.ledger.tasks[0].lead[0]
+    for ws in (wb[S_BUREAUS], wb[S_TASKS]):
+        for row in ws.iter_rows(min_row=2):
+            for c in row:
+                if isinstance(c.value, str) and old in c.value:
+                    c.value = c.value.replace(old, old + "等")
+    wb.save(definition)
+    loaded = load_definition(definition)
+    assert not [f for f in loaded.findings if f.severity.name == "ERROR"]
+    assert loaded.ledger.tasks[0].lead[0] == old + "等"

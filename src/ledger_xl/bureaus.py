@@ -8,6 +8,7 @@ its name as written; "周明（副局长）" in a 责任人 column is a person, 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from .model import ALL_MEMBERS
 
@@ -84,14 +85,21 @@ def role_note(name: str) -> tuple[str, str | None]:
     return _AND_OTHERS_RE.sub("", name).strip(), note
 
 
-def split_bureaus_noted(text: str) -> tuple[list[str], list[tuple[str, str]], list[str]]:
-    """Names from a list cell in order, the prefixes restored (as (written, restored)), and the names noted 牵头."""
+def split_bureaus_noted(text: str, known: Collection[str] = ()) -> tuple[list[str], list[tuple[str, str]], list[str]]:
+    """Names from a list cell in order, the prefixes restored (as (written, restored)), and the names noted 牵头.
+
+    `known`: names taken exactly as listed (a definition's 单位 sheet: a clerk's name is never cut, even one an
+    older import left as "市财政局等")."""
     out: list[str] = []
     restored: list[tuple[str, str]] = []
     noted_lead: list[str] = []
     prefix = ""
     labelled: str | None = None  # "牵头单位：A、B；配合单位：C": a label speaks for the names after it, up to the next
     for raw in split_list(text):
+        if raw in known:
+            if raw not in out:
+                out.append(raw)
+            continue
         if (label := _ROLE_LABEL_RE.match(raw)) is not None:
             raw, labelled = raw[label.end() :].strip(), _label_note(label)
         name, note = role_note(raw)
@@ -119,9 +127,9 @@ def _label_note(label: re.Match[str]) -> str | None:
     return "牵头" if word.startswith(("牵头", "主责")) else None if word.startswith("责任") else "配合"
 
 
-def split_bureaus(text: str) -> list[str]:
+def split_bureaus(text: str, known: Collection[str] = ()) -> list[str]:
     """Normalised names from a list cell, prefix restored for departments, order kept, duplicates dropped."""
-    return split_bureaus_noted(text)[0]
+    return split_bureaus_noted(text, known)[0]
 
 
 def split_persons(text: str) -> list[str]:

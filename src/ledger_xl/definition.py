@@ -417,8 +417,8 @@ def _load_tasks(ld: _Loader) -> list[Task]:
 def _task_units(ld: _Loader, ts: _Sheet, ri: int, row: tuple[object, ...], task: Task) -> None:
     from .bureaus import split_bureaus
 
-    task.lead = split_bureaus(ts.text(row, "牵头单位"))
-    task.responsible = split_bureaus(ts.text(row, "责任单位"))
+    task.lead = split_bureaus(ts.text(row, "牵头单位"), ld.known)
+    task.responsible = split_bureaus(ts.text(row, "责任单位"), ld.known)
     if not task.lead:
         ld.find(Code.DEF_REQUIRED, S_TASKS, ts.cell(ri, "牵头单位"), what=f"第 {task.id} 项任务没有牵头单位", fix="请填写")
     for header, names in (("牵头单位", task.lead), ("责任单位", task.responsible)):
@@ -645,7 +645,11 @@ def _remember_loaded(path: Path, cache_dir: Path | None, text: str) -> None:
 def _cache_file(path: Path, cache_dir: Path) -> Path:
     import hashlib
 
-    return Path(cache_dir) / f"ledger-{hashlib.sha256(Path(path).read_bytes()).hexdigest()[:32]}.json"
+    return Path(cache_dir) / f"ledger-v{LEDGER_CACHE_FORMAT}-{hashlib.sha256(Path(path).read_bytes()).hexdigest()[:32]}.json"
+
+
+# the load cache's format: a model that gains a field (2: Task.shared) is never read from a cache written without it
+LEDGER_CACHE_FORMAT = 2
 
 
 def remember_ledger(path: Path, ledger: Ledger, cache_dir: Path) -> str:

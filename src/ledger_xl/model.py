@@ -353,7 +353,7 @@ def ledger_to_raw(ledger: Ledger) -> dict[str, object]:
                            for i in t.indicators],
             "frequency": t.frequency, "frequency_count": t.frequency_count, "deliverable": t.deliverable, "note": t.note,
             "leaders": t.leaders, "target_text": t.target_text,
-            "deadline": t.deadline.isoformat() if t.deadline else None,
+            "deadline": t.deadline.isoformat() if t.deadline else None, "shared": t.shared,
         } for t in ledger.tasks],
     }
 
@@ -372,7 +372,7 @@ def ledger_from_raw(d: dict) -> Ledger:
             indicators=[_indicator_from_raw(i) for i in t["indicators"]],
             frequency=t["frequency"], frequency_count=t["frequency_count"], deliverable=t["deliverable"], note=t["note"],
             leaders=list(t.get("leaders", [])), target_text=t.get("target_text"),
-            deadline=dt.date.fromisoformat(t["deadline"]) if t.get("deadline") else None,
+            deadline=dt.date.fromisoformat(t["deadline"]) if t.get("deadline") else None, shared=list(t.get("shared", [])),
         ) for t in d["tasks"]],
     )
 
