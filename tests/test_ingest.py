@@ -843,3 +843,37 @@ def test_metadata_whose_field_is_not_a_field_is_not_a_template(entry, ok):
     assert (back is not None) is ok
     if ok:
         assert back.fields == [*meta.fields, FieldSpec(*entry)] and all(type(f) is FieldSpec for f in back.fields)
+
+
+def test_content_outside_the_input_cells_is_said_never_dropped_unsaid(workspace, templates_2024h1):
+    """A note typed beside the table and a figure in an empty locked cell (once the sheet was unprotected) are not
+    read — they are in no input cell — but each is told at its cell as a 提示, and the return is merged."""
+    from ledger_xl.ingest import read_meta
+    from ledger_xl.layout import FORM_SHEET, META_SHEET
+    from ledger_xl.xlsxread import read_package
+
+    src = templates_2024h1 / "市交通运输局.xlsx"
+    out = fill_template(src, workspace / "inbox" / "交通.xlsx", complete_values(src))
+    meta = read_meta(read_package(src, sheets={FORM_SHEET, META_SHEET}))
+    assert meta is not None
+    known = {ref for ref, _ in meta.locked} | {f.cell for f in meta.fields}
+    wb = openpyxl.load_workbook(out)
+    form = wb[FORM_SHEET]
+    empty = next(f"{c.column_letter}{c.row}" for row in form.iter_rows(min_row=4, max_row=30, max_col=8) for c in row
+                 if c.value in (None, "") and f"{c.column_letter}{c.row}" not in known)
+    form["Z5"] = "旁注：第2项实际已完成5个"
+    form[empty] = 3
+    wb.save(out)
+    (o,) = ingest(workspace).outcomes
+    assert o.status == "merged"
+    told = sorted((f.cell, f.severity, f.value) for f in o.findings if f.code == "outside-input")
+    assert told == sorted([("Z5", Severity.WARNING, "旁注：第2项实际已完成5个"), (empty, Severity.WARNING, "3")])
+    assert all(f.sheet == FORM_SHEET and "不在填写区" in f.message for f in o.findings if f.code == "outside-input")
+    plain = workspace / "inbox" / "plain.xlsx"
+    fill_template(src, plain, complete_values(src))
+    from ledger_xl.ingest import read_return
+
+    with Store(workspace / "ledger.sqlite") as store:
+        ws = open_workspace(workspace)
+        r = read_return(plain, key=store.template_key, ledger_id=store.ledger_id, ledger=ws_ledger(ws))
+    assert not [f for f in r.findings if f.code == "outside-input"]  # a return as filled has nothing outside

@@ -169,6 +169,7 @@ class Code(StrEnum):
     BAD_PERIOD = ("bad-period", E, "模板的报送期“{period}”无法识别。")
     MISSING_SHEET = ("missing-sheet", E, "找不到“{form}”工作表（可能被改名或删除）。请使用下发的原模板重新填写。")
     TAMPERED = ("tampered", E, "模板的锁定内容被改动（行被移动、删除或任务文字被修改）：{detail}。请使用下发的原模板重新填写。")
+    OUTSIDE_INPUT = ("outside-input", W, "这里写有“{shown}”，不在填写区（黄色格）内，未读取。如是要报送的内容，请填到对应的填写格中后重新报送。")
     MERGED_INPUT = ("merged-input", E, "填写区的单元格被合并了（{range}），合并会丢掉其中的内容。请取消合并后重新填写，或使用下发的原模板。")
     WRONG_SHEET = ("wrong-sheet", E, "“{form}”中没有填写内容，而工作表{where}中有数据：可能把数据粘贴到了错误的工作表。"
                    "请把内容填写在“{form}”的黄色格子中后重新报送。")

@@ -15,7 +15,8 @@ import re
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
-from operator import itemgetter
+from itertools import repeat
+from operator import countOf, itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -45,6 +46,7 @@ from .targets import (
     time_of_text,
 )
 from .xlsxread import (
+    COLUMN_LETTERS,
     Cell,
     GridCells,
     Package,
@@ -264,6 +266,8 @@ def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger, sha25
         result.findings.append(Finding.of(r.code, file=f, sheet=r.sheet, cell=r.cell, **r.params))
         return result
     typed = _read_fields(pkg, form.cells, meta.fields, result, f)
+    for ref, shown in _outside_fields(form.cells, meta, len(typed))[:_OUTSIDE_SHOWN]:
+        result.findings.append(Finding.of(Code.OUTSIDE_INPUT, file=f, sheet=FORM_SHEET, cell=ref, value=shown, shown=_short(shown)))
     extra = [n for n in pkg.order if n not in (FORM_SHEET, META_SHEET, HELP_SHEET, RETURN_SHEET)]
     if extra and data is not None:
         _check_other_sheets(path, data, extra, meta, result, f)
@@ -327,6 +331,28 @@ def _check_layout(pkg: Package, form: Sheet, meta: TemplateMeta) -> None:
     if merged:
         rng, inside = merged
         raise _Refused(Code.MERGED_INPUT, cell=inside[0], sheet=FORM_SHEET, range=rng)
+
+_OUTSIDE_SHOWN = 5  # cells told of, at most, with content outside the input cells
+_LOCKED_TEXT = itemgetter(1)
+
+
+def _outside_fields(cells: Mapping[str, Cell], meta: TemplateMeta, filled: int) -> list[tuple[str, str]]:
+    """(cell, text) of what the form holds outside its locked content and its input cells (a note typed beside the
+    table, a figure in an empty locked cell once the sheet was unprotected): never read, so said, never dropped
+    unsaid. The form's cells that hold anything are counted in C first (`filled`: the input cells read as not
+    blank); only a form holding more than its template's content and its filled inputs is searched."""
+    content = len(meta.locked) - countOf(map(_LOCKED_TEXT, meta.locked), "")
+    if isinstance(cells, GridCells):
+        rows = cells.rows
+        held = sum(map(len, rows)) - sum(map(countOf, rows, repeat("")))
+        if held <= content + filled:
+            return []
+        found = ((f"{COLUMN_LETTERS[c + 1]}{r + 1}", v) for r, row in enumerate(rows) for c, v in enumerate(row) if v != "")
+    else:
+        found = ((ref, c.value) for ref, c in cells.items())
+    known = {ref for ref, _ in meta.locked} | {fs.cell for fs in meta.fields}
+    return [(ref, canonical(v)) for ref, v in found if ref not in known and v is not None and canonical(v)]
+
 
 def _read_fields(pkg: Package, cells: Mapping[str, Cell], fields: list[FieldSpec], result: ReturnRead, file: str) -> list[list[object]]:
     """Read every input field into `result`; returns what was typed in each (see typed_entry).
