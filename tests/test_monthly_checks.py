@@ -77,8 +77,8 @@ def test_countable_metric_judged_in_whole_units():
 
 
 @pytest.mark.parametrize("period, state, expected, words", [
-    ("2025M07", "推进中", "滞后", "已过完成时限 2025-06-30，尚未完成"),
-    ("2025M06", "推进中", "滞后", "已过完成时限 2025-06-30，尚未完成"),  # due on the period's last day: passed at its end
+    ("2025M07", "推进中", "滞后", "截至本期末已到完成时限 2025-06-30，尚未完成"),
+    ("2025M06", "推进中", "滞后", "截至本期末已到完成时限 2025-06-30，尚未完成"),  # due on the period's last day: passed at its end
     ("2025M05", "未启动", "预警", "距完成时限 2025-06-30 不足一个月，仍未启动"),  # 05-31 + 1 month = 06-30
     ("2025M04", "未启动", "按进度", "成果“考核办法”未启动"),  # 04-30 + 1 month = 05-30: more than a month to go
     ("2025M05", "推进中", "按进度", "成果“考核办法”推进中"),
@@ -98,7 +98,7 @@ def test_task_done_before_its_deadline_is_done():
 
 def test_task_without_a_measure_past_its_deadline_is_behind():
     status, why = of(judge("2025M04", [v("B", "2025M04", "M4", "duty_count", 1)]), "M5")
-    assert status == "滞后" and why.startswith("已过完成时限 2025-03-31，尚未完成")
+    assert status == "滞后" and why.startswith("截至本期末已到完成时限 2025-03-31，尚未完成")
     assert of(judge("2025M03", [v("B", "2025M03", "M4", "duty_count", 1)]), "M5")[0] == "滞后"
     assert of(judge("2025M02", [v("B", "2025M02", "M4", "duty_count", 0)]), "M5")[0] == "按进度"
 
@@ -155,7 +155,7 @@ def test_yearly_programme_keeps_working():
     r = run_checks(led, p, vals, subs, status=period_status(led, None, p, DeadlineRule(), subs=subs, today=dt.date(2026, 2, 1)))
     assert of(r, "Y1") == ("滞后", "“驿站”累计8个，按计划截至2025年应达10个，差2个")
     assert of(r, "Y2")[0] == "滞后" and "2025年开展3次，每季度应不少于1次" in of(r, "Y2")[1]
-    assert of(r, "Y3") == ("滞后", "已过完成时限 2025-06-30，尚未完成；成果“办法”推进中")
+    assert of(r, "Y3") == ("滞后", "截至本期末已到完成时限 2025-06-30，尚未完成；成果“办法”推进中")
     assert [(b.name, b.state) for b in r.bureaus] == [("A", "按时")]  # due 2026-01-10
 
 
@@ -164,12 +164,12 @@ def test_task_with_only_a_deadline_is_judged_on_its_completion_status():
     done = [v("B", "2025M03", "M5", "deliv_status", text="已完成"), v("B", "2025M04", "M4", "duty_count", 1)]
     assert of(judge("2025M04", done), "M5") == ("已完成", "完成情况：已完成")
     going = [v("B", "2025M04", "M5", "deliv_status", text="推进中"), v("B", "2025M04", "M4", "duty_count", 1)]
-    assert of(judge("2025M04", going), "M5") == ("滞后", "已过完成时限 2025-03-31，尚未完成；完成情况：推进中")
+    assert of(judge("2025M04", going), "M5") == ("滞后", "截至本期末已到完成时限 2025-03-31，尚未完成；完成情况：推进中")
     waiting = [v("B", "2025M02", "M5", "deliv_status", text="未启动")]  # 02-28 + 1 month = 03-28 < 03-31: more than a month
     assert of(judge("2025M02", waiting), "M5")[0] == "按进度"
     waiting = [v("B", "2025M02", "M5", "deliv_status", text="未启动"), v("B", "2025M03", "M5", "deliv_status", text="未启动")]
     status, why = of(judge("2025M03", waiting), "M5")  # due on 03-31, the period's last day: passed, not started
-    assert status == "滞后" and why.startswith("已过完成时限 2025-03-31")
+    assert status == "滞后" and why.startswith("截至本期末已到完成时限 2025-03-31")
 
 
 def test_an_indicator_met_by_its_deadline_is_done_and_one_missed_is_behind():
@@ -191,7 +191,7 @@ def test_an_indicator_met_by_its_deadline_is_done_and_one_missed_is_behind():
     assert at("2025M05", 21)[0] == "按进度"  # met, but the deadline is still ahead
     assert at("2025M06", 21)[0] == "已完成"
     status, why = at("2025M07", 18)
-    assert status == "滞后" and why.startswith("已过完成时限 2025-06-30，尚未完成")
+    assert status == "滞后" and why.startswith("截至本期末已到完成时限 2025-06-30，尚未完成")
 
 
 def test_a_bureaus_state_is_that_of_the_general_rule_whatever_its_returns():

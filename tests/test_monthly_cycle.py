@@ -4,7 +4,7 @@ drafts — with its periods written three ways (2025-06, 2025M07, 2025年8月), 
 The office states 各单位于每月28日前报送上月完成情况: July is due 2025-08-28.
 Task 1: 充电站 12 座 in 2025, lead 市交通局 (countable: whole numbers only). June's return says 6 (on plan:
 12 × 6/12). July's says 2.5 → refused (被退回, 1 problem).
-Task 2: 考核办法, 完成时限 2025-06-30, lead 市商务局: still 推进中 in July → 滞后, "已过完成时限 2025-06-30，尚未完成".
+Task 2: 考核办法, 完成时限 2025-06-30, lead 市商务局: still 推进中 in July → 滞后, "截至本期末已到完成时限 2025-06-30，尚未完成".
 Task 3: 每季度 1 次, lead 市公安局: reports June, sends nothing for July (未报（已过截止）).
 Task 4: nothing to measure, 完成时限 2025-09-30, lead 市商务局: its template asks for 完成情况 (推进中 in July).
 """
@@ -129,7 +129,7 @@ def test_check_says_refused_and_missing(cycle):
 
 def test_check_judges_the_task_deadline(cycle):
     out = run("check", "-w", str(cycle), "--period", "2025M07", code=1)
-    assert "已过完成时限 2025-06-30，尚未完成" in out
+    assert "截至本期末已到完成时限 2025-06-30，尚未完成" in out
     by = {t["id"]: t for t in json.loads(run("check", "-w", str(cycle), "--period", "2025年7月", "--json", code=1))["tasks"]}
     assert by["2"]["status"] == "滞后"
     june = {t["id"]: t for t in json.loads(run("check", "-w", str(cycle), "--period", "2025-06", "--json", code=1))["tasks"]}
@@ -170,7 +170,7 @@ def test_report_names_the_task_deadline(cycle):
     path = cycle / "outputs" / "reports" / "2025M07_总结报告.docx"
     run("report", "-w", str(cycle), "--period", "2025-07", "--date", "2025-08-30", "-o", str(path))
     text = "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
-    assert "完成时限：2025-06-30），滞后：已过完成时限 2025-06-30，尚未完成" in text
+    assert "完成时限：2025-06-30），滞后：截至本期末已到完成时限 2025-06-30，尚未完成" in text
     table = next(t for t in docx.Document(str(path)).tables if [c.text for c in t.rows[0].cells] == ["序号", "任务", "牵头单位", "完成时限", "状态"])
     assert [[c.text for c in r.cells] for r in table.rows[1:]] == [["2", "出台配送企业考核办法", COMMERCE, "2025-06-30", "滞后"],
                                                                     ["4", "完成城市配送车辆通行管理改革", COMMERCE, "2025-09-30", "按进度"]]

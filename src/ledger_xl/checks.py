@@ -259,7 +259,7 @@ def _judge_deadline(task: Task, period: Period, by: dict, tc: TaskCheck, *, fini
             tc.status = Status.DONE
         elif tc.status != Status.DONE:
             tc.status = worst([tc.status, Status.BEHIND])
-            tc.reasons.insert(0, f"已过完成时限 {due.isoformat()}，尚未完成")
+            tc.reasons.insert(0, f"截至本期末已到完成时限 {due.isoformat()}，尚未完成")
         return
     latest = _latest(task, by, "deliv_status", 0, period)
     if latest is not None and latest[1].text == "未启动" and due <= add_months(period.end_date, 1):
@@ -285,7 +285,7 @@ def _not_reported(task: Task, period: Period, by: dict, tc: TaskCheck, silent: l
     either way; the metrics show the plan and what was reported before."""
     tc.status = Status.REFUSED if silent and all(st.state == REFUSED for st in silent) else Status.NOT_REPORTED
     if task.deadline is not None and task.deadline <= period.end_date:
-        tc.reasons.append(f"完成时限 {task.deadline.isoformat()} 已过，完成情况待报")
+        tc.reasons.append(f"截至本期末已到完成时限 {task.deadline.isoformat()}，完成情况待报")
     if not task.lead:
         tc.reasons.append("牵头单位（无牵头单位）本期未报送")
     for i, m in enumerate(task.metrics):
