@@ -156,6 +156,23 @@ def test_a_period_with_no_data_gives_a_sensible_report(workspace, tmp_path):
     assert not docx.Document(str(path)).inline_shapes
 
 
+def test_a_ledger_with_no_categories_gets_a_named_heading_not_an_empty_one(workspace, tmp_path):
+    import openpyxl
+
+    from ledger_xl.definition import S_TASKS
+
+    definition = workspace / "ledger.xlsx"
+    wb = openpyxl.load_workbook(definition)
+    ws = wb[S_TASKS]
+    col = [c.value for c in ws[1]].index("指标分类") + 1
+    for r in range(2, ws.max_row + 1):
+        ws.cell(r, col).value = None
+    wb.save(definition)
+    path, _ = make_report(workspace, "2023H1", tmp_path / "r.docx", date=dt.date(2023, 7, 15))
+    text = paragraphs(path)
+    assert "（一）数量指标" in text and "（一）" not in text
+
+
 def test_font_profile_for_plain_windows(workspace, tmp_path):
     cfg = workspace / "ledger-xl.toml"
     cfg.write_text(cfg.read_text(encoding="utf-8").replace('font_profile = "gb2312"', 'font_profile = "windows"'), encoding="utf-8")

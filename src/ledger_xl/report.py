@@ -749,7 +749,7 @@ def _section_metrics(w: Writer, data: ReportData) -> None:
     headers = ["序号", "指标", f"{period.year}年计划", "累计计划", "累计完成", "完成率", "状态"]
     for cat, rows in by_cat.items():
         k += 1
-        w.h2(f"（{cn_seq(k)}）{cat}")
+        w.h2(f"（{cn_seq(k)}）{cat or '数量指标'}")  # a ledger with no 分类: not an empty heading
         w.table(headers, rows)
     ind_rows = []
     for t in ledger.tasks:
