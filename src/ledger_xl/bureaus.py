@@ -73,16 +73,14 @@ def is_group(name: str) -> bool:
 
 
 def role_note(name: str) -> tuple[str, str | None]:
-    """"市发展改革委（牵头）", "市发展改革委牵头" or "牵头单位：市发展改革委" → ("市发展改革委", "牵头"); a
-    name without such a note → (name, None). A trailing 等 (等相关单位) is not part of the name either."""
-    note: str | None = None
-    if (label := _ROLE_LABEL_RE.match(name)) is not None:
-        name, note = name[label.end() :].strip(), _label_note(label)
+    """"市发展改革委（牵头）" or "市发展改革委牵头" → ("市发展改革委", "牵头"); a name without such a note →
+    (name, None). A trailing 等 (等相关单位), before or after the note, is not part of the name either. (A label
+    before names, 牵头单位：, speaks for several: split_bureaus_noted reads it.)"""
     name = _AND_OTHERS_RE.sub("", name).strip()
     m = _ROLE_NOTE_RE.search(name) or _ROLE_WORD_RE.search(name)
-    if m:
-        name, note = name[: m.start()].strip(), m.group(1)
-    return _AND_OTHERS_RE.sub("", name).strip(), note
+    if not m:
+        return name, None
+    return _AND_OTHERS_RE.sub("", name[: m.start()]).strip(), m.group(1)
 
 
 def split_bureaus_noted(text: str, known: Collection[str] = ()) -> tuple[list[str], list[tuple[str, str]], list[str]]:

@@ -351,7 +351,7 @@ def _outside_fields(cells: Mapping[str, Cell], meta: TemplateMeta, filled: int) 
     else:
         found = ((ref, c.value) for ref, c in cells.items())
     known = {ref for ref, _ in meta.locked} | {fs.cell for fs in meta.fields}
-    return [(ref, canonical(v)) for ref, v in found if ref not in known and v is not None and canonical(v)]
+    return [(ref, shown) for ref, v in found if ref not in known and v is not None and (shown := canonical(v))]
 
 
 def _read_fields(pkg: Package, cells: Mapping[str, Cell], fields: list[FieldSpec], result: ReturnRead, file: str) -> list[list[object]]:

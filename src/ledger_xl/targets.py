@@ -12,7 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from .model import Change, Indicator, Metric, Op, Target, fmt_number
+from .model import COUNTABLE_UNITS, Change, Indicator, Metric, Op, Target, fmt_number
 
 
 class _LazyPattern:
@@ -463,7 +463,6 @@ class NumberError(ValueError):
     """Why a typed value is not a usable number; the text is shown to the clerk and the bureau."""
 
 
-_TYPED_RE = re.compile(rf"^(?P<sign>[-+])?(?P<num>\d+(?:\.\d+)?|\.\d+)\s*(?P<unit>%|{_UNIT_RE})?$")
 _CN_NUMERAL_RE = re.compile(r"^[零〇一二两三四五六七八九十百千万亿]+")
 
 
@@ -484,7 +483,8 @@ def parse_count(value: object, *, integer: bool = False) -> float:
 _TYPED_ANY_RE = re.compile(r"^(?P<sign>[-+])?(?P<num>\d+(?:\.\d+)?|\.\d+)\s*(?P<unit>\D*?)$")
 _SCALES = {"万": 10_000, "亿": 100_000_000}
 # a count of things: "个" may stand for any of them (3个 in a field counted in 座), never for a measure (元, 吨, 公里)
-_CLASSIFIERS = frozenset("个家座辆户所项处条台艘架间栋幢套部张本册篇批场起宗件只")
+# nor for people or times (人, 名, 位, 次)
+_CLASSIFIERS = COUNTABLE_UNITS - frozenset("人名位次")
 
 
 def read_count(value: object, unit: str | None, *, integer: bool = False) -> tuple[float, str | None]:
