@@ -520,3 +520,74 @@ def test_role_words_labels_and_deng_are_not_part_of_unit_names(tmp_path, ext):
     assert others == {"1": ["市财政局", "市统计局"], "2": ["市通信发展办"], "3": [], "4": ["市财政局"]}
     assert sorted(b.name for b in ledger.bureaus) == sorted(
         ["市发展改革委", "市财政局", "市统计局", "市工业和信息化局", "市通信发展办", "市农业农村局", "市税务局"])
+
+
+# ------------------------------------------------------------------ targets an older reader dropped unsaid
+
+
+def _targets_by_year():  # type: ignore[no-untyped-def]
+    """Year cells as county and plan ledgers write them: bare figures whose unit is in the task's name, 新增N项,
+    a threshold named by no words of its own, "99%以上" in one year, a figure with no unit at all, units such as 口."""
+    from ledger_shapes import Shape
+
+    h = ["序号", "重点任务", "具体目标", "2025年", "2026年", "牵头单位", "责任单位", "完成时限"]
+    rows = [h,
+            ["1", "新建保障性租赁住房（套）", "", X("1200", 1200, "#,##0"), X("1500", 1500, "#,##0"), "市住建局", "", "每年年底前"],
+            ["2", "“一件事一次办”事项", "", "新增10项", "新增15项", "市政务服务和数据局", "", "2026.9.1"],
+            ["3", "研发投入强度", "逐年提高", "1.8%", "2.2%", "市科技局", "", "次年3月底前"],
+            ["4", "政务服务好差评满意度", "", "98%", "99%以上", "市政务服务和数据局", "", ""],
+            ["5", "新建公办幼儿园", "", X("6", 6, "0"), X("9", 9, "0"), "市教育局", "", "2026年8月底前"],
+            ["6", "新建农村户用沼气池", "", "200口", "300口", "市农业农村局", "", ""]]
+    return Shape("年度列的各种写法", ["某市2025—2026年重点任务台账"], rows)
+
+
+def test_targets__year_figures_are_read_in_the_unit_their_task_names(tmp_path):
+    for result in _both(tmp_path, _targets_by_year()):
+        t = _by_id(result)
+        (housing,) = t["1"].metrics
+        assert (housing.name, housing.unit, housing.yearly) == ("新建保障性租赁住房", "套", {2025: 1200, 2026: 1500})
+        (items,) = t["2"].metrics
+        assert (items.name, items.unit, items.yearly) == ("“一件事一次办”事项", "项", {2025: 10, 2026: 15})  # not “新增”
+        (pits,) = t["6"].metrics
+        assert (pits.unit, pits.yearly) == ("口", {2025: 200, 2026: 300})
+
+
+def test_targets__yearly_thresholds_keep_every_year_and_are_named_by_their_task(tmp_path):
+    for result in _both(tmp_path, _targets_by_year()):
+        t = _by_id(result)
+        (rd,) = t["3"].indicators
+        assert rd.text == "研发投入强度" and {y: x.value for y, x in rd.yearly.items()} == {2025: 1.8, 2026: 2.2}
+        (sat,) = t["4"].indicators  # "99%以上" in 2026 kept the rising threshold
+        assert sat.text == "政务服务好差评满意度" and {y: (x.op, x.value) for y, x in sat.yearly.items()} == {
+            2025: (">=", 98), 2026: (">=", 99)}
+
+
+def test_targets__a_figure_read_as_no_target_is_said_at_its_cell(tmp_path):
+    for result, cell in zip(_both(tmp_path, _targets_by_year()), ("第6行", "D7"), strict=True):
+        assert not _by_id(result)["5"].metrics
+        (f,) = [f for f in result.findings if f.code == "target-unread"]
+        assert "第 5 项" in f.message and "“6”" in f.message and "数量指标" in f.message
+        assert f.cell == cell  # task 5's row (Word), its 2025 cell (Excel: the title is row 1)
+
+
+def test_targets__deadlines_written_as_figures_next_year_and_each_year(tmp_path):
+    for result in _both(tmp_path, _targets_by_year()):
+        t = _by_id(result)
+        assert t["1"].deadline == dt.date(2026, 12, 31) and t["1"].frequency is None  # 每年年底前: a date, not a duty
+        assert t["2"].deadline == dt.date(2026, 9, 1)  # 2026.9.1
+        assert t["3"].deadline == dt.date(2027, 3, 31)  # 次年3月底前, after the programme's last year
+        assert not [f for f in result.findings if f.code == "deadline-unread"]
+
+
+def test_targets__a_target_cell_without_a_name_is_its_tasks():
+    from ledger_xl.targets import parse_indicators, text_metrics
+
+    (m, _), = text_metrics("实际利用外资。5亿美元", 2026, "实际利用外资")
+    assert (m.name, m.unit, m.yearly) == ("实际利用外资", "亿美元", {2026: 5})
+    (m, _), = text_metrics("新培育高新技术企业。新增80家", 2026, "新培育高新技术企业")
+    assert m.name == "新培育高新技术企业"
+    assert text_metrics("争取进入全省前10名", 2026, "营商环境") == []  # a rank, not a count
+    (i,) = parse_indicators("招商引资到位资金。增长10%", "招商引资到位资金")
+    assert (i.text, i.op, i.value) == ("招商引资到位资金增长10%", ">=", 10)
+    (i,) = parse_indicators("城镇生活污水集中处理率。达到96%", "城镇生活污水集中处理率")
+    assert i.text == "城镇生活污水集中处理率"

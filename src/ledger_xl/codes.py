@@ -90,6 +90,8 @@ class Code(StrEnum):
     DEADLINE_UNREAD = ("deadline-unread", W, "第 {task} 项的完成时限“{raw}”读不出日期，已留空。请在定义表“完成时限”列填写日期。")
     ACCUMULATION_GUESS = ("accumulation-guess", W, "第 {task} 项“{metric}”：{guess}。如不对请在定义表“数量指标”的“累计方式”列改正。")
     TARGET_GUESS = ("target-guess", W, "第 {task} 项“{metric}”：{note}。")
+    TARGET_UNREAD = ("target-unread", W, "第 {task} 项的目标“{raw}”中有数字“{figure}”，但读不出它是哪个指标（没有单位，或单位不认识），"
+                     "没有作为指标核对。如是数量指标，请在定义表“数量指标”表补一行（序号填 {task}，写明指标名称、单位和各年数字）。")
     TARGET_YEAR_GUESS = ("target-year-guess", W, "第 {task} 项的数量目标写在文字中，没有分年数字，已全部计在 {year} 年。"
                          "请在定义表“数量指标”中按年分解。")
     GROUP_UNIT = ("group-unit", N, "“{name}”是统称。可在定义表“单位”表的“包含单位”列填写它包含的具体单位（用顿号分隔）；不填则按一个单位发模板。")

@@ -342,7 +342,7 @@ def _task_of_row(ctx: _Ctx, ri: int, row: list[TCell], n_before: int) -> Task | 
     leaders = split_persons(_text(row, cols.leader)) if cols.leader is not None else []
     notes = [_text(row, cols.note)] + [f"{h}：{'、'.join(split_persons(_text(row, ci))) if ci in cols.persons else _text(row, ci)}"
                                        for ci, h in cols.extra.items() if _text(row, ci)]
-    breakdown = {y: _with_unit(_text(row, ci), cols.year_unit, target_text or group) for y, ci in cols.years.items()}
+    breakdown = {y: _with_unit(_text(row, ci), cols.year_unit, target_text or group, item or group) for y, ci in cols.years.items()}
     task = Task(id=tid, category=category, task=group, item=item, breakdown=breakdown,
                 lead=lead, responsible=responsible, note="；".join(p for p in notes if p), leaders=leaders,
                 target_text=target_text)
@@ -356,15 +356,16 @@ def _task_of_row(ctx: _Ctx, ri: int, row: list[TCell], n_before: int) -> Task | 
 _BARE_NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
 
 
-def _with_unit(text: str, header_unit: str, plan: str) -> str:
+def _with_unit(text: str, header_unit: str, plan: str, name: str = "") -> str:
     """A year cell holding a bare number (typed as a number in Excel) gets the unit of its column header, else
-    the unit of the plan's quantity ("新建5G基站3000个" → 个); anything else is kept as written."""
-    from .targets import UNITS
+    the unit its task's name gives in brackets ("新建保障性租赁住房（套）"), else the unit of the plan's quantity
+    ("新建5G基站3000个" → 个); anything else is kept as written."""
+    from .targets import UNITS, named_unit
 
     t = clean(text)
     if not _BARE_NUMBER_RE.fullmatch(t):
         return text
-    unit = header_unit if header_unit in UNITS else ""
+    unit = header_unit if header_unit in UNITS else named_unit(name) or ""
     if not unit:
         m = re.search(r"\d(?:\.\d+)?\s*(" + "|".join(map(re.escape, UNITS)) + ")", clean(plan))
         unit = m.group(1) if m else ""
@@ -423,7 +424,7 @@ def _plan_of_row(ctx: _Ctx, ri: int, task: Task) -> None:
     if ctx.cols.years:
         task.metrics = [] if spans else parse_metrics(plan_text, breakdown, name_text=task.item or task.task)
         _metric_semantics(ctx, ri, task, texts + break_texts + [task.note])
-        task.indicators = _indicators(plan_text, breakdown, break_texts, spans)
+        task.indicators = _indicators(plan_text, breakdown, break_texts, spans, task.item or task.task)
     else:
         _text_targets(ctx, ri, task, plan_text)
     _percent_cells(task, [task.target_text or ""])
@@ -440,14 +441,41 @@ def _plan_of_row(ctx: _Ctx, ri: int, task: Task) -> None:
     if not task.metrics and task.frequency is None:
         said = break_texts + ([task.target_text] if task.target_text else []) + ([] if ctx.cols.years else [task.task])
         task.deliverable = parse_deliverable(said, [task.item or "", task.task])
+    if not (task.metrics or task.indicators or task.frequency):
+        _unread_figures(ctx, ri, task)
 
 
-def _indicators(plan_text: str, breakdown: dict[int, str], break_texts: list[str], spans: bool) -> list[Indicator]:
-    plan = parse_indicators(plan_text)
+# a figure that may be a target: not part of a date, a document's number or title, an ordinal or a count of years
+_FIGURE_RE = re.compile(r"(?<![\d.第前])\d+(?:\.\d+)?(?![\d.])(?!\s*(?:年|月|日|号|时|季度|届|周岁|个?百分点))")
+_NOT_FIGURES_RE = re.compile(r"《[^》]*》|〔[^〕]*〕|\[[^]]*\]|（[^）]*号）")
+
+
+def _unread_figures(ctx: _Ctx, ri: int, task: Task) -> None:
+    """A figure in a task's target, year cells or (without year columns) its text that became no metric,
+    threshold or duty is said where it stands, never dropped unsaid: the clerk adds it in the definition."""
+    cols = ctx.cols
+    cells: list[tuple[int | None, str]] = [(cols.years[y], text) for y, text in task.breakdown.items()]
+    if task.target_text:
+        cells.append((cols.target if cols.target is not None else cols.task[0] if cols.task else None, task.target_text))
+    if not cols.years:
+        cells += [(cols.task[0] if cols.task else None, t) for t in (task.task, task.item or "") if t]
+    for col, text in cells:
+        m = _FIGURE_RE.search(_NOT_FIGURES_RE.sub("", clean(text)))
+        if m:
+            ctx.find(Code.TARGET_UNREAD, ri, col, text, task=task.id, raw=clean(text)[:40], figure=m.group(0))
+            return
+
+
+def _indicators(plan_text: str, breakdown: dict[int, str], break_texts: list[str], spans: bool, label: str) -> list[Indicator]:
+    from dataclasses import replace
+
+    plan = parse_indicators(plan_text, label)
     rising = None if spans else yearly_thresholds(plan, breakdown)
     if rising is not None:
+        if cell_indicator(rising.text, "") is not None:  # named by a year's figure ("2.2%"): name it by its task
+            rising = replace(rising, text=label)
         return [rising] + [i for i in plan if i.unit != rising.unit]
-    return parse_indicators(plan_text + "。" + "。".join(break_texts))
+    return plan + parse_indicators("。".join(break_texts))  # the year cells' own: unnamed, for _percent_cells to merge
 
 
 def _percent_cells(task: Task, cells: list[str]) -> None:
@@ -485,9 +513,10 @@ def _metric_semantics(ctx: _Ctx, ri: int, task: Task, texts: list[str]) -> None:
 def _text_targets(ctx: _Ctx, ri: int, task: Task, plan_text: str) -> None:
     """A ledger without year columns: targets are read from the task and target text for the last year."""
     year = max(ctx.years) if ctx.years else 0
-    indicators = parse_indicators(plan_text)
+    label = task.item or task.task
+    indicators = parse_indicators(plan_text, label)
     metrics: list[Metric] = []
-    for m, note in text_metrics(plan_text, year):
+    for m, note in text_metrics(plan_text, year, label):
         if any((x.name, x.unit) == (m.name, m.unit) for x in metrics):
             continue
         metrics.append(m)

@@ -39,7 +39,10 @@ def _lazy(pattern: str, flags: int = 0) -> re.Pattern[str]:
 # written in 万 or 亿 (3.5万人, 1.2万亩), and then keeps that unit: the plan and the returns both count in it.
 _BASE_UNITS = ["个", "座", "辆", "家", "处", "条", "项", "台", "套", "所", "艘", "人", "场", "公里", "千米", "吨", "平方米",
                "亩", "元", "户", "批", "部", "件", "篇", "份", "期", "栋", "根", "个次", "人次", "辆次", "公顷", "平方公里",
-               "立方米", "千瓦", "千瓦时", "标准箱", "张", "间", "床", "微克/立方米", "毫克/升", "吨标准煤"]
+               "立方米", "千瓦", "千瓦时", "标准箱", "张", "间", "床", "微克/立方米", "毫克/升", "吨标准煤",
+               # counted things and measures met in county and plan ledgers (沼气池200口, 植树5万株, 5亿美元)
+               "口", "眼", "棵", "株", "头", "只", "匹", "本", "册", "支", "块", "枚", "盏", "名", "架", "幢", "宗",
+               "米", "延米", "美元", "兆瓦", "蒸吨", "千克", "公斤"]
 UNITS = sorted({p + u for u in _BASE_UNITS for p in ("", "万", "亿")}, key=len, reverse=True)
 _UNIT_RE = "|".join(map(re.escape, UNITS))
 _NUM = r"\d+(?:\.\d+)?"
@@ -95,6 +98,8 @@ def parse_quantity_cell(text: str) -> list[Quantity] | None:
         if not m:
             return None
         name = re.sub(rf"^(?:{_OP_RE}|总数达到|累计达到|达)", "", m.group("name").strip(" ：:")).strip() or None
+        if name and _VERB_ONLY_RE.fullmatch(name):  # "新增10项": the figure is the task's, not something named 新增
+            name = None
         if name and len(name) > 12:
             return None
         out.append(Quantity(name, float(m.group("num")), m.group("unit")))
@@ -128,6 +133,7 @@ def metric_name(task_text: str) -> str:
     """A short name for a single metric: the task text up to its number, or its first clause."""
     t = _THOUSANDS_RE.sub("", str(task_text or "")).strip()
     first = re.split(r"[，,；;。]", t)[0]
+    first = _NAMED_UNIT_RE.sub("", first).strip() or first  # "新建保障性租赁住房（套）": the unit is the metric's own
     m = re.search(rf"(?:{_OP_RE})?\s*{_NUM}\s*(?:{_UNIT_RE})", first)
     name = first[: m.start()] if m else first
     name = _NAME_STRIP_RE.sub("", name).strip()
@@ -159,8 +165,10 @@ def _indicator_op(m: re.Match[str]) -> Op:
     return ">="
 
 
-def parse_indicators(text: str) -> list[Indicator]:
-    """Thresholds such as "比例≥20%", "比值≤4：1", "较期初降低的比例≥10%", "增长6%左右", "控制在5.5%以内"."""
+def parse_indicators(text: str, name: str = "") -> list[Indicator]:
+    """Thresholds such as "比例≥20%", "比值≤4：1", "较期初降低的比例≥10%", "增长6%左右", "控制在5.5%以内".
+
+    `name`: what a threshold written alone in its clause measures (the task: a 目标值 cell "增长10%")."""
     out: list[Indicator] = []
     t = _THOUSANDS_RE.sub("", str(text or "")).replace("\n", "").strip()
     for clause in re.split(r"[；;。]", t):
@@ -172,6 +180,10 @@ def parse_indicators(text: str) -> list[Indicator]:
             while len(label) < 6 and k > 0:
                 k -= 1
                 label = pieces[k].strip() + "，" + label
+            piece = clause[m.start() : m.end()]
+            text = label + piece
+            if not label.strip("，") and name:  # alone in its clause: "达到96%" is the task's; "增长10%" says what of it
+                text = name if _CELL_PCT_RE.fullmatch(piece) else name + piece
             whole = clause[: m.end()]
             baseline = bool(re.search(r"期初|基期|基准年|基数", whole))
             change: Change | None = None
@@ -182,7 +194,7 @@ def parse_indicators(text: str) -> list[Indicator]:
                     change = "increase"
             out.append(
                 Indicator(
-                    text=label + clause[m.start() : m.end()],
+                    text=text,
                     op=_indicator_op(m),
                     value=float(m.group("num")),
                     unit="%" if m.group("pct") else "ratio",
@@ -231,10 +243,12 @@ def yearly_thresholds(plan: list[Indicator], cells: dict[int, str]) -> Indicator
             continue
         found = parse_indicators(text)
         if len(found) != 1:
-            bare = re.fullmatch(rf"\s*(?P<num>{_NUM})\s*[%％]\s*", clean(text))
-            if not bare:
+            one = cell_indicator(text, "")  # "99%", "99%以上", "不低于99%"
+            if one is None:
                 return None
-            found = [Indicator(text=clean(text), op=plan[0].op if plan else ">=", value=float(bare.group("num")), unit="%")]
+            if plan and re.fullmatch(rf"\s*{_NUM}\s*%\s*", clean(text)):  # a bare figure binds as the plan's words say
+                one = Indicator(text=one.text, op=plan[0].op, value=one.value, unit=one.unit)
+            found = [one]
         per_year[year] = found[0]
     if len(per_year) < 2 or len({i.unit for i in per_year.values()}) != 1 or len({i.value for i in per_year.values()}) < 2:
         return None
@@ -288,26 +302,31 @@ _TEXT_QTY_RE = _lazy(
 )
 
 
-def text_metrics(text: str, year: int) -> list[tuple[Metric, str | None]]:
+_VERB_ONLY_RE = _lazy(r"(?:新增|新建|新培育|新引进|完成|达到|累计|实现|建成|引进|培育|全年|总计|共)*")
+
+
+def text_metrics(text: str, year: int, name: str = "") -> list[tuple[Metric, str | None]]:
     """Quantity targets written in the task or target text of a one-year ledger: "新增城镇就业3.5万人",
     "总数达到600家", "PM2.5平均浓度下降到40微克/立方米以下". Each is a metric for `year` whose total is the
-    figure, with a note when its reading is a guess ("左右")."""
+    figure, with a note when its reading is a guess ("左右"). `name`: what a figure written with no name of
+    its own counts (the task: a 目标值 cell "新增80家", "5亿美元")."""
     out: list[tuple[Metric, str | None]] = []
     for clause in re.split(r"[；;。\n]", clean(text)):
         for m in _TEXT_QTY_RE.finditer(clause):
-            if re.search(r"第\s*$|(?:19|20)$", clause[: m.start()]) or (clause[m.end():m.end() + 1] in ("%", "％")):
+            if re.search(r"[第前]\s*$|(?:19|20)$", clause[: m.start()]) or (clause[m.end():m.end() + 1] in ("%", "％")):
                 continue
             op_word, post = m.group("op") or "", m.group("post") or ""
             op: Op = ("<=" if post in ("以下", "以内") else ">=" if post == "以上" else
                       _TEXT_OP.get(op_word) or _OP_OF.get(op_word) or (">=" if op_word else "=="))  # type: ignore[assignment]
             before = re.split(r"[，,、]", clause[: m.start()])[-1]
-            name = re.sub(r"(数量|总数|总量|规模)$", "", before.strip()) or metric_name(clause)
+            own = re.sub(r"(数量|总数|总量|规模)$", "", before.strip())
+            label = own if not _VERB_ONLY_RE.fullmatch(own) else (name and metric_name(name)) or own or metric_name(clause)
             value = float(m.group("num"))
             acc, _ = accumulation_of([clause], {year: value}, None)
             note = "目标写作“左右”，按不低于该数理解" if post == "左右" else None
             if post == "左右":
                 op = ">="
-            out.append((Metric(name=name, unit=m.group("unit"), yearly={year: value}, target=Target(op, value),
+            out.append((Metric(name=label, unit=m.group("unit"), yearly={year: value}, target=Target(op, value),
                                accumulation=acc), note))  # type: ignore[arg-type]
     return out
 
@@ -354,14 +373,28 @@ def _dates_in(t: str, year: int) -> list[dt.date]:
     return out
 
 
+# "2026.9.1", "2026/9/1", "2026-9", written as figures: read as 2026年9月1日, 2026年9月
+_NUMERIC_DATE_RE = _lazy(r"(?<!\d)((?:19|20)\d{2})[./\-](\d{1,2})(?:[./\-](\d{1,2}))?(?![\d.])")
+_NEXT_YEAR_RE = _lazy(r"次年|翌年|第二年|下一年")
+
+
+def _numeric_date(m: re.Match[str]) -> str:
+    return f"{m.group(1)}年{m.group(2)}月" + (f"{m.group(3)}日" if m.group(3) else "")
+
+
 def parse_deadline(text: str, year: int) -> tuple[dt.date | None, str | None, bool]:
     """A 完成时限 cell: (date, frequency, understood). "2025年6月底前" → 2025-06-30; "年底前" → `year`-12-31;
     "2026年12月" → 2026-12-31; "全年"/"持续推进" → no date; "每季度" → a frequency, no date."""
-    t = clean(text).replace(" ", "")
+    t = _NUMERIC_DATE_RE.sub(_numeric_date, clean(text).replace(" ", ""))
+    if year:
+        t = _NEXT_YEAR_RE.sub(f"{year + 1}年", t)
     if is_none_mark(t):
         return None, None, True
+    dated = re.search(r"\d+月|年底|年末", t)
     for word, freq in _FREQ_WORDS.items():
-        if t.startswith(word) or re.fullmatch(rf".*{word}(?:报送|开展|推进|调度)?.*", t) and not re.search(r"\d+月|年底|年末", t):
+        if word == "每年" and dated:  # "每年年底前": a date, each year; the programme's is the last year's
+            break
+        if t.startswith(word) or re.fullmatch(rf".*{word}(?:报送|开展|推进|调度)?.*", t) and not dated:
             return None, freq, True
     dates = _dates_in(t, year)
     if dates:
@@ -425,6 +458,15 @@ def parse_deliverable(texts: list[str], names: list[str]) -> str | None:
         if _DELIV_NAME_RE.match(str(name or "").strip()):
             return str(name).strip()
     return None
+
+
+_NAMED_UNIT_RE = _lazy(rf"[（(]\s*(?:单位\s*[:：]\s*)?(?P<unit>{_UNIT_RE})\s*[)）]\s*$")
+
+
+def named_unit(text: str) -> str | None:
+    """The unit a task's name gives its bare year figures: "新建保障性租赁住房（套）", "改造老旧小区(单位：户)"."""
+    m = _NAMED_UNIT_RE.search(clean(text))
+    return m.group("unit") if m else None
 
 
 def parse_metrics(task_text: str, yearly: dict[int, str], name_text: str | None = None) -> list[Metric]:
