@@ -877,3 +877,52 @@ def test_content_outside_the_input_cells_is_said_never_dropped_unsaid(workspace,
         ws = open_workspace(workspace)
         r = read_return(plain, key=store.template_key, ledger_id=store.ledger_id, ledger=ws_ledger(ws))
     assert not [f for f in r.findings if f.code == "outside-input"]  # a return as filled has nothing outside
+
+
+@pytest.mark.parametrize("typed", [15, 2.5])
+def test_a_plain_number_in_a_percentage_cell_that_shows_200_percent_or_more_is_asked_about(workspace, templates_2024h1, typed):
+    """LibreOffice keeps 15 typed into a percentage cell as 1500%: never read as that, never guessed as 15%."""
+    fill(templates_2024h1, "市交通运输局", workspace / "inbox", {("12", "ind_value", 0): typed})
+    (out,) = ingest(workspace).outcomes
+    assert out.status == "refused"
+    (f,) = [f for f in out.findings if f.cell == "I14"] or [f for f in out.findings if f.code == "bad-value"]
+    shown = f"{typed * 100:g}%"
+    assert f.code == "bad-value" and f"在表中是 {shown}" in f.message and f"请输入“{typed:g}%”" in f.message, f.message
+    assert f"'{shown}" in f.message
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(soffice() is None or uno_python() is None,
+                    reason="LibreOffice with its Python bridge (uno; Debian: python3-uno) is not installed")
+def test_fifteen_typed_in_libreoffice_into_a_percentage_cell_is_refused_and_15_percent_or_quoted_1500_percent_are_read(
+        workspace, templates_2024h1, tmp_path):
+    inbox = workspace / "inbox"
+    _lo_filled(templates_2024h1 / "市交通运输局.xlsx", {("12", "ind_value", 0): "15"}, inbox / "a.xlsx", tmp_path)
+    (out,) = ingest(workspace).outcomes
+    assert out.status == "refused" and any("在表中是 1500%" in f.message for f in out.findings), [f.render() for f in out.findings]
+    for typed, expected in (("15%", 15), ("'1500%", 1500)):
+        _lo_filled(templates_2024h1 / "市交通运输局.xlsx", {("12", "ind_value", 0): typed}, inbox / f"b{expected}.xlsx", tmp_path)
+        (out,) = [o for o in ingest(workspace).outcomes if o.path.name == f"b{expected}.xlsx"]
+        assert out.status == "merged", [f.render() for f in out.findings]
+        with Store(workspace / "ledger.sqlite") as store:
+            (v,) = [v for v in store.current_values() if v.task_id == "12" and v.kind == "ind_value"]
+        assert v.num == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("typed, why", [("2001-06-30", "早于本台账的起始年份"), (None, "晚于收到本表的日期")])
+def test_a_completion_date_after_arrival_or_long_before_the_programme_is_asked_about(workspace, templates_2024h1, typed, why):
+    """A slip of the keyboard (2026-07-01 in a return of 2025's first half) is said at its cell; the return is kept."""
+    typed = typed or (dt.date.today() + dt.timedelta(days=40)).isoformat()
+    fill(templates_2024h1, "市交通运输局", workspace / "inbox", {("6", "deliv_status", 0): "已完成", ("6", "deliv_date", 0): typed,
+                                                            ("6", "deliv_name", 0): "考核管理办法"})
+    (out,) = ingest(workspace).outcomes
+    assert out.status == "merged"
+    (f,) = [f for f in out.findings if f.code == "deliverable-date-odd"]
+    assert f.severity is Severity.WARNING and f.cell and typed in f.message and why in f.message, f.message
+
+
+def test_a_completion_date_before_arrival_within_the_programme_says_nothing(workspace, templates_2024h1):
+    fill(templates_2024h1, "市交通运输局", workspace / "inbox", {("6", "deliv_status", 0): "已完成", ("6", "deliv_date", 0): "2024-06-30",
+                                                            ("6", "deliv_name", 0): "考核管理办法"})
+    (out,) = ingest(workspace).outcomes
+    assert out.status == "merged" and not [f for f in out.findings if f.code == "deliverable-date-odd"]

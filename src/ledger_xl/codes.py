@@ -195,6 +195,7 @@ class Code(StrEnum):
     TIME_AS_RATIO = ("time-as-ratio", W, "{where}填的比值被 Excel/WPS 存成了时间 {time}，已按比值 {ratio} 读取（即 {read}）。"
                      "如不对请改正后重报；填比值时可在前面加英文单引号，如 '3.5:1，就不会变成时间。")
     TIME_VALUE = ("time-value", E, "{where}填的内容被 Excel/WPS 存成了时间 {time}（输入带冒号的内容时会这样），不能当作{what}。请{fix}。")
+    DELIVERABLE_DATE_ODD = ("deliverable-date-odd", W, "第 {task} 项的完成日期 {date} {why}，可能填错了年份或月份。请核对；如确实无误，可不理会。")
     DELIVERABLE_INCOMPLETE = ("deliverable-incomplete", W, "第 {task} 项成果已完成，但“{label}”未填写。请补填。")
 
     # ---- checks: the plan against what the store holds

@@ -272,6 +272,7 @@ def read_return(path: Path, *, key: bytes, ledger_id: str, ledger: Ledger, sha25
     if extra and data is not None:
         _check_other_sheets(path, data, extra, meta, result, f)
     _cross_checks(result, f, meta.fields)
+    _date_checks(result, f, min(ledger.years, default=0))
     result.typed = _typed_json(typed, meta.fields, result.findings)
     return result
 
@@ -592,7 +593,10 @@ def _parse_field(fs: FieldSpec, kind: str, cell: Cell, finding: Callable[..., No
         return num, None
     if kind == "percent-or-ratio" and fs.unit == "%":
         # the template formats this cell as a percentage: a number there is a fraction (0.18 = 18%)
-        return parse_percent(cell.value, cell_is_percent_formatted=cell.kind == "n"), None
+        pct = parse_percent(cell.value, cell_is_percent_formatted=cell.kind == "n")
+        if cell.kind == "n" and 2 <= float(cell.value) <= 100:  # type: ignore[arg-type]
+            raise NumberError(_percent_times_100(cell.value, pct))
+        return pct, None
     if kind == "percent-or-ratio":
         return parse_ratio(cell.value), None
     if kind == "date":
@@ -615,6 +619,15 @@ def _parse_field(fs: FieldSpec, kind: str, cell: Cell, finding: Callable[..., No
         t = _INVISIBLE_RE.sub("", t)
         finding(Code.INVISIBLE_CHARS)
     return None, t.strip()
+
+
+def _percent_times_100(typed: object, pct: float) -> str:
+    """Why 15 in a percentage cell is refused: LibreOffice (and Excel with automatic percent entry off) keep
+    a plain 15 typed there as 1500%. Read as typed it would put 1500% before the leaders; read as 15% it
+    would guess. The bureau says which, once (a figure of 200% or more really meant is typed as text)."""
+    shown, meant = canonical(pct), canonical(typed)
+    return (f"在表中是 {shown}%（百分数格里的数字 {meant} 即 {shown}%）。如要填 {meant}%，请输入“{meant}%”（带百分号）；"
+            f"确实是 {shown}% 的，请先输入英文单引号再输入，如 '{shown}%")
 
 
 def _typed_time(cell: Cell) -> tuple[str, tuple[int, int, int] | None] | None:
@@ -699,6 +712,25 @@ def _cross_checks(result: ReturnRead, file: str, fields: list[FieldSpec]) -> Non
                                                       task=tid, label=label))
 
 
+def _date_checks(result: ReturnRead, file: str, first_year: int) -> None:
+    """A completion date later than the day the return arrived, or a year or more before the programme began, is
+    a slip of the keyboard more often than a fact (2026-07-01 in a return of 2025's first half): said, kept."""
+    if _DELIVERABLE_DATE not in map(_KIND, result.values):
+        return
+    received = result.received_at.date()
+    for v in result.values:
+        if v.kind != _DELIVERABLE_DATE or not v.text:
+            continue
+        day = dt.date.fromisoformat(v.text)
+        why = (f"晚于收到本表的日期 {received.isoformat()}" if day > received else
+               f"早于本台账的起始年份（{first_year} 年）一年以上" if first_year and day.year < first_year - 1 else "")
+        if why:
+            result.findings.append(Finding.of(Code.DELIVERABLE_DATE_ODD, file=file, sheet=FORM_SHEET, cell=v.cell, value=v.text,
+                                              task=v.task_id, date=v.text, why=why))
+
+
+_KIND = itemgetter(Value._fields.index("kind"))
+_DELIVERABLE_DATE = "deliv_date"
 _KIND_AND_TEXT = itemgetter(Value._fields.index("kind"), Value._fields.index("text"))
 _DELIVERABLE_STATUS = "deliv_status"
 

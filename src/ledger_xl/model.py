@@ -43,7 +43,7 @@ PERIOD_KIND_ALIASES: dict[str, str] = {
 }
 PERIODS_IN_YEAR: dict[str, int] = {"month": 12, "quarter": 4, "half-year": 2, "year": 1}
 # units counted in whole things: a plan for them is shown and judged in whole units, and a template takes whole numbers
-COUNTABLE_UNITS = frozenset("个家座辆户人所项处条台艘架间栋幢套名位次件只部张本册篇批场起宗")
+COUNTABLE_UNITS = frozenset("个家座辆户人所项处条台艘架间栋幢套名位次件只部张本册篇批场起宗口眼棵株头匹支块枚盏")
 
 
 def is_countable(unit: str) -> bool:
