@@ -72,6 +72,17 @@ def test_lead_rows_ask_for_numbers_responsible_rows_only_text(run_2024h1):
     assert {f.kind for f in jt.fields if f.task_id is None} == {"filler", "phone", "reviewer", "fill_date"}
 
 
+def test_an_indicator_from_two_figures_says_how_they_make_it(run_2024h1):
+    """期初 2,000 and 本期 2,400 are 20% when the indicator rises from the start (task 27) and 120% when it is a share
+    (task 12, 新增…占期初…的比例): the labels say which, so a bureau types the figures the check computes with."""
+    _, run = run_2024h1
+    jt = next(m for n, _, m in run.written if n == "市交通运输局")
+    label = {(f.task_id, f.kind): f.label for f in jt.fields}
+    assert "比例的分母" in label[("12", "ind_baseline")] and "比例的分子" in label[("12", "ind_current")]
+    assert "按较期初提高的比例计算" in label[("27", "ind_current")] and "分母" not in label[("27", "ind_baseline")]
+    assert "按较期初降低的比例计算" in label[("26", "ind_current")]
+
+
 def test_inputs_unlocked_and_validated_everything_else_locked(run_2024h1):
     _, run = run_2024h1
     for name, path, meta in run.written:

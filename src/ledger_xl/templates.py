@@ -29,6 +29,7 @@ from .layout import (
     canonical,
 )
 from .model import (
+    CHANGE_LABEL,
     DEFAULT_DEADLINE_DAYS,
     FREQUENCY_LABEL,
     DeadlineRule,
@@ -104,8 +105,11 @@ def _measures(ledger: Ledger, task: Task, role: str, prior: dict[tuple[str, int]
     for i, ind in enumerate(task.indicators):
         short = f"指标{i + 1}" if len(task.indicators) > 1 else "指标"
         if ind.baseline:
-            out.append(_Measure("ind_baseline", i, f"{short}：期初基数（数值）", ""))
-            out.append(_Measure("ind_current", i, f"{short}：本期实际数（数值）", ""))
+            # how the two figures make the indicator, said where they are typed (期初 2,000 and 本期 2,400 are 20% more
+            # than at the start when it rises, 120% when it is a share)
+            how = (f"与期初同口径，按较期初{CHANGE_LABEL[ind.change]}的比例计算" if ind.change else "比例的分子")
+            out.append(_Measure("ind_baseline", i, f"{short}：期初基数（数值{'' if ind.change else '，比例的分母'}）", ""))
+            out.append(_Measure("ind_current", i, f"{short}：本期实际数（数值，{how}）", ""))
         if ind.unit == "%":
             out.append(_Measure("ind_value", i, f"{short}：当前值（%）", "%"))
         else:
