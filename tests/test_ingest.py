@@ -926,3 +926,21 @@ def test_a_completion_date_before_arrival_within_the_programme_says_nothing(work
                                                             ("6", "deliv_name", 0): "考核管理办法"})
     (out,) = ingest(workspace).outcomes
     assert out.status == "merged" and not [f for f in out.findings if f.code == "deliverable-date-odd"]
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(soffice() is None or uno_python() is None,
+                    reason="LibreOffice with its Python bridge (uno; Debian: python3-uno) is not installed")
+def test_text_typed_with_an_equals_sign_in_libreoffice_comes_back_as_typed_not_as_its_error(workspace, templates_2024h1, tmp_path):
+    """LibreOffice keeps "=问题" typed into a cell as a formula showing #NAME?: the copy handed back shows "=问题"
+    (what the bureau typed, as text), beside the advice to drop the "=", not "#NAME?"."""
+    from test_returns import cells_by_key
+
+    _lo_filled(templates_2024h1 / "市交通运输局.xlsx", {("9", "progress", 0): {"typed": "=问题"}}, workspace / "inbox" / "a.xlsx",
+               tmp_path)
+    (out,) = ingest(workspace).outcomes
+    assert out.status == "refused" and out.returned, [f.render() for f in out.findings]
+    (f,) = [f for f in out.findings if f.severity is Severity.ERROR]
+    assert f.code == "error-cell" and "#NAME?" in f.message and "请去掉“=”" in f.message, f.message
+    cell = openpyxl.load_workbook(out.returned)["填报表"][cells_by_key(out.returned)[("9", "progress", 0)]]
+    assert (cell.value, cell.data_type) == ("=问题", "s")

@@ -53,6 +53,7 @@ from .xlsxread import (
     Sheet,
     XlsxError,
     by_column,
+    cell_formula,
     cells_within,
     exact_cell,
     name_points_at,
@@ -380,6 +381,8 @@ def _read_fields(pkg: Package, cells: Mapping[str, Cell], fields: list[FieldSpec
             cell = exact_cell(pkg, FORM_SHEET, fs.cell)  # blank to the fast reader: a formula or an error?
         _read_field(fs, cell, result, file)
         if (entry := typed_entry(fs, cell)) is not None:
+            if entry[4] == "e" and (formula := cell_formula(pkg, FORM_SHEET, fs.cell)) is not None:
+                entry[4:] = ["f", f"={formula}"]  # what was typed ("=问题"), not the error it shows, handed back
             typed.append(entry)
     return typed
 

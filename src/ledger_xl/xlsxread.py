@@ -458,14 +458,9 @@ def exact_cell(pkg: Package, sheet: str, ref: str) -> Cell | None:
     cell = pkg.sheets[sheet].cells.get(ref)
     if pkg.exact or cell is not None or sheet not in pkg.raw:
         return cell
-    raw = pkg.raw[sheet]
-    at = raw.find(f'<c r="{ref}"'.encode())
-    if at < 0:
+    xml = _raw_cell(pkg.raw[sheet], ref)
+    if not xml:
         return None
-    end = raw.find(b"</c>", at)
-    close = raw.find(b"/>", at)
-    stop = min(x for x in (end + 4 if end >= 0 else len(raw), close + 2 if close >= 0 else len(raw)))
-    xml = raw[at:stop]
     if b"<f" in xml and not re.search(rb"<v>[^<]+</v>", xml):  # a formula with no cached result (or an empty one)
         m = re.search(rb"<f(?:\s[^>]*)?>([^<]*)</f>", xml)
         return Cell("f", _xml_text(m.group(1)) if m else "")  # the formula as typed, kept for the annotated copy
@@ -473,6 +468,24 @@ def exact_cell(pkg: Package, sheet: str, ref: str) -> Cell | None:
         m = re.search(rb"<v>([^<]*)</v>", xml)
         return Cell("e", m.group(1).decode() if m else "#ERROR")
     return None
+
+
+def _raw_cell(raw: bytes, ref: str) -> bytes:
+    """The <c> element of `ref` in a sheet's XML, as bytes ("" when the sheet has none)."""
+    at = raw.find(f'<c r="{ref}"'.encode())
+    if at < 0:
+        return b""
+    end = raw.find(b"</c>", at)
+    close = raw.find(b"/>", at)
+    stop = min(x for x in (end + 4 if end >= 0 else len(raw), close + 2 if close >= 0 else len(raw)))
+    return raw[at:stop]
+
+
+def cell_formula(pkg: Package, sheet: str, ref: str) -> str | None:
+    """The formula a cell holds, as typed without its "=" ("问题" where "=问题" was typed and shows #NAME?), when
+    the fast reader kept the sheet's XML; None otherwise. Read for the few cells that show an error."""
+    m = re.search(rb"<f(?:\s[^>]*)?>([^<]*)</f>", _raw_cell(pkg.raw.get(sheet, b""), ref))
+    return _xml_text(m.group(1)) if m else None
 
 
 def _xml_text(raw: bytes) -> str:

@@ -4,7 +4,8 @@
 
 VALUES.json maps defined names to what is typed. Text is entered with setFormula, which LibreOffice
 parses exactly like typed input ("18%" becomes a percentage, "2024-06-30" a date); text beginning with
-"=" is entered with setString so it stays text. Then the file is saved as .xlsx (Calc Office Open XML).
+"=" is entered with setString so it stays text, unless given as {"typed": "=…"}: then it is entered as typed at
+the keyboard (a formula; "=问题" shows #NAME?). Then the file is saved as .xlsx (Calc Office Open XML).
 This module imports only the standard library and uno, so it runs outside the project's environment.
 """
 
@@ -57,7 +58,9 @@ def main(src: str, dst: str, values_json: str) -> int:
             cell = named.getByName(name).getReferredCells().getCellByPosition(0, 0)
             if isinstance(value, bool) or value is None:
                 continue
-            if isinstance(value, int | float):
+            if isinstance(value, dict):
+                cell.setFormula(str(value["typed"]))
+            elif isinstance(value, int | float):
                 cell.setValue(value)
             elif str(value).startswith("="):
                 cell.setString(str(value))
