@@ -73,6 +73,25 @@ def floor_single(files: list[Path]) -> None:
                         _ = v.text
 
 
+def archive_copies(files: list[Path], folder: Path) -> dict[str, float]:
+    """The archive copies alone, as ingest makes them (fsutil.archive_bytes: open, write, rename; one process),
+    into an empty folder: seconds of wall, user and system time. Part of validate + merge that no floor does;
+    on ext4 its system time grows for minutes after many files were deleted nearby (the inode allocator skips
+    inodes freed within the last few minutes, reading their tables), so it says what the file system cost."""
+    import resource
+
+    from ledger_xl.fsutil import archive_bytes
+
+    folder.mkdir(parents=True, exist_ok=False)
+    datas = [f.read_bytes() for f in files]
+    digests = [hashlib.sha256(d).hexdigest() for d in datas]
+    r0, t = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+    for data, digest in zip(datas, digests, strict=True):
+        archive_bytes(data, digest, ".xlsx", folder)
+    wall, r1 = time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF)
+    return {"wall": wall, "user": r1.ru_utime - r0.ru_utime, "sys": r1.ru_stime - r0.ru_stime}
+
+
 def _floor_chunk(chunk: list[str]) -> int:
     """Read each file once, SHA-256 it, and have calamine return every sheet's values."""
     from python_calamine import CalamineWorkbook

@@ -207,6 +207,10 @@ def bench_province(tmp: Path, args: argparse.Namespace) -> dict[str, object]:
           "below includes them and the interpreter's start)")
     print(f"  conditions: {cores} cores; load average (1 min) {before['load_1min']} before, {after['load_1min']} after; "
           f"host speed (fixed work, see host_ms) {before['host_ms']} ms before, {after['host_ms']} ms after")
+    copies = subprocess_json(_load(listing) + f"print(json.dumps(measure.archive_copies(ALL, Path({str(tmp / 'copies')!r}))))")
+    print(f"  of validate + merge, the archive copies alone (open, write, rename; one process, an empty folder): "
+          f"{copies['wall']:.2f} s, {copies['sys'] * 1000 / n:.2f} ms of system time a file — the file system's share, "
+          "which no floor pays (on ext4 it grows for minutes after many files were deleted nearby)")
     mem = _memory(tmp, definition, returns)
     stages = _stages(tmp, definition, returns, n)
     cold = _cli_seconds(["ingest", "-w", str(_fresh(tmp / "ingest-cli", definition)), str(returns)])
@@ -226,6 +230,7 @@ def bench_province(tmp: Path, args: argparse.Namespace) -> dict[str, object]:
         "ratio_naive_whole_with_imports": round(med["naive"] / (med["whole"] + med["ingest_imports"]), 2),
         "targets_met": med["validate_merge"] <= 3 * med["floor_parallel"] and med["naive"] >= 10 * med["whole"],
         "rounds_detail": [{k: round(v, 3) for k, v in r.items()} for r in rounds],
+        "archive_copies_s": round(copies["wall"], 3), "archive_copies_sys_ms_per_file": round(copies["sys"] * 1000 / n, 3),
         "peak_rss_mib": round(mem["read_mib"], 1), "peak_rss_read_processes": mem["read_processes"],
         "peak_rss_read_main_mib": round(mem["read_main_mib"], 1), "peak_rss_rebuild_mib": round(mem["rebuild_mib"], 1),
         "stages_ms_per_workbook": {k: round(v * 1000 / n, 3) for k, v in stages.items() if k not in ("files",)},
