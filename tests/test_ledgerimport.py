@@ -591,3 +591,17 @@ def test_targets__a_target_cell_without_a_name_is_its_tasks():
     assert (i.text, i.op, i.value) == ("招商引资到位资金增长10%", ">=", 10)
     (i,) = parse_indicators("城镇生活污水集中处理率。达到96%", "城镇生活污水集中处理率")
     assert i.text == "城镇生活污水集中处理率"
+
+
+def test_targets__only_a_figure_that_may_be_a_target_is_said(tmp_path):
+    """5G, PM2.5, “1+N”, dates, document titles and ranks are no targets; 压缩至2个工作日 read as nothing is said."""
+    from ledger_shapes import Shape
+
+    rows = [["序号", "重点任务", "牵头单位", "完成时限"],
+            ["1", "推进5G网络和4K超高清建设", "县工信局", "2026年6月底前"],
+            ["2", "构建“1+N”政策体系，印发《2026年工作要点》", "县发改委", "2026年3月"],
+            ["3", "PM2.5浓度持续下降，力争进入全市前3名", "县生态环境局", ""],
+            ["4", "企业开办时间压缩至2个工作日", "县政务服务局", ""]]
+    for result in _both(tmp_path, Shape("没有年度列", ["某县2026年重点工作任务清单"], rows)):
+        said = [f for f in result.findings if f.code == "target-unread"]
+        assert [("第 4 项" in f.message, "“2”" in f.message) for f in said] == [(True, True)], [f.message for f in said]

@@ -446,7 +446,7 @@ def _plan_of_row(ctx: _Ctx, ri: int, task: Task) -> None:
 
 
 # a figure that may be a target: not part of a date, a document's number or title, an ordinal or a count of years
-_FIGURE_RE = re.compile(r"(?<![\d.第前])\d+(?:\.\d+)?(?![\d.])(?!\s*(?:年|月|日|号|时|季度|届|周岁|个?百分点))")
+_FIGURE_RE = re.compile(r"(?<![\d.第前A-Za-z+＋])\d+(?:\.\d+)?(?![\d.A-Za-z+＋])(?!\s*(?:年|月|日|号|时|季度|届|周岁|个?百分点))")
 _NOT_FIGURES_RE = re.compile(r"《[^》]*》|〔[^〕]*〕|\[[^]]*\]|（[^）]*号）")
 
 

@@ -298,6 +298,7 @@ _TEXT_OPS = ["总数达到", "总量达到", "累计达到", "规模达到", "�
 _TEXT_OP = {"控制在": "<=", "下降到": "<=", "降低到": "<="}
 _TEXT_QTY_RE = _lazy(
     rf"(?P<op>{'|'.join(map(re.escape, _TEXT_OPS))}|{_OP_RE})?\s*(?P<num>{_NUM})\s*(?P<unit>{_UNIT_RE})"
+    r"(?!工作日|月|小时|百分点|季度|星期|周|年)"  # 2个工作日, 3个月: a span of time, not a count of 个
     r"(?P<post>以上|以下|以内|左右)?"
 )
 
