@@ -630,7 +630,7 @@ def _percent_times_100(typed: object, pct: float) -> str:
     would guess. The bureau says which, once (a figure of 200% or more really meant is typed as text)."""
     shown, meant = canonical(pct), canonical(typed)
     return (f"在表中是 {shown}%（百分数格里的数字 {meant} 即 {shown}%）。如要填 {meant}%，请输入“{meant}%”（带百分号）；"
-            f"确实是 {shown}% 的，请先输入英文单引号再输入，如 '{shown}%")
+            f"确实是 {shown}% 的，请先输入英文单引号再输入（如 '{shown}%）")
 
 
 def _typed_time(cell: Cell) -> tuple[str, tuple[int, int, int] | None] | None:
