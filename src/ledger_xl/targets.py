@@ -394,7 +394,7 @@ def parse_deadline(text: str, year: int) -> tuple[dt.date | None, str | None, bo
     dated = re.search(r"\d+月|年底|年末", t)
     for word, freq in _FREQ_WORDS.items():
         if word == "每年" and dated:  # "每年年底前": a date, each year; the programme's is the last year's
-            break
+            continue
         if t.startswith(word) or re.fullmatch(rf".*{word}(?:报送|开展|推进|调度)?.*", t) and not dated:
             return None, freq, True
     dates = _dates_in(t, year)
