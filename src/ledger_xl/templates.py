@@ -295,6 +295,8 @@ def _fill(tokens: list[str], room: float) -> list[list[str]]:
                     lines[-1].insert(0, lines[-2].pop())
                 if len(lines[-2]) > 1:
                     lines[-1].insert(0, lines[-2].pop())
+                elif len(word := lines[-2][0]) > 1 and not word[-1].isascii():  # one run of 汉字 on the line: its last goes down
+                    lines[-2][0], lines[-1][:0] = word[:-1], [word[-1]]
                 used = print_width("".join(lines[-1]))
             else:
                 tok = tok.lstrip()
