@@ -455,10 +455,10 @@ def _unread_figures(ctx: _Ctx, ri: int, task: Task) -> None:
     threshold or duty is said where it stands, never dropped unsaid: the clerk adds it in the definition."""
     cols = ctx.cols
     cells: list[tuple[int | None, str]] = [(cols.years[y], text) for y, text in task.breakdown.items()]
-    if task.target_text:
-        cells.append((cols.target if cols.target is not None else cols.task[0] if cols.task else None, task.target_text))
+    if task.target_text:  # (no column: ctx.find places a finding at the task's column)
+        cells.append((cols.target, task.target_text))
     if not cols.years:
-        cells += [(cols.task[0] if cols.task else None, t) for t in (task.task, task.item or "") if t]
+        cells += [(None, t) for t in (task.task, task.item or "") if t]
     for col, text in cells:
         m = _FIGURE_RE.search(_NOT_FIGURES_RE.sub("", clean(text)))
         if m:

@@ -462,12 +462,15 @@ def exact_cell(pkg: Package, sheet: str, ref: str) -> Cell | None:
     if not xml:
         return None
     if b"<f" in xml and not re.search(rb"<v>[^<]+</v>", xml):  # a formula with no cached result (or an empty one)
-        m = re.search(rb"<f(?:\s[^>]*)?>([^<]*)</f>", xml)
+        m = _FORMULA_RE.search(xml)
         return Cell("f", _xml_text(m.group(1)) if m else "")  # the formula as typed, kept for the annotated copy
     if b't="e"' in xml:
         m = re.search(rb"<v>([^<]*)</v>", xml)
         return Cell("e", m.group(1).decode() if m else "#ERROR")
     return None
+
+
+_FORMULA_RE = re.compile(rb"<f(?:\s[^>]*)?>([^<]*)</f>")  # a cell's formula in its raw XML
 
 
 def _raw_cell(raw: bytes, ref: str) -> bytes:
@@ -484,7 +487,7 @@ def _raw_cell(raw: bytes, ref: str) -> bytes:
 def cell_formula(pkg: Package, sheet: str, ref: str) -> str | None:
     """The formula a cell holds, as typed without its "=" ("问题" where "=问题" was typed and shows #NAME?), when
     the fast reader kept the sheet's XML; None otherwise. Read for the few cells that show an error."""
-    m = re.search(rb"<f(?:\s[^>]*)?>([^<]*)</f>", _raw_cell(pkg.raw.get(sheet, b""), ref))
+    m = _FORMULA_RE.search(_raw_cell(pkg.raw.get(sheet, b""), ref))
     return _xml_text(m.group(1)) if m else None
 
 
