@@ -909,6 +909,57 @@ def test_fifteen_typed_in_libreoffice_into_a_percentage_cell_is_refused_and_15_p
         assert v.num == pytest.approx(expected)
 
 
+@pytest.mark.parametrize("stored, fmt, shown", [(0.15, "0%", "15%"), (1, "0%", "100%"), (0.5, "0.00%", "50%"), ("15%", None, "15%")])
+def test_a_percentage_typed_in_a_count_field_is_refused_saying_what_was_typed(workspace, templates_2024h1, stored, fmt, shown):
+    """Excel and WPS keep "15%" typed into a count cell as 0.15 and make the cell a percentage cell: never counted as
+    0.15 辆 (or 1 个 for "100%"), and the bureau is told of the "15%" it typed, not of a 0.15 it never saw."""
+    key = ("12", "metric", 0)
+    path = fill(templates_2024h1, "市交通运输局", workspace / "inbox", {key: stored})
+    if fmt:
+        cell = {(f.task_id, f.kind, f.index): f.cell for f in fields_of(path)}[key]
+        wb = openpyxl.load_workbook(path)
+        wb["填报表"][cell].number_format = fmt
+        wb.save(path)
+    (out,) = ingest(workspace).outcomes
+    assert out.status == "refused"
+    (f,) = [f for f in out.findings if f.severity is Severity.ERROR]
+    assert f.code == "bad-value" and f"填的“{shown}”是百分数" in f.message and "本栏填的是数量（辆）" in f.message, f.message
+    assert "不带百分号" in f.message
+
+
+@pytest.mark.parametrize("stored", [1, 0.5])
+def test_a_small_number_in_a_plain_count_cell_is_read_as_the_number(workspace, templates_2024h1, stored):
+    """Only a cell shown as a percentage is taken for one: 1 in a plain cell is one 辆; 0.5 is refused as 0.5."""
+    fill(templates_2024h1, "市交通运输局", workspace / "inbox", {("12", "metric", 0): stored})
+    (out,) = ingest(workspace).outcomes
+    assert not any("百分数" in f.message for f in out.findings), [f.render() for f in out.findings]
+    assert out.status == ("merged" if stored == 1 else "refused")
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(soffice() is None or uno_python() is None,
+                    reason="LibreOffice with its Python bridge (uno; Debian: python3-uno) is not installed")
+def test_a_percentage_typed_at_the_keyboard_in_libreoffice_into_count_cells_is_refused_and_handed_back_as_typed(
+        workspace, templates_2024h1, tmp_path):
+    """Typed in Calc's cell as a person does ("15%", Enter), the cell becomes a percentage cell holding 0.15: refused
+    saying "15%" (not 0.15, not 1 for "100%"), and the copy handed back shows what was typed."""
+    from test_returns import cells_by_key
+
+    typed = {("12", "metric", 0): "15%", ("9", "metric", 0): "100%", ("7", "duty_count", 0): "50%"}
+    _lo_filled(templates_2024h1 / "市交通运输局.xlsx", {k: {"keys": v} for k, v in typed.items()}, workspace / "inbox" / "a.xlsx",
+               tmp_path)
+    (out,) = ingest(workspace).outcomes
+    assert out.status == "refused" and out.returned, [f.render() for f in out.findings]
+    cells = cells_by_key(out.returned)
+    said = {f.cell: f.message for f in out.findings if f.severity is Severity.ERROR}
+    assert set(said) == {cells[k] for k in typed}, said
+    form = openpyxl.load_workbook(out.returned)["填报表"]
+    for k, shown in typed.items():
+        assert f"填的“{shown}”是百分数" in said[cells[k]], said[cells[k]]
+        assert form[cells[k]].value == shown
+    assert "本栏填的是次数（次）" in said[cells[("7", "duty_count", 0)]]
+
+
 @pytest.mark.parametrize("typed, why", [("2001-06-30", "早于本台账的起始年份"), (None, "晚于收到本表的日期")])
 def test_a_completion_date_after_arrival_or_long_before_the_programme_is_asked_about(workspace, templates_2024h1, typed, why):
     """A slip of the keyboard (2026-07-01 in a return of 2025's first half) is said at its cell; the return is kept."""

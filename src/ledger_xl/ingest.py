@@ -57,6 +57,7 @@ from .xlsxread import (
     cells_within,
     exact_cell,
     name_points_at,
+    percent_cell,
     read_package,
     split_ref,
 )
@@ -379,12 +380,26 @@ def _read_fields(pkg: Package, cells: Mapping[str, Cell], fields: list[FieldSpec
         cell = cells.get(fs.cell)
         if cell is None:
             cell = exact_cell(pkg, FORM_SHEET, fs.cell)  # blank to the fast reader: a formula or an error?
+        elif fs.kind in _COUNTED and cell.kind == "n" and 0 < abs(cell.value) <= 10 and fs.unit != "%":  # type: ignore[arg-type]
+            cell = _as_typed_percent(pkg, fs, cell)
         _read_field(fs, cell, result, file)
         if (entry := typed_entry(fs, cell)) is not None:
             if entry[4] == "e" and (formula := cell_formula(pkg, FORM_SHEET, fs.cell)) is not None:
                 entry[4:] = ["f", f"={formula}"]  # what was typed ("=问题"), not the error it shows, handed back
             typed.append(entry)
     return typed
+
+
+_COUNTED = frozenset({"metric", "duty_count"})  # fields that count things or times: a percentage is never one
+
+
+def _as_typed_percent(pkg: Package, fs: FieldSpec, cell: Cell) -> Cell:
+    """A small number in a count field, as what was typed when the cell shows it as a percentage: "15%" typed
+    there is kept by Excel, WPS and LibreOffice as 0.15 in a cell made percent-formatted; read as 0.15 (or 1 for
+    100%) it would count what nobody counted. As text "15%", it is refused saying so, and handed back as typed."""
+    if not percent_cell(pkg, FORM_SHEET, fs.cell):
+        return cell
+    return Cell("s", canonical(float(cell.value) * 100) + "%")  # type: ignore[arg-type]
 
 
 def typed_entry(fs: FieldSpec, cell: Cell | None) -> list[object] | None:

@@ -550,7 +550,10 @@ def read_count(value: object, unit: str | None, *, integer: bool = False) -> tup
         if _CN_NUMERAL_RE.match(t):
             raise NumberError("请用阿拉伯数字填写（例如 3），不要用汉字数字")
         m = _TYPED_ANY_RE.match(t)
-        if not m or m.group("unit") == "%":
+        if m and m.group("unit") in ("%", "％"):
+            raise NumberError(f"是百分数，本栏填的是{'次数' if unit == '次' else '数量'}{f'（{unit}）' if unit else ''}，"
+                              "请填写数字，不带百分号")
+        if not m:
             raise NumberError("不是数字")
         n, note = _in_unit(m.group("num"), m.group("unit"), unit)
         if m.group("sign") == "-":

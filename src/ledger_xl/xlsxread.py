@@ -91,7 +91,8 @@ class Package:
     defined_names: dict[str, str]
     structure_locked: bool
     exact: bool = True  # False: values read by calamine; merges, validations and protection not read
-    raw: dict[str, bytes] = field(default_factory=dict)  # sheet XML kept by the fast reader (see exact_cell)
+    raw: dict[str, bytes] = field(default_factory=dict)  # the read sheets' XML, kept (see exact_cell, percent_cell)
+    styles: bytes = b""  # xl/styles.xml, kept (see percent_cell)
 
 
 def col_index(letters: str) -> int:
@@ -348,7 +349,7 @@ def _read_fast(path: Path, sheets: set[str] | None, data: bytes | None = None) -
         if may_reach_limit and any(type(v) is str and len(v) >= CALAMINE_TEXT_LIMIT for row in rows for v in row):
             return None  # calamine cuts a text at Excel's cell limit without a word: the exact reader keeps it whole
         result[name].cells = GridCells(rows)
-    return Package(path, result, order, defined, locked, exact=False, raw=raws)
+    return Package(path, result, order, defined, locked, exact=False, raw=raws, styles=_styles_part(parts, book))
 
 
 _STORED_LOCAL = struct.Struct("<4sHHHHHIIIHH")
@@ -491,6 +492,34 @@ def cell_formula(pkg: Package, sheet: str, ref: str) -> str | None:
     return _xml_text(m.group(1)) if m else None
 
 
+def percent_cell(pkg: Package, sheet: str, ref: str) -> bool:
+    """Whether a number cell is shown as a percentage. Excel, WPS and LibreOffice keep "15%" typed into a plain
+    cell as 0.15 and give the cell a percentage format: only the cell's style tells what was typed. Looked up
+    in the sheet's XML, for the few cells where it matters (see ingest._read_fields)."""
+    xml = _raw_cell(pkg.raw.get(sheet, b""), ref)
+    m = _STYLE_RE.search(xml, 0, xml.find(b">"))
+    return m is not None and int(m.group(1)) in _percent_styles(pkg.styles)
+
+
+_STYLE_RE = re.compile(rb'\ss="(\d{1,9})"')  # a cell's style, in its start tag
+_QUOTED_RE = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')  # a number format's literal text, escapes and [colour] or [condition]
+
+
+@functools.lru_cache(maxsize=64)
+def _percent_styles(styles: bytes) -> frozenset[int]:
+    """The cell styles (indexes into cellXfs) whose number format shows a percentage: the built-in 0% and 0.00%
+    (9, 10), or a format of the workbook's own with % outside its quoted text. Empty when styles cannot be read."""
+    try:
+        root = etree.fromstring(styles, _PARSER) if styles else None
+    except etree.XMLSyntaxError:
+        root = None
+    if root is None:
+        return frozenset()
+    codes = {n.get("numFmtId", ""): n.get("formatCode", "") for n in root.iterfind("m:numFmts/m:numFmt", NS)}
+    percent = {i for i, code in codes.items() if "%" in _QUOTED_RE.sub("", code)} | {"9", "10"}
+    return frozenset(k for k, xf in enumerate(root.iterfind("m:cellXfs/m:xf", NS)) if xf.get("numFmtId", "0") in percent)
+
+
 def _xml_text(raw: bytes) -> str:
     """Element text taken from raw XML bytes: the five predefined entities and character references."""
     import html
@@ -513,6 +542,7 @@ def _read_package(path: Path, sheets: set[str] | None, data: bytes | None = None
     except (etree.XMLSyntaxError, KeyError) as e:
         raise XlsxError(problem="工作簿结构已损坏") from e
     result = {n: Sheet(n, book.states[n]) for n in book.order}
+    raws: dict[str, bytes] = {}
     for name in book.order:
         if sheets is not None and name not in sheets:
             continue
@@ -523,7 +553,14 @@ def _read_package(path: Path, sheets: set[str] | None, data: bytes | None = None
             _read_sheet(parts, target, result[name], strings)
         except etree.XMLSyntaxError as e:
             raise XlsxError(problem=f"工作表“{name}”已损坏") from e
-    return Package(path, result, book.order, book.defined, book.locked)
+        raws[name] = parts[target]
+    return Package(path, result, book.order, book.defined, book.locked, raw=raws, styles=_styles_part(parts, book))
+
+
+def _styles_part(parts: Parts, book: _Book) -> bytes:
+    """The workbook's styles part (where its relationships say, else where Excel puts it), or b"" when it has none."""
+    name = next((t for t in book.rels.values() if t.endswith("styles.xml")), "xl/styles.xml")
+    return parts.get(name, b"")
 
 
 C_TAG, V_TAG, F_TAG, IS_TAG, T_TAG = M + "c", M + "v", M + "f", M + "is", M + "t"

@@ -5,7 +5,8 @@
 VALUES.json maps defined names to what is typed. Text is entered with setFormula, which LibreOffice
 parses exactly like typed input ("18%" becomes a percentage, "2024-06-30" a date); text beginning with
 "=" is entered with setString so it stays text, unless given as {"typed": "=…"}: then it is entered as typed at
-the keyboard (a formula; "=问题" shows #NAME?). Then the file is saved as .xlsx (Calc Office Open XML).
+the keyboard (a formula; "=问题" shows #NAME?), and {"keys": "15%"} is typed into the selected cell through Calc's
+input line (.uno:EnterString), which also gives the cell the format of what it recognised. Then the file is saved as .xlsx (Calc Office Open XML).
 This module imports only the standard library and uno, so it runs outside the project's environment.
 """
 
@@ -54,11 +55,14 @@ def main(src: str, dst: str, values_json: str) -> int:
         desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
         doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(os.path.abspath(src)), "_blank", 0, (prop("Hidden", True),))
         named = doc.NamedRanges
+        dispatcher = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.DispatchHelper", ctx)
         for name, value in values.items():
             cell = named.getByName(name).getReferredCells().getCellByPosition(0, 0)
             if isinstance(value, bool) or value is None:
                 continue
-            if isinstance(value, dict):
+            if isinstance(value, dict) and "keys" in value:
+                _at_the_keyboard(doc, dispatcher, cell, str(value["keys"]), prop)
+            elif isinstance(value, dict):
                 cell.setFormula(str(value["typed"]))
             elif isinstance(value, int | float):
                 cell.setValue(value)
@@ -78,6 +82,16 @@ def main(src: str, dst: str, values_json: str) -> int:
             proc.kill()
             proc.wait()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def _at_the_keyboard(doc: object, dispatcher: object, cell: object, keys: str, prop: object) -> None:
+    """Enter `keys` into the cell through Calc's own input handling, as a person typing there and pressing
+    Enter (.uno:EnterString on the selected cell): what is recognised also sets the cell's number format
+    ("15%" typed into a plain cell makes it a percentage cell), which setFormula does not do."""
+    controller = doc.getCurrentController()  # type: ignore[attr-defined]
+    controller.select(cell)
+    dispatcher.executeDispatch(controller.getFrame(), ".uno:EnterString", "", 0,  # type: ignore[attr-defined]
+                               (prop("StringName", keys),))  # type: ignore[operator]
 
 
 if __name__ == "__main__":
