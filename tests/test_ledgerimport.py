@@ -537,7 +537,8 @@ def _targets_by_year():  # type: ignore[no-untyped-def]
             ["3", "研发投入强度", "逐年提高", "1.8%", "2.2%", "市科技局", "", "次年3月底前"],
             ["4", "政务服务好差评满意度", "", "98%", "99%以上", "市政务服务和数据局", "", ""],
             ["5", "新建公办幼儿园", "", X("6", 6, "0"), X("9", 9, "0"), "市教育局", "", "2026年8月底前"],
-            ["6", "新建农村户用沼气池", "", "200口", "300口", "市农业农村局", "", ""]]
+            ["6", "新建农村户用沼气池", "", "200口", "300口", "市农业农村局", "", ""],
+            ["7", "开展城市配送企业服务质量评估", "", "", "", "市交通运输局", "", "每年6月底前"]]
     return Shape("年度列的各种写法", ["某市2025—2026年重点任务台账"], rows)
 
 
@@ -576,6 +577,8 @@ def test_targets__deadlines_written_as_figures_next_year_and_each_year(tmp_path)
         assert t["1"].deadline == dt.date(2026, 12, 31) and t["1"].frequency is None  # 每年年底前: a date, not a duty
         assert t["2"].deadline == dt.date(2026, 9, 1)  # 2026.9.1
         assert t["3"].deadline == dt.date(2027, 3, 31)  # 次年3月底前, after the programme's last year
+        # 每年6月底前 for a task with no figure: a yearly duty, due by the last year's 6-30 (a metric's stays a date)
+        assert (t["7"].frequency, t["7"].deadline, t["7"].deliverable) == ("year", dt.date(2026, 6, 30), None)
         assert not [f for f in result.findings if f.code == "deadline-unread"]
 
 

@@ -34,7 +34,7 @@ def test_parse_count__accepts_what_people_type(typed, expected):
 
 @pytest.mark.parametrize(
     "typed, why",
-    [("约5个", "约数"), ("30余", "约数"), ("三", "阿拉伯数字"), ("-3", "负数"), ("−3", "负数"), ("abc", "不是数字"), ("", "为空"), ("5%", "不是数字")],
+    [("约5个", "约数"), ("30余", "约数"), ("三", "阿拉伯数字"), ("-3", "负数"), ("−3", "负数"), ("abc", "不是数字"), ("", "为空"), ("5%", "是百分数，不是数量")],
 )
 def test_parse_count__refuses_with_a_reason(typed, why):
     with pytest.raises(NumberError, match=why):

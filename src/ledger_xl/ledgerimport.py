@@ -346,8 +346,8 @@ def _task_of_row(ctx: _Ctx, ri: int, row: list[TCell], n_before: int) -> Task | 
     task = Task(id=tid, category=category, task=group, item=item, breakdown=breakdown,
                 lead=lead, responsible=responsible, note="；".join(p for p in notes if p), leaders=leaders,
                 target_text=target_text)
-    _deadline_of_row(ctx, ri, row, task)
-    _plan_of_row(ctx, ri, task)
+    each_year = _deadline_of_row(ctx, ri, row, task)
+    _plan_of_row(ctx, ri, task, each_year)
     if not lead:
         ctx.find(Code.NO_LEAD, ri, cols.lead, task=tid)
     return task
@@ -397,22 +397,26 @@ def _units_of_row(ctx: _Ctx, ri: int, row: list[TCell]) -> tuple[list[str], list
     return lead, [n for n in responsible if n not in lead]
 
 
-def _deadline_of_row(ctx: _Ctx, ri: int, row: list[TCell], task: Task) -> None:
+def _deadline_of_row(ctx: _Ctx, ri: int, row: list[TCell], task: Task) -> bool:
+    """The task's deadline, and a frequency the deadline names alone (每季度); True when it names a date each
+    year (每年6月底前), which makes a task with no figure a yearly duty (see _plan_of_row)."""
     raw = _text(row, ctx.cols.deadline)
     if not raw:
-        return
+        return False
     date, freq, understood = parse_deadline(raw, max(ctx.years) if ctx.years else 0)
     if date is not None and date.year < 1900:
         date, understood = None, False
     task.deadline = date
-    if freq in ("half-year", "quarter", "year") and task.frequency is None:
+    if freq in ("half-year", "quarter", "year") and task.frequency is None and date is None:
         task.frequency = freq  # type: ignore[assignment]
     if not understood:
         ctx.find(Code.DEADLINE_UNREAD, ri, ctx.cols.deadline, raw, task=task.id, raw=raw)
+    return date is not None and freq == "year"
 
 
-def _plan_of_row(ctx: _Ctx, ri: int, task: Task) -> None:
-    """Metrics, thresholds, duties and deliverables from the plan's words and year cells."""
+def _plan_of_row(ctx: _Ctx, ri: int, task: Task, each_year: bool = False) -> None:
+    """Metrics, thresholds, duties and deliverables from the plan's words and year cells; `each_year`: the deadline
+    names a date each year ("每年6月底前报送"), so that a task with no figure is a yearly duty due by then."""
     texts = [t for t in (task.task, task.item or "", task.target_text or "") if t]
     plan_text = "\n".join(dict.fromkeys(t for t in (task.task, task.item or "") if t))
     if task.target_text and task.target_text not in (task.task, task.item):
@@ -438,6 +442,8 @@ def _plan_of_row(ctx: _Ctx, ri: int, task: Task) -> None:
     frequency, count = parse_frequency(freq_text)
     if frequency is not None:
         task.frequency, task.frequency_count = frequency, count  # type: ignore[assignment]
+    elif each_year and task.frequency is None and not (task.metrics or task.indicators):
+        task.frequency = "year"
     if not task.metrics and task.frequency is None:
         said = break_texts + ([task.target_text] if task.target_text else []) + ([] if ctx.cols.years else [task.task])
         task.deliverable = parse_deliverable(said, [task.item or "", task.task])

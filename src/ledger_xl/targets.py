@@ -385,21 +385,24 @@ def _numeric_date(m: re.Match[str]) -> str:
 
 def parse_deadline(text: str, year: int) -> tuple[dt.date | None, str | None, bool]:
     """A 完成时限 cell: (date, frequency, understood). "2025年6月底前" → 2025-06-30; "年底前" → `year`-12-31;
-    "2026年12月" → 2026-12-31; "全年"/"持续推进" → no date; "每季度" → a frequency, no date."""
+    "2026年12月" → 2026-12-31; "全年"/"持续推进" → no date; "每季度" → a frequency, no date; "每年6月底前" → both,
+    the date of the last year and "year" (the caller decides whether the task is a yearly duty: a metric's is not)."""
     t = _NUMERIC_DATE_RE.sub(_numeric_date, clean(text).replace(" ", ""))
     if year:
         t = _NEXT_YEAR_RE.sub(f"{year + 1}年", t)
     if is_none_mark(t):
         return None, None, True
     dated = re.search(r"\d+月|年底|年末", t)
+    each_year = False
     for word, freq in _FREQ_WORDS.items():
         if word == "每年" and dated:  # "每年年底前": a date, each year; the programme's is the last year's
+            each_year = "每年" in t
             continue
         if t.startswith(word) or re.fullmatch(rf".*{word}(?:报送|开展|推进|调度)?.*", t) and not dated:
             return None, freq, True
     dates = _dates_in(t, year)
     if dates:
-        return max(dates), None, True
+        return max(dates), "year" if each_year else None, True
     if _NO_DEADLINE_RE.search(t):
         return None, None, True
     return None, None, False
@@ -550,9 +553,9 @@ def read_count(value: object, unit: str | None, *, integer: bool = False) -> tup
         if _CN_NUMERAL_RE.match(t):
             raise NumberError("请用阿拉伯数字填写（例如 3），不要用汉字数字")
         m = _TYPED_ANY_RE.match(t)
-        if m and m.group("unit") in ("%", "％"):
-            raise NumberError(f"是百分数，本栏填的是{'次数' if unit == '次' else '数量'}{f'（{unit}）' if unit else ''}，"
-                              "请填写数字，不带百分号")
+        if m and m.group("unit") in ("%", "％"):  # a return's count field says what to type; a ledger's figure, what it is
+            what = "次数" if unit == "次" else "数量"
+            raise NumberError(f"是百分数，本栏填的是{what}（{unit}），请填写数字，不带百分号" if unit else f"是百分数，不是{what}")
         if not m:
             raise NumberError("不是数字")
         n, note = _in_unit(m.group("num"), m.group("unit"), unit)
