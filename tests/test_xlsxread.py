@@ -385,3 +385,83 @@ def test_an_input_cell_is_where_its_defined_name_points_however_the_name_is_writ
     else:
         with pytest.raises(_Refused):
             _check_layout(pkg, pkg.sheets[FORM_SHEET], meta)
+
+
+# ------------------------------------------------------------------ the zip directory, read as zipfile reads it
+
+_ENTRY_ATTRS = ("filename", "flag_bits", "compress_type", "CRC", "compress_size", "file_size", "header_offset")
+
+
+def _entries(infos) -> list[tuple[object, ...]]:  # type: ignore[no-untyped-def]
+    return [tuple(getattr(i, a) for a in _ENTRY_ATTRS) for i in infos]
+
+
+def _zip(parts: list[tuple[str, bytes, bool, bytes]], *, comment: bytes = b"", zip64: bool = False, prefix: bytes = b"") -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    buf.write(prefix)
+    with zipfile.ZipFile(buf, "a" if prefix else "w") as zf:
+        for name, data, deflate, extra in parts:
+            info = zipfile.ZipInfo(name)
+            info.compress_type = zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED
+            info.extra = extra
+            with zf.open(info, "w", force_zip64=zip64) as fh:
+                fh.write(data)
+        zf.comment = comment
+    return buf.getvalue()
+
+
+NAMES = st.text(alphabet=st.sampled_from("abcxl/_.[]Content_Types填报表éü"), min_size=1, max_size=12).filter(
+    lambda n: not n.startswith("/") and not n.endswith("/"))
+PARTS = st.lists(st.tuples(NAMES, st.binary(max_size=300), st.booleans(), st.sampled_from([b"", b"\xfe\xca\x00\x00"])),
+                 max_size=6, unique_by=lambda p: p[0])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(parts=PARTS, comment=st.sampled_from([b"", b"note"]), zip64=st.booleans(), prefix=st.sampled_from([b"", b"MZ" * 20]))
+def test_the_zip_directory_is_what_zipfile_reads_whatever_the_zip_holds(parts, comment, zip64, prefix):
+    """The plain directory read in one pass of struct (safety._plain_directory) gives zipfile's entries, and
+    what it does not read plainly (a comment, extra fields, zip64 records) it leaves to zipfile."""
+    import io
+    import zipfile
+
+    from ledger_xl.safety import _plain_directory, zip_directory
+
+    data = _zip(parts, comment=comment, zip64=zip64, prefix=prefix)
+    expected = _entries(zipfile.ZipFile(io.BytesIO(data)).infolist())
+    assert _entries(zip_directory(data)) == expected
+    plain = _plain_directory(data)
+    assert plain is None or _entries(plain) == expected
+    if comment or any(extra for _, _, _, extra in parts):
+        assert plain is None  # left to zipfile
+    elif not prefix and not zip64:
+        assert plain is not None  # as Excel, WPS and LibreOffice write them: read in one pass
+
+
+def test_the_zip_directory_of_workbooks_as_excel_and_libreoffice_write_them_is_read_plainly(tmp_path):
+    import io
+    import zipfile
+
+    from ledger_xl.safety import _plain_directory
+
+    book = tmp_path / "a.xlsx"
+    _write(book, {(0, 0): "填报", (1, 1): 3})
+    samples = Path(__file__).resolve().parents[1] / "samples"
+    for path in [book, *sorted(samples.glob("ledgers/*.xlsx")), *sorted(samples.glob("returns/*/*.xlsx"))[:5]]:
+        data = path.read_bytes()
+        plain = _plain_directory(data)
+        assert plain is not None and _entries(plain) == _entries(zipfile.ZipFile(io.BytesIO(data)).infolist()), path
+
+
+@pytest.mark.parametrize("cut", [1, 10, 22, 60])
+def test_a_cut_zip_is_refused_as_zipfile_refuses_it(tmp_path, cut):
+    import zipfile
+
+    from ledger_xl.safety import zip_directory
+
+    book = tmp_path / "a.xlsx"
+    _write(book, {(0, 0): "填报"})
+    with pytest.raises(zipfile.BadZipFile):
+        zip_directory(book.read_bytes()[:-cut])

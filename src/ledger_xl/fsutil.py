@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import io
 import os
 import re
 import tempfile
@@ -15,7 +14,7 @@ from pathlib import Path
 from .codes import Code
 from .crashpoint import crash_point
 from .findings import LedgerError
-from .safety import MAX_FILE_BYTES, MAX_PARTS, MAX_RATIO, MAX_UNCOMPRESSED, zip_problem
+from .safety import MAX_FILE_BYTES, MAX_PARTS, MAX_RATIO, MAX_UNCOMPRESSED, zip_directory, zip_problem
 
 __all__ = ["MAX_FILE_BYTES", "MAX_PARTS", "MAX_RATIO", "MAX_UNCOMPRESSED"]  # the limits live in safety; said here too
 
@@ -307,8 +306,7 @@ def check_ooxml(path: Path, *, kind: str) -> None:
     advice = resave_advice(kind, "提供", f"请用{kind}/WPS 打开后重新保存，再提供")
     data = path.read_bytes()
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            infos = zf.infolist()
+        infos = zip_directory(data)
     except zipfile.BadZipFile as e:
         raise LedgerError.of(Code.CORRUPT, file=name, problem="文件已损坏，无法打开（压缩包不完整）", fix="请重新保存或重新发送") from e
     problem = zip_problem(infos)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import json
+import math
 import os
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -20,6 +20,7 @@ from operator import countOf, itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from . import jsontext
 from .codes import Code
 from .findings import Finding, LedgerError, Severity
 from .fsutil import MAX_FILE_BYTES, display_name, sniff_bytes
@@ -413,6 +414,8 @@ def typed_entry(fs: FieldSpec, cell: Cell | None) -> list[object] | None:
     kind, v = cell.kind, cell.value
     if kind == "n":
         value: object = float(v)  # type: ignore[arg-type]
+        if not math.isfinite(value):  # type: ignore[arg-type]  # (NaN in a cell's XML): kept as the text it was
+            value = str(v)
     elif kind == "b":
         value = bool(v)
     elif kind == "d":
@@ -431,7 +434,7 @@ def _typed_json(typed: list[list[object]], fields: list[FieldSpec], findings: li
     if at:
         have = {e[3] for e in typed}
         typed += [[fs.task_id, fs.kind, fs.index, fs.cell, "", ""] for fs in fields if fs.cell in at and fs.cell not in have]
-    return json.dumps(typed, ensure_ascii=False, separators=(",", ":"))
+    return jsontext.dumps(typed)
 
 
 _PLAIN_TEXT_KINDS = frozenset(k for k, how in KINDS.items() if how == "text")

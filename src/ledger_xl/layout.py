@@ -14,6 +14,8 @@ import json
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from . import jsontext
+
 FORMAT = "ledger-xl-template"
 VERSION = 2
 META_SHEET = "_ledger_xl"
@@ -106,7 +108,7 @@ class TemplateMeta:
 
     @classmethod
     def from_rows(cls, rows: list[tuple[str, str]]) -> TemplateMeta:
-        d = json.loads("".join(v for k, v in rows if k.startswith("data")))
+        d = jsontext.loads("".join(v for k, v in rows if k.startswith("data")))
         sig = next((v for k, v in rows if k == "signature"), "")
         return cls(ledger_title=d["ledger_title"], ledger_id=d["ledger_id"], bureau=d["bureau"], period=d["period"],
                    generated_at=d["generated_at"], locked=[(c, v) for c, v in d["locked"]],

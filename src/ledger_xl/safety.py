@@ -7,8 +7,13 @@ neither has to import the other. It imports nothing from the package.
 
 from __future__ import annotations
 
+import functools
+import io
 import re
+import struct
 import zipfile
+from collections.abc import Sequence
+from typing import NamedTuple, Protocol
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_PARTS = 2000
@@ -18,7 +23,83 @@ MAX_RATIO = 200
 DOCTYPE_RE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.I)
 
 
-def zip_problem(infos: list[zipfile.ZipInfo]) -> str | None:
+class ZipEntry(Protocol):
+    """What the guards read of a part's directory entry: zipfile's ZipInfo, or a _PlainEntry."""
+
+    @property
+    def filename(self) -> str: ...
+    @property
+    def flag_bits(self) -> int: ...
+    @property
+    def compress_type(self) -> int: ...
+    @property
+    def CRC(self) -> int: ...  # noqa: N802 - zipfile's name
+    @property
+    def compress_size(self) -> int: ...
+    @property
+    def file_size(self) -> int: ...
+    @property
+    def header_offset(self) -> int: ...
+
+
+class _PlainEntry(NamedTuple):
+    filename: str
+    flag_bits: int
+    compress_type: int
+    CRC: int  # noqa: N815 - zipfile's name
+    compress_size: int
+    file_size: int
+    header_offset: int
+
+
+def zip_directory(data: bytes) -> Sequence[ZipEntry]:
+    """The package's directory entries, as zipfile reads them (zipfile.BadZipFile when it cannot).
+
+    A directory written as Excel, WPS and LibreOffice write one is read here, in one pass of struct (zipfile
+    makes a ZipInfo object in Python for each part: a third of the guards' own cost on a 12-part return);
+    anything else — a comment, zip64, bytes before the zip, extra fields, a NUL in a name, a newer format
+    version — is read by zipfile itself, with its checks and errors."""
+    entries = _plain_directory(data)
+    if entries is not None:
+        return entries
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return zf.infolist()
+
+
+_ENTRY = functools.partial(tuple.__new__, _PlainEntry)  # a tuple as a _PlainEntry, in C (NamedTuple's __new__ is Python)
+_END = struct.Struct("<4sHHHHIIH")  # the end of central directory record, with no comment after it
+_CENTRAL = struct.Struct("<4sHHHHHHIIIHHHHHII")  # a central directory entry, before its name
+
+
+def _plain_directory(data: bytes) -> list[_PlainEntry] | None:
+    """The entries, when the directory ends the file exactly, nothing follows or precedes the zip, and each entry
+    is plain (see zip_directory); None otherwise."""
+    end = len(data) - _END.size
+    if end < 0:
+        return None
+    sig, disk, cd_disk, here, count, size, offset, comment = _END.unpack_from(data, end)
+    if sig != b"PK\x05\x06" or disk or cd_disk or here != count or comment or offset + size != end:
+        return None
+    out: list[_PlainEntry] = []
+    at = offset
+    for _ in range(count):
+        if at + _CENTRAL.size > end:
+            return None
+        (sig, _made, needed, flags, method, _time, _date, crc, csize, usize, n_name, n_extra, n_comment, _disk, _iattr, _eattr,
+         header) = _CENTRAL.unpack_from(data, at)
+        name = data[at + _CENTRAL.size : at + _CENTRAL.size + n_name]
+        if sig != b"PK\x01\x02" or n_extra or (needed & 0xFF) > 63 or b"\x00" in name or 0xFFFFFFFF in (csize, usize, header):
+            return None
+        try:  # (an ASCII name reads the same in both, and fastest as ASCII)
+            text = name.decode("ascii" if name.isascii() else "utf-8" if flags & 0x800 else "cp437")
+        except UnicodeDecodeError:
+            return None
+        out.append(_ENTRY((text, flags, method, crc, csize, usize, header)))
+        at += _CENTRAL.size + n_name + n_comment
+    return out if at == end else None
+
+
+def zip_problem(infos: Sequence[ZipEntry]) -> str | None:
     """Why a zip directory looks like a bomb or not an Office file, judged before decompressing anything."""
     if len(infos) > MAX_PARTS:
         return f"内部部件过多（{len(infos)} 个）"

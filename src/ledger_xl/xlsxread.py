@@ -30,7 +30,7 @@ except ImportError:  # pragma: no cover - a platform without its wheel: the stan
     _zlib = zlib  # type: ignore[misc]
 
 from .codes import Code
-from .safety import MAX_UNCOMPRESSED, zip_problem
+from .safety import MAX_UNCOMPRESSED, ZipEntry, zip_directory, zip_problem
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
@@ -190,8 +190,7 @@ def _open_zip(path: Path, data: bytes | None = None, crcs: dict[str, int] | None
     if data is None:
         data = Path(path).read_bytes()
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            infos = zf.infolist()
+        infos = zip_directory(data)
     except (zipfile.BadZipFile, OSError) as e:
         raise XlsxError(Code.CORRUPT, problem="文件已损坏（压缩包不完整）") from e
     problem = zip_problem(infos)
@@ -724,7 +723,7 @@ class ZipRefusal(Exception):
         self.code, self.params = code, {"problem": problem, **params} if problem else params
 
 
-def inflate_parts(data: bytes | memoryview, infos: list[zipfile.ZipInfo], budget: int) -> dict[str, bytes]:
+def inflate_parts(data: bytes | memoryview, infos: Sequence[ZipEntry], budget: int) -> dict[str, bytes]:
     """Every part inflated here, with zlib and a byte budget, before any native reader sees the file; the
     XML ones (by name or by their first bytes) returned, each checked for DOCTYPE/ENTITY in its encoding.
 
@@ -766,7 +765,7 @@ def _refuse_by_name(name: str) -> None:
         raise ZipRefusal(Code.EXTERNAL_LINK)
 
 
-def _part_body(view: memoryview, info: zipfile.ZipInfo) -> memoryview:
+def _part_body(view: memoryview, info: ZipEntry) -> memoryview:
     """A part's compressed bytes: from after its local header, as many as its directory entry declares."""
     at = info.header_offset
     head = bytes(view[at : at + _LOCAL_HEADER.size])
@@ -781,7 +780,7 @@ def _part_body(view: memoryview, info: zipfile.ZipInfo) -> memoryview:
     return view[start : start + info.compress_size]
 
 
-def _inflate(body: memoryview, info: zipfile.ZipInfo) -> bytes:
+def _inflate(body: memoryview, info: ZipEntry) -> bytes:
     """The part's bytes, or a refusal when they are not exactly what its directory entry declares."""
     size = info.file_size
     if info.compress_type == zipfile.ZIP_STORED:
