@@ -3,6 +3,7 @@ shortcuts on its grid must find what the plain, cell-by-cell way finds."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -465,3 +466,32 @@ def test_a_cut_zip_is_refused_as_zipfile_refuses_it(tmp_path, cut):
     _write(book, {(0, 0): "填报"})
     with pytest.raises(zipfile.BadZipFile):
         zip_directory(book.read_bytes()[:-cut])
+
+
+# ------------------------------------------------------------------ far-flung cells go to the exact reader
+
+_FAR_BEFORE = re.compile(rb' r="(?:[A-Z]{3,}\d|[H-Z][A-Z]\d|[A-Z]{0,2}(?:[5-9]\d{3}|[1-9]\d{4}))')  # the pattern as first written
+REFS = st.builds(lambda letters, row: f"{letters}{row}", st.text(alphabet=st.sampled_from("ABGHXZ"), max_size=4),
+                 st.one_of(st.integers(0, 120_000), st.integers(1, 99), st.just("")).map(str))
+
+
+@settings(max_examples=400, deadline=None)
+@given(refs=st.lists(REFS, min_size=1, max_size=6), prefix=st.sampled_from(["", "x:"]), closed=st.booleans(),
+       after=st.sampled_from(["", '<dataValidations><dataValidation sqref="J4"><x r="XFD1"/></dataValidation></dataValidations>']))
+def test_a_far_reference_within_sheetdata_is_found_as_the_plain_search_finds_it(refs, prefix, closed, after):
+    """Searched only between the first and last mention of sheetData (or to the end, unclosed), with a lookahead
+    ahead of the alternatives: what the pattern as first written finds among the cells, no more, no less."""
+    from ledger_xl.xlsxread import _far_refs
+
+    cells = "".join(f'<{prefix}c s="1" r="{r}"><{prefix}v>1</{prefix}v></{prefix}c>' for r in refs)
+    body = f'<{prefix}sheetData><{prefix}row r="1">{cells}</{prefix}row>' + (f"</{prefix}sheetData>" if closed else "")
+    raw = f'<?xml version="1.0"?><{prefix}worksheet><{prefix}cols><{prefix}col r="1"/></{prefix}cols>{body}{after}'.encode()
+    searched = body if closed else body + after  # (unclosed: whatever follows may be read as its cells)
+    assert _far_refs(raw) == bool(_FAR_BEFORE.search(searched.encode()))
+
+
+def test_a_sheet_with_no_sheetdata_has_no_far_reference():
+    from ledger_xl.xlsxread import _far_refs
+
+    assert not _far_refs(b'<worksheet><dimension ref="A1:XFD1048576"/></worksheet>')
+    assert _far_refs(b'<worksheet><sheetData><row r="5000"><c r="A5000"/></row></sheetData></worksheet>')
