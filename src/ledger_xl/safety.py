@@ -13,7 +13,7 @@ import re
 import struct
 import zipfile
 from collections.abc import Sequence
-from typing import NamedTuple, Protocol
+from typing import NamedTuple
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_PARTS = 2000
@@ -23,26 +23,9 @@ MAX_RATIO = 200
 DOCTYPE_RE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.I)
 
 
-class ZipEntry(Protocol):
-    """What the guards read of a part's directory entry: zipfile's ZipInfo, or a _PlainEntry."""
-
-    @property
-    def filename(self) -> str: ...
-    @property
-    def flag_bits(self) -> int: ...
-    @property
-    def compress_type(self) -> int: ...
-    @property
-    def CRC(self) -> int: ...  # noqa: N802 - zipfile's name
-    @property
-    def compress_size(self) -> int: ...
-    @property
-    def file_size(self) -> int: ...
-    @property
-    def header_offset(self) -> int: ...
-
-
 class _PlainEntry(NamedTuple):
+    """A directory entry read by _plain_directory: the attributes of zipfile's ZipInfo the guards read."""
+
     filename: str
     flag_bits: int
     compress_type: int
@@ -50,6 +33,9 @@ class _PlainEntry(NamedTuple):
     compress_size: int
     file_size: int
     header_offset: int
+
+
+ZipEntry = _PlainEntry | zipfile.ZipInfo  # what the guards read of a part's directory entry
 
 
 def zip_directory(data: bytes) -> Sequence[ZipEntry]:
