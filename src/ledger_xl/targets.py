@@ -393,10 +393,9 @@ def parse_deadline(text: str, year: int) -> tuple[dt.date | None, str | None, bo
     if is_none_mark(t):
         return None, None, True
     dated = re.search(r"\d+月|年底|年末", t)
-    each_year = False
+    each_year = bool(dated) and "每年" in t  # "每年年底前": a date, each year; the programme's is the last year's
     for word, freq in _FREQ_WORDS.items():
-        if word == "每年" and dated:  # "每年年底前": a date, each year; the programme's is the last year's
-            each_year = "每年" in t
+        if word == "每年" and dated:
             continue
         if t.startswith(word) or re.fullmatch(rf".*{word}(?:报送|开展|推进|调度)?.*", t) and not dated:
             return None, freq, True
