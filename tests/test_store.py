@@ -103,7 +103,11 @@ def test_every_value_row_is_stored_as_given_in_order_however_many_statements_car
                                      received_at=dt.datetime(2024, 7, 1), outcome="merged", findings=[], values=rows,
                                      template_generated_at=None) for k in range(2)]
             got = s.db.execute("SELECT submission_id, task_id, role, kind, idx, num, text, cell FROM vals ORDER BY rowid").fetchall()
+            kinds = s.db.execute("SELECT typeof(task_id), typeof(role), typeof(num), typeof(text) FROM vals ORDER BY rowid").fetchall()
         assert got == [(sid, *row) for sid in sids for row in rows]
+        # None is bound as NULL (through the adapter store.py registers for it), never as text or a number
+        assert kinds == [tuple("null" if v is None else t for v, t in zip(row[:2] + row[4:6], ("text", "text", "real", "text"), strict=True))
+                         for _ in sids for row in rows]
 
 
 # ---------------------------------------------------------------- the current return, kept by the store (migration 5)
