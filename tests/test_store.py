@@ -110,6 +110,33 @@ def test_every_value_row_is_stored_as_given_in_order_however_many_statements_car
                          for _ in sids for row in rows]
 
 
+def test_a_commit_left_in_the_log_is_copied_into_the_store_file_behind_the_caller(tmp_path):
+    """checkpoint_later keeps a commit in the write-ahead log (durable there, readable by every connection);
+    checkpoint_behind copies it into the store file in a thread of its own, waited for as its block ends."""
+    import datetime as dt
+
+    path = tmp_path / "s.sqlite"
+    with Store(path, create=True) as s:
+        s.checkpoint_later()
+        before = path.stat().st_size
+        rows = [("T1", "lead", "progress", 0, None, "文字" * 200, f"A{i}") for i in range(200)]
+        with s.transaction():  # ~6 MB: more than the 1,000 pages after which SQLite would copy it as it commits
+            for k in range(25):
+                s.add_submission(sha256=f"{k:064d}", file_name="f.xlsx", archive_path="", bureau="B", period="2024H1",
+                                 received_at=dt.datetime(2024, 7, 1), outcome="merged", findings=[], values=rows,
+                                 template_generated_at=None)
+        assert path.stat().st_size == before  # all of it in the log, none in the file yet
+        other = sqlite3.connect(path)
+        assert other.execute("SELECT count(*) FROM vals").fetchone() == (25 * 200,)
+        other.close()
+        with s.checkpoint_behind():
+            pass
+        assert path.stat().st_size > before + 25 * 200 * 1200  # copied: the texts alone are 1.2 KB a row
+        assert s.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[0] == 0
+    reopened = sqlite3.connect(path)
+    assert reopened.execute("SELECT count(*), count(DISTINCT submission_id) FROM vals").fetchone() == (25 * 200, 25)
+
+
 # ---------------------------------------------------------------- the current return, kept by the store (migration 5)
 
 class _Val(tuple):  # what ingest stores of a cell (store.InputValue), built inline

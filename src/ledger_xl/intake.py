@@ -263,18 +263,20 @@ def ingest_files(ws: Workspace, ledger: Ledger, paths: list[Path], *, wait: floa
 
         batch = _Batch()
         _screen(files, batch)
+        store.checkpoint_later()  # the commit's copy into the store file: behind the hand-back and the rebuild
         _merge(ws, store, ledger, batch, arrival_of, before_commit)
-        for slot, copy in _hand_back(ws, ledger, store, batch.forms, batch.merged_units).items():
-            if isinstance(copy, Path):
-                batch.outcomes[slot].returned = copy  # type: ignore[union-attr]
-            else:
-                batch.outcomes[slot].note = copy  # type: ignore[union-attr]
-        report = IngestReport([o for o in batch.outcomes if o is not None] + [FileOutcome(p, "skipped", note=why) for p, why in skipped])
-        merged = time.perf_counter()
-        report.seconds["validate_merge"] = merged - started
-        if store.meta(MASTER_OWED) or not (ws.outputs / "master_ledger.xlsx").exists():
-            report.master_ledger, report.master_note = rebuild_master(ws, ledger, store)
-            report.seconds["master_ledger"] = time.perf_counter() - merged
+        with store.checkpoint_behind():
+            for slot, copy in _hand_back(ws, ledger, store, batch.forms, batch.merged_units).items():
+                if isinstance(copy, Path):
+                    batch.outcomes[slot].returned = copy  # type: ignore[union-attr]
+                else:
+                    batch.outcomes[slot].note = copy  # type: ignore[union-attr]
+            report = IngestReport([o for o in batch.outcomes if o is not None] + [FileOutcome(p, "skipped", note=why) for p, why in skipped])
+            merged = time.perf_counter()
+            report.seconds["validate_merge"] = merged - started
+            if store.meta(MASTER_OWED) or not (ws.outputs / "master_ledger.xlsx").exists():
+                report.master_ledger, report.master_note = rebuild_master(ws, ledger, store)
+                report.seconds["master_ledger"] = time.perf_counter() - merged
     return report
 
 
