@@ -354,7 +354,7 @@ def test_sent_mail_is_kept_in_the_sent_folder(fetch_ws, imap, smtp):  # noqa: F8
 # ---------------------------------------------------------------- kill -9
 
 
-def test_kill_during_fetch_loses_and_duplicates_nothing(fetch_ws, imap, smtp, templates_2024h1, tmp_path):  # noqa: F811
+def test_fetch_killed_at_4_or_more_random_moments_loses_and_duplicates_nothing(fetch_ws, imap, smtp, templates_2024h1, tmp_path):  # noqa: F811
     """fetch killed with SIGKILL at random moments while returns keep arriving, then let finish: every message
     taken exactly once, every file recorded once, every message marked, every sender answered."""
     inbox, *_ = smtp
@@ -362,21 +362,32 @@ def test_kill_during_fetch_loses_and_duplicates_nothing(fetch_ws, imap, smtp, te
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
     cmd = [sys.executable, "-m", "ledger_xl.cli", "fetch", "-w", str(fetch_ws)]
     rng = random.Random(19)
-    kills, rounds = 0, 14
+    kills, rounds = 0, 0
     phases: list[str] = []
-    for k in range(rounds):  # one new message a round (a new figure: a new file), then a fetch killed at a random moment
+    # a kill falls at a random moment within what a fetch takes on this machine: at first up to 1.2 s, then up to the
+    # longest fetch seen to finish unkilled, so that kills keep landing inside one on a quick machine as on a slow one;
+    # rounds go on (14 at least, 40 at most) until four kills landed, one of them before the commit
+    span, finished = 1.2, 0
+    while rounds < 40 and (rounds < 14 or kills < 4 or "before the commit" not in phases):
+        k = rounds  # one new message a round, then a fetch killed at a random moment
+        rounds += 1
         b = names[k % len(names)]
-        imap.append(message(f"k{k}@example.com", f"{b}报表{k}", [(f"{b}_{k}.xlsx", a_return(templates_2024h1, b, tmp_path, number=k + 1))])[0],
-                    ON_TIME.timestamp() + 60 * k)
+        # a new figure and a new filler's name: a new file, even for a bureau with no figure to report (its rounds'
+        # files would otherwise be the same bytes, and rightly taken once)
+        data = a_return(templates_2024h1, b, tmp_path, number=k + 1, overrides={(None, "filler", 0): f"张三{k}"})
+        imap.append(message(f"k{k}@example.com", f"{b}报表{k}", [(f"{b}_{k}.xlsx", data)])[0], ON_TIME.timestamp() + 60 * k)
+        started = time.monotonic()
         p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        time.sleep(rng.uniform(0.1, 1.2))  # a fetch takes 1–3 s here: most kills fall inside it
-        if p.poll() is None:
+        try:
+            p.wait(timeout=rng.uniform(0.05, 1.0) * span)
+            span = time.monotonic() - started if not finished else max(span, time.monotonic() - started)
+            finished += 1  # it finished unkilled: a fetch takes about that long here
+        except subprocess.TimeoutExpired:
             os.killpg(p.pid, signal.SIGKILL)
             kills += 1
             p.wait()
             phases.append(_phase(fetch_ws, imap, k + 1))
-        p.wait()
-    print("kill -9 landed:", {x: phases.count(x) for x in set(phases)})
+    print(f"kill -9 landed in {kills} of {rounds} rounds:", {x: phases.count(x) for x in set(phases)})
     assert kills >= 4
     assert "before the commit" in phases  # kills fell mid-run, not only after the work was done
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)

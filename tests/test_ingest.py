@@ -405,7 +405,7 @@ KILL_SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_kill_midway_leaves_the_store_unchanged_and_rerun_finishes(workspace, templates_2024h1):
+def test_ingest_killed_at_its_3rd_store_write_1_kill_leaves_the_store_unchanged_and_rerun_finishes(workspace, templates_2024h1):
     for b in ("市商务局", "市财政局", "市公安局"):
         fill(templates_2024h1, b, workspace / "inbox")
     db = workspace / "ledger.sqlite"
