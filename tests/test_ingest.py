@@ -784,6 +784,18 @@ def test_a_read_crosses_from_a_reading_worker_unchanged():
         assert back == original
         assert all(type(v) is Value for v in back.values) and isinstance(back.path, Path)
     assert back.meta is None and back.archived is None
+    # the values travel as one JSON text; numbers JSON has not (infinite, not a number) and texts it cannot hold (a
+    # lone surrogate) make them travel as tuples, and arrive as they were, not as null
+    import math
+
+    for odd in (Value("2", "lead", "metric", 0, math.inf, None, "J6"), Value("2", "lead", "metric", 0, math.nan, None, "J6"),
+                Value("2", "lead", "metric", 0, 1e308, None, "J6"), Value("2", "lead", "progress", 0, None, "\ud800", "K6")):
+        read.values.append(odd)
+        back = pickle.loads(pickle.dumps(read))
+        assert back.values[:-1] == read.values[:-1] and all(type(v) is Value for v in back.values)
+        got = back.values[-1]
+        assert got[:4] == odd[:4] and got.text == odd.text and (math.isnan(got.num) if odd.num != odd.num else got.num == odd.num)
+        read.values.pop()
 
 
 @pytest.mark.parametrize("status,task,others,missing", [

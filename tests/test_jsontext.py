@@ -37,3 +37,12 @@ def test_a_typed_number_that_is_not_finite_is_kept_as_text():
     fs = FieldSpec("lx_001", "9", "lead", "metric", 0, "本期新增（个）", "个", "I16")
     entry = typed_entry(fs, Cell("n", float("nan")))
     assert entry is not None and entry[5] == "nan" and jsontext.dumps(entry).endswith('"nan"]')
+
+
+def test_bytes_for_another_process_read_back_as_they_were_written():
+    """dumps_bytes: what a reading worker sends (lists and tuples of text, numbers and None) comes back equal from
+    loads, tuples as lists; what orjson refuses (a lone surrogate) is None, for the caller to send otherwise."""
+    rows = [("1", "lead", "metric", 0, 3.25, None, "J4"), (None, None, "filler", 0, None, "张伟\n王芳", "B30")]
+    packed = jsontext.dumps_bytes(rows)
+    assert isinstance(packed, bytes) and jsontext.loads(packed) == [list(r) for r in rows]
+    assert jsontext.dumps_bytes([("\ud800",)]) is None

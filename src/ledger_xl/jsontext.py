@@ -17,8 +17,8 @@ except ImportError:  # pragma: no cover - a platform without its wheel: the stan
     orjson = None  # type: ignore[assignment]
 
 
-def loads(text: str) -> Any:
-    """Like json.loads (ValueError for what is not JSON)."""
+def loads(text: str | bytes) -> Any:
+    """Like json.loads (ValueError for what is not JSON); bytes are UTF-8."""
     if orjson is not None:
         try:
             return orjson.loads(text)
@@ -35,3 +35,15 @@ def dumps(value: Any) -> str:
         except orjson.JSONEncodeError:
             pass
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def dumps_bytes(value: Any) -> bytes | None:
+    """orjson's UTF-8 JSON of a value of lists, tuples (not their subclasses), str, int, finite float and None, for
+    another process to loads; None where orjson is absent or refuses it. The caller makes sure no float is NaN or
+    infinite: orjson would write it as null."""
+    if orjson is None:
+        return None
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return None
