@@ -92,6 +92,11 @@ def test_inputs_unlocked_and_validated_everything_else_locked(run_2024h1):
         inputs = {f.cell for f in meta.fields}
         validated = set().union(*(expand_sqref(str(dv.sqref)) for dv in ws.data_validations.dataValidation))
         assert inputs <= validated, name
+        # one validation per distinct rule, over all its cells: each input under exactly one, no two rules alike
+        rules = ws.data_validations.dataValidation
+        assert sum(len(expand_sqref(str(dv.sqref))) for dv in rules) == len(validated), name
+        alike = [(dv.type, dv.operator, dv.formula1, dv.formula2, dv.prompt, dv.promptTitle, dv.error) for dv in rules]
+        assert len(set(alike)) == len(alike) and len(rules) < len(inputs), name
         for row in ws.iter_rows(min_row=1, max_row=ws.max_row, max_col=13):
             for c in row:
                 if c.coordinate in inputs:

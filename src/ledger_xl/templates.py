@@ -463,6 +463,21 @@ class _Form:
         self.heights: dict[int, float] = {}
         self.auto_rows: set[int] = set()  # rows a spreadsheet program may make taller as text is typed
         self.typed: dict[tuple[str | None, str, int], str] = {}  # what was typed, by field (a copy handed back)
+        self.rules: dict[str, tuple[dict[str, object], list[tuple[int, int]]]] = {}  # validation → its cells
+
+    def validate(self, r: int, c: int, rule: dict[str, object]) -> None:
+        """A cell's data validation, written with every other cell of the same rule by write_validations."""
+        self.rules.setdefault(repr(sorted(rule.items())), (rule, []))[1].append((r, c))
+
+    def write_validations(self) -> None:
+        """One data validation per distinct rule, over all its cells (sqref="J4 J9 K4 …"), in the order first met: a
+        form's ~50 inputs have ~8 rules, each with its prompt and message, and written one a cell they were two
+        thirds of the form sheet's XML, which every return carries back and ingest reads through."""
+        from xlsxwriter.utility import xl_rowcol_to_cell
+
+        for rule, cells in self.rules.values():
+            (r, c), cover = cells[0], " ".join(xl_rowcol_to_cell(rr, cc) for rr, cc in cells)
+            self.ws.data_validation(r, c, r, c, {**rule, "multi_range": cover} if len(cells) > 1 else rule)
 
     def row_height(self, r: int, height: float) -> None:
         height = min(height, MAX_ROW_PT)
@@ -557,7 +572,7 @@ class _Form:
         self.lock(rr, C_CUM, m.cumulative if m.kind == "metric" else "", f.lock_num if m.kind == "metric" else f.lock_c)
         self.lock(rr, C_LABEL, break_label(m.label, COLUMNS[C_LABEL][1]), f.lock)
         self.add_field(m.kind, task, role, m.index, m.label, m.unit, rr, C_VALUE)
-        _input_cell(self.ws, rr, C_VALUE, m, f)
+        self.validate(rr, C_VALUE, _input_cell(self.ws, rr, C_VALUE, m, f))
 
     def _text_cells(self, task: Task, role: str, r: int) -> None:
         """The written answers, one cell each in one row: never merged, so the row grows with them."""
@@ -566,9 +581,9 @@ class _Form:
             label = COLUMNS[c][0] if not (role == "responsible" and kind == "progress") else "配合工作进展"
             ws.write_blank(r, c, None, f.in_text)
             self.add_field(kind, task, role, 0, label, "", r, c)
-            ws.data_validation(r, c, r, c, {"validate": "length", "criteria": "<=", "value": 2000,
-                                            "input_title": label[:31], "input_message": _TEXT_HELP[kind],
-                                            "error_title": "文字过长", "error_message": "每格最多 2000 字，较长的材料请写在佐证材料中。"})
+            self.validate(r, c, {"validate": "length", "criteria": "<=", "value": 2000,
+                                 "input_title": label[:31], "input_message": _TEXT_HELP[kind],
+                                 "error_title": "文字过长", "error_message": "每格最多 2000 字，较长的材料请写在佐证材料中。"})
 
     def footer(self, r: int) -> int:
         """Who filled, phone, who signed off, date; returns the last row."""
@@ -591,7 +606,7 @@ class _Form:
                 rule = {"validate": "length", "criteria": "between", "minimum": 1, "maximum": 50,
                         "input_title": label[:31], "input_message": "填写姓名（和职务）。",
                         "error_title": "内容过长", "error_message": "最多 50 字。"}
-            ws.data_validation(rr, c0 + 3, rr, c0 + 3, rule)
+            self.validate(rr, c0 + 3, rule)
             self.row_height(rr, 24)
         return r + 1
 
@@ -689,6 +704,7 @@ def write_template(
             blocks.append((r, sum(form.heights[k] for k in range(r, nxt))))
             r = nxt
         last_row = form.footer(r + 1)
+        form.write_validations()
         blocks[-1] = (blocks[-1][0], blocks[-1][1] + 15)  # the blank row before the footer ends the last task's page
         blocks.append((r + 1, sum(form.heights.get(k, 15) for k in range(r + 1, last_row + 1))))  # the footer stays whole
         form.print_setup(bureau, period, blocks, last_row)
@@ -733,8 +749,8 @@ _TEXT_HELP = {
 }
 
 
-def _input_cell(ws: Any, r: int, c: int, m: _Measure, fmt: _Formats) -> None:
-    """The input cell of one measure: its number format, and a validation with a Chinese message."""
+def _input_cell(ws: Any, r: int, c: int, m: _Measure, fmt: _Formats) -> dict[str, object]:
+    """The input cell of one measure, with its number format; returns its validation, with a Chinese message."""
     kind = m.kind
     f_num, f_pct, f_txt, f_date, f_text = fmt.in_num, fmt.in_pct, fmt.in_txtfmt, fmt.in_date, fmt.in_text
     what = {"year_end": "填截至本期末达到的总量（不是本期新增）。", "per_year": "填本期完成的量，没有填 0。"}
@@ -774,7 +790,7 @@ def _input_cell(ws: Any, r: int, c: int, m: _Measure, fmt: _Formats) -> None:
         ws.write_blank(r, c, None, f_text)
         rule = {"validate": "length", "criteria": "<=", "value": 200, "input_title": m.label[:31],
                 "input_message": "如：《XX办法》、X政〔2024〕X号。", "error_title": "文字过长", "error_message": "最多 200 字。"}
-    ws.data_validation(r, c, r, c, rule)
+    return rule
 
 
 def _lock_structure(path: Path, form_part: str = "", auto_rows: set[int] | None = None) -> None:
