@@ -1007,3 +1007,20 @@ def test_text_typed_with_an_equals_sign_in_libreoffice_comes_back_as_typed_not_a
     assert f.code == "error-cell" and "#NAME?" in f.message and "请去掉“=”" in f.message, f.message
     cell = openpyxl.load_workbook(out.returned)["填报表"][cells_by_key(out.returned)[("9", "progress", 0)]]
     assert (cell.value, cell.data_type) == ("=问题", "s")
+
+
+def test_an_input_whose_name_points_elsewhere_is_found_however_the_names_are_written():
+    """_moved_fields: names written as the templates write them, as Excel writes them back, or a mix of both, all
+    pointing at their cells: none moved; one pointing elsewhere: that one; a name gone: not counted as moved."""
+    from ledger_xl.ingest import _moved_fields
+    from ledger_xl.xlsxread import Package
+
+    fields = [FieldSpec(f"lx_{k:03d}_metric", "1", "lead", "metric", k, "充电站", "座", f"J{k + 4}") for k in range(6)]
+    quoted = {fs.name: f"'填报表'!$J${k + 4}" for k, fs in enumerate(fields)}
+    plain = {fs.name: f"填报表!$J${k + 4}" for k, fs in enumerate(fields)}
+    mixed = {**quoted, fields[2].name: plain[fields[2].name]}
+    elsewhere = {**plain, fields[3].name: "填报表!$J$40"}
+    gone = {k: v for k, v in quoted.items() if k != fields[1].name}
+    for names, moved in ((quoted, []), (plain, []), (mixed, []), (elsewhere, [fields[3]]), (gone, [])):
+        pkg = Package(Path("x.xlsx"), {}, [], names, False)
+        assert _moved_fields(pkg, fields) == moved, names

@@ -6,6 +6,7 @@ import contextlib
 import glob
 import os
 import re
+import stat
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
@@ -187,8 +188,6 @@ def open_regular(path: Path) -> int:
 
 def open_regular_stat(path: Path) -> tuple[int, os.stat_result]:
     """open_regular's descriptor, and the status of the file it is open on."""
-    import stat
-
     if not hasattr(os, "O_NOFOLLOW") and os.path.islink(path):  # Windows
         import errno
 

@@ -23,7 +23,15 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from . import jsontext
 from .codes import Code
 from .findings import Finding, LedgerError, Severity
-from .fsutil import MAX_FILE_BYTES, display_name, sniff_bytes
+from .fsutil import (
+    MAX_FILE_BYTES,
+    archive_bytes,
+    archive_copy,
+    display_name,
+    open_regular_stat,
+    read_regular_within,
+    sniff_bytes,
+)
 from .layout import (
     DELIVERABLE_DONE,
     FORM_SHEET,
@@ -53,6 +61,7 @@ from .xlsxread import (
     Package,
     Sheet,
     XlsxError,
+    absolute_refs,
     by_column,
     cell_formula,
     cells_within,
@@ -190,8 +199,6 @@ EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 def sha256_of(path: Path) -> str:
     """The file's SHA-256, read without following a link (see fsutil.open_regular)."""
-    from .fsutil import open_regular_stat
-
     h = hashlib.sha256()
     fd, st = open_regular_stat(path)
     try:
@@ -340,7 +347,7 @@ def _identify(pkg: Package, key: bytes, ledger_id: str, ledger: Ledger, result: 
 def _check_layout(pkg: Package, form: Sheet, meta: TemplateMeta) -> None:
     """The form is the template's: locked content unchanged, input cells where they were and not merged."""
     changed = _changed_locked(form.cells, meta.locked)
-    moved = [fs for fs in meta.fields if fs.name in pkg.defined_names and not name_points_at(pkg, fs.name, FORM_SHEET, fs.cell)]
+    moved = _moved_fields(pkg, meta.fields)
     if changed or moved:
         detail = "；".join(f"{c} 原为“{a_}”，现为“{b_}”" for c, e, a in changed[:5] for a_, b_ in [_diff(e, a)])
         if len(changed) > 5:
@@ -352,6 +359,32 @@ def _check_layout(pkg: Package, form: Sheet, meta: TemplateMeta) -> None:
     if merged:
         rng, inside = merged
         raise _Refused(Code.MERGED_INPUT, cell=inside[0], sheet=FORM_SHEET, range=rng)
+
+def _moved_fields(pkg: Package, fields: list[FieldSpec]) -> list[FieldSpec]:
+    """The input fields whose defined name no longer points at their cell (a row inserted, a range cut and pasted).
+    Most often every name is there, written as the templates write it ('填报表'!$J$4) or as Excel writes it back
+    (填报表!$J$4): that is found by comparing the lists whole, in C; the rest is asked name by name."""
+    got = list(map(pkg.defined_names.get, map(_FIELD_NAME, fields)))
+    try:
+        if got == list(map(_quoted_ref, map(_FIELD_CELL, fields))) or got == list(map(_plain_ref, map(_FIELD_CELL, fields))):
+            return []
+    except ValueError:  # a cell that is not one (name_points_at says, name by name)
+        pass
+    return [fs for fs in fields if fs.name in pkg.defined_names and not name_points_at(pkg, fs.name, FORM_SHEET, fs.cell)]
+
+
+_FIELD_NAME, _FIELD_CELL = itemgetter(FieldSpec._fields.index("name")), itemgetter(FieldSpec._fields.index("cell"))
+
+
+@functools.lru_cache(maxsize=16384)
+def _quoted_ref(cell: str) -> str:
+    return absolute_refs(FORM_SHEET, cell)[0]
+
+
+@functools.lru_cache(maxsize=16384)
+def _plain_ref(cell: str) -> str:
+    return absolute_refs(FORM_SHEET, cell)[1]
+
 
 _OUTSIDE_SHOWN = 5  # cells told of, at most, with content outside the input cells
 _LOCKED_TEXT = itemgetter(1)
@@ -862,8 +895,6 @@ def _take(path: Path) -> tuple[bytes | None, str, os.stat_result, bool]:
     never through a link. A file too big to hold in memory is hashed as it streams past (its bytes None:
     copied for the record, refused by the reader). When the file's status says it changed during the read,
     it is read again: the same bytes then are a file touched, not changed; others are a change."""
-    from .fsutil import read_regular_within
-
     data, st, steady = read_regular_within(path, MAX_FILE_BYTES)
     if data is None:
         return None, sha256_of(path), st, False
@@ -879,8 +910,6 @@ def _take(path: Path) -> tuple[bytes | None, str, os.stat_result, bool]:
 def _keep(path: Path, data: bytes | None, digest: str, archive: Path) -> Path | None:
     """Where the bytes read were archived under their digest; None when the file was too big to hold and its
     copy did not hash to `digest` (it changed after it was hashed)."""
-    from .fsutil import archive_bytes, archive_copy
-
     if data is None:
         return archive_copy(path, digest, archive)
     return archive_bytes(data, digest, path.suffix, archive)

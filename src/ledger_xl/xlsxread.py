@@ -7,6 +7,7 @@ see validations, protection or defined names, and aborts the process on absurd s
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import functools
 import io
@@ -346,9 +347,10 @@ def _read_fast(path: Path, sheets: set[str] | None, data: bytes | None = None) -
         raws[name] = raw
     # calamine reads the parts inflated and checked above, not the file: a package of them stored uncompressed
     # (workbook.xml without its names, when they were read from its bytes: calamine reads values, not names)
-    given = parts
+    # (and neither the theme nor the document's properties: calamine reads no values there, and opened them, ~8 µs)
+    given = {k: v for k, v in parts.items() if not k.startswith(_NOT_FOR_CALAMINE)}
     if book.unnamed is not None:
-        given = {**parts, "xl/workbook.xml": book.unnamed[0]}
+        given["xl/workbook.xml"] = book.unnamed[0]
         crcs["xl/workbook.xml"] = book.unnamed[1]
     calamine = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(stored_package(given, crcs)))
     # a text calamine gives comes from one part (shared strings or the sheet), each character written in at least
@@ -366,6 +368,7 @@ def _read_fast(path: Path, sheets: set[str] | None, data: bytes | None = None) -
     return Package(path, result, order, defined, locked, exact=False, raw=raws, styles=_styles_part(parts, book))
 
 
+_NOT_FOR_CALAMINE = ("xl/theme/", "docProps/")
 _STORED_LOCAL = struct.Struct("<4sHHHHHIIIHH")
 _STORED_CENTRAL = struct.Struct("<4sHHHHHHIIIHHHHHII")
 _STORED_END = struct.Struct("<4sHHHHIIH")
@@ -668,14 +671,14 @@ def name_points_at(pkg: Package, name: str, sheet: str, cell: str) -> bool:
     if ref is None:
         return False
     try:
-        written = _absolute_refs(sheet, cell)
+        written = absolute_refs(sheet, cell)
     except ValueError:
         return False
     return ref in written or resolve_name(pkg, name) == (sheet, cell)
 
 
 @functools.lru_cache(maxsize=16384)
-def _absolute_refs(sheet: str, cell: str) -> tuple[str, str]:
+def absolute_refs(sheet: str, cell: str) -> tuple[str, str]:
     """The usual ways a defined name writes one cell, '表'!$J$4 and 表!$J$4 (cached: every form of a
     ledger names the same cells, ~55 a file)."""
     r, c = split_ref(cell)
@@ -837,8 +840,6 @@ def xml_text_for_check(data: bytes) -> bytes | str:
     """What to search for a DOCTYPE: the bytes when the part is in an ASCII-compatible encoding, else the
     decoded text (UTF-16/32 by BOM, by the pattern of "<?" or by declaration); refused when it cannot be
     decoded or names an encoding in which "<!DOCTYPE" would not be written in ASCII (UTF-7, EBCDIC…)."""
-    import codecs
-
     if data.startswith(_UTF8_DECLARED):  # how Excel, WPS and LibreOffice begin every part: nothing more to decide
         return data
     for bom, enc in ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF8, "utf-8"),
