@@ -764,11 +764,42 @@ def inflate_parts(data: bytes | memoryview, infos: Sequence[ZipEntry], budget: i
         if total > budget:
             raise ZipRefusal(Code.ZIP_BOMB, "解压后异常庞大")
         body = _part_body(view, info)
-        out = _inflate(body, info)
-        if _looks_like_xml(info.filename, out[:8]):
-            _refuse_dtd(out)
+        out = _checked_part(body, info)
+        if out is not None:
             xml[info.filename] = out
     return xml
+
+
+# Parts inflated and checked before, by their name, directory entry and compressed bytes, with what they inflated to
+# (None: not XML). Most of a return's parts are the same bytes in every return of a batch — the theme, the content
+# types, the relationships, the instructions sheet, the styles of a template — and the same compressed bytes under the
+# same entry inflate to the same checked part: found here (the bytes compared whole, never by a checksum alone), they
+# are not inflated and searched again. At most _VERIFIED_MAX parts of at most _VERIFIED_BYTES each are kept, the least
+# recently met dropped; only parts that passed every check are.
+_VERIFIED: dict[tuple[str, int, int, int, int], tuple[bytes, bytes | None]] = {}
+_VERIFIED_MAX = 64
+_VERIFIED_BYTES = 1 << 16
+
+
+def _checked_part(body: memoryview, info: ZipEntry) -> bytes | None:
+    """A part inflated and checked (declared size and CRC, and DOCTYPE when it is XML): its bytes when it is XML,
+    None when it is not; a refusal when a check fails."""
+    key = (info.filename, info.compress_type, info.CRC, info.file_size, info.compress_size)
+    seen = _VERIFIED.pop(key, None)
+    if seen is not None and seen[0] == body:
+        _VERIFIED[key] = seen  # the most recently met, last
+        return seen[1]
+    out = _inflate(body, info)
+    if not _looks_like_xml(info.filename, out[:8]):
+        checked = None
+    else:
+        _refuse_dtd(out)
+        checked = out
+    if info.file_size <= _VERIFIED_BYTES:
+        if len(_VERIFIED) >= _VERIFIED_MAX:
+            del _VERIFIED[next(iter(_VERIFIED))]
+        _VERIFIED[key] = (bytes(body), checked)
+    return checked
 
 
 _MACRO_RE = re.compile("|".join(map(re.escape, MACRO_PARTS)))
