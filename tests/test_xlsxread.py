@@ -257,7 +257,7 @@ def test_either_inflater_gives_the_same_parts_and_the_same_refusals(tmp_path, mo
     assert broken.value.code == "corrupt"
 
 
-def test_a_part_met_before_is_taken_checked_only_when_its_bytes_are_the_same(tmp_path):
+def test_a_part_met_before_is_taken_checked_only_when_its_bytes_are_the_same(tmp_path, monkeypatch):
     """Parts inflated and checked are kept by their entry and compressed bytes: the same bytes again give the same
     part without inflating; other bytes under the same entry (name, sizes, CRC) are inflated and checked as ever,
     and a part refused once is refused again (only checked parts are kept)."""
@@ -279,33 +279,29 @@ def test_a_part_met_before_is_taken_checked_only_when_its_bytes_are_the_same(tmp
         inflated.append(info.filename)
         return real(body, info)
 
-    xlsxread._VERIFIED.clear()
-    try:
-        xlsxread._inflate = counted  # type: ignore[assignment]
-        assert inflate_parts(data, infos, MAX_UNCOMPRESSED) == expected and len(inflated) == len(infos)
-        assert inflate_parts(data, infos, MAX_UNCOMPRESSED) == expected and len(inflated) == len(infos)  # none again
-        sheet = next(i for i in infos if i.filename == "xl/worksheets/sheet1.xml")
-        start = sheet.header_offset + 30 + len(sheet.filename.encode()) + len(sheet.extra)
-        damaged = bytearray(data)
-        damaged[start + sheet.compress_size // 2] ^= 0xFF  # the same entry, other bytes
-        for _ in range(2):
-            with pytest.raises(ZipRefusal) as broken:
-                inflate_parts(bytes(damaged), infos, MAX_UNCOMPRESSED)
-            assert broken.value.code == "corrupt" and inflated[-1] == "xl/worksheets/sheet1.xml"
-        doctype = tmp_path / "dtd.xlsx"
-        with zipfile.ZipFile(path) as src, zipfile.ZipFile(doctype, "w", zipfile.ZIP_DEFLATED) as out:
-            for i in src.infolist():
-                body = src.read(i.filename)
-                out.writestr(i.filename, body.replace(b"?>", b'?><!DOCTYPE x [<!ENTITY e "e">]>', 1) if "sheet1" in i.filename else body)
-        with zipfile.ZipFile(doctype) as z:
-            dinfos = z.infolist()
-        for _ in range(2):
-            with pytest.raises(ZipRefusal) as unsafe:
-                inflate_parts(doctype.read_bytes(), dinfos, MAX_UNCOMPRESSED)
-            assert unsafe.value.code == "xml-doctype"
-    finally:
-        xlsxread._inflate = real  # type: ignore[assignment]
-        xlsxread._VERIFIED.clear()
+    monkeypatch.setattr(xlsxread, "_VERIFIED", {})
+    monkeypatch.setattr(xlsxread, "_inflate", counted)
+    assert inflate_parts(data, infos, MAX_UNCOMPRESSED) == expected and len(inflated) == len(infos)
+    assert inflate_parts(data, infos, MAX_UNCOMPRESSED) == expected and len(inflated) == len(infos)  # none again
+    sheet = next(i for i in infos if i.filename == "xl/worksheets/sheet1.xml")
+    start = sheet.header_offset + 30 + len(sheet.filename.encode()) + len(sheet.extra)
+    damaged = bytearray(data)
+    damaged[start + sheet.compress_size // 2] ^= 0xFF  # the same entry, other bytes
+    for _ in range(2):
+        with pytest.raises(ZipRefusal) as broken:
+            inflate_parts(bytes(damaged), infos, MAX_UNCOMPRESSED)
+        assert broken.value.code == "corrupt" and inflated[-1] == "xl/worksheets/sheet1.xml"
+    doctype = tmp_path / "dtd.xlsx"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(doctype, "w", zipfile.ZIP_DEFLATED) as out:
+        for i in src.infolist():
+            body = src.read(i.filename)
+            out.writestr(i.filename, body.replace(b"?>", b'?><!DOCTYPE x [<!ENTITY e "e">]>', 1) if "sheet1" in i.filename else body)
+    with zipfile.ZipFile(doctype) as z:
+        dinfos = z.infolist()
+    for _ in range(2):
+        with pytest.raises(ZipRefusal) as unsafe:
+            inflate_parts(doctype.read_bytes(), dinfos, MAX_UNCOMPRESSED)
+        assert unsafe.value.code == "xml-doctype"
 
 
 @settings(max_examples=300, deadline=None)

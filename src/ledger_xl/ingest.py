@@ -360,13 +360,15 @@ def _check_layout(pkg: Package, form: Sheet, meta: TemplateMeta) -> None:
         rng, inside = merged
         raise _Refused(Code.MERGED_INPUT, cell=inside[0], sheet=FORM_SHEET, range=rng)
 
+
 def _moved_fields(pkg: Package, fields: list[FieldSpec]) -> list[FieldSpec]:
     """The input fields whose defined name no longer points at their cell (a row inserted, a range cut and pasted).
     Most often every name is there, written as the templates write it ('填报表'!$J$4) or as Excel writes it back
     (填报表!$J$4): that is found by comparing the lists whole, in C; the rest is asked name by name."""
     got = list(map(pkg.defined_names.get, map(_FIELD_NAME, fields)))
     try:
-        if got == list(map(_quoted_ref, map(_FIELD_CELL, fields))) or got == list(map(_plain_ref, map(_FIELD_CELL, fields))):
+        written = list(map(absolute_refs, repeat(FORM_SHEET), map(_FIELD_CELL, fields)))  # (quoted, plain) a cell
+        if got == list(map(_QUOTED, written)) or got == list(map(_PLAIN, written)):
             return []
     except ValueError:  # a cell that is not one (name_points_at says, name by name)
         pass
@@ -374,16 +376,7 @@ def _moved_fields(pkg: Package, fields: list[FieldSpec]) -> list[FieldSpec]:
 
 
 _FIELD_NAME, _FIELD_CELL = itemgetter(FieldSpec._fields.index("name")), itemgetter(FieldSpec._fields.index("cell"))
-
-
-@functools.lru_cache(maxsize=16384)
-def _quoted_ref(cell: str) -> str:
-    return absolute_refs(FORM_SHEET, cell)[0]
-
-
-@functools.lru_cache(maxsize=16384)
-def _plain_ref(cell: str) -> str:
-    return absolute_refs(FORM_SHEET, cell)[1]
+_QUOTED, _PLAIN = itemgetter(0), itemgetter(1)
 
 
 _OUTSIDE_SHOWN = 5  # cells told of, at most, with content outside the input cells

@@ -29,18 +29,16 @@ def loads(text: str | bytes) -> Any:
 
 def dumps(value: Any) -> str:
     """json.dumps(value, ensure_ascii=False, separators=(",", ":")) for values without NaN or infinity."""
-    if orjson is not None:
-        try:
-            return orjson.dumps(value).decode("utf-8")
-        except orjson.JSONEncodeError:
-            pass
+    packed = dumps_bytes(value)
+    if packed is not None:
+        return packed.decode("utf-8")
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def dumps_bytes(value: Any) -> bytes | None:
-    """orjson's UTF-8 JSON of a value of lists, tuples (not their subclasses), str, int, finite float and None, for
-    another process to loads; None where orjson is absent or refuses it. The caller makes sure no float is NaN or
-    infinite: orjson would write it as null."""
+    """orjson's compact UTF-8 JSON of a value (dicts, lists, tuples but not their subclasses, str, int, float, None),
+    None where orjson is absent or refuses it (a lone surrogate). The caller makes sure no float is NaN or infinite:
+    orjson would write it as null."""
     if orjson is None:
         return None
     try:
